@@ -1,0 +1,1 @@
+__version__ = "15.0.0-sample"

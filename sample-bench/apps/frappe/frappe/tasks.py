@@ -1,0 +1,3 @@
+def tick():
+    """What the stand-in scheduler pretends to enqueue."""
+    return "tick"

@@ -1,0 +1,3 @@
+export async function startCommand(_p: string[], _o: unknown): Promise<number> {
+  return 1;
+}

@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs';
+import { findBench } from '../frappe/discover.js';
+import { loadBench, type BenchModel } from '../frappe/bench-model.js';
+import { buildPlan } from '../plan/build.js';
+import { parseConcurrency } from '../plan/formation.js';
+import type { Plan } from '../plan/types.js';
+
+/** Options every command that reads a bench accepts. */
+export interface BenchOptions {
+  bench?: string;
+  env?: string;
+  procfile?: string;
+}
+
+/** Options that shape the formation (plan and start). */
+export interface FormationOptions extends BenchOptions {
+  concurrency?: string[];
+  port?: string;
+  dev?: boolean;
+}
+
+export function readBench(opts: BenchOptions): BenchModel {
+  const dir = findBench(opts.bench, process.cwd());
+  return loadBench(dir, {
+    ...(opts.env ? { envFiles: opts.env.split(',') } : {}),
+    ...(opts.procfile ? { procfile: opts.procfile } : {}),
+    env: process.env,
+  });
+}
+
+export function planFor(opts: FormationOptions, only: string[]): { model: BenchModel; plan: Plan } {
+  const model = readBench(opts);
+  const plan = buildPlan(model, {
+    concurrency: parseConcurrency(opts.concurrency ?? []),
+    only,
+    ...(opts.port ? { basePort: Number(opts.port) } : {}),
+    dev: opts.dev !== false,
+    inheritedPath: process.env.PATH ?? '',
+    exists: existsSync,
+  });
+  return { model, plan };
+}

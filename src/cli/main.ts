@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { FbenchError, formatError } from '../errors.js';
+
+// Heavy modules (ioredis, listr2, chokidar) are imported inside the commands that use them,
+// so `fbench --version` and `fbench plan` stay fast.
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+function benchOptions(cmd: Command): Command {
+  return cmd
+    .option('-b, --bench <dir>', 'the bench folder (default: the first folder upwards with a Procfile and sites/)')
+    .option('-e, --env <files>', 'env files, comma-separated (default: .env when present)')
+    .option('-f, --procfile <file>', 'the Procfile to read (default: Procfile)');
+}
+
+function formationOptions(cmd: Command): Command {
+  return benchOptions(cmd)
+    .option('-c, --concurrency <name=N>', 'instances per process type, e.g. worker=2,watch=0 (repeatable)', collect)
+    .option('-p, --port <n>', "base for honcho's PORT numbering (default 5000, or PORT in .env)")
+    .option('--no-dev', 'do not set DEV_SERVER=true (as bench start --no-dev)');
+}
+
+async function run(action: () => number | Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await action();
+  } catch (err) {
+    if (err instanceof FbenchError) {
+      process.stderr.write(`fbench: ${formatError(err)}\n`);
+      process.exitCode = err.exitCode;
+    } else {
+      process.stderr.write(`fbench: internal error: ${(err as Error).stack ?? String(err)}\n`);
+      process.exitCode = 70;
+    }
+  }
+}
+
+const program = new Command('fbench')
+  .description('A Frappe-bench-aware development orchestrator: bench start with Redis gating, zero orphans and line-exact logs')
+  .version(pkg.version, '-V, --version')
+  .showHelpAfterError();
+
+formationOptions(program.command('plan'))
+  .description('show what `fbench start` would run: roles, ports, queues, dependencies (starts nothing)')
+  .argument('[process...]', 'only these process types (and the Redis they need)')
+  .option('--json', 'print the plan as JSON (the documented contract)')
+  .action((processes: string[], opts) => run(async () => (await import('./commands/plan.js')).planCommand(processes, opts)));
+
+formationOptions(program.command('start'))
+  .description('run the bench: Redis first and health-checked, then everything that needs it')
+  .argument('[process...]', 'only these process types (and the Redis they need)')
+  .option('--exit-on-crash', "stop everything when any process exits (honcho's behaviour)")
+  .option('--grace <seconds>', 'seconds between SIGTERM and SIGKILL at shutdown', '5')
+  .option('--ready-timeout <seconds>', 'seconds to wait for each Redis to answer PING', '30')
+  .option('--no-prefix', 'print child output without the "time name |" prefix')
+  .option('--no-timestamps', 'leave the time out of the prefix')
+  .option('--no-color', 'no colours (also when NO_COLOR is set or stdout is not a terminal)')
+  .addOption(new Option('--no-tasks', 'plain start-up lines instead of the task list on a terminal'))
+  .action((processes: string[], opts) => run(async () => (await import('./commands/start.js')).startCommand(processes, opts)));
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`fbench: ${String(err)}\n`);
+  process.exitCode = 2;
+});

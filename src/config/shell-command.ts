@@ -1,0 +1,120 @@
+/** A redirection of one of the command's output streams to a file. */
+export interface Redirect {
+  fd: 1 | 2;
+  file: string;
+  append: boolean;
+}
+
+/** What a Procfile command line says, read the way sh would read its first simple command. */
+export interface CommandShape {
+  /** `A=B` words in front of the program. */
+  env: Record<string, string>;
+  /** Program and arguments, quotes removed, redirections taken out. */
+  argv: string[];
+  redirects: Redirect[];
+  /** True when the line has `|`, `&&`, `;` or the like: argv then describes only the first command. */
+  compound: boolean;
+}
+
+const ASSIGN = /^[A-Za-z_][A-Za-z0-9_]*=/;
+const REDIRECT = /^(\d*)(>>|>)(&?)(.*)$/;
+const OPERATORS = new Set(['|', '||', '&&', ';', '&']);
+
+/** Split a command line into shell words. Handles quotes and backslashes, not expansions. */
+export function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let cur = '';
+  let inWord = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      cur += line.slice(i + 1, end === -1 ? undefined : end);
+      i = end === -1 ? line.length : end;
+      inWord = true;
+    } else if (c === '"') {
+      i++;
+      while (i < line.length && line[i] !== '"') {
+        if (line[i] === '\\' && i + 1 < line.length && '"\\$`'.includes(line[i + 1]!)) i++;
+        cur += line[i];
+        i++;
+      }
+      inWord = true;
+    } else if (c === '\\' && i + 1 < line.length) {
+      cur += line[++i];
+      inWord = true;
+    } else if (c === ' ' || c === '\t') {
+      if (inWord) words.push(cur);
+      cur = '';
+      inWord = false;
+    } else if (c === ';' || c === '|' || c === '&') {
+      // `2>&1` keeps its `&`; elsewhere these are operators.
+      if (c === '&' && /\d?>$/.test(cur)) {
+        cur += c;
+        continue;
+      }
+      if (inWord) words.push(cur);
+      const two = line.slice(i, i + 2);
+      const op = two === '&&' || two === '||' ? two : c;
+      words.push(op);
+      i += op.length - 1;
+      cur = '';
+      inWord = false;
+    } else {
+      cur += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(cur);
+  return words;
+}
+
+/** Read a command line as sh would: assignments, program, arguments, redirections. Pure. */
+export function analyzeCommand(line: string): CommandShape {
+  const words = shellWords(line);
+  const env: Record<string, string> = {};
+  const argv: string[] = [];
+  const redirects: Redirect[] = [];
+  let compound = false;
+
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (OPERATORS.has(w)) {
+      compound = true;
+      break;
+    }
+    const r = REDIRECT.exec(w);
+    if (r) {
+      const fd = r[1] === '' ? 1 : Number(r[1]);
+      if (r[3] === '&') continue; // fd duplication (2>&1): no file
+      let target = r[4]!;
+      if (target === '' && i + 1 < words.length) target = words[++i]!;
+      if (fd === 1 || fd === 2) redirects.push({ fd, file: target, append: r[2] === '>>' });
+      continue;
+    }
+    if (argv.length === 0 && ASSIGN.test(w)) {
+      const eq = w.indexOf('=');
+      env[w.slice(0, eq)] = w.slice(eq + 1);
+      continue;
+    }
+    argv.push(w);
+  }
+  return { env, argv, redirects, compound };
+}
+
+/** The value of `--name N`, `--name=N` or a short alias in argv, if present. */
+export function optionValue(argv: readonly string[], ...names: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    for (const n of names) {
+      if (a === n && i + 1 < argv.length) return argv[i + 1];
+      if (a.startsWith(`${n}=`)) return a.slice(n.length + 1);
+    }
+  }
+  return undefined;
+}
+
+/** Quote a word for sh when it needs it. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

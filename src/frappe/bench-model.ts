@@ -1,0 +1,109 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDotenv } from '../config/dotenv.js';
+import { parseJson } from '../config/json-file.js';
+import { parseProcfile, type ProcfileEntry } from '../config/procfile.js';
+import { analyzeCommand } from '../config/shell-command.js';
+import { FbenchError, type Warning } from '../errors.js';
+import { applyRedisArgs, parseRedisConf, type RedisConf } from './redis-conf.js';
+import { resolveSiteConfig, type ResolvedSiteConfig } from './site-config.js';
+
+export interface Site {
+  name: string;
+  /** common_site_config.json with the site's own site_config.json over it. */
+  config: Record<string, unknown>;
+}
+
+/** Everything read from a bench folder: the input of the (pure) plan builder. */
+export interface BenchModel {
+  dir: string;
+  procfilePath: string;
+  entries: ProcfileEntry[];
+  dotenv: Record<string, string>;
+  config: ResolvedSiteConfig;
+  sites: Site[];
+  /** Per Procfile entry that runs redis-server: its conf with command-line overrides; null if the conf is missing. */
+  redisConfs: Record<string, { path: string | null; conf: RedisConf | null }>;
+  warnings: Warning[];
+}
+
+export interface LoadOptions {
+  /** `-e FILE[,FILE]`; default: `.env` at the bench root when it exists. */
+  envFiles?: string[];
+  /** The environment fbench runs in (for FRAPPE_* overrides). */
+  env?: Readonly<Record<string, string | undefined>>;
+  procfile?: string;
+}
+
+/** Read a bench folder. All file access of the bench model happens here. */
+export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
+  const warnings: Warning[] = [];
+  const procfilePath = path.resolve(dir, opts.procfile ?? 'Procfile');
+  const procfile = parseProcfile(readText(procfilePath, 'run `bench setup procfile` to create it'), rel(dir, procfilePath));
+  warnings.push(...procfile.warnings);
+
+  const dotenv: Record<string, string> = {};
+  const envFiles = opts.envFiles ?? (existsSync(path.join(dir, '.env')) ? ['.env'] : []);
+  for (const f of envFiles) {
+    const p = path.resolve(dir, f);
+    const parsed = parseDotenv(readText(p, 'check the -e option'), rel(dir, p));
+    Object.assign(dotenv, parsed.values);
+    warnings.push(...parsed.warnings);
+  }
+
+  const cscPath = path.join(dir, 'sites', 'common_site_config.json');
+  const cscFile = rel(dir, cscPath);
+  let common: unknown = {};
+  if (existsSync(cscPath)) common = parseJson(readFileSync(cscPath, 'utf8'), cscFile);
+  else warnings.push({ file: cscFile, message: "missing: using bench's defaults (ports 8000/9000, Redis on 13000/11000)" });
+  const resolved = resolveSiteConfig(common, { ...opts.env, ...dotenv }, cscFile);
+  warnings.push(...resolved.warnings);
+
+  const redisConfs: BenchModel['redisConfs'] = {};
+  for (const entry of procfile.entries) {
+    const argv = analyzeCommand(entry.command).argv;
+    if (path.basename(argv[0] ?? '') !== 'redis-server') continue;
+    const confArg = argv[1] !== undefined && !argv[1].startsWith('--') ? argv[1] : null;
+    const args = argv.slice(confArg ? 2 : 1);
+    if (confArg === null) {
+      redisConfs[entry.name] = { path: null, conf: applyRedisArgs({ lines: {} }, args) };
+      continue;
+    }
+    const confPath = path.resolve(dir, confArg);
+    if (!existsSync(confPath)) {
+      warnings.push({ file: rel(dir, procfilePath), line: entry.line, message: `${entry.name}: ${confArg} does not exist; redis-server will refuse to start (run \`bench setup redis\`)` });
+      redisConfs[entry.name] = { path: confPath, conf: null };
+      continue;
+    }
+    redisConfs[entry.name] = { path: confPath, conf: applyRedisArgs(parseRedisConf(readFileSync(confPath, 'utf8')), args) };
+  }
+
+  return { dir, procfilePath, entries: procfile.entries, dotenv, config: resolved.config, sites: readSites(dir, common), redisConfs, warnings };
+}
+
+/** A folder under sites/ is a site when it holds site_config.json. */
+function readSites(dir: string, common: unknown): Site[] {
+  const sitesDir = path.join(dir, 'sites');
+  const sites: Site[] = [];
+  for (const d of readdirSync(sitesDir, { withFileTypes: true })) {
+    if (!d.isDirectory()) continue;
+    const p = path.join(sitesDir, d.name, 'site_config.json');
+    if (!existsSync(p)) continue;
+    const own = parseJson(readFileSync(p, 'utf8'), rel(dir, p));
+    sites.push({ name: d.name, config: { ...(common as object), ...(own as object) } });
+  }
+  return sites.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function readText(p: string, hint: string): string {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch (err) {
+    throw new FbenchError(`cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, hint);
+  }
+}
+
+function rel(dir: string, p: string): string {
+  const r = path.relative(dir, p);
+  return r.startsWith('..') ? p : r;
+}

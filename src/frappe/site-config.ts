@@ -1,0 +1,156 @@
+import { FbenchError, type Warning } from '../errors.js';
+
+/** One custom queue from the `workers` key of common_site_config.json. */
+export interface CustomQueueConfig {
+  timeout?: number;
+  background_workers?: number;
+}
+
+/** A Redis URL with where it came from, so errors can name the key to fix. */
+export interface RedisUrl {
+  url: string;
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  /** `common_site_config.json: redis_queue`, `FRAPPE_REDIS_QUEUE`, or `bench default`. */
+  source: string;
+}
+
+export type RedisKind = 'cache' | 'queue' | 'socketio';
+
+/** common_site_config.json with bench's defaults filled in and env overrides applied. */
+export interface ResolvedSiteConfig {
+  webserverPort: number;
+  socketioPort: number;
+  fileWatcherPort: number;
+  backgroundWorkers: number;
+  gunicornWorkers: number;
+  redis: Partial<Record<RedisKind, RedisUrl>> & { cache: RedisUrl; queue: RedisUrl };
+  workers: Record<string, CustomQueueConfig>;
+  dbHost: string;
+  dbPort: number;
+  dbType: string;
+  useRqAuth: boolean;
+  rqUsername?: string;
+  rqPassword?: string;
+  benchId?: string;
+  defaultSite?: string;
+  /** The file's own keys, for anything not modelled above. */
+  raw: Record<string, unknown>;
+}
+
+// bench's own defaults (bench/config/common_site_config.py) for a key that is missing.
+export const BENCH_DEFAULTS = {
+  webserver_port: 8000,
+  socketio_port: 9000,
+  file_watcher_port: 6787,
+  background_workers: 1,
+  gunicorn_workers: 2,
+  redis_cache: 'redis://127.0.0.1:13000',
+  redis_queue: 'redis://127.0.0.1:11000',
+  db_host: '127.0.0.1',
+} as const;
+
+const ENV_OVERRIDES: Record<string, string> = {
+  redis_cache: 'FRAPPE_REDIS_CACHE',
+  redis_queue: 'FRAPPE_REDIS_QUEUE',
+  db_host: 'FRAPPE_DB_HOST',
+  db_port: 'FRAPPE_DB_PORT',
+};
+
+/** Apply bench's defaults and the FRAPPE_* environment overrides. Pure. */
+export function resolveSiteConfig(
+  raw: unknown,
+  env: Readonly<Record<string, string | undefined>>,
+  file = 'sites/common_site_config.json',
+): { config: ResolvedSiteConfig; warnings: Warning[] } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new FbenchError('must hold a JSON object', 'write it as { "key": value, ... }', { file });
+  }
+  const obj = raw as Record<string, unknown>;
+  const warnings: Warning[] = [];
+
+  const pick = (key: string): { value: unknown; source: string } => {
+    const envName = ENV_OVERRIDES[key];
+    if (envName && env[envName]) return { value: env[envName], source: envName };
+    if (obj[key] !== undefined && obj[key] !== null && obj[key] !== '') return { value: obj[key], source: `${file}: ${key}` };
+    return { value: (BENCH_DEFAULTS as Record<string, unknown>)[key], source: `bench default for ${key}` };
+  };
+  const int = (key: string, fallback: number): number => {
+    const { value, source } = pick(key);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) {
+      warnings.push({ file, message: `${key} should be a whole number, got ${JSON.stringify(value)} (from ${source}); using ${fallback}` });
+      return fallback;
+    }
+    return n;
+  };
+  const redisUrl = (key: string): RedisUrl | undefined => {
+    const { value, source } = pick(key);
+    if (value === undefined) return undefined;
+    return parseRedisUrl(String(value), source);
+  };
+
+  const workers: Record<string, CustomQueueConfig> = {};
+  if (obj.workers !== undefined) {
+    if (typeof obj.workers !== 'object' || obj.workers === null || Array.isArray(obj.workers)) {
+      throw new FbenchError('"workers" must be an object of queue names', 'write it as "workers": { "email": { "timeout": 600, "background_workers": 1 } }', { file });
+    }
+    for (const [queue, conf] of Object.entries(obj.workers as Record<string, unknown>)) {
+      const c = (typeof conf === 'object' && conf !== null ? conf : {}) as Record<string, unknown>;
+      workers[queue] = {
+        ...(typeof c.timeout === 'number' ? { timeout: c.timeout } : {}),
+        ...(typeof c.background_workers === 'number' ? { background_workers: c.background_workers } : {}),
+      };
+    }
+  }
+
+  const dbType = typeof obj.db_type === 'string' ? obj.db_type : 'mariadb';
+  const socketio = obj.redis_socketio !== undefined ? redisUrl('redis_socketio') : undefined;
+  const config: ResolvedSiteConfig = {
+    webserverPort: int('webserver_port', BENCH_DEFAULTS.webserver_port),
+    socketioPort: int('socketio_port', BENCH_DEFAULTS.socketio_port),
+    fileWatcherPort: int('file_watcher_port', BENCH_DEFAULTS.file_watcher_port),
+    backgroundWorkers: int('background_workers', BENCH_DEFAULTS.background_workers),
+    gunicornWorkers: int('gunicorn_workers', BENCH_DEFAULTS.gunicorn_workers),
+    redis: {
+      cache: redisUrl('redis_cache')!,
+      queue: redisUrl('redis_queue')!,
+      ...(socketio ? { socketio } : {}),
+    },
+    workers,
+    dbHost: String(pick('db_host').value),
+    dbPort: int('db_port', dbType === 'postgres' ? 5432 : 3306),
+    dbType,
+    useRqAuth: obj.use_rq_auth === true,
+    ...(typeof obj.rq_username === 'string' ? { rqUsername: obj.rq_username } : {}),
+    ...(typeof obj.rq_password === 'string' ? { rqPassword: obj.rq_password } : {}),
+    ...(typeof obj.bench_id === 'string' ? { benchId: obj.bench_id } : {}),
+    ...(typeof obj.default_site === 'string' ? { defaultSite: obj.default_site } : {}),
+    raw: obj,
+  };
+  return { config, warnings };
+}
+
+/** Parse `redis://[user:pass@]host:port[/db]`. */
+export function parseRedisUrl(url: string, source: string): RedisUrl {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new FbenchError(`not a Redis URL: ${JSON.stringify(url)} (from ${source})`, 'write it as redis://127.0.0.1:11000');
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
+    throw new FbenchError(`not a Redis URL: ${JSON.stringify(url)} (from ${source})`, 'write it as redis://127.0.0.1:11000');
+  }
+  return {
+    url,
+    host: u.hostname || '127.0.0.1',
+    port: u.port ? Number(u.port) : 6379,
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    source,
+  };
+}

@@ -1,0 +1,36 @@
+import { FbenchError } from '../errors.js';
+
+/** One instance of a process type, as honcho expands a formation. */
+export interface Instance {
+  type: string;
+  name: string;
+  index: number;
+  /** honcho's PORT: base + 100 per process type (in order) + 1 per instance. */
+  port: number;
+}
+
+export const DEFAULT_BASE_PORT = 5000;
+
+/** Parse `-c web=2,worker=0` (repeatable). Pure. */
+export function parseConcurrency(specs: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const spec of specs) {
+    for (const part of spec.split(',')) {
+      if (part.trim() === '') continue;
+      const m = /^\s*([A-Za-z0-9_-]+)\s*=\s*(\d+)\s*$/.exec(part);
+      if (!m) throw new FbenchError(`bad concurrency "${part}"`, 'write it as -c name=N[,name=N], for example -c worker=2,watch=0');
+      out[m[1]!] = Number(m[2]);
+    }
+  }
+  return out;
+}
+
+/** Expand process types into instances with names and PORTs, as honcho does. Pure. */
+export function expandFormation(types: readonly string[], concurrency: Readonly<Record<string, number>>, basePort: number): Instance[] {
+  const out: Instance[] = [];
+  types.forEach((type, t) => {
+    const n = concurrency[type] ?? 1;
+    for (let i = 1; i <= n; i++) out.push({ type, name: `${type}.${i}`, index: i, port: basePort + t * 100 + (i - 1) });
+  });
+  return out;
+}

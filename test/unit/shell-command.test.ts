@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { analyzeCommand, shellWords } from '../../src/config/shell-command.js';
+
+test('splits words with quotes and escapes', () => {
+  assert.deepEqual(shellWords(`a "b c" 'd e' f\\ g`), ['a', 'b c', 'd e', 'f g']);
+});
+
+test("bench's worker line: double space and redirections", () => {
+  const s = analyzeCommand(' bench worker 1>> logs/worker.log 2>> logs/worker.error.log');
+  assert.deepEqual(s.argv, ['bench', 'worker']);
+  assert.deepEqual(s.redirects, [
+    { fd: 1, file: 'logs/worker.log', append: true },
+    { fd: 2, file: 'logs/worker.error.log', append: true },
+  ]);
+  assert.deepEqual(s.env, {});
+});
+
+test("the macOS prefix is read as environment assignments", () => {
+  const s = analyzeCommand('OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* bench worker --queue long');
+  assert.deepEqual(s.env, { OBJC_DISABLE_INITIALIZE_FORK_SAFETY: 'YES', NO_PROXY: '*' });
+  assert.deepEqual(s.argv, ['bench', 'worker', '--queue', 'long']);
+});
+
+test('redirections written together or apart, and 2>&1', () => {
+  const s = analyzeCommand('cmd >out.log 2>&1');
+  assert.deepEqual(s.redirects, [{ fd: 1, file: 'out.log', append: false }]);
+  assert.deepEqual(s.argv, ['cmd']);
+  assert.deepEqual(analyzeCommand('cmd > out.log').redirects, [{ fd: 1, file: 'out.log', append: false }]);
+});
+
+test('a compound command is flagged and argv is its first command', () => {
+  const s = analyzeCommand('cd apps && bench watch');
+  assert.equal(s.compound, true);
+  assert.deepEqual(s.argv, ['cd', 'apps']);
+});
