@@ -1,0 +1,88 @@
+import { Redis } from 'ioredis';
+import type { HealthCheck } from '../plan/types.js';
+import { canConnect, sleep } from './tcp.js';
+
+type RedisCheck = Extract<HealthCheck, { kind: 'redis' }>;
+
+export type PingResult =
+  | { ok: true; info: Record<string, string>; dir?: string }
+  | { ok: false; reason: 'refused' | 'loading' | 'auth' | 'not-redis' | 'error'; message: string };
+
+/** One connect + PING (+ INFO server) with ioredis; never retries on its own. */
+export async function pingRedis(check: RedisCheck, timeoutMs = 1000): Promise<PingResult> {
+  const client = new Redis({
+    host: check.host,
+    port: check.port,
+    ...(check.username ? { username: check.username } : {}),
+    ...(check.password ? { password: check.password } : {}),
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+    enableReadyCheck: false,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const pong = await client.ping();
+    if (pong !== 'PONG') return { ok: false, reason: 'not-redis', message: `answered PING with ${JSON.stringify(pong)}` };
+    const info = parseInfo(await client.info('server'));
+    // CONFIG may be renamed or forbidden; the directory is only a hint of ownership.
+    const dir = (await client.config('GET', 'dir').catch(() => [])) as string[];
+    return { ok: true, info, ...(dir[1] ? { dir: dir[1] } : {}) };
+  } catch (err) {
+    const message = (err as Error).message;
+    if (/^LOADING/.test(message)) return { ok: false, reason: 'loading', message };
+    if (/NOAUTH|WRONGPASS|invalid password|invalid username/i.test(message)) return { ok: false, reason: 'auth', message };
+    if (/ECONNREFUSED/.test(message)) return { ok: false, reason: 'refused', message };
+    if (/Command timed out|Protocol error|ERR unknown command/.test(message)) return { ok: false, reason: 'not-redis', message };
+    return { ok: false, reason: 'error', message };
+  } finally {
+    client.disconnect();
+  }
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** Called once when Redis answers LOADING (reading a big RDB). */
+  onLoading?: () => void;
+}
+
+/**
+ * Resolve once Redis answers PING with PONG. Polls the TCP port every few ms (cheap) and
+ * only then asks ioredis, so "healthy" comes within a few ms of Redis accepting.
+ */
+export async function waitForRedis(check: RedisCheck, opts: WaitOptions): Promise<Record<string, string>> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let saidLoading = false;
+  let last = 'nothing listens';
+  while (Date.now() < deadline) {
+    if (opts.signal.aborted) throw opts.signal.reason as Error;
+    if (!(await canConnect(check.host, check.port, 200))) {
+      await sleep(5, opts.signal);
+      continue;
+    }
+    const r = await pingRedis(check);
+    if (r.ok) return r.info;
+    last = r.message;
+    if (r.reason === 'auth') throw new Error(`Redis on ${check.host}:${check.port} refused the credentials: ${r.message}`);
+    if (r.reason === 'loading' && !saidLoading) {
+      saidLoading = true;
+      opts.onLoading?.();
+    }
+    await sleep(r.reason === 'loading' ? 50 : 20, opts.signal);
+  }
+  throw new Error(`Redis on ${check.host}:${check.port} did not answer PING within ${Math.round(opts.timeoutMs / 1000)} s (last: ${last})`);
+}
+
+function parseInfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}

@@ -1,0 +1,115 @@
+import { EventEmitter } from 'node:events';
+import { colorFor, paint, SYSTEM_COLOR } from './colors.js';
+
+export interface PrinterOptions {
+  prefix: boolean;
+  timestamps: boolean;
+  color: boolean;
+  /** Names to pad the prefix to (honcho pads to the longest). */
+  names: readonly string[];
+  now?: () => Date;
+}
+
+/** Where output goes: a stream, or anything with the same write/drain contract. */
+export interface Sink {
+  write(chunk: string): boolean;
+  once(event: 'drain', listener: () => void): unknown;
+}
+
+export const SYSTEM = 'system';
+
+/**
+ * Formats whole lines with honcho's `HH:MM:SS name | ` prefix and writes them in batches:
+ * everything queued during one turn of the event loop goes out in a single write.
+ * Emits 'congested' when the sink pushes back and 'drain' when it can take more, so the
+ * relays can pause the children instead of buffering without bound.
+ */
+export class Printer extends EventEmitter {
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private scheduled = false;
+  private width: number;
+  private colors = new Map<string, number>();
+  private stampSecond = -1;
+  private stamp = '';
+  congested = false;
+
+  constructor(
+    private readonly sink: Sink,
+    private readonly opts: PrinterOptions,
+  ) {
+    super();
+    this.setMaxListeners(0); // one pair of listeners per relayed stream
+    this.width = Math.max(SYSTEM.length, ...opts.names.map((n) => n.length));
+    opts.names.forEach((n, i) => this.colors.set(n, colorFor(i)));
+  }
+
+  /** Register a name that appeared after start (a process added by a re-plan). */
+  addName(name: string): void {
+    if (!this.colors.has(name)) this.colors.set(name, colorFor(this.colors.size));
+    this.width = Math.max(this.width, name.length);
+  }
+
+  /** The prefix for `name` at this moment. */
+  prefix(name: string): string {
+    if (!this.opts.prefix) return '';
+    let p = `${name.padEnd(this.width)} | `;
+    if (this.opts.timestamps) p = `${this.timestamp()} ${p}`;
+    if (!this.opts.color) return p;
+    return paint(p.slice(0, -1), name === SYSTEM ? SYSTEM_COLOR : this.colors.get(name) ?? SYSTEM_COLOR) + ' ';
+  }
+
+  /**
+   * Queue text made of whole lines, each ending in "\n", from one process.
+   * One replace per chunk instead of a split/join per line keeps the hot path cheap.
+   */
+  lines(name: string, text: string): void {
+    if (text === '') return;
+    const prefix = this.prefix(name);
+    const body = prefix === '' ? text : prefix + text.slice(0, -1).replaceAll('\n', `\n${prefix}`) + '\n';
+    this.enqueue(body);
+  }
+
+  /** One line of fbench's own. */
+  system(message: string): void {
+    this.lines(SYSTEM, `${message}\n`);
+  }
+
+  /** Write out what is queued now (also called at exit). */
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const out = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!this.sink.write(out) && !this.congested) {
+      this.congested = true;
+      this.emit('congested');
+      this.sink.once('drain', () => {
+        this.congested = false;
+        this.emit('drain');
+      });
+    }
+  }
+
+  private enqueue(s: string): void {
+    this.pending.push(s);
+    this.pendingBytes += s.length;
+    if (this.pendingBytes >= 1 << 20) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private timestamp(): string {
+    const d = this.opts.now ? this.opts.now() : new Date();
+    const second = Math.floor(d.getTime() / 1000);
+    if (second !== this.stampSecond) {
+      this.stampSecond = second;
+      const two = (n: number): string => String(n).padStart(2, '0');
+      this.stamp = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+    }
+    return this.stamp;
+  }
+}

@@ -1,0 +1,59 @@
+import type { Printer } from './printer.js';
+import { describeExit, type StateEvent, type Supervisor } from '../runtime/supervisor.js';
+
+export interface ReporterInfo {
+  /** Names with a health check, and what kind: gates are "healthy", ports are ":N". */
+  checks: ReadonlyMap<string, { kind: 'redis' | 'port'; port: number }>;
+  /** How many consecutive crashes make a crash loop worth a warning. */
+  loopWarningAt: number;
+}
+
+/** Turns supervisor events into fbench's own `system |` lines. */
+export function reportToPrinter(sup: Supervisor, printer: Printer, info: ReporterInfo): void {
+  const say = (s: string): void => printer.system(s);
+  sup.on('state', (e: StateEvent) => {
+    const check = info.checks.get(e.name);
+    switch (e.state) {
+      case 'running':
+        say(`${e.name} started (pid ${e.pid})`);
+        break;
+      case 'healthy':
+        if (check?.kind === 'redis') say(`${e.name} healthy: PONG on :${check.port} (${e.elapsedMs} ms)`);
+        else if (check?.kind === 'port') say(`${e.name} listening on :${check.port} (${e.elapsedMs} ms)`);
+        break;
+      case 'backoff': {
+        const deps = sup.dependents(e.name);
+        say(`${e.name} ${describeExit(e.exit!)}; restarting in ${fmtDelay(e.delayMs!)}${deps.length ? ` (${deps.join(', ')} depend on it)` : ''}`);
+        if (e.crashes! >= info.loopWarningAt) {
+          const last = sup.process(e.name)?.ring.last(1)[0];
+          say(`warning: ${e.name} is crash-looping (${e.crashes} crashes in a row)${last ? `; its last line: ${last}` : ''}`);
+        }
+        break;
+      }
+      case 'exited':
+        say(`${e.name} ${describeExit(e.exit!)}${e.exit!.code === 0 ? ' (finished; not restarted)' : ''}`);
+        break;
+      case 'stopped':
+        say(`${e.name} stopped`);
+        break;
+      default:
+        if (e.error) say(`warning: ${e.name}: ${e.error}`);
+    }
+  });
+  sup.on('startup-failed', (name: string, why: string) => {
+    say(`error: ${name} ${why}`);
+    const lines = sup.process(name)?.ring.last(8) ?? [];
+    if (lines.length) say(`its last output:\n${lines.map((l) => `  ${l}`).join('\n')}`);
+    say('nothing that depends on it was started; stopping');
+  });
+  sup.on('ready', (ms: number) => {
+    const gates = [...info.checks].filter(([, c]) => c.kind === 'redis').map(([n]) => n);
+    const ports = [...info.checks].filter(([, c]) => c.kind === 'port').map(([n, c]) => `${n} :${c.port}`);
+    const parts = [gates.length ? `${gates.join(', ')} healthy` : '', ports.join(', ')].filter(Boolean);
+    say(`ready in ${ms} ms${parts.length ? `: ${parts.join('; ')}` : ''}`);
+  });
+}
+
+function fmtDelay(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
