@@ -12,7 +12,7 @@ export interface CommandShape {
   /** Program and arguments, quotes removed, redirections taken out. */
   argv: string[];
   redirects: Redirect[];
-  /** True when the line has `|`, `&&`, `;` or the like: argv then describes only the first command. */
+  /** True when the line has `|`, `&&`, `;` or the like: the fields then describe its last command. */
   compound: boolean;
 }
 
@@ -69,19 +69,28 @@ export function shellWords(line: string): string[] {
   return words;
 }
 
-/** Read a command line as sh would: assignments, program, arguments, redirections. Pure. */
+/**
+ * Read a command line as sh would: assignments, program, arguments, redirections. In a
+ * compound line (`cd apps && bench watch`) the last command is the one that keeps running,
+ * so that is the one described. Pure.
+ */
 export function analyzeCommand(line: string): CommandShape {
   const words = shellWords(line);
-  const env: Record<string, string> = {};
-  const argv: string[] = [];
-  const redirects: Redirect[] = [];
+  let env: Record<string, string> = {};
+  let argv: string[] = [];
+  let redirects: Redirect[] = [];
   let compound = false;
 
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     if (OPERATORS.has(w)) {
       compound = true;
-      break;
+      if (i + 1 < words.length) {
+        env = {};
+        argv = [];
+        redirects = [];
+      }
+      continue;
     }
     const r = REDIRECT.exec(w);
     if (r) {

@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
 /** Signal a whole process group; false when it is already gone. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   try {
@@ -8,23 +10,53 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** True while any process of the group is alive (zombies aside). */
-export function groupAlive(pgid: number): boolean {
+const HAS_PROC = (() => {
   try {
-    process.kill(-pgid, 0);
+    readFileSync('/proc/self/stat');
     return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  } catch {
+    return false;
+  }
+})();
+
+/** pid, state and process group from /proc/PID/stat; null when gone. */
+function procStat(pid: string | number): { state: string; pgrp: number } | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { state: f[0]!, pgrp: Number(f[2]) };
+  } catch {
+    return null;
   }
 }
 
-export function pidAlive(pid: number): boolean {
+/**
+ * True while any process of the group is alive. Zombies do not count: a grandchild whose
+ * parent died is reparented to init, which may take its time to reap it.
+ */
+export function groupAlive(pgid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    process.kill(-pgid, 0);
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+  if (!HAS_PROC) return true;
+  for (const entry of readdirSync('/proc')) {
+    if (entry.charCodeAt(0) > 57) continue; // not a pid (digits sort first)
+    const st = procStat(entry);
+    if (st && st.pgrp === pgid && st.state !== 'Z') return true;
+  }
+  return false;
+}
+
+/** True while the process exists and is not a zombie. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !HAS_PROC || procStat(pid)?.state !== 'Z';
 }
 
 /** Resolve when the group is gone, or with false at the deadline. Polls: groups have no exit event. */

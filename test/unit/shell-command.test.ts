@@ -29,8 +29,11 @@ test('redirections written together or apart, and 2>&1', () => {
   assert.deepEqual(analyzeCommand('cmd > out.log').redirects, [{ fd: 1, file: 'out.log', append: false }]);
 });
 
-test('a compound command is flagged and argv is its first command', () => {
-  const s = analyzeCommand('cd apps && bench watch');
+test('a compound command is flagged and described by its last, long-running command', () => {
+  const s = analyzeCommand('cd apps && FOO=1 bench watch > w.log');
   assert.equal(s.compound, true);
-  assert.deepEqual(s.argv, ['cd', 'apps']);
+  assert.deepEqual(s.argv, ['bench', 'watch']);
+  assert.deepEqual(s.env, { FOO: '1' });
+  assert.deepEqual(s.redirects, [{ fd: 1, file: 'w.log', append: false }]);
+  assert.deepEqual(analyzeCommand('sleep 1; redis-server config/redis_queue.conf').argv, ['redis-server', 'config/redis_queue.conf']);
 });
