@@ -59,9 +59,10 @@ export async function startCommand(processes: string[], opts: StartOptions): Pro
   }
 
   const sup = new Supervisor(nodeSpecs(plan, adopted, readyTimeoutMs, printer), printer, { exitOnCrash: opts.exitOnCrash === true, graceMs });
-  const checks = new Map(
-    plan.processes.filter((p) => p.health).map((p) => [p.name, { kind: p.health!.kind, port: p.health!.port }] as const),
-  );
+  const checks = new Map([
+    ...plan.processes.filter((p) => p.health).map((p) => [p.name, { kind: p.health!.kind, port: p.health!.port }] as const),
+    ...plan.externals.map((x) => [x.url, { kind: 'redis', port: x.health.port }] as const),
+  ]);
   reportToPrinter(sup, printer, { checks, loopWarningAt: DEFAULT_BACKOFF.loopWarningAt });
 
   writePidFile(pidFile, process.pid);

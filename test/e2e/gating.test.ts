@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { FbenchRun, survivors } from '../helpers/fbench-run.js';
+import { freePort } from '../helpers/ports.js';
+import { tempSampleBench, type TempBench } from '../helpers/sample-bench.js';
+
+const benches: TempBench[] = [];
+const runs: FbenchRun[] = [];
+const children: ChildProcess[] = [];
+after(() => {
+  for (const r of runs) if (r.child.exitCode === null && r.child.signalCode === null) r.signal('SIGKILL');
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  benches.forEach((b) => b.cleanup());
+});
+
+/** A temp sample bench with its Procfile replaced. `{cache}`/`{queue}` stand for its Redis ports. */
+async function bench(procfile: string, edit?: (dir: string, b: TempBench) => void): Promise<TempBench> {
+  const b = await tempSampleBench();
+  benches.push(b);
+  writeFileSync(path.join(b.dir, 'Procfile'), procfile);
+  edit?.(b.dir, b);
+  return b;
+}
+
+function start(b: TempBench, ...args: string[]): FbenchRun {
+  const r = new FbenchRun(['start', '--bench', b.dir, '--no-timestamps', ...args]);
+  runs.push(r);
+  return r;
+}
+
+function own(cmd: string, args: string[], cwd?: string): ChildProcess {
+  const c = spawn(cmd, args, { cwd, stdio: 'ignore' });
+  children.push(c);
+  return c;
+}
+
+const REDIS_AND_WORKER = `redis_cache: redis-server config/redis_cache.conf
+redis_queue: redis-server config/redis_queue.conf
+worker: bench worker
+`;
+
+const at = (run: FbenchRun, s: string): number => {
+  const i = run.output.indexOf(s);
+  assert.ok(i >= 0, `no "${s}" in:\n${run.output}`);
+  return i;
+};
+
+describe('Redis gating', () => {
+  test('a worker that dies without Redis never dies: 20 starts in a row', async () => {
+    const b = await bench(REDIS_AND_WORKER);
+    for (let i = 0; i < 20; i++) {
+      const run = start(b);
+      await run.waitFor(/worker\.1 +\| Worker \S+ started/);
+      assert.ok(at(run, 'worker.1 started') > at(run, 'redis_queue.1 healthy'), `run ${i}`);
+      assert.ok(at(run, 'worker.1 started') > at(run, 'redis_cache.1 healthy'), `run ${i}`);
+      const { code } = await run.stop();
+      assert.equal(code, 130);
+      assert.doesNotMatch(run.output, /worker\.1 exit code|ConnectionError/, `run ${i}:\n${run.output}`);
+    }
+  });
+
+  test('a slow Redis delays only what depends on it', async () => {
+    const b = await bench(`redis_cache: redis-server config/redis_cache.conf
+redis_queue: sleep 1.5; redis-server config/redis_queue.conf
+watch: bench watch
+socketio: node apps/frappe/socketio.js
+worker: bench worker
+`);
+    const run = start(b);
+    await run.waitFor(/ready in/);
+    const queueHealthy = at(run, 'redis_queue.1 healthy');
+    assert.ok(at(run, 'watch.1 started') < queueHealthy);
+    assert.ok(at(run, 'redis_cache.1 healthy') < queueHealthy);
+    assert.ok(at(run, 'worker.1 started') > queueHealthy);
+    assert.ok(at(run, 'socketio.1 started') > queueHealthy);
+    await run.stop();
+    assert.doesNotMatch(run.output, /exit code [1-9]/);
+  });
+
+  test('a foreign listener on a Redis port stops start-up, naming its pid and command', async () => {
+    const b = await bench(REDIS_AND_WORKER);
+    const holder = own(process.execPath, ['-e', `require('net').createServer().listen(${b.ports.queue}, '127.0.0.1'); setTimeout(() => {}, 60000)`]);
+    await new Promise((r) => setTimeout(r, 300));
+    const run = start(b);
+    const { code } = await run.exited;
+    assert.equal(code, 1);
+    assert.match(run.output, new RegExp(`port ${b.ports.queue} is held by pid ${holder.pid} \\(.*node -e`));
+    assert.match(run.output, /Nothing was started/);
+    assert.doesNotMatch(run.output, /started \(pid/);
+  });
+
+  test("another bench's Redis on the port is refused too", async () => {
+    const b = await bench(REDIS_AND_WORKER);
+    const other = own('redis-server', ['--port', String(b.ports.queue), '--bind', '127.0.0.1', '--save', '', '--dir', '/tmp']);
+    await new Promise((r) => setTimeout(r, 300));
+    const run = start(b);
+    const { code } = await run.exited;
+    assert.equal(code, 1);
+    assert.match(run.output, new RegExp(`answered by a Redis that is not this bench's: pid ${other.pid}`));
+  });
+
+  test("this bench's leftover Redis is adopted, gated on, and stopped with the rest", async () => {
+    const b = await bench(REDIS_AND_WORKER);
+    const leftover = own('redis-server', ['config/redis_queue.conf'], b.dir);
+    await new Promise((r) => setTimeout(r, 400));
+    const run = start(b);
+    await run.waitFor(/worker\.1 +\| Worker \S+ started/);
+    assert.match(run.output, new RegExp(`redis_queue\\.1: this bench's Redis is already running \\(pid ${leftover.pid}`));
+    assert.equal((run.output.match(/redis-server config\/redis_queue|redis_queue\.1 started/g) ?? []).length, 0);
+    await run.stop();
+    assert.deepEqual(await survivors([leftover.pid!], 1000), []);
+  });
+
+  test("a Redis that cannot start fails at once with Redis's own message", async () => {
+    const b = await bench(REDIS_AND_WORKER, (dir) => rmSync(path.join(dir, 'config', 'redis_queue.acl')));
+    const t0 = Date.now();
+    const run = start(b, '--ready-timeout', '30');
+    const { code } = await run.exited;
+    assert.equal(code, 1);
+    assert.ok(Date.now() - t0 < 10_000, 'waited for the ready timeout instead of failing fast');
+    assert.match(run.output, /error: redis_queue\.1 exited during start-up \(exit code 1\)/);
+    assert.match(run.output, /Error loading ACLs, opening file '\.\.\/redis_queue\.acl'/);
+    assert.doesNotMatch(run.output, /worker\.1 started/);
+  });
+
+  test('an external Redis (no redis lines) is gated on too; unreachable, it names the URL and key', async () => {
+    const port = await freePort();
+    const b = await bench('worker: bench worker\nschedule: bench schedule\n', (dir) => {
+      const conf = path.join(dir, 'sites', 'common_site_config.json');
+      const json = JSON.parse(readFileSync(conf, 'utf8'));
+      json.redis_cache = json.redis_queue = `redis://127.0.0.1:${port}`;
+      writeFileSync(conf, JSON.stringify(json));
+    });
+    const run = start(b);
+    await new Promise((r) => setTimeout(r, 800));
+    assert.doesNotMatch(run.output, /worker\.1 started/);
+    own('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '']);
+    await run.waitFor(/worker\.1 +\| Worker \S+ started/);
+    assert.ok(at(run, 'worker.1 started') > at(run, `redis://127.0.0.1:${port} healthy`));
+    await run.stop();
+    assert.doesNotMatch(run.output, /ConnectionError/);
+
+    const dead = await freePort();
+    const b2 = await bench('worker: bench worker\n', (dir) => {
+      const conf = path.join(dir, 'sites', 'common_site_config.json');
+      writeFileSync(conf, JSON.stringify({ redis_cache: `redis://127.0.0.1:${dead}`, redis_queue: `redis://127.0.0.1:${dead}` }));
+    });
+    const run2 = start(b2, '--ready-timeout', '1');
+    const r2 = await run2.exited;
+    assert.equal(r2.code, 1);
+    assert.match(run2.output, new RegExp(`redis://127\\.0\\.0\\.1:${dead} \\(external Redis from sites/common_site_config\\.json: redis_(queue|cache)\\) is unreachable`));
+    assert.doesNotMatch(run2.output, /worker\.1 started/);
+  });
+
+  test('a stale node path in the socketio line falls back to the node on PATH', async () => {
+    const b = await bench(`redis_queue: redis-server config/redis_queue.conf
+socketio: /opt/node-v14.0.0/bin/node apps/frappe/socketio.js
+`);
+    const run = start(b);
+    await run.waitFor(/socketio\.1 listening on :/);
+    assert.match(run.output, /warning: Procfile:2: socketio: \/opt\/node-v14\.0\.0\/bin\/node does not exist .*using the node on PATH/);
+    await run.stop();
+  });
+
+  test('no redis-server on PATH: one clear error with the install hint', async () => {
+    const b = await bench(REDIS_AND_WORKER);
+    const run = new FbenchRun(['start', '--bench', b.dir], { env: { PATH: path.dirname(process.execPath) === '/usr/bin' ? '/nonexistent' : path.dirname(process.execPath) } });
+    runs.push(run);
+    const { code } = await run.exited;
+    assert.equal(code, 1);
+    assert.match(run.output, /redis-server is not installed .*\n.*apt-get install redis-server/);
+  });
+});
