@@ -33,6 +33,8 @@ export class Printer extends EventEmitter {
   private stampSecond = -1;
   private stamp = '';
   congested = false;
+  /** While held (a start-up task list owns the terminal), output is kept, not written. */
+  private held = false;
 
   constructor(
     private readonly sink: Sink,
@@ -75,10 +77,19 @@ export class Printer extends EventEmitter {
     this.lines(SYSTEM, `${message}\n`);
   }
 
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    this.flush();
+  }
+
   /** Write out what is queued now (also called at exit). */
   flush(): void {
     this.scheduled = false;
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 || this.held) return;
     const out = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
     this.pending = [];
     this.pendingBytes = 0;
@@ -95,7 +106,7 @@ export class Printer extends EventEmitter {
   private enqueue(s: string): void {
     this.pending.push(s);
     this.pendingBytes += s.length;
-    if (this.pendingBytes >= 1 << 20) this.flush();
+    if (this.pendingBytes >= 1 << 20 && !this.held) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());

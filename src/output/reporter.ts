@@ -6,13 +6,17 @@ export interface ReporterInfo {
   checks: ReadonlyMap<string, { kind: 'redis' | 'port'; port: number }>;
   /** How many consecutive crashes make a crash loop worth a warning. */
   loopWarningAt: number;
+  /** A start-up task list shows starts and checks until ready: don't say them twice. */
+  quietStartup?: boolean;
 }
 
 /** Turns supervisor events into fbench's own `system |` lines. */
 export function reportToPrinter(sup: Supervisor, printer: Printer, info: ReporterInfo): void {
   const say = (s: string): void => printer.system(s);
+  let ready = false;
   sup.on('state', (e: StateEvent) => {
     const check = info.checks.get(e.name);
+    if (info.quietStartup && !ready && (e.state === 'running' || e.state === 'healthy')) return;
     switch (e.state) {
       case 'running':
         say(`${e.name} started (pid ${e.pid})`);
@@ -47,6 +51,7 @@ export function reportToPrinter(sup: Supervisor, printer: Printer, info: Reporte
     say('nothing that depends on it was started; stopping');
   });
   sup.on('ready', (ms: number) => {
+    ready = true;
     const gates = [...info.checks].filter(([, c]) => c.kind === 'redis').map(([n]) => n);
     const ports = [...info.checks].filter(([, c]) => c.kind === 'port').map(([n, c]) => `${n} :${c.port}`);
     const parts = [gates.length ? `${gates.join(', ')} healthy` : '', ports.join(', ')].filter(Boolean);

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { FbenchRun, survivors } from '../helpers/fbench-run.js';
+import { FBENCH, FbenchRun, survivors } from '../helpers/fbench-run.js';
 import { freePort } from '../helpers/ports.js';
 import { tempSampleBench, type TempBench } from '../helpers/sample-bench.js';
 
@@ -78,6 +78,58 @@ worker: bench worker
     assert.ok(at(run, 'socketio.1 started') > queueHealthy);
     await run.stop();
     assert.doesNotMatch(run.output, /exit code [1-9]/);
+  });
+
+  test('a Redis reading a big RDB (LOADING) is waited out before its dependents start', async () => {
+    const b = await bench(REDIS_AND_WORKER);
+    // Make the RDB the queue Redis will load: a million keys take it about a second.
+    const maker = own('redis-server', ['--port', String(b.ports.queue), '--bind', '127.0.0.1', '--save', '', '--enable-debug-command', 'yes', '--dir', path.join(b.dir, 'config', 'pids'), '--dbfilename', 'redis_queue.rdb']);
+    const makerExited = new Promise((r) => maker.once('exit', r));
+    const { Redis } = await import('ioredis');
+    const c = new Redis({ port: b.ports.queue, retryStrategy: (n) => (n < 50 ? 50 : null) });
+    c.on('error', () => {});
+    await c.call('DEBUG', 'POPULATE', '1000000', 'key', '64');
+    await c.save();
+    await c.shutdown('NOSAVE').catch(() => {});
+    c.disconnect();
+    await makerExited;
+
+    const run = start(b);
+    await run.waitFor(/worker\.1 +\| Worker \S+ started/, 60_000);
+    const loading = at(run, 'redis_queue.1 is loading its data (LOADING); waiting');
+    assert.ok(at(run, 'redis_queue.1 healthy') > loading);
+    assert.ok(at(run, 'worker.1 started') > at(run, 'redis_queue.1 healthy'));
+    await run.stop();
+    assert.doesNotMatch(run.output, /worker\.1 exit code|ConnectionError|LOADING Redis is loading/);
+  });
+
+  test('on a terminal, a task list shows the start-up, then hands over to the log stream', async () => {
+    const b = await bench(REDIS_AND_WORKER);
+    const cmd = `stty cols 160 rows 50; exec ${process.execPath} ${FBENCH} start --bench ${b.dir}`;
+    const tty = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    children.push(tty);
+    let out = '';
+    tty.stdout!.on('data', (d) => (out += d));
+    const deadline = Date.now() + 20_000;
+    while (!/ready in \d+ ms/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.match(out, /redis_queue\.1: healthy \(PONG\) after \d+ ms/);
+    assert.match(out, /worker\.1: started after \d+ ms/);
+    assert.ok(out.indexOf('worker.1: started') < out.indexOf('ready in'), 'log stream before the task list ended');
+    tty.stdin!.write('\x03'); // Ctrl-C, through the terminal
+    await new Promise((r) => tty.once('exit', r));
+    assert.match(out, /redis_queue\.1 stopped/);
+  });
+
+  test('a Redis that dies after start-up is restarted, naming what depends on it; its dependents wait for it again', async () => {
+    const b = await bench(REDIS_AND_WORKER);
+    const run = start(b);
+    await run.waitFor(/worker\.1 +\| Worker \S+ started/);
+    process.kill(-run.startedPids().get('redis_queue.1')!, 'SIGKILL');
+    await run.waitFor(/redis_queue\.1 killed by SIGKILL; restarting in 1 s \(worker\.1 depend on it\)/);
+    const from = run.output.length;
+    await run.waitFor(/redis_queue\.1 healthy/, 20_000, from);
+    await run.waitFor(/worker\.1 +\| Worker \S+ started/, 20_000, from);
+    await run.stop();
   });
 
   test('a foreign listener on a Redis port stops start-up, naming its pid and command', async () => {

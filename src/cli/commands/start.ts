@@ -20,6 +20,7 @@ export interface StartOptions extends FormationOptions {
   prefix: boolean;
   timestamps: boolean;
   color: boolean;
+  tasks: boolean;
 }
 
 export async function startCommand(processes: string[], opts: StartOptions): Promise<number> {
@@ -63,7 +64,8 @@ export async function startCommand(processes: string[], opts: StartOptions): Pro
     ...plan.processes.filter((p) => p.health).map((p) => [p.name, { kind: p.health!.kind, port: p.health!.port }] as const),
     ...plan.externals.map((x) => [x.url, { kind: 'redis', port: x.health.port }] as const),
   ]);
-  reportToPrinter(sup, printer, { checks, loopWarningAt: DEFAULT_BACKOFF.loopWarningAt });
+  const tasks = opts.tasks && process.stdout.isTTY === true;
+  reportToPrinter(sup, printer, { checks, loopWarningAt: DEFAULT_BACKOFF.loopWarningAt, quietStartup: tasks });
 
   writePidFile(pidFile, process.pid);
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -72,7 +74,9 @@ export async function startCommand(processes: string[], opts: StartOptions): Pro
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
 
+  const startup = tasks ? (await import('../../output/startup-tasks.js')).showStartupTasks(sup, printer, [...plan.externals.map((x) => x.url), ...plan.processes.map((p) => p.name)], checks) : null;
   sup.start();
+  await startup;
   const code = await sup.done;
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
   removePidFile(pidFile, process.pid);
