@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { findBench } from '../frappe/discover.js';
 import { loadBench, type BenchModel } from '../frappe/bench-model.js';
+import { loadPreset } from '../frappe/presets.js';
+import { applyFormation } from '../frappe/worker-formation.js';
 import { buildPlan } from '../plan/build.js';
 import { parseConcurrency } from '../plan/formation.js';
 import type { Plan } from '../plan/types.js';
@@ -14,6 +16,7 @@ export interface BenchOptions {
 
 /** Options that shape the formation (plan and start). */
 export interface FormationOptions extends BenchOptions {
+  preset?: string;
   concurrency?: string[];
   port?: string;
   dev?: boolean;
@@ -29,9 +32,16 @@ export function readBench(opts: BenchOptions): BenchModel {
 }
 
 export function planFor(opts: FormationOptions, only: string[]): { model: BenchModel; plan: Plan } {
-  const model = readBench(opts);
+  let model = readBench(opts);
+  let concurrency = parseConcurrency(opts.concurrency ?? []);
+  if (opts.preset) {
+    const preset = loadPreset(opts.preset, model.dir);
+    const formation = applyFormation(model.entries, model.config, { ...preset, source: preset.file });
+    model = { ...model, entries: formation.entries };
+    concurrency = { ...formation.concurrency, ...concurrency };
+  }
   const plan = buildPlan(model, {
-    concurrency: parseConcurrency(opts.concurrency ?? []),
+    concurrency,
     only,
     ...(opts.port ? { basePort: Number(opts.port) } : {}),
     dev: opts.dev !== false,

@@ -12,14 +12,29 @@ function benchOptions(cmd: Command): Command {
   return cmd
     .option('-b, --bench <dir>', 'the bench folder (default: the first folder upwards with a Procfile and sites/)')
     .option('-e, --env <files>', 'env files, comma-separated (default: .env when present)')
-    .option('-f, --procfile <file>', 'the Procfile to read (default: Procfile)');
+    .option('-f, --procfile <file>', 'the Procfile to read (default: Procfile)')
+    .option('--no-dev', 'do not set DEV_SERVER=true (as bench start --no-dev)');
 }
 
+/** What shapes the formation of `plan` and `start`. */
 function formationOptions(cmd: Command): Command {
   return benchOptions(cmd)
+    .argument('[process...]', 'only these process types (and the Redis they need)')
+    .option('--preset <name>', 'a process selection and worker formation from presets/ (see fbench presets)')
     .option('-c, --concurrency <name=N>', 'instances per process type, e.g. worker=2,watch=0 (repeatable)', collect)
-    .option('-p, --port <n>', "base for honcho's PORT numbering (default 5000, or PORT in .env)")
-    .option('--no-dev', 'do not set DEV_SERVER=true (as bench start --no-dev)');
+    .option('-p, --port <n>', "base for honcho's PORT numbering (default 5000, or PORT in .env)");
+}
+
+/** How `start` and `workers` run, supervise and print. */
+function runOptions(cmd: Command): Command {
+  return cmd
+    .option('--exit-on-crash', 'a crash (non-zero exit) of any process but watch stops everything, with its exit code')
+    .option('--grace <seconds>', 'seconds between SIGTERM and SIGKILL at shutdown', '5')
+    .option('--ready-timeout <seconds>', 'seconds to wait for each Redis to answer PING', '30')
+    .option('--no-prefix', 'print child output without the "time name |" prefix')
+    .option('--no-timestamps', 'leave the time out of the prefix')
+    .option('--no-color', 'no colours (also when NO_COLOR is set or stdout is not a terminal)')
+    .addOption(new Option('--no-tasks', 'plain start-up lines instead of the task list on a terminal'));
 }
 
 async function run(action: () => number | Promise<number>): Promise<void> {
@@ -43,21 +58,23 @@ const program = new Command('fbench')
 
 formationOptions(program.command('plan'))
   .description('show what `fbench start` would run: roles, ports, queues, dependencies (starts nothing)')
-  .argument('[process...]', 'only these process types (and the Redis they need)')
   .option('--json', 'print the plan as JSON (the documented contract)')
   .action((processes: string[], opts) => run(async () => (await import('./commands/plan.js')).planCommand(processes, opts)));
 
-formationOptions(program.command('start'))
+runOptions(formationOptions(program.command('start')))
   .description('run the bench: Redis first and health-checked, then everything that needs it')
-  .argument('[process...]', 'only these process types (and the Redis they need)')
-  .option('--exit-on-crash', "stop everything when any process exits (honcho's behaviour)")
-  .option('--grace <seconds>', 'seconds between SIGTERM and SIGKILL at shutdown', '5')
-  .option('--ready-timeout <seconds>', 'seconds to wait for each Redis to answer PING', '30')
-  .option('--no-prefix', 'print child output without the "time name |" prefix')
-  .option('--no-timestamps', 'leave the time out of the prefix')
-  .option('--no-color', 'no colours (also when NO_COLOR is set or stdout is not a terminal)')
-  .addOption(new Option('--no-tasks', 'plain start-up lines instead of the task list on a terminal'))
   .action((processes: string[], opts) => run(async () => (await import('./commands/start.js')).startCommand(processes, opts)));
+
+runOptions(benchOptions(program.command('workers')))
+  .description('run just workers, split by queue: one process per listed queue, gated on the queue Redis')
+  .requiredOption('-q, --queues <list>', 'queues, comma-separated; a+b puts two queues in one process (e.g. default,long+short,email)')
+  .option('-n, --count <n>', 'worker processes per entry (default: background_workers)')
+  .option('--with-redis', "also start the bench's Redis from the Procfile (when it is not running)")
+  .action((opts) => run(async () => (await import('./commands/workers.js')).workersCommand(opts)));
+
+benchOptions(program.command('presets'))
+  .description("list the presets: shipped ones and the bench's own (config/fbench/presets/)")
+  .action((opts) => run(async () => (await import('./commands/presets.js')).presetsCommand(opts)));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`fbench: ${String(err)}\n`);

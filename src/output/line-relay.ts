@@ -2,12 +2,19 @@ import type { Readable } from 'node:stream';
 import type { Printer } from './printer.js';
 
 /** How long a partial line (a `(Pdb) ` prompt) may wait for its newline before it is shown. */
-export const PARTIAL_LINE_IDLE_MS = 50;
+export const PARTIAL_LINE_IDLE_MS = 80;
+/** However busy the writer looks, a partial line is shown after this long. */
+export const PARTIAL_LINE_MAX_MS = 2000;
 
 export interface RelayOptions {
   /** Called with each run of whole lines, for the in-memory log ring. */
   onText?: (text: string) => void;
   idleMs?: number;
+  /**
+   * True while the writer is still running (preempted mid-line rather than waiting for
+   * input): the partial line then waits on, so a line is never cut in two by a busy CPU.
+   */
+  writerBusy?: () => boolean;
 }
 
 /**
@@ -19,6 +26,7 @@ export function relayLines(name: string, stream: Readable, printer: Printer, opt
   const idleMs = opts.idleMs ?? PARTIAL_LINE_IDLE_MS;
   let partial: Buffer | null = null;
   let timer: NodeJS.Timeout | null = null;
+  let partialSince = 0;
 
   const emit = (text: string): void => {
     printer.lines(name, text);
@@ -29,6 +37,13 @@ export function relayLines(name: string, stream: Readable, printer: Printer, opt
     timer = null;
     if (partial && partial.length > 0) emit(`${partial.toString('utf8')}\n`);
     partial = null;
+  };
+  const onIdle = (): void => {
+    if (opts.writerBusy?.() && Date.now() - partialSince < PARTIAL_LINE_MAX_MS) {
+      timer = setTimeout(onIdle, idleMs);
+      return;
+    }
+    flushPartial();
   };
 
   const onCongested = (): void => void stream.pause();
@@ -47,7 +62,10 @@ export function relayLines(name: string, stream: Readable, printer: Printer, opt
       emit((partial ? Buffer.concat([partial, head]) : head).toString('utf8'));
       partial = nl + 1 < chunk.length ? chunk.subarray(nl + 1) : null;
     }
-    if (partial && !timer) timer = setTimeout(flushPartial, idleMs);
+    if (partial && !timer) {
+      partialSince = Date.now();
+      timer = setTimeout(onIdle, idleMs);
+    }
     if (printer.congested) stream.pause();
   });
 

@@ -3,7 +3,7 @@ import { execa } from 'execa';
 import { relayLines } from '../output/line-relay.js';
 import type { Printer } from '../output/printer.js';
 import { LogRing } from './log-ring.js';
-import { signalGroup, waitGroupGone } from './process-group.js';
+import { groupRunnable, signalGroup, waitGroupGone } from './process-group.js';
 import type { Watchdog } from './watchdog.js';
 
 /** What to run: generic, nothing Frappe-specific. */
@@ -63,7 +63,8 @@ export class ManagedProcess extends EventEmitter {
     if (pid !== null) this.watchdog.watch(pid);
 
     const onText = (t: string): void => this.ring.push(t);
-    const relays = [sub.stdout, sub.stderr].filter((s) => s !== null).map((s) => relayLines(this.spec.name, s, this.printer, { onText }));
+    const writerBusy = (): boolean => pid !== null && groupRunnable(pid);
+    const relays = [sub.stdout, sub.stderr].filter((s) => s !== null).map((s) => relayLines(this.spec.name, s, this.printer, { onText, writerBusy }));
 
     this.exited = new Promise<ExitInfo>((resolve) => {
       const finish = async (code: number | null, signal: NodeJS.Signals | null): Promise<void> => {

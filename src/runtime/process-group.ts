@@ -30,6 +30,26 @@ function procStat(pid: string | number): { state: string; pgrp: number } | null 
   }
 }
 
+/** Processes of a group with their states, from /proc; null where /proc cannot tell. */
+function groupStates(pgid: number): string[] | null {
+  if (!HAS_PROC) return null;
+  const states: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (entry.charCodeAt(0) > 57) continue; // not a pid (digits sort first)
+    const st = procStat(entry);
+    if (st && st.pgrp === pgid) states.push(st.state);
+  }
+  return states;
+}
+
+/**
+ * True when a process of the group is on a CPU or waiting for one: a quiet pipe then means
+ * "preempted mid-line", not "waiting at a prompt".
+ */
+export function groupRunnable(pgid: number): boolean {
+  return groupStates(pgid)?.includes('R') ?? false;
+}
+
 /**
  * True while any process of the group is alive. Zombies do not count: a grandchild whose
  * parent died is reparented to init, which may take its time to reap it.
@@ -40,13 +60,7 @@ export function groupAlive(pgid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-  if (!HAS_PROC) return true;
-  for (const entry of readdirSync('/proc')) {
-    if (entry.charCodeAt(0) > 57) continue; // not a pid (digits sort first)
-    const st = procStat(entry);
-    if (st && st.pgrp === pgid && st.state !== 'Z') return true;
-  }
-  return false;
+  return groupStates(pgid)?.some((s) => s !== 'Z') ?? true;
 }
 
 /** True while the process exists and is not a zombie. */

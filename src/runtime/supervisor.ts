@@ -268,7 +268,7 @@ export class Supervisor extends EventEmitter {
       node.probeAbort.abort();
       return;
     }
-    if (this.opts.exitOnCrash && node.spec.critical) {
+    if (this.opts.exitOnCrash && node.spec.critical && info.code !== 0) {
       this.setState(node, 'exited', { exit: info });
       void this.shutdown(info.code ?? 128 + (info.signal ? os.constants.signals[info.signal] : 0));
       return;

@@ -1,0 +1,133 @@
+import path from 'node:path';
+import { FbenchError, formatWarning } from '../errors.js';
+import { preflightRedis } from '../frappe/redis-preflight.js';
+import { waitForRedis } from '../health/redis-ping.js';
+import { waitForPort } from '../health/tcp.js';
+import { useColor } from '../output/colors.js';
+import { Printer } from '../output/printer.js';
+import { reportToPrinter } from '../output/reporter.js';
+import type { HealthCheck, Plan } from '../plan/types.js';
+import { DEFAULT_BACKOFF } from '../runtime/backoff.js';
+import { readLivePid, removePidFile, writePidFile } from '../runtime/pidfile.js';
+import { Supervisor, type NodeSpec, type Probe } from '../runtime/supervisor.js';
+import { which } from '../runtime/which.js';
+import type { FormationOptions } from './context.js';
+
+export interface RunOptions extends FormationOptions {
+  exitOnCrash?: boolean;
+  grace: string;
+  readyTimeout: string;
+  prefix: boolean;
+  timestamps: boolean;
+  color: boolean;
+  tasks: boolean;
+}
+
+/**
+ * Run a plan in the foreground until it ends: the shared body of `fbench start` and
+ * `fbench workers`. `session` names the pid file, so both can run side by side.
+ */
+export async function runPlan(plan: Plan, opts: RunOptions, session = 'fbench'): Promise<number> {
+  const graceMs = seconds(opts.grace, '--grace');
+  const readyTimeoutMs = seconds(opts.readyTimeout, '--ready-timeout');
+
+  const pidFile = path.join(plan.bench, 'config', 'pids', `${session}.pid`);
+  const running = readLivePid(pidFile);
+  if (running !== null && running !== process.pid) {
+    throw new FbenchError(`${session === 'fbench' ? 'fbench start' : `fbench ${session.replace(/^fbench-/, '')}`} is already running for this bench (pid ${running})`, `stop it first (Ctrl-C in its terminal, or kill ${running})`);
+  }
+  const redis = plan.processes.filter((p) => p.role === 'redis');
+  if (redis.length > 0 && !which('redis-server', redis[0]!.env.PATH ?? '')) {
+    throw new FbenchError(
+      'redis-server is not installed (not found on PATH)',
+      'install it: `sudo apt-get install redis-server` (Debian/Ubuntu), `sudo dnf install redis` (Fedora), `brew install redis` (macOS)',
+    );
+  }
+  const adopted = new Map<string, number>();
+  for (const p of redis) {
+    const decision = await preflightRedis(p, plan.bench);
+    if (decision.action === 'adopt') adopted.set(p.name, decision.pid);
+  }
+
+  const printer = new Printer(process.stdout, {
+    prefix: opts.prefix,
+    timestamps: opts.timestamps,
+    color: useColor(process.stdout.isTTY === true, process.env, opts.color),
+    names: [...plan.processes.map((p) => p.name), ...plan.externals.map((x) => x.url)],
+  });
+  // A closed terminal turns every write into EIO/EPIPE: keep stopping cleanly, silently.
+  process.stdout.on('error', () => {});
+  for (const w of plan.warnings) printer.system(`warning: ${formatWarning(w)}`);
+  for (const [name, pid] of adopted) {
+    printer.system(`${name}: this bench's Redis is already running (pid ${pid}, left by an earlier run); using it instead of starting another`);
+  }
+
+  const sup = new Supervisor(nodeSpecs(plan, adopted, readyTimeoutMs, printer), printer, { exitOnCrash: opts.exitOnCrash === true, graceMs });
+  const checks = new Map([
+    ...plan.processes.filter((p) => p.health).map((p) => [p.name, { kind: p.health!.kind, port: p.health!.port }] as const),
+    ...plan.externals.map((x) => [x.url, { kind: 'redis', port: x.health.port }] as const),
+  ]);
+  const tasks = opts.tasks && process.stdout.isTTY === true;
+  reportToPrinter(sup, printer, { checks, loopWarningAt: DEFAULT_BACKOFF.loopWarningAt, quietStartup: tasks });
+
+  writePidFile(pidFile, process.pid);
+  const onSignal = (signal: NodeJS.Signals): void => {
+    printer.system(`${signal === 'SIGHUP' ? 'terminal closed' : signal} received: stopping (again to kill at once)`);
+    void sup.shutdown(Supervisor.signalExitCode(signal));
+  };
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
+
+  const startup = tasks ? (await import('../output/startup-tasks.js')).showStartupTasks(sup, printer, [...plan.externals.map((x) => x.url), ...plan.processes.map((p) => p.name)], checks) : null;
+  sup.start();
+  await startup;
+  const code = await sup.done;
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
+  removePidFile(pidFile, process.pid);
+  printer.flush();
+  return code;
+}
+
+/** The plan as supervisor nodes: processes with their checks, external Redis as check-only nodes. */
+function nodeSpecs(plan: Plan, adopted: ReadonlyMap<string, number>, readyTimeoutMs: number, printer: Printer): NodeSpec[] {
+  const probe = (name: string, check: HealthCheck): Probe =>
+    check.kind === 'redis'
+      ? async (signal) => {
+          await waitForRedis(check, { timeoutMs: readyTimeoutMs, signal, onLoading: () => printer.system(`${name} is loading its data (LOADING); waiting`) });
+        }
+      : (signal) => waitForPort(check.host, check.port, readyTimeoutMs, signal);
+
+  const nodes: NodeSpec[] = plan.processes.map((p) => {
+    const adoptedPid = adopted.get(p.name);
+    return {
+      name: p.name,
+      dependsOn: p.dependsOn,
+      ...(adoptedPid === undefined ? { process: { name: p.name, command: p.command, cwd: p.cwd, env: p.env } } : { adoptedPid }),
+      ...(p.health ? { probe: probe(p.name, p.health) } : {}),
+      gating: p.health?.kind === 'redis',
+      critical: p.critical,
+    };
+  });
+  for (const x of plan.externals) {
+    const check = probe(x.url, x.health);
+    nodes.push({
+      name: x.url,
+      dependsOn: [],
+      probe: async (signal) => {
+        try {
+          await check(signal);
+        } catch (err) {
+          throw new Error(`(external Redis from ${x.source}) is unreachable: ${(err as Error).message}`);
+        }
+      },
+      gating: true,
+      critical: true,
+    });
+  }
+  return nodes;
+}
+
+function seconds(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new FbenchError(`${flag} takes a number of seconds, got "${value}"`, `for example ${flag} 5`);
+  return Math.round(n * 1000);
+}

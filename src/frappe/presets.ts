@@ -1,0 +1,39 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FbenchError } from '../errors.js';
+import { parsePreset, type Preset } from './preset-file.js';
+
+/** Presets shipped with fbench. */
+export const SHIPPED_PRESETS = fileURLToPath(new URL('../../../presets/', import.meta.url));
+/** A bench's own presets, which override shipped ones by name. */
+export const BENCH_PRESETS = path.join('config', 'fbench', 'presets');
+
+export interface PresetRef {
+  name: string;
+  file: string;
+  origin: 'shipped' | 'bench';
+}
+
+export function listPresets(benchDir: string): PresetRef[] {
+  const found = new Map<string, PresetRef>();
+  const scan = (dir: string, origin: PresetRef['origin']): void => {
+    if (!existsSync(dir)) return;
+    for (const f of readdirSync(dir).sort()) {
+      const m = /^([A-Za-z0-9_.-]+)\.ya?ml$/.exec(f);
+      if (m) found.set(m[1]!, { name: m[1]!, file: path.join(dir, f), origin });
+    }
+  };
+  scan(SHIPPED_PRESETS, 'shipped');
+  scan(path.join(benchDir, BENCH_PRESETS), 'bench');
+  return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function loadPreset(name: string, benchDir: string): Preset {
+  const refs = listPresets(benchDir);
+  const ref = refs.find((r) => r.name === name);
+  if (!ref) {
+    throw new FbenchError(`unknown preset "${name}"`, `presets: ${refs.map((r) => r.name).join(', ')} (add your own as ${BENCH_PRESETS}/${name}.yaml)`);
+  }
+  return parsePreset(name, readFileSync(ref.file, 'utf8'), path.relative(benchDir, ref.file).startsWith('..') ? ref.file : path.relative(benchDir, ref.file));
+}
