@@ -72,6 +72,14 @@ runOptions(benchOptions(program.command('workers')))
   .option('--with-redis', "also start the bench's Redis from the Procfile (when it is not running)")
   .action((opts) => run(async () => (await import('./commands/workers.js')).workersCommand(opts)));
 
+program
+  .command('doctor')
+  .description('find what would stop this bench from starting, with a fix for each problem (starts nothing)')
+  .option('-b, --bench <dir>', 'the bench folder (default: the first folder upwards with a Procfile and sites/)')
+  .option('--json', 'the findings as JSON')
+  .option('--no-color', 'no colours')
+  .action((opts) => run(async () => (await import('./commands/doctor.js')).doctorCommand(opts)));
+
 benchOptions(program.command('presets'))
   .description("list the presets: shipped ones and the bench's own (config/fbench/presets/)")
   .action((opts) => run(async () => (await import('./commands/presets.js')).presetsCommand(opts)));

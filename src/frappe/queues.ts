@@ -22,3 +22,13 @@ export function benchId(config: Pick<ResolvedSiteConfig, 'benchId'>, benchDir: s
 export function rqQueueName(id: string, queue: string): string {
   return `${id}:${queue}`;
 }
+
+/** RQ's (1.15) Redis keys, as Frappe's workers use them. */
+export const RQ_KEYS = {
+  workers: 'rq:workers',
+  queue: (rqName: string) => `rq:queue:${rqName}`,
+  failed: (rqName: string) => `rq:failed:${rqName}`,
+} as const;
+
+/** A worker is alive while its hash exists; RQ lets it expire ~480 s after the last heartbeat. */
+export const RQ_WORKER_TTL_S = 480;

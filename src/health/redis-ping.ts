@@ -10,6 +10,8 @@ export type PingResult =
 
 /** One connect + PING (+ INFO server) with ioredis; never retries on its own. */
 export async function pingRedis(check: RedisCheck, timeoutMs = 1000): Promise<PingResult> {
+  // ioredis keeps a timer alive for seconds after a refused connect: ask the port first.
+  if (!(await canConnect(check.host, check.port, timeoutMs))) return { ok: false, reason: 'refused', message: `nothing accepts connections on ${check.host}:${check.port}` };
   const client = new Redis({
     host: check.host,
     port: check.port,

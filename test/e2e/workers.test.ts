@@ -44,7 +44,7 @@ async function runOnePerQueue(b: TempBench, queues: string[]): Promise<Record<st
       job = await r.hgetall(`rq:job:${ids[q]}`);
     }
     assert.equal(job.status, 'finished', `the job on ${q} was not run`);
-    ranBy[q] = (await r.hget(`rq:worker:${job.worker_name}`, 'queues')) ?? '?';
+    ranBy[q] = ((await r.hget(`rq:worker:${job.worker_name}`, 'queues')) ?? '?').replaceAll(`${id}:`, '');
   }
   r.disconnect();
   return ranBy;
@@ -55,7 +55,7 @@ async function workerQueues(b: TempBench): Promise<string[]> {
   const keys = await r.smembers('rq:workers');
   const out = await Promise.all(keys.map((k) => r.hget(k, 'queues')));
   r.disconnect();
-  return out.map(String).sort();
+  return out.map((q) => String(q).replaceAll(`${benchId({}, b.dir)}:`, '')).sort();
 }
 
 describe('queue-split workers', () => {

@@ -81,7 +81,9 @@ const commands = {
     const key = `rq:worker:${name}`;
     const heartbeat = () =>
       conn.call('HSET', key, 'last_heartbeat', new Date().toISOString()).then(() => conn.call('EXPIRE', key, 480));
-    await conn.call('HSET', key, 'birth', new Date().toISOString(), 'queues', wanted.join(','), 'pid', process.pid, 'hostname', os.hostname(), 'state', 'idle');
+    // RQ records the full queue names ("<bench_id>:<queue>").
+    const fullNames = wanted.map((q) => `${ctx.benchId}:${q}`).join(',');
+    await conn.call('HSET', key, 'birth', new Date().toISOString(), 'queues', fullNames, 'pid', process.pid, 'hostname', os.hostname(), 'state', 'idle');
     await heartbeat();
     await conn.call('SADD', 'rq:workers', key);
     for (const q of wanted) await conn.call('SADD', `rq:workers:${ctx.benchId}:${q}`, key);

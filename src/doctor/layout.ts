@@ -1,0 +1,74 @@
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseJson } from '../config/json-file.js';
+import { parseProcfile } from '../config/procfile.js';
+import { FbenchError, formatLocation, formatWarning } from '../errors.js';
+import { fail, ok, warn, type Finding } from './types.js';
+
+const G = 'Layout';
+
+/** Checks that need no parsed bench: run first, and they say why the rest may be skipped. */
+export function checkLayout(dir: string): Finding[] {
+  const out: Finding[] = [];
+  const procfile = path.join(dir, 'Procfile');
+  try {
+    const parsed = parseProcfile(readFileSync(procfile, 'utf8'), 'Procfile');
+    out.push(ok(G, `Procfile: ${parsed.entries.length} processes (${parsed.entries.map((e) => e.name).join(', ')})`));
+    for (const w of parsed.warnings) out.push(warn(G, formatWarning(w), 'fix or remove the line: honcho and bench start ignore it silently'));
+  } catch (err) {
+    out.push(fail(G, err instanceof FbenchError ? `${err.location ? `${formatLocation(err.location)}: ` : ''}${err.message}` : `Procfile: ${(err as Error).message}`, err instanceof FbenchError && err.hint ? err.hint : 'run `bench setup procfile`'));
+  }
+
+  const csc = path.join(dir, 'sites', 'common_site_config.json');
+  if (!existsSync(csc)) out.push(warn(G, 'sites/common_site_config.json is missing: bench defaults apply', 'run `bench setup config` or restore the file'));
+  else out.push(jsonFinding(csc, 'sites/common_site_config.json'));
+
+  const sitesDir = path.join(dir, 'sites');
+  for (const d of readdirSync(sitesDir, { withFileTypes: true })) {
+    if (!d.isDirectory() || d.name === 'assets' || d.name.startsWith('.')) continue;
+    const sc = path.join(sitesDir, d.name, 'site_config.json');
+    if (!existsSync(sc)) out.push(warn(G, `sites/${d.name}/ has no site_config.json: not a site`, `remove the folder, or restore sites/${d.name}/site_config.json`));
+    else {
+      const f = jsonFinding(sc, `sites/${d.name}/site_config.json`);
+      if (f.status !== 'ok') out.push(f);
+    }
+  }
+
+  const appsTxt = path.join(sitesDir, 'apps.txt');
+  if (existsSync(appsTxt)) {
+    const apps = readFileSync(appsTxt, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+    const missing = apps.filter((a) => !isDir(path.join(dir, 'apps', a)));
+    out.push(missing.length ? fail(G, `sites/apps.txt lists ${missing.join(', ')}, missing from apps/`, `\`bench get-app ${missing[0]}\`, or remove it from sites/apps.txt`) : ok(G, `sites/apps.txt: ${apps.join(', ')} present in apps/`));
+  } else out.push(warn(G, 'sites/apps.txt is missing', 'it lists the installed apps; `bench setup` recreates it'));
+
+  for (const rel of ['logs', path.join('config', 'pids')]) {
+    const p = path.join(dir, rel);
+    if (!isDir(p)) out.push(fail(G, `${rel}/ is missing`, `mkdir -p ${rel}`));
+    else
+      try {
+        accessSync(p, constants.W_OK);
+        out.push(ok(G, `${rel}/ is writable`));
+      } catch {
+        out.push(fail(G, `${rel}/ is not writable by this user`, `chown -R $USER ${rel}`));
+      }
+  }
+  return out;
+}
+
+function jsonFinding(file: string, rel: string): Finding {
+  try {
+    parseJson(readFileSync(file, 'utf8'), rel);
+    return ok(G, `${rel} is valid JSON`);
+  } catch (err) {
+    const e = err as FbenchError;
+    return fail(G, `${e.location ? formatLocation(e.location) : rel}: ${e.message}`, e.hint ?? 'fix the JSON');
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,55 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { analyzeCommand } from '../config/shell-command.js';
+import { which } from '../runtime/which.js';
+import { fail, ok, warn, type DoctorContext, type Finding } from './types.js';
+
+const G = 'Node';
+
+export async function checkNode(ctx: DoctorContext): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const socketio = ctx.model.entries.find((e) => /socketio/.test(e.command) && !/redis-server/.test(e.command));
+  const PATH = ctx.plan.processes[0]?.env.PATH ?? process.env.PATH ?? '';
+  let node = which('node', PATH);
+  const program = socketio ? analyzeCommand(socketio.command).argv[0] : undefined;
+  if (program && path.isAbsolute(program)) {
+    if (!existsSync(program)) {
+      out.push(warn(G, `the socketio line (Procfile:${socketio!.line}) names ${program}, which does not exist (node upgraded?)`, `run \`bench setup procfile\` to write the current node path; fbench falls back to ${node ?? 'the node on PATH'} meanwhile`));
+    } else node = program;
+  }
+  if (!node) return [...out, fail(G, 'no node on PATH', 'install Node.js (Frappe needs it for socketio and asset builds)')];
+  const version = await promisify(execFile)(node, ['--version'], { timeout: 3000 }).then((r) => r.stdout.trim(), (e: Error) => `error: ${e.message}`);
+  if (version.startsWith('error')) return [...out, fail(G, `${node} does not run (${version})`, 'reinstall Node.js or fix the path')];
+
+  const required = engines(ctx.dir);
+  if (required) {
+    const min = minVersion(required);
+    if (min && compare(version.replace(/^v/, ''), min) < 0) out.push(fail(G, `${node} is ${version}, but apps/frappe needs node ${required}`, `install node ${min} or newer (nvm install ${min.split('.')[0]})`));
+    else out.push(ok(G, `${node} ${version} (apps/frappe needs ${required})`));
+  } else out.push(ok(G, `${node} ${version}`));
+  return out;
+}
+
+function engines(dir: string): string | null {
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(dir, 'apps', 'frappe', 'package.json'), 'utf8')) as { engines?: { node?: string } };
+    return pkg.engines?.node ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The lowest version a range like ">=18", "^18.12.0" or ">=18 <21" accepts. */
+export function minVersion(range: string): string | null {
+  const m = /(?:>=|\^|~|=|^)\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(range.trim());
+  return m ? `${m[1]}.${m[2] ?? 0}.${m[3] ?? 0}` : null;
+}
+
+export function compare(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < 3; i++) if ((pa[i] ?? 0) !== (pb[i] ?? 0)) return (pa[i] ?? 0) - (pb[i] ?? 0);
+  return 0;
+}

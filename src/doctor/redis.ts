@@ -1,0 +1,71 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { pingRedis } from '../health/redis-ping.js';
+import type { PlanProcess } from '../plan/types.js';
+import { readLivePid } from '../runtime/pidfile.js';
+import { which } from '../runtime/which.js';
+import { describeHeld, portState } from './port-state.js';
+import { fail, ok, warn, type DoctorContext, type Finding } from './types.js';
+
+const G = 'Redis';
+
+export async function checkRedis(ctx: DoctorContext): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const { plan } = ctx;
+  const redis = plan.processes.filter((p) => p.role === 'redis');
+  const PATH = plan.processes[0]?.env.PATH ?? process.env.PATH ?? '';
+  const bin = which('redis-server', PATH);
+  if (!bin) {
+    if (redis.length) out.push(fail(G, 'redis-server is not on PATH', 'install it: `sudo apt-get install redis-server` (Debian/Ubuntu) or `brew install redis` (macOS)'));
+  } else {
+    const v = await promisify(execFile)(bin, ['--version'], { timeout: 2000 }).then((r) => /v=(\S+)/.exec(r.stdout)?.[1] ?? '?', () => '?');
+    out.push(ok(G, `redis-server ${v} (${bin})`));
+  }
+
+  await Promise.all(redis.map(async (p) => out.push(...(await checkOne(p, ctx)))));
+
+  for (const x of plan.externals) {
+    if (x.health.kind !== 'redis') continue;
+    const r = await pingRedis(x.health, 800);
+    out.push(r.ok ? ok(G, `${x.url} (external, from ${x.source}) answers PING`) : fail(G, `${x.url} (external, from ${x.source}) does not answer: ${r.message}`, `start that Redis, or point ${x.source.replace(/^.*: /, '')} at one that runs`));
+  }
+  return out;
+}
+
+async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const r = p.redis!;
+  const rel = (f: string): string => path.relative(ctx.dir, f);
+  if (r.conf && !existsSync(r.conf)) out.push(fail(G, `${p.type}: ${rel(r.conf)} does not exist`, 'run `bench setup redis`'));
+  const cfg = ctx.model.config.redis;
+  for (const kind of r.kinds) {
+    const url = cfg[kind];
+    if (url && r.port !== null && url.port !== r.port) {
+      out.push(fail(G, `${p.type} listens on ${r.port} (${r.conf ? rel(r.conf) : 'its command line'}) but ${url.source} says ${url.url}`, `make them agree: workers and web connect to the URL, so Redis must listen there`));
+    }
+  }
+  if (r.kinds.length === 0) out.push(warn(G, `${p.type} (port ${r.port}) matches no Redis URL of sites/common_site_config.json`, 'set redis_cache/redis_queue to its port, or remove the Procfile line'));
+  if (r.aclfile && !existsSync(r.aclfile)) {
+    out.push(fail(G, `${p.type}: the ACL file ${rel(r.aclfile)} named in ${r.conf ? rel(r.conf) : 'its conf'} does not exist; Redis ≥ 6 refuses to start`, `create it (\`echo "user default on nopass ~* &* +@all" > ${rel(r.aclfile)}\`) or run \`bench setup redis\``));
+  }
+  if (r.port === null) return out;
+
+  const state = await portState(r.port, ctx.fbenchPid);
+  if (state.free) {
+    out.push(ok(G, `${p.type}: port ${r.port} is free (fbench starts it)`));
+    return out;
+  }
+  const pong = p.health?.kind === 'redis' ? await pingRedis(p.health, 800) : null;
+  if (pong?.ok) {
+    const pid = Number(pong.info.process_id);
+    const mine = (r.pidfile && readLivePid(r.pidfile) === pid) || (pong.dir && r.dir && path.resolve(pong.dir) === r.dir);
+    if (state.ownFbench) out.push(ok(G, `${p.type}: healthy on :${r.port}, run by your own fbench (pid ${pid})`));
+    else if (mine) out.push(warn(G, `${p.type}: this bench's Redis is already running (pid ${pid}) without fbench: a leftover of an earlier run`, 'fbench start adopts it; or stop it with `kill ' + pid + '`'));
+    else out.push(fail(G, `${p.type}: port ${r.port} is answered by another Redis (pid ${pid}${pong.dir ? `, dir ${pong.dir}` : ''}), not this bench's`, `stop it, or give this bench another port in ${r.conf ? rel(r.conf) : 'its conf'} and sites/common_site_config.json`));
+  } else if (!state.ownFbench) {
+    out.push(fail(G, `${p.type}: ${describeHeld(r.port, state)}, which is not a usable Redis${pong ? ` (${pong.message})` : ''}`, `stop it${state.holder ? ` (kill ${state.holder.pid})` : ''} or move this bench's Redis to a free port`));
+  }
+  return out;
+}
