@@ -34,7 +34,10 @@ function runOptions(cmd: Command): Command {
     .option('--no-prefix', 'print child output without the "time name |" prefix')
     .option('--no-timestamps', 'leave the time out of the prefix')
     .option('--no-color', 'no colours (also when NO_COLOR is set or stdout is not a terminal)')
-    .addOption(new Option('--no-tasks', 'plain start-up lines instead of the task list on a terminal'));
+    .addOption(new Option('--no-tasks', 'plain start-up lines instead of the task list on a terminal'))
+    .option('--reload <roles>', 'roles to restart when a .py file under apps/ changes', 'worker,schedule')
+    .option('--no-reload', 'do not restart anything on code changes')
+    .option('--no-follow-logs', "do not show the lines processes write to their redirected log files (logs/worker.log)");
 }
 
 async function run(action: () => number | Promise<number>): Promise<void> {
@@ -79,6 +82,30 @@ program
   .option('--json', 'the findings as JSON')
   .option('--no-color', 'no colours')
   .action((opts) => run(async () => (await import('./commands/doctor.js')).doctorCommand(opts)));
+
+const controlled = (cmd: Command): Command => cmd.option('-b, --bench <dir>', 'the bench folder (default: the first folder upwards with a Procfile and sites/)');
+
+controlled(program.command('ps'))
+  .description('the processes of the running fbench start: state, pid, uptime, restarts, port, health')
+  .option('--json', 'as JSON')
+  .action((opts) => run(async () => (await import('./commands/control.js')).psCommand(opts)));
+
+controlled(program.command('restart'))
+  .description('restart processes of the running fbench start (a name like worker.1, a type, or a role); starts stopped ones')
+  .argument('<name...>', 'process names, Procfile types or roles (e.g. worker)')
+  .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).restartCommand(names, opts)));
+
+controlled(program.command('stop'))
+  .description('stop processes of the running fbench start, or (with no name) the whole session')
+  .argument('[name...]', 'process names, Procfile types or roles; none stops everything')
+  .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).stopCommand(names, opts)));
+
+controlled(program.command('logs'))
+  .description('recent output of the running processes, from memory')
+  .argument('[name...]', 'process names, types or roles (default: all)')
+  .option('-n, --lines <n>', 'lines per process', '50')
+  .option('-f, --follow', 'keep printing new lines')
+  .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).logsCommand(names, opts)));
 
 benchOptions(program.command('presets'))
   .description("list the presets: shipped ones and the bench's own (config/fbench/presets/)")

@@ -1,17 +1,17 @@
 import path from 'node:path';
 import { FbenchError, formatWarning } from '../errors.js';
 import { preflightRedis } from '../frappe/redis-preflight.js';
-import { waitForRedis } from '../health/redis-ping.js';
-import { waitForPort } from '../health/tcp.js';
 import { useColor } from '../output/colors.js';
 import { Printer } from '../output/printer.js';
 import { reportToPrinter } from '../output/reporter.js';
-import type { HealthCheck, Plan } from '../plan/types.js';
+import type { Plan } from '../plan/types.js';
 import { DEFAULT_BACKOFF } from '../runtime/backoff.js';
 import { readLivePid, removePidFile, writePidFile } from '../runtime/pidfile.js';
-import { Supervisor, type NodeSpec, type Probe } from '../runtime/supervisor.js';
+import { Supervisor } from '../runtime/supervisor.js';
 import { which } from '../runtime/which.js';
 import type { FormationOptions } from './context.js';
+import { checksOf, makeProbe, planNodes } from './plan-nodes.js';
+import { startLive, type Replan } from './session.js';
 
 export interface RunOptions extends FormationOptions {
   exitOnCrash?: boolean;
@@ -21,13 +21,16 @@ export interface RunOptions extends FormationOptions {
   timestamps: boolean;
   color: boolean;
   tasks: boolean;
+  /** Roles to restart on a Python change ("worker,schedule"), or false (--no-reload). */
+  reload: string | false;
+  followLogs: boolean;
 }
 
 /**
  * Run a plan in the foreground until it ends: the shared body of `fbench start` and
  * `fbench workers`. `session` names the pid file, so both can run side by side.
  */
-export async function runPlan(plan: Plan, opts: RunOptions, session = 'fbench'): Promise<number> {
+export async function runPlan(plan: Plan, opts: RunOptions, session = 'fbench', replan?: Replan): Promise<number> {
   const graceMs = seconds(opts.grace, '--grace');
   const readyTimeoutMs = seconds(opts.readyTimeout, '--ready-timeout');
 
@@ -62,11 +65,9 @@ export async function runPlan(plan: Plan, opts: RunOptions, session = 'fbench'):
     printer.system(`${name}: this bench's Redis is already running (pid ${pid}, left by an earlier run); using it instead of starting another`);
   }
 
-  const sup = new Supervisor(nodeSpecs(plan, adopted, readyTimeoutMs, printer), printer, { exitOnCrash: opts.exitOnCrash === true, graceMs });
-  const checks = new Map([
-    ...plan.processes.filter((p) => p.health).map((p) => [p.name, { kind: p.health!.kind, port: p.health!.port }] as const),
-    ...plan.externals.map((x) => [x.url, { kind: 'redis', port: x.health.port }] as const),
-  ]);
+  const probeFor = makeProbe(readyTimeoutMs, printer);
+  const sup = new Supervisor(planNodes(plan, adopted, probeFor), printer, { exitOnCrash: opts.exitOnCrash === true, graceMs });
+  const checks = checksOf(plan);
   const tasks = opts.tasks && process.stdout.isTTY === true;
   reportToPrinter(sup, printer, { checks, loopWarningAt: DEFAULT_BACKOFF.loopWarningAt, quietStartup: tasks });
 
@@ -78,52 +79,15 @@ export async function runPlan(plan: Plan, opts: RunOptions, session = 'fbench'):
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
 
   const startup = tasks ? (await import('../output/startup-tasks.js')).showStartupTasks(sup, printer, [...plan.externals.map((x) => x.url), ...plan.processes.map((p) => p.name)], checks) : null;
+  const live = startLive({ sup, printer, plan, probeFor, checks, session, opts, ...(replan ? { replan } : {}) });
   sup.start();
   await startup;
   const code = await sup.done;
+  await live.close();
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
   removePidFile(pidFile, process.pid);
   printer.flush();
   return code;
-}
-
-/** The plan as supervisor nodes: processes with their checks, external Redis as check-only nodes. */
-function nodeSpecs(plan: Plan, adopted: ReadonlyMap<string, number>, readyTimeoutMs: number, printer: Printer): NodeSpec[] {
-  const probe = (name: string, check: HealthCheck): Probe =>
-    check.kind === 'redis'
-      ? async (signal) => {
-          await waitForRedis(check, { timeoutMs: readyTimeoutMs, signal, onLoading: () => printer.system(`${name} is loading its data (LOADING); waiting`) });
-        }
-      : (signal) => waitForPort(check.host, check.port, readyTimeoutMs, signal);
-
-  const nodes: NodeSpec[] = plan.processes.map((p) => {
-    const adoptedPid = adopted.get(p.name);
-    return {
-      name: p.name,
-      dependsOn: p.dependsOn,
-      ...(adoptedPid === undefined ? { process: { name: p.name, command: p.command, cwd: p.cwd, env: p.env } } : { adoptedPid }),
-      ...(p.health ? { probe: probe(p.name, p.health) } : {}),
-      gating: p.health?.kind === 'redis',
-      critical: p.critical,
-    };
-  });
-  for (const x of plan.externals) {
-    const check = probe(x.url, x.health);
-    nodes.push({
-      name: x.url,
-      dependsOn: [],
-      probe: async (signal) => {
-        try {
-          await check(signal);
-        } catch (err) {
-          throw new Error(`(external Redis from ${x.source}) is unreachable: ${(err as Error).message}`);
-        }
-      },
-      gating: true,
-      critical: true,
-    });
-  }
-  return nodes;
 }
 
 function seconds(value: string, flag: string): number {

@@ -23,7 +23,8 @@ export interface ExitInfo {
 
 /**
  * One child at a time for one process: spawned through sh in its own process group,
- * output relayed line-exact, stopped by signalling the whole group.
+ * output relayed line-exact, stopped by signalling the whole group. Emits 'text' with each
+ * run of whole lines (for `fbench logs -f`).
  */
 export class ManagedProcess extends EventEmitter {
   pid: number | null = null;
@@ -62,7 +63,7 @@ export class ManagedProcess extends EventEmitter {
     this.pid = pid;
     if (pid !== null) this.watchdog.watch(pid);
 
-    const onText = (t: string): void => this.ring.push(t);
+    const onText = (t: string): void => this.record(t);
     const writerBusy = (): boolean => pid !== null && groupRunnable(pid);
     const relays = [sub.stdout, sub.stderr].filter((s) => s !== null).map((s) => relayLines(this.spec.name, s, this.printer, { onText, writerBusy }));
 
@@ -85,6 +86,12 @@ export class ManagedProcess extends EventEmitter {
       });
     });
     return this.exited;
+  }
+
+  /** Keep whole lines of this process's output for `fbench logs` (its own, or a file it writes). */
+  record(text: string): void {
+    this.ring.push(text);
+    this.emit('text', text);
   }
 
   /** Send a signal to the process group. */

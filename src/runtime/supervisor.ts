@@ -146,7 +146,7 @@ export class Supervisor extends EventEmitter {
     node.timer = null;
     node.probeAbort?.abort();
     await this.terminate([node], Date.now() + this.opts.graceMs);
-    this.setState(node, 'stopped');
+    if (node.state !== 'stopped') this.setState(node, 'stopped');
     this.checkAllDone();
   }
 
@@ -154,10 +154,9 @@ export class Supervisor extends EventEmitter {
   async restartNode(name: string): Promise<void> {
     const node = this.mustGet(name);
     await this.stopNode(name);
-    node.held = false;
     node.crashes = 0;
     node.restarts++;
-    void this.run(node);
+    this.launch(name);
   }
 
   /** Add a node after start (a re-plan); it starts at once, waiting for its dependencies. */
@@ -165,6 +164,13 @@ export class Supervisor extends EventEmitter {
     if (this.nodes.has(spec.name)) throw new Error(`duplicate node ${spec.name}`);
     const proc = spec.process ? new ManagedProcess(spec.process, this.printer, this.watchdog) : null;
     this.nodes.set(spec.name, { spec, state: 'waiting', proc, healthy: false, healthWaiters: [], probeAbort: null, crashes: 0, restarts: 0, timer: null, generation: 0, held: false, settled: false, lastExit: null });
+  }
+
+  /** Start a node added after start, or one that is stopped; it waits for its dependencies. */
+  launch(name: string): void {
+    const node = this.mustGet(name);
+    node.held = false;
+    void this.run(node);
   }
 
   /** Stop and forget a node (a re-plan removed it). */

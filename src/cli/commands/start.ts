@@ -1,7 +1,12 @@
+import path from 'node:path';
+import { loadPreset } from '../../frappe/presets.js';
 import { planFor } from '../context.js';
 import { runPlan, type RunOptions } from '../run-plan.js';
 
-export async function startCommand(processes: string[], opts: RunOptions & { preset?: string }): Promise<number> {
+export async function startCommand(processes: string[], opts: RunOptions): Promise<number> {
   const { plan } = planFor(opts, processes);
-  return runPlan(plan, opts);
+  // Edits to these re-plan the running session; only what changed is restarted.
+  const files = [plan.procfile, path.join(plan.bench, 'sites', 'common_site_config.json')];
+  if (opts.preset) files.push(path.resolve(plan.bench, loadPreset(opts.preset, plan.bench).file));
+  return runPlan(plan, opts, 'fbench', { build: () => planFor(opts, processes).plan, files });
 }

@@ -1,0 +1,189 @@
+import path from 'node:path';
+import { formatError, FbenchError } from '../errors.js';
+import { ignoredForReload, isCodeChange } from '../frappe/code-watch.js';
+import { relayLines } from '../output/line-relay.js';
+import type { Printer } from '../output/printer.js';
+import { diffPlans, isEmpty } from '../plan/diff.js';
+import type { Plan } from '../plan/types.js';
+import { serveControl, type ControlHandlers, type ProcessInfo } from '../runtime/control-server.js';
+import { debounceCollect } from '../runtime/debounce.js';
+import { tailFile } from '../runtime/file-tail.js';
+import type { Supervisor } from '../runtime/supervisor.js';
+import { checksOf, externalNode, processNode, type ProbeFor } from './plan-nodes.js';
+import type { RunOptions } from './run-plan.js';
+
+/** How to plan again when the Procfile, the site config or the preset changes. */
+export interface Replan {
+  build: () => Plan;
+  files: string[];
+}
+
+interface LiveContext {
+  sup: Supervisor;
+  printer: Printer;
+  plan: Plan;
+  probeFor: ProbeFor;
+  checks: ReturnType<typeof checksOf>;
+  session: string;
+  opts: Pick<RunOptions, 'reload' | 'followLogs'>;
+  replan?: Replan;
+}
+
+const RELOAD_DEBOUNCE_MS = 100;
+
+/**
+ * What makes a running session live: the control socket (ps/restart/stop/logs), restarts on
+ * code changes, re-planning on config changes, and redirected log files in the stream.
+ */
+export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
+  const { sup, printer } = ctx;
+  let plan = ctx.plan;
+  const closers: (() => unknown)[] = [];
+
+  const control = serveControl(path.join(plan.bench, 'config', 'pids', `${ctx.session}.sock`), handlers(ctx, () => plan));
+  closers.push(control.close);
+
+  // bench's Procfile sends worker output to logs/*.log: follow those files into the stream.
+  const tails = new Map<string, { label: string; close: () => void }>();
+  const syncTails = (): void => {
+    if (!ctx.opts.followLogs) return;
+    const wanted = logLabels(plan);
+    for (const [file, t] of tails) {
+      if (wanted.get(file) !== t.label) {
+        t.close();
+        tails.delete(file);
+      }
+    }
+    for (const [file, label] of wanted) {
+      if (tails.has(file)) continue;
+      printer.addName(label);
+      const tail = tailFile(file);
+      void relayLines(label, tail.stream, printer, { onText: (t) => sup.process(label)?.record(t) });
+      tails.set(file, { label, close: tail.close });
+    }
+  };
+  syncTails();
+  closers.push(() => tails.forEach((t) => t.close()));
+
+  const watching = (async () => {
+    const roles = ctx.opts.reload === false ? [] : ctx.opts.reload.split(',').map((r) => r.trim()).filter(Boolean);
+    if (roles.length === 0 && !ctx.replan) return;
+    const { watch } = await import('chokidar');
+    if (roles.length > 0) {
+      const appsDir = path.join(plan.bench, 'apps');
+      const reload = debounceCollect<string>(RELOAD_DEBOUNCE_MS, (files) => {
+        const names = plan.processes.filter((p) => roles.includes(p.role)).map((p) => p.name);
+        if (names.length === 0) return;
+        const first = path.relative(plan.bench, files[0]!);
+        printer.system(`${first}${files.length > 1 ? ` and ${files.length - 1} more` : ''} changed: restarting ${names.join(', ')}`);
+        void Promise.all(names.map((n) => sup.restartNode(n)));
+      });
+      const w = watch(appsDir, { ignoreInitial: true, ignored: (p: string) => ignoredForReload(appsDir, p) });
+      for (const ev of ['add', 'change', 'unlink'] as const) w.on(ev, (p: string) => isCodeChange(p) && reload.push(p));
+      closers.push(() => reload.cancel(), () => w.close());
+    }
+    if (ctx.replan) {
+      const again = debounceCollect<string>(200, (files) => void applyReplan(files.map((f) => path.relative(plan.bench, f))));
+      const w = watch(ctx.replan.files, { ignoreInitial: true });
+      w.on('all', (_ev: string, p: string) => again.push(p));
+      closers.push(() => again.cancel(), () => w.close());
+    }
+  })();
+
+  const applyReplan = async (changed: string[]): Promise<void> => {
+    const why = [...new Set(changed)].join(', ');
+    let next: Plan;
+    try {
+      next = ctx.replan!.build();
+    } catch (err) {
+      printer.system(`${why} changed, but it does not plan: ${err instanceof FbenchError ? formatError(err).replace(/\n\s*/g, ' ') : (err as Error).message}; keeping what runs`);
+      return;
+    }
+    const diff = diffPlans(plan, next);
+    if (isEmpty(diff)) {
+      printer.system(`${why} changed: nothing to restart`);
+      plan = next;
+      return;
+    }
+    const said = [
+      diff.added.length ? `adding ${diff.added.map((p) => p.name).join(', ')}` : '',
+      diff.removed.length ? `removing ${diff.removed.join(', ')}` : '',
+      ...diff.changed.map((c) => `restarting ${c.process.name} (${c.why})`),
+    ].filter(Boolean);
+    printer.system(`${why} changed: ${said.join('; ')}`);
+    plan = next;
+    for (const [k, v] of checksOf(next)) ctx.checks.set(k, v);
+    for (const x of next.externals) if (!sup.status().some((s) => s.name === x.url)) sup.addNode(externalNode(x, ctx.probeFor)), sup.launch(x.url);
+    await Promise.all(diff.removed.map((n) => sup.removeNode(n)));
+    await Promise.all(diff.changed.map((c) => sup.removeNode(c.process.name)));
+    for (const p of [...diff.changed.map((c) => c.process), ...diff.added]) {
+      printer.addName(p.name);
+      sup.addNode(processNode(p, ctx.probeFor));
+      sup.launch(p.name);
+    }
+    syncTails();
+  };
+
+  return {
+    close: async () => {
+      await watching.catch(() => {});
+      await Promise.all(closers.map((c) => c()));
+    },
+  };
+}
+
+/** Each followed log file and the name its lines show under: the one process writing it, else the file. */
+function logLabels(plan: Plan): Map<string, string> {
+  const writers = new Map<string, string[]>();
+  for (const p of plan.processes) for (const f of p.logFiles) writers.set(f, [...(writers.get(f) ?? []), p.name]);
+  return new Map([...writers].map(([f, w]) => [f, w.length === 1 ? w[0]! : path.basename(f)]));
+}
+
+function handlers(ctx: LiveContext, plan: () => Plan): ControlHandlers {
+  const { sup } = ctx;
+  const resolve = (names: readonly string[]): string[] => {
+    const procs = plan().processes;
+    const out = new Set<string>();
+    for (const n of names) {
+      const hits = procs.some((p) => p.name === n) ? [n] : procs.filter((p) => p.role === n || p.type === n).map((p) => p.name);
+      if (hits.length === 0) throw new Error(`no process, type or role "${n}" (processes: ${procs.map((p) => p.name).join(', ')})`);
+      hits.forEach((h) => out.add(h));
+    }
+    return [...out];
+  };
+  const all = (names: readonly string[]): string[] => (names.length ? [...names] : plan().processes.map((p) => p.name));
+  return {
+    ps: (): ProcessInfo[] => {
+      const byName = new Map(plan().processes.map((p) => [p.name, p]));
+      return sup.status().map((s) => {
+        const p = byName.get(s.name);
+        const check = ctx.checks.get(s.name);
+        const health = !check ? '' : s.state === 'healthy' ? (check.kind === 'redis' ? 'PONG' : 'listening') : 'not yet';
+        return { name: s.name, state: s.state, pid: s.pid, uptimeMs: s.startedAt ? Date.now() - s.startedAt : null, restarts: s.restarts, port: p?.port ?? check?.port ?? null, health };
+      });
+    },
+    resolve,
+    restart: async (names) => {
+      ctx.printer.system(`restart of ${names.join(', ')} requested (fbench restart)`);
+      await Promise.all(names.map((n) => sup.restartNode(n)));
+    },
+    stop: async (names) => {
+      ctx.printer.system(`stop of ${names.join(', ')} requested (fbench stop)`);
+      await Promise.all(names.map((n) => sup.stopNode(n)));
+    },
+    stopAll: () => {
+      ctx.printer.system('stop requested (fbench stop): stopping');
+      void sup.shutdown(0);
+    },
+    logs: (names, n) => all(names).flatMap((name) => (sup.process(name)?.ring.last(n) ?? []).map((l) => `${name} | ${l}`)),
+    follow: (names, onLine) => {
+      const offs = all(names).map((name) => {
+        const proc = sup.process(name);
+        const on = (t: string): void => t.slice(0, -1).split('\n').forEach((l) => onLine(`${name} | ${l}`));
+        proc?.on('text', on);
+        return () => proc?.off('text', on);
+      });
+      return () => offs.forEach((o) => o());
+    },
+  };
+}

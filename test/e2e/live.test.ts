@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { benchId } from '../../src/frappe/queues.js';
+import { descendants, FbenchRun, survivors } from '../helpers/fbench-run.js';
+import { tempSampleBench, type TempBench } from '../helpers/sample-bench.js';
+
+let b: TempBench;
+let run: FbenchRun;
+const others: FbenchRun[] = [];
+after(() => {
+  for (const r of [run, ...others]) if (r && r.child.exitCode === null && r.child.signalCode === null) r.signal('SIGKILL');
+  b?.cleanup();
+});
+
+async function cli(...args: string[]): Promise<{ code: number | null; out: string }> {
+  const r = new FbenchRun([...args, '--bench', b.dir]);
+  others.push(r);
+  const { code } = await r.exited;
+  return { code, out: r.output };
+}
+
+type Ps = { name: string; state: string; pid: number | null; restarts: number; port: number | null; health: string }[];
+async function ps(): Promise<Ps> {
+  const { code, out } = await cli('ps', '--json');
+  assert.equal(code, 0, out);
+  return JSON.parse(out) as Ps;
+}
+const pidOf = (list: Ps, name: string): number | null => list.find((p) => p.name === name)?.pid ?? null;
+
+async function until(cond: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`condition not met in ${ms} ms; output:\n${run.output.slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('a running fbench start, driven from outside', () => {
+  before(async () => {
+    b = await tempSampleBench();
+    run = new FbenchRun(['start', '--bench', b.dir, '--no-timestamps']);
+    await run.waitFor(/ready in/);
+  });
+
+  test('fbench ps lists every process with state, pid, port and health', async () => {
+    const list = await ps();
+    assert.deepEqual(list.map((p) => p.name), ['redis_cache.1', 'redis_queue.1', 'web.1', 'socketio.1', 'watch.1', 'schedule.1', 'worker.1', 'worker_email.1']);
+    assert.ok(list.every((p) => p.state === 'healthy' && typeof p.pid === 'number'), JSON.stringify(list));
+    assert.equal(list.find((p) => p.name === 'redis_queue.1')!.health, 'PONG');
+    assert.equal(list.find((p) => p.name === 'web.1')!.port, b.ports.web);
+    const table = await cli('ps');
+    assert.match(table.out, /^NAME +STATE +PID +UPTIME +RESTARTS +PORT +HEALTH$/m);
+    assert.match(table.out, /^web\.1 +healthy +\d+ +\d+s +0 +\d+ +listening$/m);
+  });
+
+  test("the worker lines bench sends to logs/worker.log show in fbench's output", async () => {
+    const r = new Redis({ port: b.ports.queue });
+    await r.hset('rq:job:live-1', { description: 'live.job' });
+    await r.rpush(`rq:queue:${benchId({}, b.dir)}:long`, 'live-1');
+    r.disconnect();
+    await run.waitFor(/worker\.log +\| long: live\.job \(live-1\)/);
+    await run.waitFor(/worker\.log +\| long: Job OK \(live-1\)/);
+  });
+
+  test('fbench restart of one worker changes only its pid; fbench logs shows recent lines', async () => {
+    const before = await ps();
+    const { code, out } = await cli('restart', 'worker_email.1');
+    assert.equal(code, 0, out);
+    assert.match(out, /restarted worker_email\.1/);
+    await until(async () => (await ps()).find((p) => p.name === 'worker_email.1')?.state === 'healthy');
+    const after = await ps();
+    for (const p of before) {
+      if (p.name === 'worker_email.1') assert.notEqual(pidOf(after, p.name), p.pid);
+      else assert.equal(pidOf(after, p.name), p.pid, `${p.name} was restarted too`);
+    }
+    const logs = await cli('logs', 'web', '-n', '5');
+    assert.match(logs.out, /^web\.1 \| .*Running on http:\/\/127\.0\.0\.1:\d+\//m);
+    const unknown = await cli('restart', 'wrker');
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.out, /no process, type or role "wrker"/);
+  });
+
+  test('a burst of .py changes restarts the workers and the scheduler once; web is left alone', async () => {
+    const before = await ps();
+    const from = run.output.length;
+    for (let i = 0; i < 50; i++) writeFileSync(path.join(b.dir, 'apps', 'frappe', 'frappe', `gen_${i}.py`), `x = ${i}\n`);
+    await run.waitFor(/changed: restarting schedule\.1, worker\.1, worker_email\.1/, 10_000, from);
+    await until(async () => {
+      const now = await ps();
+      return ['schedule.1', 'worker.1', 'worker_email.1'].every((n) => now.find((p) => p.name === n)!.state === 'healthy' && pidOf(now, n) !== pidOf(before, n));
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((run.output.slice(from).match(/changed: restarting/g) ?? []).length, 1, run.output.slice(from));
+    const after = await ps();
+    assert.equal(pidOf(after, 'web.1'), pidOf(before, 'web.1'));
+    assert.equal(pidOf(after, 'redis_queue.1'), pidOf(before, 'redis_queue.1'));
+    // a change under node_modules or __pycache__ is not code
+    const quiet = run.output.length;
+    writeFileSync(path.join(b.dir, 'apps', 'frappe', 'frappe', 'tasks.pyc'), '');
+    await new Promise((r) => setTimeout(r, 600));
+    assert.doesNotMatch(run.output.slice(quiet), /changed: restarting/);
+  });
+
+  test('editing the Procfile adds and removes processes; a broken edit keeps what runs', async () => {
+    const procfile = path.join(b.dir, 'Procfile');
+    const original = readFileSync(procfile, 'utf8');
+    let from = run.output.length;
+    writeFileSync(procfile, original.replace('watch: bench watch\n', '') + 'extra: sleep 1000\n');
+    await run.waitFor(/Procfile changed: adding extra\.1; removing watch\.1/, 10_000, from);
+    await until(async () => {
+      const names = (await ps()).map((p) => p.name);
+      return names.includes('extra.1') && !names.includes('watch.1');
+    });
+    from = run.output.length;
+    appendFileSync(procfile, 'extra: sleep 5\n');
+    await run.waitFor(/Procfile changed, but it does not plan: Procfile:\d+: duplicate process name "extra".*keeping what runs/, 10_000, from);
+    assert.ok((await ps()).some((p) => p.name === 'extra.1' && p.state === 'healthy'));
+  });
+
+  test('fbench stop NAME stops one process; bare fbench stop ends the session and leaves nothing', async () => {
+    const { out } = await cli('stop', 'socketio');
+    assert.match(out, /stopped socketio\.1/);
+    assert.equal((await ps()).find((p) => p.name === 'socketio.1')!.state, 'stopped');
+    const pids = (await ps()).map((p) => p.pid).filter((p): p is number => p !== null);
+    const all = [...pids, ...(await Promise.all(pids.map(descendants))).flat()];
+    const stop = await cli('stop');
+    assert.equal(stop.code, 0);
+    const { code } = await run.exited;
+    assert.equal(code, 0);
+    assert.deepEqual(await survivors(all, 2000), []);
+    const none = await cli('ps');
+    assert.equal(none.code, 1);
+    assert.match(none.out, /no fbench start is running for/);
+  });
+});
