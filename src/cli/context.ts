@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
 import { findBench } from '../frappe/discover.js';
 import { loadBench, type BenchModel } from '../frappe/bench-model.js';
-import { loadPreset } from '../frappe/presets.js';
-import { applyFormation } from '../frappe/worker-formation.js';
 import { buildPlan } from '../plan/build.js';
 import { parseConcurrency } from '../plan/formation.js';
 import type { Plan } from '../plan/types.js';
@@ -31,10 +29,12 @@ export function readBench(opts: BenchOptions): BenchModel {
   });
 }
 
-export function planFor(opts: FormationOptions, only: string[]): { model: BenchModel; plan: Plan } {
+export async function planFor(opts: FormationOptions, only: string[]): Promise<{ model: BenchModel; plan: Plan }> {
   let model = readBench(opts);
   let concurrency = parseConcurrency(opts.concurrency ?? []);
   if (opts.preset) {
+    // Presets bring the YAML parser: loaded only when one is asked for.
+    const [{ loadPreset }, { applyFormation }] = await Promise.all([import('../frappe/presets.js'), import('../frappe/worker-formation.js')]);
     const preset = loadPreset(opts.preset, model.dir);
     const formation = applyFormation(model.entries, model.config, { ...preset, source: preset.file });
     model = { ...model, entries: formation.entries };

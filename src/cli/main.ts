@@ -40,6 +40,10 @@ function runOptions(cmd: Command): Command {
     .option('--no-follow-logs', "do not show the lines processes write to their redirected log files (logs/worker.log)");
 }
 
+/**
+ * Run a command and exit with its status once stdout is drained: a finished `fbench start`
+ * should not wait for stray timers or watchers to wind down.
+ */
 async function run(action: () => number | Promise<number>): Promise<void> {
   try {
     process.exitCode = await action();
@@ -52,6 +56,7 @@ async function run(action: () => number | Promise<number>): Promise<void> {
       process.exitCode = 70;
     }
   }
+  process.stdout.write('', () => process.exit());
 }
 
 const program = new Command('fbench')
@@ -106,6 +111,18 @@ controlled(program.command('logs'))
   .option('-n, --lines <n>', 'lines per process', '50')
   .option('-f, --follow', 'keep printing new lines')
   .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).logsCommand(names, opts)));
+
+benchOptions(program.command('export'))
+  .description('write the formation fbench runs as production config: supervisor, systemd or a plain Procfile')
+  .argument('<format>', 'supervisor | systemd | procfile')
+  .option('-o, --output <path>', 'write here (a file; a folder for systemd) instead of stdout')
+  .option('--force', 'overwrite existing files')
+  .option('--user <user>', 'the user the programs run as')
+  .option('--preset <name>', 'a process selection and worker formation from presets/')
+  .option('-q, --queues <list>', 'split the workers by queue instead, as fbench workers --queues')
+  .option('-n, --count <n>', 'worker processes per --queues entry')
+  .option('-c, --concurrency <name=N>', 'instances per process type (repeatable)', collect)
+  .action((format: string, opts) => run(async () => (await import('./commands/export.js')).exportCommand(format, opts)));
 
 benchOptions(program.command('presets'))
   .description("list the presets: shipped ones and the bench's own (config/fbench/presets/)")

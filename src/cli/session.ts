@@ -14,7 +14,7 @@ import type { RunOptions } from './run-plan.js';
 
 /** How to plan again when the Procfile, the site config or the preset changes. */
 export interface Replan {
-  build: () => Plan;
+  build: () => Plan | Promise<Plan>;
   files: string[];
 }
 
@@ -94,7 +94,7 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
     const why = [...new Set(changed)].join(', ');
     let next: Plan;
     try {
-      next = ctx.replan!.build();
+      next = await ctx.replan!.build();
     } catch (err) {
       printer.system(`${why} changed, but it does not plan: ${err instanceof FbenchError ? formatError(err).replace(/\n\s*/g, ' ') : (err as Error).message}; keeping what runs`);
       return;

@@ -1,6 +1,5 @@
-import { Redis } from 'ioredis';
 import { benchId, knownQueues, rqQueueName, RQ_KEYS, RQ_WORKER_TTL_S } from '../frappe/queues.js';
-import { pingRedis } from '../health/redis-ping.js';
+import { loadIoredis, pingRedis } from '../health/redis-ping.js';
 import { ok, warn, type DoctorContext, type Finding } from './types.js';
 
 const G = 'Queues';
@@ -11,6 +10,7 @@ export async function checkQueues(ctx: DoctorContext): Promise<Finding[]> {
   const check = { kind: 'redis' as const, host: url.host, port: url.port, ...(url.username ? { username: url.username } : {}), ...(url.password ? { password: url.password } : {}) };
   const ping = await pingRedis(check, 800);
   if (!ping.ok) return [ok(G, `the queue Redis (${url.url}) does not answer (${ping.message}): no queues to inspect`)];
+  const { Redis } = await loadIoredis();
   const r = new Redis({ ...check, lazyConnect: true, connectTimeout: 800, commandTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   r.on('error', () => {});
   await r.connect();

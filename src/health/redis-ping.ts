@@ -1,4 +1,3 @@
-import { Redis } from 'ioredis';
 import type { HealthCheck } from '../plan/types.js';
 import { canConnect, sleep } from './tcp.js';
 
@@ -9,9 +8,17 @@ export type PingResult =
   | { ok: false; reason: 'refused' | 'loading' | 'auth' | 'not-redis' | 'error'; message: string };
 
 /** One connect + PING (+ INFO server) with ioredis; never retries on its own. */
+type RedisClass = typeof import('ioredis').Redis;
+let ioredis: Promise<{ Redis: RedisClass }> | null = null;
+/** ioredis takes ~100 ms to load: only commands that talk to Redis pay for it, and only once. */
+export function loadIoredis(): Promise<{ Redis: RedisClass }> {
+  return (ioredis ??= import('ioredis').then((m) => ({ Redis: m.Redis })));
+}
+
 export async function pingRedis(check: RedisCheck, timeoutMs = 1000): Promise<PingResult> {
   // ioredis keeps a timer alive for seconds after a refused connect: ask the port first.
   if (!(await canConnect(check.host, check.port, timeoutMs))) return { ok: false, reason: 'refused', message: `nothing accepts connections on ${check.host}:${check.port}` };
+  const { Redis } = await loadIoredis();
   const client = new Redis({
     host: check.host,
     port: check.port,

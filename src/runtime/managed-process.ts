@@ -70,7 +70,9 @@ export class ManagedProcess extends EventEmitter {
     this.exited = new Promise<ExitInfo>((resolve) => {
       const finish = async (code: number | null, signal: NodeJS.Signals | null): Promise<void> => {
         // Output first, then the exit line; a grandchild holding the pipe must not hold us up.
-        await Promise.race([Promise.all(relays), new Promise((r) => setTimeout(r, 200))]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.all(relays), new Promise((r) => (timer = setTimeout(r, 200)))]);
+        clearTimeout(timer);
         if (pid !== null) {
           // Whatever the child left in its group goes with it: no orphans.
           if (signalGroup(pid, 'SIGTERM')) void waitGroupGone(pid, Date.now() + 2000).then((gone) => gone || signalGroup(pid, 'SIGKILL'));

@@ -1,12 +1,14 @@
 import path from 'node:path';
-import { loadPreset } from '../../frappe/presets.js';
 import { planFor } from '../context.js';
 import { runPlan, type RunOptions } from '../run-plan.js';
 
 export async function startCommand(processes: string[], opts: RunOptions): Promise<number> {
-  const { plan } = planFor(opts, processes);
+  const { plan } = await planFor(opts, processes);
   // Edits to these re-plan the running session; only what changed is restarted.
   const files = [plan.procfile, path.join(plan.bench, 'sites', 'common_site_config.json')];
-  if (opts.preset) files.push(path.resolve(plan.bench, loadPreset(opts.preset, plan.bench).file));
-  return runPlan(plan, opts, 'fbench', { build: () => planFor(opts, processes).plan, files });
+  if (opts.preset) {
+    const { loadPreset } = await import('../../frappe/presets.js');
+    files.push(path.resolve(plan.bench, loadPreset(opts.preset, plan.bench).file));
+  }
+  return runPlan(plan, opts, 'fbench', { build: async () => (await planFor(opts, processes)).plan, files });
 }

@@ -1,0 +1,64 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { FbenchError, formatWarning } from '../../errors.js';
+import { productionPrograms } from '../../frappe/production.js';
+import { applyFormation, parseQueueGroups } from '../../frappe/worker-formation.js';
+import { renderProcfile } from '../../export/procfile.js';
+import { renderSupervisor } from '../../export/supervisor.js';
+import { renderSystemd, type UnitFile } from '../../export/systemd.js';
+import { buildPlan } from '../../plan/build.js';
+import { which } from '../../runtime/which.js';
+import { planFor, type FormationOptions } from '../context.js';
+
+export interface ExportOptions extends FormationOptions {
+  output?: string;
+  force?: boolean;
+  user?: string;
+  queues?: string;
+  count?: string;
+}
+
+const FORMATS = ['supervisor', 'systemd', 'procfile'] as const;
+
+/** `fbench export supervisor|systemd|procfile`: the formation fbench runs, for production. */
+export async function exportCommand(format: string, opts: ExportOptions): Promise<number> {
+  if (!(FORMATS as readonly string[]).includes(format)) throw new FbenchError(`unknown export format "${format}"`, `formats: ${FORMATS.join(', ')}`);
+  let { model, plan } = await planFor(opts, []);
+  if (opts.queues) {
+    const count = opts.count === undefined ? undefined : Number(opts.count);
+    const f = applyFormation(model.entries, model.config, { workers: { kind: 'groups', groups: parseQueueGroups(opts.queues, count) }, source: '--queues' });
+    plan = buildPlan({ ...model, entries: f.entries }, { concurrency: f.concurrency, dev: false, inheritedPath: process.env.PATH ?? '', exists: existsSync });
+  }
+  const bench = path.basename(plan.bench);
+  const PATH = plan.processes[0]?.env.PATH ?? process.env.PATH ?? '';
+  const gunicorn = path.join(plan.bench, 'env', 'bin', 'gunicorn');
+  const { programs, warnings } = productionPrograms(plan, model, {
+    gunicorn: existsSync(gunicorn) ? gunicorn : null,
+    which: (program) => which(program, PATH),
+    exists: existsSync,
+  });
+  for (const w of warnings) process.stderr.write(`fbench: warning: ${formatWarning(w)}\n`);
+
+  const user = opts.user ?? null;
+  const files: UnitFile[] =
+    format === 'supervisor'
+      ? [{ name: `${bench}.conf`, text: renderSupervisor(bench, programs, user) }]
+      : format === 'systemd'
+        ? renderSystemd(bench, programs, user)
+        : [{ name: 'Procfile', text: renderProcfile(plan) }];
+
+  if (!opts.output) {
+    process.stdout.write(files.length === 1 ? files[0]!.text : files.map((f) => `# ---- ${f.name}\n${f.text}`).join('\n'));
+    return 0;
+  }
+  // systemd writes a folder of units; the others write the one file -o names.
+  const targets = format === 'systemd' ? files.map((f) => ({ file: path.resolve(opts.output!, f.name), text: f.text })) : [{ file: path.resolve(opts.output), text: files[0]!.text }];
+  const existing = targets.filter((t) => existsSync(t.file));
+  if (existing.length && !opts.force) throw new FbenchError(`${existing.map((t) => t.file).join(', ')} already exist${existing.length === 1 ? 's' : ''}`, 'pass --force to overwrite');
+  for (const t of targets) {
+    mkdirSync(path.dirname(t.file), { recursive: true });
+    writeFileSync(t.file, t.text);
+    process.stdout.write(`wrote ${t.file}\n`);
+  }
+  return 0;
+}

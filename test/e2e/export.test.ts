@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { benchId } from '../../src/frappe/queues.js';
+import { which } from '../../src/runtime/which.js';
+import { descendants, FbenchRun, survivors } from '../helpers/fbench-run.js';
+import { tempSampleBench, type TempBench } from '../helpers/sample-bench.js';
+
+const cleanups: (() => void)[] = [];
+const children: ChildProcess[] = [];
+after(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  cleanups.forEach((c) => c());
+});
+
+async function fbench(...args: string[]): Promise<{ code: number | null; out: string }> {
+  const r = new FbenchRun(args);
+  const { code } = await r.exited;
+  return { code, out: r.output };
+}
+
+describe('fbench export', () => {
+  test('supervisor: the sample bench runs under a real supervisord, every program RUNNING, and nothing is left after', async () => {
+    assert.ok(which('supervisord', process.env.PATH ?? ''), 'supervisord is not installed (apt-get install supervisor; .ci/run does it)');
+    const b: TempBench = await tempSampleBench();
+    cleanups.push(b.cleanup);
+    const dir = mkdtempSync(path.join(tmpdir(), 'fbench-supervisor-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const exported = await fbench('export', 'supervisor', '--bench', b.dir, '--preset', 'split-all', '-c', 'worker_long=2', '-o', path.join(dir, 'bench.conf'));
+    assert.equal(exported.code, 0, exported.out);
+    const main = path.join(dir, 'supervisord.conf');
+    writeFileSync(
+      main,
+      [
+        '[unix_http_server]', `file=${dir}/supervisor.sock`, '',
+        '[supervisord]', `logfile=${dir}/supervisord.log`, `pidfile=${dir}/supervisord.pid`, `childlogdir=${dir}`, '',
+        '[rpcinterface:supervisor]', 'supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface', '',
+        '[supervisorctl]', `serverurl=unix://${dir}/supervisor.sock`, '',
+        '[include]', `files=${dir}/bench.conf`, '',
+      ].join('\n'),
+    );
+    const sup = spawn('supervisord', ['-n', '-c', main], { stdio: 'ignore' });
+    children.push(sup);
+    const status = (): string => spawnSync('supervisorctl', ['-c', main, 'status'], { encoding: 'utf8' }).stdout;
+    let out = '';
+    for (let i = 0; i < 150; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      out = status();
+      const lines = out.trim().split('\n').filter(Boolean);
+      if (lines.length === 10 && lines.every((l) => /RUNNING/.test(l))) break;
+    }
+    const lines = out.trim().split('\n');
+    assert.equal(lines.length, 10, out);
+    for (const l of lines) assert.match(l, /RUNNING/, out);
+    const named = out.replaceAll(path.basename(b.dir), 'B');
+    assert.equal((named.match(/^B-workers:B-frappe-worker-long-\d +RUNNING/gm) ?? []).length, 2, out);
+    assert.match(named, /^B-web:B-frappe-web +RUNNING/m);
+    assert.match(named, /^B-redis:B-redis-queue +RUNNING/m);
+
+    // Each queue has as many live workers as the formation says.
+    const r = new Redis({ port: b.ports.queue });
+    const id = benchId({}, b.dir);
+    let perQueue: Record<string, number> = {};
+    for (let i = 0; i < 50; i++) {
+      perQueue = {};
+      for (const k of await r.smembers('rq:workers')) {
+        const q = await r.hget(k, 'queues');
+        if (q) perQueue[q.replace(`${id}:`, '')] = (perQueue[q.replace(`${id}:`, '')] ?? 0) + 1;
+      }
+      if (Object.values(perQueue).reduce((a, n) => a + n, 0) >= 5) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    r.disconnect();
+    assert.deepEqual(perQueue, { short: 1, default: 1, long: 2, email: 1 });
+
+    const pids = spawnSync('supervisorctl', ['-c', main, 'pid', 'all'], { encoding: 'utf8' }).stdout.split('\n').map(Number).filter((n) => n > 0);
+    assert.equal(pids.length, 10);
+    const all = [...pids, ...(await Promise.all(pids.map(descendants))).flat()];
+    sup.kill('SIGTERM');
+    await new Promise((res) => sup.once('exit', res));
+    assert.deepEqual(await survivors(all, 2000), []);
+  });
+
+  test('systemd: units that systemd-analyze accepts; -o refuses to overwrite without --force', async () => {
+    const b = await tempSampleBench();
+    cleanups.push(b.cleanup);
+    const dir = mkdtempSync(path.join(tmpdir(), 'fbench-systemd-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const first = await fbench('export', 'systemd', '--bench', b.dir, '-q', 'default,long', '-n', '2', '-o', dir);
+    assert.equal(first.code, 0, first.out);
+    const files = readdirSync(dir).sort();
+    assert.ok(files.includes(`${path.basename(b.dir)}.target`), files.join(' '));
+    assert.ok(files.some((f) => /-worker-default@\.service$/.test(f)), files.join(' '));
+    if (which('systemd-analyze', process.env.PATH ?? '')) {
+      const units = files.filter((f) => !f.includes('@')).map((f) => path.join(dir, f));
+      const v = spawnSync('systemd-analyze', ['verify', '--man=no', ...units], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(v.status, 0, `${v.stdout}${v.stderr}`);
+    }
+    const again = await fbench('export', 'systemd', '--bench', b.dir, '-o', dir);
+    assert.equal(again.code, 1);
+    assert.match(again.out, /already exist.*\n.*--force/);
+    assert.equal((await fbench('export', 'systemd', '--bench', b.dir, '-o', dir, '--force')).code, 0);
+    assert.ok(existsSync(dir));
+    const unknown = await fbench('export', 'upstart', '--bench', b.dir);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.out, /unknown export format "upstart"/);
+  });
+});
