@@ -12,8 +12,15 @@ import { tempSampleBench, type TempBench } from '../helpers/sample-bench.js';
 
 const cleanups: (() => void)[] = [];
 const children: ChildProcess[] = [];
-after(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+after(async () => {
+  // supervisord stops its programs on SIGTERM; SIGKILL would orphan them.
+  for (const c of children) {
+    if (c.exitCode !== null || c.signalCode !== null) continue;
+    c.kill('SIGTERM');
+    const t = setTimeout(() => c.kill('SIGKILL'), 15_000);
+    await new Promise((r) => c.once('exit', r));
+    clearTimeout(t);
+  }
   cleanups.forEach((c) => c());
 });
 
