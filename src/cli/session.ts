@@ -113,7 +113,11 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
     printer.system(`${why} changed: ${said.join('; ')}`);
     plan = next;
     for (const [k, v] of checksOf(next)) ctx.checks.set(k, v);
-    for (const x of next.externals) if (!sup.status().some((s) => s.name === x.url)) sup.addNode(externalNode(x, ctx.probeFor)), sup.launch(x.url);
+    for (const x of next.externals) {
+      if (sup.status().some((s) => s.name === x.url)) continue;
+      sup.addNode(externalNode(x, ctx.probeFor));
+      sup.launch(x.url);
+    }
     await Promise.all(diff.removed.map((n) => sup.removeNode(n)));
     await Promise.all(diff.changed.map((c) => sup.removeNode(c.process.name)));
     for (const p of [...diff.changed.map((c) => c.process), ...diff.added]) {

@@ -159,7 +159,7 @@ export class Supervisor extends EventEmitter {
     this.launch(name);
   }
 
-  /** Add a node after start (a re-plan); it starts at once, waiting for its dependencies. */
+  /** Add a node (at construction, or after start for a re-plan); `launch` starts it. */
   addNode(spec: NodeSpec): void {
     if (this.nodes.has(spec.name)) throw new Error(`duplicate node ${spec.name}`);
     const proc = spec.process ? new ManagedProcess(spec.process, this.printer, this.watchdog) : null;
