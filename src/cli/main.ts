@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { FbenchError, formatError } from '../errors.js';
+import { packageVersion } from '../paths.js';
 
 // Heavy modules (ioredis, listr2, chokidar) are imported inside the commands that use them,
 // so `fbench --version` and `fbench plan` stay fast.
-const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -61,7 +60,7 @@ async function run(action: () => number | Promise<number>): Promise<void> {
 
 const program = new Command('fbench')
   .description('A Frappe-bench-aware development orchestrator: bench start with Redis gating, zero orphans and line-exact logs')
-  .version(pkg.version, '-V, --version')
+  .version(packageVersion(), '-V, --version')
   .showHelpAfterError();
 
 formationOptions(program.command('plan'))

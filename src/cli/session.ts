@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { formatError, FbenchError } from '../errors.js';
 import { ignoredForReload, isCodeChange } from '../frappe/code-watch.js';
@@ -65,11 +66,14 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
   syncTails();
   closers.push(() => tails.forEach((t) => t.close()));
 
-  const watching = (async () => {
+  // Watchers start once the bench is ready: chokidar's first scan of apps/ must not compete
+  // with start-up for the CPU.
+  let watching: Promise<void> = Promise.resolve();
+  const startWatching = async (): Promise<void> => {
     const roles = ctx.opts.reload === false ? [] : ctx.opts.reload.split(',').map((r) => r.trim()).filter(Boolean);
     if (roles.length === 0 && !ctx.replan) return;
     const { watch } = await import('chokidar');
-    if (roles.length > 0) {
+    if (roles.length > 0 && existsSync(path.join(plan.bench, 'apps'))) {
       const appsDir = path.join(plan.bench, 'apps');
       const reload = debounceCollect<string>(RELOAD_DEBOUNCE_MS, (files) => {
         const names = plan.processes.filter((p) => roles.includes(p.role)).map((p) => p.name);
@@ -88,7 +92,8 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
       w.on('all', (_ev: string, p: string) => again.push(p));
       closers.push(() => again.cancel(), () => w.close());
     }
-  })();
+  };
+  sup.once('ready', () => (watching = startWatching()));
 
   const applyReplan = async (changed: string[]): Promise<void> => {
     const why = [...new Set(changed)].join(', ');
@@ -183,7 +188,7 @@ function handlers(ctx: LiveContext, plan: () => Plan): ControlHandlers {
     follow: (names, onLine) => {
       const offs = all(names).map((name) => {
         const proc = sup.process(name);
-        const on = (t: string): void => t.slice(0, -1).split('\n').forEach((l) => onLine(`${name} | ${l}`));
+        const on = (t: Buffer): void => t.toString('utf8').slice(0, -1).split('\n').forEach((l) => onLine(`${name} | ${l}`));
         proc?.on('text', on);
         return () => proc?.off('text', on);
       });

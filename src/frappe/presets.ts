@@ -1,11 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FbenchError } from '../errors.js';
+import { packageRoot } from '../paths.js';
 import { parsePreset, type Preset } from './preset-file.js';
 
 /** Presets shipped with fbench. */
-export const SHIPPED_PRESETS = fileURLToPath(new URL('../../../presets/', import.meta.url));
+export const SHIPPED_PRESETS = path.join(packageRoot(), 'presets');
 /** A bench's own presets, which override shipped ones by name. */
 export const BENCH_PRESETS = path.join('config', 'fbench', 'presets');
 

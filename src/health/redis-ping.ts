@@ -12,7 +12,13 @@ type RedisClass = typeof import('ioredis').Redis;
 let ioredis: Promise<{ Redis: RedisClass }> | null = null;
 /** ioredis takes ~100 ms to load: only commands that talk to Redis pay for it, and only once. */
 export function loadIoredis(): Promise<{ Redis: RedisClass }> {
-  return (ioredis ??= import('ioredis').then((m) => ({ Redis: m.Redis })));
+  // ioredis is CommonJS: Node names its exports, a bundle may only give `default`.
+  return (ioredis ??= import('ioredis').then((m) => {
+    const mod = m as unknown as { Redis?: RedisClass; default?: { Redis?: RedisClass } };
+    const Redis = mod.Redis ?? mod.default?.Redis;
+    if (!Redis) throw new Error('ioredis has no Redis export');
+    return { Redis };
+  }));
 }
 
 export async function pingRedis(check: RedisCheck, timeoutMs = 1000): Promise<PingResult> {

@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { Printer } from './printer.js';
 
+const NEWLINE = Buffer.from('\n');
+
 /** How long a partial line (a `(Pdb) ` prompt) may wait for its newline before it is shown. */
 export const PARTIAL_LINE_IDLE_MS = 80;
 /** However busy the writer looks, a partial line is shown after this long. */
@@ -8,7 +10,7 @@ export const PARTIAL_LINE_MAX_MS = 2000;
 
 export interface RelayOptions {
   /** Called with each run of whole lines, for the in-memory log ring. */
-  onText?: (text: string) => void;
+  onText?: (lines: Buffer) => void;
   idleMs?: number;
   /**
    * True while the writer is still running (preempted mid-line rather than waiting for
@@ -28,14 +30,14 @@ export function relayLines(name: string, stream: Readable, printer: Printer, opt
   let timer: NodeJS.Timeout | null = null;
   let partialSince = 0;
 
-  const emit = (text: string): void => {
-    printer.lines(name, text);
-    opts.onText?.(text);
+  const emit = (lines: Buffer): void => {
+    printer.lines(name, lines);
+    opts.onText?.(lines);
   };
   const flushPartial = (): void => {
     if (timer) clearTimeout(timer);
     timer = null;
-    if (partial && partial.length > 0) emit(`${partial.toString('utf8')}\n`);
+    if (partial && partial.length > 0) emit(Buffer.concat([partial, NEWLINE]));
     partial = null;
   };
   const onIdle = (): void => {
@@ -59,7 +61,7 @@ export function relayLines(name: string, stream: Readable, printer: Printer, opt
       if (timer) clearTimeout(timer);
       timer = null;
       const head = chunk.subarray(0, nl + 1);
-      emit((partial ? Buffer.concat([partial, head]) : head).toString('utf8'));
+      emit(partial ? Buffer.concat([partial, head]) : head);
       partial = nl + 1 < chunk.length ? chunk.subarray(nl + 1) : null;
     }
     if (partial && !timer) {

@@ -12,7 +12,7 @@ export interface PrinterOptions {
 
 /** Where output goes: a stream, or anything with the same write/drain contract. */
 export interface Sink {
-  write(chunk: string): boolean;
+  write(chunk: Uint8Array): boolean;
   once(event: 'drain', listener: () => void): unknown;
 }
 
@@ -25,13 +25,15 @@ export const SYSTEM = 'system';
  * relays can pause the children instead of buffering without bound.
  */
 export class Printer extends EventEmitter {
-  private pending: string[] = [];
+  private pending: Buffer[] = [];
   private pendingBytes = 0;
   private scheduled = false;
   private width: number;
   private colors = new Map<string, number>();
   private stampSecond = -1;
   private stamp = '';
+  /** Prefix per name as latin1 text of its UTF-8 bytes, valid for the second in `stampSecond`. */
+  private prefixCache = new Map<string, string>();
   congested = false;
   /** While held (a start-up task list owns the terminal), output is kept, not written. */
   private held = false;
@@ -49,11 +51,14 @@ export class Printer extends EventEmitter {
   /** Register a name that appeared after start (a process added by a re-plan). */
   addName(name: string): void {
     if (!this.colors.has(name)) this.colors.set(name, colorFor(this.colors.size));
-    this.width = Math.max(this.width, name.length);
+    if (name.length > this.width) {
+      this.width = name.length;
+      this.prefixCache.clear();
+    }
   }
 
   /** The prefix for `name` at this moment. */
-  prefix(name: string): string {
+  private prefix(name: string): string {
     if (!this.opts.prefix) return '';
     let p = `${name.padEnd(this.width)} | `;
     if (this.opts.timestamps) p = `${this.timestamp()} ${p}`;
@@ -62,19 +67,22 @@ export class Printer extends EventEmitter {
   }
 
   /**
-   * Queue text made of whole lines, each ending in "\n", from one process.
-   * One replace per chunk instead of a split/join per line keeps the hot path cheap.
+   * Queue whole lines (each ending in "\n") from one process. The bytes go through latin1,
+   * which maps each byte to one character and back unchanged: one native replace puts the
+   * prefix after every newline, with no UTF-8 decoding or encoding (ten times cheaper than
+   * strings, twice cheaper than copying line by line).
    */
-  lines(name: string, text: string): void {
-    if (text === '') return;
-    const prefix = this.prefix(name);
-    const body = prefix === '' ? text : prefix + text.slice(0, -1).replaceAll('\n', `\n${prefix}`) + '\n';
-    this.enqueue(body);
+  lines(name: string, chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    const prefix = this.prefixBytes(name);
+    if (prefix === '') return this.enqueue(chunk);
+    const body = chunk.toString('latin1', 0, chunk.length - 1).replaceAll('\n', `\n${prefix}`);
+    this.enqueue(Buffer.from(`${prefix}${body}\n`, 'latin1'));
   }
 
   /** One line of fbench's own. */
   system(message: string): void {
-    this.lines(SYSTEM, `${message}\n`);
+    this.lines(SYSTEM, Buffer.from(`${message}\n`));
   }
 
   hold(): void {
@@ -90,7 +98,7 @@ export class Printer extends EventEmitter {
   flush(): void {
     this.scheduled = false;
     if (this.pending.length === 0 || this.held) return;
-    const out = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
+    const out = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     if (!this.sink.write(out) && !this.congested) {
@@ -103,7 +111,15 @@ export class Printer extends EventEmitter {
     }
   }
 
-  private enqueue(s: string): void {
+  private prefixBytes(name: string): string {
+    if (!this.opts.prefix) return '';
+    if (this.opts.timestamps) this.timestamp(); // a new second empties the cache
+    let p = this.prefixCache.get(name);
+    if (p === undefined) this.prefixCache.set(name, (p = Buffer.from(this.prefix(name)).toString('latin1')));
+    return p;
+  }
+
+  private enqueue(s: Buffer): void {
     this.pending.push(s);
     this.pendingBytes += s.length;
     if (this.pendingBytes >= 1 << 20 && !this.held) this.flush();
@@ -118,6 +134,7 @@ export class Printer extends EventEmitter {
     const second = Math.floor(d.getTime() / 1000);
     if (second !== this.stampSecond) {
       this.stampSecond = second;
+      this.prefixCache.clear();
       const two = (n: number): string => String(n).padStart(2, '0');
       this.stamp = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
     }

@@ -63,7 +63,7 @@ export class ManagedProcess extends EventEmitter {
     this.pid = pid;
     if (pid !== null) this.watchdog.watch(pid);
 
-    const onText = (t: string): void => this.record(t);
+    const onText = (t: Buffer): void => this.record(t);
     const writerBusy = (): boolean => pid !== null && groupRunnable(pid);
     const relays = [sub.stdout, sub.stderr].filter((s) => s !== null).map((s) => relayLines(this.spec.name, s, this.printer, { onText, writerBusy }));
 
@@ -91,7 +91,7 @@ export class ManagedProcess extends EventEmitter {
   }
 
   /** Keep whole lines of this process's output for `fbench logs` (its own, or a file it writes). */
-  record(text: string): void {
+  record(text: Buffer): void {
     this.ring.push(text);
     this.emit('text', text);
   }
