@@ -81,8 +81,9 @@ export async function runPlan(plan: Plan, opts: RunOptions, session = 'fbench', 
   const startup = tasks ? (await import('../output/startup-tasks.js')).showStartupTasks(sup, printer, [...plan.externals.map((x) => x.url), ...plan.processes.map((p) => p.name)], checks) : null;
   const live = startLive({ sup, printer, plan, probeFor, checks, session, opts, ...(replan ? { replan } : {}) });
   sup.start();
-  await startup;
+  await Promise.race([startup, sup.done]); // a task list must never outlive the run
   const code = await sup.done;
+  printer.release(); // whatever a task list still held back (a failed start-up's output)
   await live.close();
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
   removePidFile(pidFile, process.pid);

@@ -134,6 +134,11 @@ export function resolveSiteConfig(
   return { config, warnings };
 }
 
+/** The URL with its password masked, for names and messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]+@/, '$1***@');
+}
+
 /** Parse `redis://[user:pass@]host:port[/db]`. */
 export function parseRedisUrl(url: string, source: string): RedisUrl {
   let u: URL;

@@ -38,7 +38,23 @@ export async function pingRedis(check: RedisCheck, timeoutMs = 1000): Promise<Pi
     enableOfflineQueue: false,
     enableReadyCheck: false,
   });
-  client.on('error', () => {});
+  // A failed AUTH surfaces as an 'error' event, then "Connection is closed." from the command.
+  let lastError: Error | null = null;
+  client.on('error', (err: Error) => (lastError = err));
+  // ioredis can wait forever on a connect whose AUTH fails: bound the whole exchange.
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<PingResult>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, reason: 'error', message: `no answer to AUTH/PING within ${timeoutMs * 2} ms` }), timeoutMs * 2);
+  });
+  try {
+    return await Promise.race([exchange(client, () => lastError), timeout]);
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
+}
+
+async function exchange(client: InstanceType<RedisClass>, lastError: () => Error | null): Promise<PingResult> {
   try {
     await client.connect();
     const pong = await client.ping();
@@ -48,14 +64,15 @@ export async function pingRedis(check: RedisCheck, timeoutMs = 1000): Promise<Pi
     const dir = (await client.config('GET', 'dir').catch(() => [])) as string[];
     return { ok: true, info, ...(dir[1] ? { dir: dir[1] } : {}) };
   } catch (err) {
-    const message = (err as Error).message;
+    let message = (err as Error).message;
+    // After a failed AUTH the command only sees a closed stream; the reason came as an event.
+    const cause = lastError()?.message;
+    if (cause && /NOAUTH|WRONGPASS|invalid password|invalid username/i.test(cause)) message = cause;
     if (/^LOADING/.test(message)) return { ok: false, reason: 'loading', message };
     if (/NOAUTH|WRONGPASS|invalid password|invalid username/i.test(message)) return { ok: false, reason: 'auth', message };
     if (/ECONNREFUSED/.test(message)) return { ok: false, reason: 'refused', message };
     if (/Command timed out|Protocol error|ERR unknown command/.test(message)) return { ok: false, reason: 'not-redis', message };
     return { ok: false, reason: 'error', message };
-  } finally {
-    client.disconnect();
   }
 }
 

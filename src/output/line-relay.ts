@@ -60,8 +60,14 @@ export function relayLines(name: string, stream: Readable, printer: Printer, opt
     } else {
       if (timer) clearTimeout(timer);
       timer = null;
-      const head = chunk.subarray(0, nl + 1);
-      emit(partial ? Buffer.concat([partial, head]) : head);
+      let from = 0;
+      if (partial) {
+        // Join the held partial line with its end only, not with the whole chunk.
+        const first = chunk.indexOf(10);
+        emit(Buffer.concat([partial, chunk.subarray(0, first + 1)]));
+        from = first + 1;
+      }
+      if (from <= nl) emit(chunk.subarray(from, nl + 1));
       partial = nl + 1 < chunk.length ? chunk.subarray(nl + 1) : null;
     }
     if (partial && !timer) {

@@ -40,6 +40,8 @@ export function reportToPrinter(sup: Supervisor, printer: Printer, info: Reporte
       case 'stopped':
         say(`${e.name} stopped`);
         break;
+      case 'failed':
+        break; // said by 'startup-failed', with the output that explains it
       default:
         if (e.error) say(`warning: ${e.name}: ${e.error}`);
     }

@@ -4,12 +4,15 @@ import type { StateEvent, Supervisor } from '../runtime/supervisor.js';
 
 type Checks = ReadonlyMap<string, { kind: 'redis' | 'port'; port: number }>;
 
+/** What the task list listens to (a Supervisor). */
+export type StartupEvents = Pick<Supervisor, 'on' | 'off' | 'once' | 'done'>;
+
 /**
  * On a terminal: a listr2 task list of the start-up (waiting → starting → healthy/ready with
  * the time each took), holding the log stream back until it is done, then handing over.
  * Call before the supervisor starts; resolves when start-up has succeeded or failed.
  */
-export async function showStartupTasks(sup: Supervisor, printer: Printer, names: readonly string[], checks: Checks): Promise<void> {
+export async function showStartupTasks(sup: StartupEvents, printer: Printer, names: readonly string[], checks: Checks, renderer: 'default' | 'silent' = 'default'): Promise<void> {
   printer.hold();
   const t0 = Date.now();
   const latest = new Map<string, StateEvent>();
@@ -47,12 +50,13 @@ export async function showStartupTasks(sup: Supervisor, printer: Printer, names:
               resolve();
             } else if (e.state === 'failed' || e.error) reject(new Error(`${name}: ${e.error ?? 'failed'}`));
           };
+          if (failed) return resolve(); // start-up already failed before this task ran
           listeners.set(name, apply);
           const seen = latest.get(name);
           if (seen) apply(seen);
         }),
     })),
-    { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: false } },
+    { concurrent: true, exitOnError: false, renderer, rendererOptions: { collapseErrors: false } },
   );
   await Promise.all([list.run().catch(() => {}), settled]);
   sup.off('state', onState);

@@ -5,7 +5,7 @@ import type { BenchModel } from '../frappe/bench-model.js';
 import { isLocalHost, redisNeeds } from '../frappe/dependencies.js';
 import { knownQueues } from '../frappe/queues.js';
 import { classify, type RoleInfo } from '../frappe/roles.js';
-import type { RedisKind, RedisUrl } from '../frappe/site-config.js';
+import { redactUrl, type RedisKind, type RedisUrl } from '../frappe/site-config.js';
 import { DEFAULT_BASE_PORT, expandFormation } from './formation.js';
 import type { ExternalService, HealthCheck, Plan, PlanProcess, RedisInfo } from './types.js';
 
@@ -82,8 +82,9 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
         continue;
       }
       const url = config.redis[kind] ?? config.redis.queue;
-      if (!externals.has(url.url)) externals.set(url.url, { url: url.url, source: url.source, health: redisHealth(url, kind, config) });
-      if (!needs.includes(url.url)) needs.push(url.url);
+      const id = redactUrl(url.url); // names and messages never show a password
+      if (!externals.has(id)) externals.set(id, { url: id, source: url.source, health: redisHealth(url, kind, config) });
+      if (!needs.includes(id)) needs.push(id);
     }
     deps.set(e.type, needs);
   }

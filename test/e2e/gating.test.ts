@@ -120,6 +120,19 @@ worker: bench worker
     assert.match(out, /redis_queue\.1 stopped/);
   });
 
+  test('on a terminal, a start-up failure ends fbench too (the task list never holds it)', async () => {
+    const b = await bench(REDIS_AND_WORKER, (dir) => rmSync(path.join(dir, 'config', 'redis_queue.acl')));
+    const cmd = `stty cols 160 rows 50; ${process.execPath} ${FBENCH} start --bench ${b.dir}; echo "fbench exited $?"`;
+    const tty = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    children.push(tty);
+    let out = '';
+    tty.stdout!.on('data', (d) => (out += d));
+    const code = await new Promise((r) => tty.once('exit', r));
+    assert.equal(code, 0);
+    assert.match(out, /Error loading ACLs/);
+    assert.match(out, /fbench exited 1/);
+  });
+
   test('a Redis that dies after start-up is restarted, naming what depends on it; its dependents wait for it again', async () => {
     const b = await bench(REDIS_AND_WORKER);
     const run = start(b);
@@ -205,6 +218,22 @@ worker: bench worker
     assert.equal(r2.code, 1);
     assert.match(run2.output, new RegExp(`redis://127\\.0\\.0\\.1:${dead} \\(external Redis from sites/common_site_config\\.json: redis_(queue|cache)\\) is unreachable`));
     assert.doesNotMatch(run2.output, /worker\.1 started/);
+  });
+
+  test('an external Redis that refuses the credentials fails at once, without showing the password', async () => {
+    const port = await freePort();
+    own('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--requirepass', 'right']);
+    await new Promise((r) => setTimeout(r, 300));
+    const b = await bench('worker: bench worker\n', (dir) => {
+      writeFileSync(path.join(dir, 'sites', 'common_site_config.json'), JSON.stringify({ redis_cache: `redis://:wrong@127.0.0.1:${port}`, redis_queue: `redis://:wrong@127.0.0.1:${port}` }));
+    });
+    const t0 = Date.now();
+    const run = start(b);
+    const { code } = await run.exited;
+    assert.equal(code, 1);
+    assert.ok(Date.now() - t0 < 10_000, 'waited for the ready timeout on a credentials error');
+    assert.match(run.output, new RegExp(`error: redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port} .*refused the credentials: WRONGPASS`));
+    assert.doesNotMatch(run.output, /wrong@/);
   });
 
   test('a stale node path in the socketio line falls back to the node on PATH', async () => {
