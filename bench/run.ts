@@ -77,15 +77,22 @@ function relay(): Row {
   return { figure: `log relay: 2 × ${LINES / 1000}k lines to a file`, value, limit: median(limits), unit: 'ms', target: '≤ 400 ms, 0 torn/lost', pass: value <= 400 && torn === 0 && lost === 0, note: `${torn} torn, ${lost} lost in ${RUNS} runs` };
 }
 
-async function timeToReady(): Promise<Row> {
+async function timeToReady(): Promise<Row[]> {
   const times: number[] = [];
+  const redisOnly: number[] = [];
   const limits: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const b = await tempSampleBench();
-    const t0 = process.hrtime.bigint();
-    const run = new FbenchRun(['start', '--bench', b.dir]);
+    let t0 = process.hrtime.bigint();
+    let run = new FbenchRun(['start', '--bench', b.dir]);
     await run.waitFor(/ready in \d+ ms/, 30_000);
     times.push(ms(t0));
+    await run.stop();
+    // The same bench with only its two Redis: fbench's own share of the time to ready.
+    t0 = process.hrtime.bigint();
+    run = new FbenchRun(['start', '--bench', b.dir, 'redis_cache', 'redis_queue']);
+    await run.waitFor(/ready in \d+ ms/, 30_000);
+    redisOnly.push(ms(t0));
     await run.stop();
     b.cleanup();
 
@@ -103,7 +110,11 @@ async function timeToReady(): Promise<Row> {
   }
   const value = median(times);
   const limit = median(limits);
-  return { figure: 'time to ready: sample bench, spawn → "ready"', value, limit, unit: 'ms', target: '≤ limit + 150 ms', pass: value <= limit + 150, note: 'limit: bare redis-server spawn → first PONG; "ready" also waits for the web and socketio stand-ins, each a Node process that must boot and connect to Redis first' };
+  const own = median(redisOnly);
+  return [
+    { figure: 'time to ready: sample bench, spawn → "ready"', value, limit, unit: 'ms', target: '≤ limit + 150 ms', pass: value <= limit + 150, note: '"ready" also waits for the web and socketio stand-ins, Node processes that boot and connect to Redis' },
+    { figure: 'time to ready: its two Redis only', value: own, limit, unit: 'ms', target: '≤ limit + 150 ms', pass: own <= limit + 150, note: "fbench's own share: Node's start, loading, spawn, PING" },
+  ];
 }
 
 async function shutdown(): Promise<Row> {
