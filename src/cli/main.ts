@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { FbenchError, formatError } from '../errors.js';
 import { packageVersion } from '../paths.js';
 
@@ -7,17 +7,21 @@ import { packageVersion } from '../paths.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
+/** Commands that only need to find the bench. */
+const controlled = (cmd: Command): Command => cmd.option('-b, --bench <dir>', 'the bench folder (default: the first folder upwards with a Procfile and sites/)');
+
+/** Commands that read the bench's files. */
 function benchOptions(cmd: Command): Command {
-  return cmd
-    .option('-b, --bench <dir>', 'the bench folder (default: the first folder upwards with a Procfile and sites/)')
+  return controlled(cmd)
     .option('-e, --env <files>', 'env files, comma-separated (default: .env when present)')
-    .option('-f, --procfile <file>', 'the Procfile to read (default: Procfile)')
-    .option('--no-dev', 'do not set DEV_SERVER=true (as bench start --no-dev)');
+    .option('-f, --procfile <file>', 'the Procfile to read (default: Procfile)');
 }
+
+const noDev = (cmd: Command): Command => cmd.option('--no-dev', 'do not set DEV_SERVER=true (as bench start --no-dev)');
 
 /** What shapes the formation of `plan` and `start`. */
 function formationOptions(cmd: Command): Command {
-  return benchOptions(cmd)
+  return noDev(benchOptions(cmd))
     .argument('[process...]', 'only these process types (and the Redis they need)')
     .option('--preset <name>', 'a process selection and worker formation from presets/ (see fbench presets)')
     .option('-c, --concurrency <name=N>', 'instances per process type, e.g. worker=2,watch=0 (repeatable)', collect)
@@ -33,7 +37,7 @@ function runOptions(cmd: Command): Command {
     .option('--no-prefix', 'print child output without the "time name |" prefix')
     .option('--no-timestamps', 'leave the time out of the prefix')
     .option('--no-color', 'no colours (also when NO_COLOR is set or stdout is not a terminal)')
-    .addOption(new Option('--no-tasks', 'plain start-up lines instead of the task list on a terminal'))
+    .option('--no-tasks', 'plain start-up lines instead of the task list on a terminal')
     .option('--reload <roles>', 'roles to restart when a .py file under apps/ changes', 'worker,schedule')
     .option('--no-reload', 'do not restart anything on code changes')
     .option('--no-follow-logs', "do not show the lines processes write to their redirected log files (logs/worker.log)");
@@ -72,22 +76,18 @@ runOptions(formationOptions(program.command('start')))
   .description('run the bench: Redis first and health-checked, then everything that needs it')
   .action((processes: string[], opts) => run(async () => (await import('./commands/start.js')).startCommand(processes, opts)));
 
-runOptions(benchOptions(program.command('workers')))
+runOptions(noDev(benchOptions(program.command('workers'))))
   .description('run just workers, split by queue: one process per listed queue, gated on the queue Redis')
   .requiredOption('-q, --queues <list>', 'queues, comma-separated; a+b puts two queues in one process (e.g. default,long+short,email)')
   .option('-n, --count <n>', 'worker processes per entry (default: background_workers)')
   .option('--with-redis', "also start the bench's Redis from the Procfile (when it is not running)")
   .action((opts) => run(async () => (await import('./commands/workers.js')).workersCommand(opts)));
 
-program
-  .command('doctor')
+controlled(program.command('doctor'))
   .description('find what would stop this bench from starting, with a fix for each problem (starts nothing)')
-  .option('-b, --bench <dir>', 'the bench folder (default: the first folder upwards with a Procfile and sites/)')
   .option('--json', 'the findings as JSON')
   .option('--no-color', 'no colours')
   .action((opts) => run(async () => (await import('./commands/doctor.js')).doctorCommand(opts)));
-
-const controlled = (cmd: Command): Command => cmd.option('-b, --bench <dir>', 'the bench folder (default: the first folder upwards with a Procfile and sites/)');
 
 controlled(program.command('ps'))
   .description('the processes of the running fbench start: state, pid, uptime, restarts, port, health')
@@ -123,7 +123,7 @@ benchOptions(program.command('export'))
   .option('-c, --concurrency <name=N>', 'instances per process type (repeatable)', collect)
   .action((format: string, opts) => run(async () => (await import('./commands/export.js')).exportCommand(format, opts)));
 
-benchOptions(program.command('presets'))
+controlled(program.command('presets'))
   .description("list the presets: shipped ones and the bench's own (config/fbench/presets/)")
   .action((opts) => run(async () => (await import('./commands/presets.js')).presetsCommand(opts)));
 
