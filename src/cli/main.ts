@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { FbenchError, formatError } from '../errors.js';
+import { DEFAULT_RELOAD_ROLES } from '../frappe/code-watch.js';
 import { packageVersion } from '../paths.js';
 
 // Heavy modules (ioredis, listr2, chokidar) are imported inside the commands that use them,
@@ -38,7 +39,7 @@ function runOptions(cmd: Command): Command {
     .option('--no-timestamps', 'leave the time out of the prefix')
     .option('--no-color', 'no colours (also when NO_COLOR is set or stdout is not a terminal)')
     .option('--no-tasks', 'plain start-up lines instead of the task list on a terminal')
-    .option('--reload <roles>', 'roles to restart when a .py file under apps/ changes', 'worker,schedule')
+    .option('--reload <roles>', 'roles to restart when a .py file under apps/ changes', DEFAULT_RELOAD_ROLES.join(','))
     .option('--no-reload', 'do not restart anything on code changes')
     .option('--no-follow-logs', "do not show the lines processes write to their redirected log files (logs/worker.log)");
 }

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { analyzeCommand } from '../config/shell-command.js';
+import { classify } from '../frappe/roles.js';
 import { which } from '../runtime/which.js';
 import { fail, ok, warn, type DoctorContext, type Finding } from './types.js';
 
@@ -10,7 +11,8 @@ const G = 'Node';
 
 export async function checkNode(ctx: DoctorContext): Promise<Finding[]> {
   const out: Finding[] = [];
-  const socketio = ctx.model.entries.find((e) => /socketio/.test(e.command) && !/redis-server/.test(e.command));
+  // The Procfile's own line: the plan has already swapped a stale node for the one on PATH.
+  const socketio = ctx.model.entries.find((e) => classify(e.name, analyzeCommand(e.command)).role === 'socketio');
   const PATH = ctx.plan.processes[0]?.env.PATH ?? process.env.PATH ?? '';
   let node = which('node', PATH);
   const program = socketio ? analyzeCommand(socketio.command).argv[0] : undefined;

@@ -6,6 +6,7 @@ import { parseProcfile, type ProcfileEntry } from '../config/procfile.js';
 import { analyzeCommand } from '../config/shell-command.js';
 import { FbenchError, type Warning } from '../errors.js';
 import { applyRedisArgs, parseRedisConf, type RedisConf } from './redis-conf.js';
+import { classify } from './roles.js';
 import { resolveSiteConfig, type ResolvedSiteConfig } from './site-config.js';
 
 export interface Site {
@@ -61,8 +62,9 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
 
   const redisConfs: BenchModel['redisConfs'] = {};
   for (const entry of procfile.entries) {
-    const argv = analyzeCommand(entry.command).argv;
-    if (path.basename(argv[0] ?? '') !== 'redis-server') continue;
+    const shape = analyzeCommand(entry.command);
+    if (classify(entry.name, shape).role !== 'redis') continue;
+    const argv = shape.argv;
     const confArg = argv[1] !== undefined && !argv[1].startsWith('--') ? argv[1] : null;
     const args = argv.slice(confArg ? 2 : 1);
     if (confArg === null) {

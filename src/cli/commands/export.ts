@@ -23,7 +23,9 @@ const FORMATS = ['supervisor', 'systemd', 'procfile'] as const;
 /** `fbench export supervisor|systemd|procfile`: the formation fbench runs, for production. */
 export async function exportCommand(format: string, opts: ExportOptions): Promise<number> {
   if (!(FORMATS as readonly string[]).includes(format)) throw new FbenchError(`unknown export format "${format}"`, `formats: ${FORMATS.join(', ')}`);
-  let { model, plan } = await planFor(opts, []);
+  const planned = await planFor(opts, []);
+  const { model } = planned;
+  let { plan } = planned;
   if (opts.queues) {
     const count = opts.count === undefined ? undefined : Number(opts.count);
     const f = applyFormation(model.entries, model.config, { workers: { kind: 'groups', groups: parseQueueGroups(opts.queues, count) }, source: '--queues' });

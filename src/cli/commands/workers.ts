@@ -25,7 +25,7 @@ export async function workersCommand(opts: WorkersOptions): Promise<number> {
   // one of the Procfile's and is down, say how to bring it up instead of waiting for it.
   for (const x of plan.externals) {
     if (await canConnect(x.health.host, x.health.port, 300)) continue;
-    const line = model.entries.find((e) => /redis-server/.test(e.command) && model.redisConfs[e.name]?.conf?.port === x.health.port);
+    const line = model.entries.find((e) => model.redisConfs[e.name]?.conf?.port === x.health.port);
     if (line) {
       throw new FbenchError(`${line.name} (Procfile:${line.line}) is not running, so the workers have no ${x.url}`, 'add --with-redis to start it here, or run `fbench start` in another terminal');
     }
