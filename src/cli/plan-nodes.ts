@@ -1,7 +1,7 @@
 import { waitForRedis } from '../health/redis-ping.js';
 import { waitForPort } from '../health/tcp.js';
 import type { Printer } from '../output/printer.js';
-import type { ReporterInfo } from '../output/reporter.js';
+import type { NodeCheck } from '../output/reporter.js';
 import type { ExternalService, HealthCheck, Plan, PlanProcess } from '../plan/types.js';
 import type { NodeSpec, Probe } from '../runtime/supervisor.js';
 
@@ -51,9 +51,9 @@ export function planNodes(plan: Plan, adopted: ReadonlyMap<string, number>, prob
 }
 
 /** What the reporter says of each checked node. */
-export function checksOf(plan: Plan): Map<string, ReporterInfo['checks'] extends ReadonlyMap<string, infer V> ? V : never> {
-  return new Map([
-    ...plan.processes.filter((p) => p.health).map((p) => [p.name, { kind: p.health!.kind, port: p.health!.port }] as const),
-    ...plan.externals.map((x) => [x.url, { kind: 'redis' as const, port: x.health.port }] as const),
+export function checksOf(plan: Plan): Map<string, NodeCheck> {
+  return new Map<string, NodeCheck>([
+    ...plan.processes.filter((p) => p.health).map((p): [string, NodeCheck] => [p.name, { kind: p.health!.kind, port: p.health!.port }]),
+    ...plan.externals.map((x): [string, NodeCheck] => [x.url, { kind: 'redis', port: x.health.port }]),
   ]);
 }

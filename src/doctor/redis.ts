@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { pingRedis } from '../health/redis-ping.js';
 import type { PlanProcess } from '../plan/types.js';
-import { readLivePid } from '../runtime/pidfile.js';
+import { ownership } from '../frappe/redis-preflight.js';
 import { which } from '../runtime/which.js';
 import { describeHeld, portState } from './port-state.js';
 import { fail, ok, warn, type DoctorContext, type Finding } from './types.js';
@@ -60,7 +60,7 @@ async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> 
   const pong = p.health?.kind === 'redis' ? await pingRedis(p.health, 800) : null;
   if (pong?.ok) {
     const pid = Number(pong.info.process_id);
-    const mine = (r.pidfile && readLivePid(r.pidfile) === pid) || (pong.dir && r.dir && path.resolve(pong.dir) === r.dir);
+    const mine = ownership(p, pid, pong.dir, ctx.dir) !== null;
     if (state.ownFbench) out.push(ok(G, `${p.type}: healthy on :${r.port}, run by your own fbench (pid ${pid})`));
     else if (mine) out.push(warn(G, `${p.type}: this bench's Redis is already running (pid ${pid}) without fbench: a leftover of an earlier run`, 'fbench start adopts it; or stop it with `kill ' + pid + '`'));
     else out.push(fail(G, `${p.type}: port ${r.port} is answered by another Redis (pid ${pid}${pong.dir ? `, dir ${pong.dir}` : ''}), not this bench's`, `stop it, or give this bench another port in ${r.conf ? rel(r.conf) : 'its conf'} and sites/common_site_config.json`));

@@ -22,9 +22,8 @@ export async function preflightRedis(proc: PlanProcess, bench: string): Promise<
   const r = await pingRedis(proc.health);
   if (r.ok) {
     const pid = Number(r.info.process_id);
-    const fromPidfile = proc.redis?.pidfile ? readLivePid(proc.redis.pidfile) : null;
-    if (fromPidfile !== null && fromPidfile === pid) return { action: 'adopt', pid, evidence: `its pid file ${path.relative(bench, proc.redis!.pidfile!)} names it` };
-    if (r.dir && proc.redis?.dir && path.resolve(r.dir) === proc.redis.dir) return { action: 'adopt', pid, evidence: `its dir is ${path.relative(bench, r.dir) || '.'}` };
+    const evidence = ownership(proc, pid, r.dir, bench);
+    if (evidence) return { action: 'adopt', pid, evidence };
     throw new FbenchError(
       `${proc.name}: port ${port} is answered by a Redis that is not this bench's: pid ${pid} (${holder?.command ?? 'redis-server'}${r.dir ? `, dir ${r.dir}` : ''})`,
       `stop that Redis, or give this bench other ports (${proc.redis?.conf ? path.relative(bench, proc.redis.conf) : 'the Redis conf'} and ${proc.redis?.kinds.map((k) => `redis_${k}`).join('/') || 'the URL'} in sites/common_site_config.json). Nothing was started.`,
@@ -34,4 +33,15 @@ export async function preflightRedis(proc: PlanProcess, bench: string): Promise<
     `${proc.name}: ${describeHolder(port, holder)}, which is not a Redis this bench can use (${r.message})`,
     `stop it${holder ? ` (kill ${holder.pid})` : ''}, or move this bench's Redis to a free port in ${proc.redis?.conf ? path.relative(bench, proc.redis.conf) : 'its conf'} and sites/common_site_config.json. Nothing was started.`,
   );
+}
+
+/**
+ * Why a running Redis (pid, `CONFIG GET dir`) is this bench's own, or null: its pid file
+ * under config/pids names it, or it works in this bench's Redis dir.
+ */
+export function ownership(proc: PlanProcess, pid: number, dir: string | undefined, bench: string): string | null {
+  const pidfile = proc.redis?.pidfile;
+  if (pidfile && readLivePid(pidfile) === pid) return `its pid file ${path.relative(bench, pidfile)} names it`;
+  if (dir && proc.redis?.dir && path.resolve(dir) === proc.redis.dir) return `its dir is ${path.relative(bench, dir) || '.'}`;
+  return null;
 }

@@ -1,9 +1,15 @@
 import type { Printer } from './printer.js';
 import { describeExit, type StateEvent, type Supervisor } from '../runtime/supervisor.js';
 
+/** What is checked on a node: a gating Redis PING, or a port opening (reported only). */
+export interface NodeCheck {
+  kind: 'redis' | 'port';
+  port: number;
+}
+
 export interface ReporterInfo {
   /** Names with a health check, and what kind: gates are "healthy", ports are ":N". */
-  checks: ReadonlyMap<string, { kind: 'redis' | 'port'; port: number }>;
+  checks: ReadonlyMap<string, NodeCheck>;
   /** How many consecutive crashes make a crash loop worth a warning. */
   loopWarningAt: number;
   /** A start-up task list shows starts and checks until ready: don't say them twice. */

@@ -1,8 +1,9 @@
 import { Listr } from 'listr2';
 import type { Printer } from './printer.js';
+import type { NodeCheck } from './reporter.js';
 import type { StateEvent, Supervisor } from '../runtime/supervisor.js';
 
-type Checks = ReadonlyMap<string, { kind: 'redis' | 'port'; port: number }>;
+type Checks = ReadonlyMap<string, NodeCheck>;
 
 /** What the task list listens to (a Supervisor). */
 export type StartupEvents = Pick<Supervisor, 'on' | 'off' | 'once' | 'done'>;

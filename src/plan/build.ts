@@ -104,12 +104,16 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
     PATH: [path.join(model.dir, 'env', 'bin'), opts.inheritedPath].filter(Boolean).join(path.delimiter),
   };
 
+  const commands = new Map([...selected].map((t) => {
+    const e = byType.get(t)!;
+    return [t, e.info.role === 'socketio' ? nodeFallback(e, exists, warnings, procfileRel) : e.command];
+  }));
   const usedExternals = new Set<string>();
   const processes: PlanProcess[] = instances.map((inst) => {
     const e = byType.get(inst.type)!;
     const dependsOn = (deps.get(e.type) ?? []).flatMap((d) => (byType.has(d) ? instanceNames(d) : [d]));
     dependsOn.filter((d) => externals.has(d)).forEach((d) => usedExternals.add(d));
-    const command = e.info.role === 'socketio' ? nodeFallback(e, exists, warnings, procfileRel) : e.command;
+    const command = commands.get(e.type)!;
     const port = listenPort(e, model);
     return {
       name: inst.name,
