@@ -19,13 +19,33 @@ export interface CommandShape {
 const ASSIGN = /^[A-Za-z_][A-Za-z0-9_]*=/;
 const REDIRECT = /^(\d*)(>>|>)(&?)(.*)$/;
 const OPERATORS = new Set(['|', '||', '&&', ';', '&']);
+/** Words that only the shell itself can run: `exec` cannot stand before them. */
+const SHELL_ONLY = new Set(
+  'exec : . break continue eval exit export readonly return set shift times trap unset cd wait read source alias unalias umask ulimit getopts hash type local command jobs fg bg if while until for case ! { [[ function'.split(' '),
+);
+
+/** A shell word and where it starts and ends in the line. */
+interface Token {
+  word: string;
+  start: number;
+  end: number;
+}
 
 /** Split a command line into shell words. Handles quotes and backslashes, not expansions. */
 export function shellWords(line: string): string[] {
-  const words: string[] = [];
+  return shellTokens(line).map((t) => t.word);
+}
+
+function shellTokens(line: string): Token[] {
+  const words: Token[] = [];
   let cur = '';
   let inWord = false;
+  let start = 0;
+  const push = (end: number): void => {
+    words.push({ word: cur, start, end });
+  };
   for (let i = 0; i < line.length; i++) {
+    if (!inWord) start = i;
     const c = line[i]!;
     if (c === "'") {
       const end = line.indexOf("'", i + 1);
@@ -44,7 +64,7 @@ export function shellWords(line: string): string[] {
       cur += line[++i];
       inWord = true;
     } else if (c === ' ' || c === '\t') {
-      if (inWord) words.push(cur);
+      if (inWord) push(i);
       cur = '';
       inWord = false;
     } else if (c === ';' || c === '|' || c === '&') {
@@ -53,10 +73,10 @@ export function shellWords(line: string): string[] {
         cur += c;
         continue;
       }
-      if (inWord) words.push(cur);
+      if (inWord) push(i);
       const two = line.slice(i, i + 2);
       const op = two === '&&' || two === '||' ? two : c;
-      words.push(op);
+      words.push({ word: op, start: i, end: i + op.length });
       i += op.length - 1;
       cur = '';
       inWord = false;
@@ -65,7 +85,7 @@ export function shellWords(line: string): string[] {
       inWord = true;
     }
   }
-  if (inWord) words.push(cur);
+  if (inWord) push(line.length);
   return words;
 }
 
@@ -109,6 +129,28 @@ export function analyzeCommand(line: string): CommandShape {
     argv.push(w);
   }
   return { env, argv, redirects, compound };
+}
+
+/**
+ * The line as sh should run it so that the pid fbench watches is the program itself: a simple
+ * command gets `exec` before its program (after any `A=B` words, which dash then exports to it);
+ * a compound line (pipes, lists, subshells) stays as written. Pure.
+ */
+export function execForm(line: string): string {
+  const tokens = shellTokens(line);
+  if (tokens.some((t) => OPERATORS.has(t.word)) || /[()`{}]|\$\(/.test(line)) return line;
+  for (let i = 0; i < tokens.length; i++) {
+    const w = tokens[i]!.word;
+    const r = REDIRECT.exec(w);
+    if (r) {
+      if (r[4] === '' && r[3] !== '&') i++; // `> file`: the target is the next word
+      continue;
+    }
+    if (ASSIGN.test(w)) continue;
+    if (SHELL_ONLY.has(w)) return line;
+    return `${line.slice(0, tokens[i]!.start)}exec ${line.slice(tokens[i]!.start)}`;
+  }
+  return line;
 }
 
 /** The value of `--name N`, `--name=N` or a short alias in argv, if present. */

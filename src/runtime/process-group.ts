@@ -19,27 +19,69 @@ const HAS_PROC = (() => {
   }
 })();
 
-/** pid, state and process group from /proc/PID/stat; null when gone. */
-function procStat(pid: string | number): { state: string; pgrp: number } | null {
+interface ProcStat {
+  pid: number;
+  state: string;
+  ppid: number;
+  pgrp: number;
+}
+
+/** State, parent and process group from /proc/PID/stat; null when gone. */
+function procStat(pid: string | number): ProcStat | null {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { state: f[0]!, pgrp: Number(f[2]) };
+    return { pid: Number(pid), state: f[0]!, ppid: Number(f[1]), pgrp: Number(f[2]) };
   } catch {
     return null;
   }
 }
 
-/** Processes of a group with their states, from /proc; null where /proc cannot tell. */
-function groupStates(pgid: number): string[] | null {
+/** Every process on the machine, from /proc; null where /proc cannot tell. */
+function allProcesses(): ProcStat[] | null {
   if (!HAS_PROC) return null;
-  const states: string[] = [];
+  const out: ProcStat[] = [];
   for (const entry of readdirSync('/proc')) {
     if (entry.charCodeAt(0) > 57) continue; // not a pid (digits sort first)
     const st = procStat(entry);
-    if (st && st.pgrp === pgid) states.push(st.state);
+    if (st) out.push(st);
   }
-  return states;
+  return out;
+}
+
+/**
+ * The live processes of a group and their descendants. A descendant may have left the group
+ * (RQ's work horse calls setsid()), yet it is part of what the process started.
+ */
+export function processTree(pgid: number): number[] {
+  const all = allProcesses();
+  if (!all) return [];
+  const children = new Map<number, number[]>();
+  for (const p of all) if (p.state !== 'Z') children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
+  const out = new Set(all.filter((p) => p.pgrp === pgid && p.state !== 'Z').map((p) => p.pid));
+  const queue = [...out];
+  while (queue.length > 0) {
+    for (const c of children.get(queue.pop()!) ?? []) {
+      if (!out.has(c)) {
+        out.add(c);
+        queue.push(c);
+      }
+    }
+  }
+  return [...out];
+}
+
+/** SIGKILL a group and every descendant of its members (taken before the kill, while they are still linked). */
+export function killTree(pgid: number): void {
+  const tree = processTree(pgid);
+  signalGroup(pgid, 'SIGKILL');
+  for (const pid of tree) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 }
 
 /**
@@ -47,7 +89,8 @@ function groupStates(pgid: number): string[] | null {
  * "preempted mid-line", not "waiting at a prompt".
  */
 export function groupRunnable(pgid: number): boolean {
-  return groupStates(pgid)?.includes('R') ?? false;
+  const all = allProcesses();
+  return all?.some((p) => p.pgrp === pgid && p.state === 'R') ?? false;
 }
 
 /**
@@ -60,7 +103,8 @@ export function groupAlive(pgid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-  return groupStates(pgid)?.some((s) => s !== 'Z') ?? true;
+  const all = allProcesses();
+  return all ? all.some((p) => p.pgrp === pgid && p.state !== 'Z') : true;
 }
 
 /** True while the process exists and is not a zombie. */
@@ -71,13 +115,4 @@ export function pidAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
   return !HAS_PROC || procStat(pid)?.state !== 'Z';
-}
-
-/** Resolve when the group is gone, or with false at the deadline. Polls: groups have no exit event. */
-export async function waitGroupGone(pgid: number, deadline: number, everyMs = 10): Promise<boolean> {
-  while (groupAlive(pgid)) {
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  return true;
 }

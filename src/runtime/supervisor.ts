@@ -1,42 +1,53 @@
 import os from 'node:os';
 import { EventEmitter } from 'node:events';
-import type { Printer } from '../output/printer.js';
 import { backoffDelay, DEFAULT_BACKOFF, nextCrashCount, type BackoffPolicy } from './backoff.js';
-import { ManagedProcess, type ExitInfo, type ProcessSpec } from './managed-process.js';
-import { pidAlive } from './process-group.js';
-import { Watchdog } from './watchdog.js';
+import { realClock, type Clock } from './clock.js';
+import { describeExit, type ExitInfo, type ProcessFactory, type ProcessSpec, type SupervisedProcess } from './supervised-process.js';
 
 /** Resolves when the thing it checks is healthy; rejects with the reason it never will be. */
 export type Probe = (signal: AbortSignal) => Promise<void>;
 
-export interface NodeSpec {
+/** A supervised service: a process to run, or only a check (an external Redis). */
+export interface ServiceSpec {
   name: string;
-  /** Names of nodes that must be healthy before this one starts. */
+  /** Services that must be healthy before this one starts, and that stop only after it. */
   dependsOn: string[];
-  /** What to run; absent for a service fbench only checks (external, or adopted). */
   process?: ProcessSpec;
   probe?: Probe;
   /** A failed probe stops start-up (Redis); otherwise it is only reported (a web port). */
   gating: boolean;
   /** A crash of a non-critical process never ends the run, even with exitOnCrash. */
   critical: boolean;
-  /** A running process fbench found and took over instead of starting (stopped with the rest). */
-  adoptedPid?: number;
+  /** Time between SIGTERM and SIGKILL for this one; default the supervisor's grace. */
+  graceMs?: number;
+  /** Said while fbench waits for it to stop, e.g. "finishing a job?". */
+  stoppingHint?: string;
 }
 
-export type NodeState = 'waiting' | 'starting' | 'running' | 'healthy' | 'backoff' | 'exited' | 'stopping' | 'stopped' | 'failed';
+export type ServiceState = 'waiting' | 'starting' | 'running' | 'healthy' | 'backoff' | 'exited' | 'stopping' | 'stopped' | 'failed';
 
 export interface StateEvent {
   name: string;
-  state: NodeState;
+  state: ServiceState;
   pid?: number | null;
+  /** running: a process fbench took over instead of starting. */
+  adopted?: boolean;
   exit?: ExitInfo;
   /** backoff: the delay before the next start, and the crash count. */
   delayMs?: number;
   crashes?: number;
-  /** healthy: ms from the start of the run. */
+  /** healthy: ms from this service's own start. */
   elapsedMs?: number;
+  /** stopping: how long it gets before SIGKILL, and what it may be doing meanwhile. */
+  graceMs?: number;
+  hint?: string;
   error?: string;
+}
+
+/** A service fbench is still waiting for at shutdown. */
+export interface Waiting {
+  name: string;
+  hint?: string;
 }
 
 export interface SupervisorOptions {
@@ -45,170 +56,204 @@ export interface SupervisorOptions {
   backoff?: BackoffPolicy;
 }
 
-export interface NodeStatus {
+/** The seams: how processes are made, and time. */
+export interface SupervisorDeps {
+  createProcess: ProcessFactory;
+  clock?: Clock;
+}
+
+export interface ServiceStatus {
   name: string;
-  state: NodeState;
+  state: ServiceState;
   pid: number | null;
   startedAt: number | null;
   restarts: number;
 }
 
-interface Node {
-  spec: NodeSpec;
-  state: NodeState;
-  proc: ManagedProcess | null;
+interface Service {
+  spec: ServiceSpec;
+  state: ServiceState;
+  proc: SupervisedProcess | null;
   healthy: boolean;
   healthWaiters: (() => void)[];
   probeAbort: AbortController | null;
   crashes: number;
   restarts: number;
-  timer: NodeJS.Timeout | null;
+  cancelTimer: (() => void) | null;
   /** Bumped on every (re)start, so a stale start sequence can tell it was superseded. */
   generation: number;
-  /** Set by stop(): this node stays down until started again. */
+  /** Set by a stop: this service stays down until started again. */
   held: boolean;
   /** Its first start-up check has ended (passed, or failed without gating). */
   settled: boolean;
   lastExit: ExitInfo | null;
+  /** The stop under way, so two callers (stop NAME, then Ctrl-C) share it. */
+  stop: Promise<void> | null;
 }
 
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+/** How often shutdown says what it is still waiting for. */
+const WAITING_EVERY_MS = 1000;
 
 /**
- * Runs a graph of nodes: each starts once its dependencies are healthy, is restarted with
- * backoff when it crashes, and everything stops in reverse dependency order. Generic: it
- * knows processes, probes and dependencies, nothing about what they are.
+ * Runs a graph of services: each starts once its dependencies are healthy, is restarted with
+ * backoff when it crashes, and stops only after everything that depends on it has stopped.
+ * A stop is one SIGTERM, a wait for the process to be gone until its grace runs out, then
+ * SIGKILL. Generic: it knows processes, probes and dependencies, nothing about what they are.
  *
- * Events: 'state' (StateEvent), 'ready' (ms), 'startup-failed' (name, error).
+ * Events: 'state' (StateEvent), 'ready' (ms), 'startup-failed' (name, error),
+ * 'waiting' (Waiting[]) while shutdown waits.
  */
 export class Supervisor extends EventEmitter {
-  private nodes = new Map<string, Node>();
-  private watchdog = new Watchdog();
+  private services = new Map<string, Service>();
   private stopping: Promise<number> | null = null;
-  private forceKill: (() => void) | null = null;
+  private forced = false;
+  private forceNow!: () => void;
+  private readonly forcedSignal: Promise<void>;
   private finished!: (code: number) => void;
   readonly done: Promise<number>;
-  private readonly t0 = Date.now();
+  private readonly clock: Clock;
+  private readonly t0: number;
   private readyAnnounced = false;
   private readonly backoff: BackoffPolicy;
+  private readonly createProcess: ProcessFactory;
 
   constructor(
-    specs: readonly NodeSpec[],
-    private readonly printer: Printer,
+    specs: readonly ServiceSpec[],
     private readonly opts: SupervisorOptions,
+    deps: SupervisorDeps,
   ) {
     super();
+    this.clock = deps.clock ?? realClock;
+    this.createProcess = deps.createProcess;
+    this.t0 = this.clock.now();
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.done = new Promise((r) => (this.finished = r));
-    for (const spec of specs) this.addNode(spec);
+    this.forcedSignal = new Promise((r) => (this.forceNow = r));
+    for (const spec of specs) this.addService(spec);
   }
 
-  /** Start every node; each waits for its own dependencies. */
+  /** Start every service; each waits for its own dependencies. */
   start(): void {
-    for (const node of this.nodes.values()) void this.run(node);
+    for (const svc of this.services.values()) void this.run(svc);
   }
 
-  status(): NodeStatus[] {
-    return [...this.nodes.values()].map((n) => ({
-      name: n.spec.name,
-      state: n.state,
-      pid: n.proc?.pid ?? n.spec.adoptedPid ?? null,
-      startedAt: n.proc?.running ? n.proc.startedAt : null,
-      restarts: n.restarts,
+  status(): ServiceStatus[] {
+    return [...this.services.values()].map((s) => ({
+      name: s.spec.name,
+      state: s.state,
+      pid: s.proc?.pid ?? null,
+      startedAt: s.proc?.running ? s.proc.startedAt : null,
+      restarts: s.restarts,
     }));
   }
 
-  process(name: string): ManagedProcess | null {
-    return this.nodes.get(name)?.proc ?? null;
+  process(name: string): SupervisedProcess | null {
+    return this.services.get(name)?.proc ?? null;
   }
 
-  /** Nodes that depend on `name`, directly or not. */
+  /** Services that depend on `name`, directly or not. */
   dependents(name: string): string[] {
     const out = new Set<string>();
     const visit = (n: string): void => {
-      for (const node of this.nodes.values()) {
-        if (node.spec.dependsOn.includes(n) && !out.has(node.spec.name)) {
-          out.add(node.spec.name);
-          visit(node.spec.name);
-        }
+      for (const d of this.directDependents(n)) {
+        if (out.has(d.spec.name)) continue;
+        out.add(d.spec.name);
+        visit(d.spec.name);
       }
     };
     visit(name);
     return [...out];
   }
 
-  /** Stop one node (and keep it down) while the rest run. */
-  async stopNode(name: string): Promise<void> {
-    const node = this.mustGet(name);
-    node.held = true;
-    node.generation++;
-    if (node.timer) clearTimeout(node.timer);
-    node.timer = null;
-    node.probeAbort?.abort();
-    await this.terminate([node], Date.now() + this.opts.graceMs);
-    if (node.state !== 'stopped') this.setState(node, 'stopped');
+  /** Stop one service (and keep it down) while the rest run. */
+  async stopService(name: string): Promise<void> {
+    const svc = this.mustGet(name);
+    this.hold(svc);
+    await this.stopProcess(svc);
+    if (svc.state !== 'stopped') this.setState(svc, 'stopped');
     this.checkAllDone();
   }
 
-  /** Restart one node (or start it when stopped); dependents keep running. */
-  async restartNode(name: string): Promise<void> {
-    const node = this.mustGet(name);
-    await this.stopNode(name);
-    node.crashes = 0;
-    node.restarts++;
+  /** Restart one service (or start it when stopped): the new one starts only once the old one is gone. */
+  async restartService(name: string): Promise<void> {
+    const svc = this.mustGet(name);
+    await this.stopService(name);
+    if (this.stopping) return;
+    svc.crashes = 0;
+    svc.restarts++;
     this.launch(name);
   }
 
-  /** Add a node (at construction, or after start for a re-plan); `launch` starts it. */
-  addNode(spec: NodeSpec): void {
-    if (this.nodes.has(spec.name)) throw new Error(`duplicate node ${spec.name}`);
-    const proc = spec.process ? new ManagedProcess(spec.process, this.printer, this.watchdog) : null;
-    this.nodes.set(spec.name, { spec, state: 'waiting', proc, healthy: false, healthWaiters: [], probeAbort: null, crashes: 0, restarts: 0, timer: null, generation: 0, held: false, settled: false, lastExit: null });
+  /** Add a service (at construction, or after start for a re-plan); `launch` starts it. */
+  addService(spec: ServiceSpec): void {
+    if (this.services.has(spec.name)) throw new Error(`duplicate service ${spec.name}`);
+    const proc = spec.process ? this.createProcess(spec.process) : null;
+    this.services.set(spec.name, {
+      spec,
+      state: 'waiting',
+      proc,
+      healthy: false,
+      healthWaiters: [],
+      probeAbort: null,
+      crashes: 0,
+      restarts: 0,
+      cancelTimer: null,
+      generation: 0,
+      held: false,
+      settled: false,
+      lastExit: null,
+      stop: null,
+    });
   }
 
-  /** Start a node added after start, or one that is stopped; it waits for its dependencies. */
+  /** Start a service added after start, or one that is stopped; it waits for its dependencies. */
   launch(name: string): void {
-    const node = this.mustGet(name);
-    node.held = false;
-    void this.run(node);
+    const svc = this.mustGet(name);
+    svc.held = false;
+    void this.run(svc);
   }
 
-  /** Stop and forget a node (a re-plan removed it). */
-  async removeNode(name: string): Promise<void> {
-    await this.stopNode(name);
-    this.nodes.delete(name);
+  /** Stop and forget a service (a re-plan removed it). */
+  async removeService(name: string): Promise<void> {
+    await this.stopService(name);
+    this.services.delete(name);
   }
 
   /**
-   * Stop everything: SIGTERM by dependency level (dependents before what they need), SIGKILL
-   * what is left at the grace deadline or at once after a second call. Resolves the exit code.
+   * Stop everything: each service gets its SIGTERM once everything that depends on it is gone,
+   * and SIGKILL when its grace runs out. Called again (a second Ctrl-C), it kills what is left
+   * at once. Resolves the exit code once every process is gone.
    */
   shutdown(code: number): Promise<number> {
     if (this.stopping) {
-      this.forceKill?.();
+      this.forced = true;
+      this.forceNow();
       return this.stopping;
     }
     this.stopping = (async () => {
-      const deadline = Date.now() + this.opts.graceMs;
-      let forced = false;
-      const forcedNow = new Promise<void>((r) => (this.forceKill = () => ((forced = true), r())));
-      for (const n of this.nodes.values()) {
-        n.generation++;
-        n.held = true;
-        if (n.timer) clearTimeout(n.timer);
-        n.probeAbort?.abort();
-      }
-      for (const level of this.levelsTopDown()) {
-        if (forced) break;
-        await Promise.race([this.terminate(level, deadline), forcedNow]);
-      }
-      for (const n of this.nodes.values()) {
-        n.proc?.signal('SIGKILL');
-        if (n.spec.adoptedPid && pidAlive(n.spec.adoptedPid)) process.kill(n.spec.adoptedPid, 'SIGKILL');
-      }
-      await Promise.all([...this.nodes.values()].map((n) => n.proc?.exit));
-      this.watchdog.close();
-      this.printer.flush();
+      for (const svc of this.services.values()) this.hold(svc);
+      let cancelWaiting: () => void = () => {};
+      const sayWaiting = (): void => {
+        const left = [...this.services.values()].filter((s) => s.proc?.running);
+        if (left.length > 0) this.emit('waiting', left.map((s): Waiting => ({ name: s.spec.name, ...(s.spec.stoppingHint && s.state === 'stopping' ? { hint: s.spec.stoppingHint } : {}) })));
+        cancelWaiting = this.clock.setTimer(WAITING_EVERY_MS, sayWaiting);
+      };
+      cancelWaiting = this.clock.setTimer(WAITING_EVERY_MS, sayWaiting);
+
+      const order = new Map<Service, Promise<void>>();
+      const inOrder = (svc: Service, path: ReadonlySet<Service>): Promise<void> => {
+        let p = order.get(svc);
+        if (!p) {
+          const deps = this.directDependents(svc.spec.name).filter((d) => !path.has(d)); // a cycle must not deadlock
+          const next = new Set(path).add(svc);
+          p = Promise.all(deps.map((d) => inOrder(d, next))).then(() => this.stopProcess(svc));
+          order.set(svc, p);
+        }
+        return p;
+      };
+      await Promise.all([...this.services.values()].map((s) => inOrder(s, new Set())));
+      cancelWaiting();
       this.finished(code);
       return code;
     })();
@@ -220,164 +265,154 @@ export class Supervisor extends EventEmitter {
     return SIGNAL_EXIT[signal] ?? 1;
   }
 
-  private mustGet(name: string): Node {
-    const node = this.nodes.get(name);
-    if (!node) throw new Error(`no process named ${name}`);
-    return node;
+  private hold(svc: Service): void {
+    svc.held = true;
+    svc.generation++;
+    svc.cancelTimer?.();
+    svc.cancelTimer = null;
+    svc.probeAbort?.abort();
   }
 
-  private async run(node: Node): Promise<void> {
-    const generation = ++node.generation;
-    const current = (): boolean => generation === node.generation && !this.stopping;
-    node.lastExit = null;
-    this.setState(node, 'waiting');
-    await Promise.all(node.spec.dependsOn.map((d) => this.whenHealthy(d)));
+  private mustGet(name: string): Service {
+    const svc = this.services.get(name);
+    if (!svc) throw new Error(`no process named ${name}`);
+    return svc;
+  }
+
+  private directDependents(name: string): Service[] {
+    return [...this.services.values()].filter((s) => s.spec.dependsOn.includes(name));
+  }
+
+  /** One SIGTERM, wait until the process is gone or its grace is over, then SIGKILL; "stopped" only once it is gone. */
+  private stopProcess(svc: Service): Promise<void> {
+    svc.stop ??= this.stopOnce(svc).finally(() => (svc.stop = null));
+    return svc.stop;
+  }
+
+  private async stopOnce(svc: Service): Promise<void> {
+    const proc = svc.proc;
+    const exit = proc?.running ? proc.exit : null;
+    if (!proc || !exit) {
+      if (['healthy', 'running', 'starting', 'waiting', 'backoff'].includes(svc.state) && svc.spec.process) this.setState(svc, 'stopped');
+      return;
+    }
+    const graceMs = svc.spec.graceMs ?? this.opts.graceMs;
+    if (!this.forced) {
+      this.setState(svc, 'stopping', { graceMs, ...(svc.spec.stoppingHint ? { hint: svc.spec.stoppingHint } : {}) });
+      proc.terminate();
+      let cancel: () => void = () => {};
+      const graceOver = new Promise<void>((r) => (cancel = this.clock.setTimer(graceMs, r)));
+      await Promise.race([exit, graceOver, this.forcedSignal]);
+      cancel();
+    }
+    if (proc.running) proc.kill();
+    const info = await exit;
+    svc.healthy = false;
+    this.setState(svc, 'stopped', { exit: info });
+  }
+
+  private async run(svc: Service): Promise<void> {
+    const generation = ++svc.generation;
+    const current = (): boolean => generation === svc.generation && !this.stopping;
+    svc.lastExit = null;
+    this.setState(svc, 'waiting');
+    await Promise.all(svc.spec.dependsOn.map((d) => this.whenHealthy(d)));
     if (!current()) return;
 
-    if (node.proc) {
-      this.setState(node, 'starting');
-      void node.proc.spawn().then((info) => this.onExit(node, generation, info));
-      this.setState(node, 'running');
+    const startedAt = this.clock.now();
+    if (svc.proc) {
+      this.setState(svc, 'starting');
+      void svc.proc.spawn().then((info) => this.onExit(svc, generation, info));
+      this.setState(svc, 'running', svc.proc.adopted ? { adopted: true } : {});
     }
-    if (!node.spec.probe) {
-      this.markHealthy(node);
+    if (!svc.spec.probe) {
+      this.markHealthy(svc, startedAt);
       return;
     }
     const abort = new AbortController();
-    node.probeAbort = abort;
+    svc.probeAbort = abort;
     try {
-      await node.spec.probe(abort.signal);
-      if (current()) this.markHealthy(node);
+      await svc.spec.probe(abort.signal);
+      if (current()) this.markHealthy(svc, startedAt);
     } catch (err) {
       if (!current()) return;
-      const why = node.lastExit ? `exited during start-up (${describeExit(node.lastExit)})` : (err as Error).message;
-      node.settled = true;
-      if (!node.spec.gating) {
-        this.emit('state', { name: node.spec.name, state: node.state, error: why } satisfies StateEvent);
+      const why = svc.lastExit ? `exited during start-up (${describeExit(svc.lastExit)})` : (err as Error).message;
+      svc.settled = true;
+      if (!svc.spec.gating) {
+        this.emit('state', { name: svc.spec.name, state: svc.state, error: why } satisfies StateEvent);
         this.announceReadyIfAllSettled();
         return;
       }
-      this.setState(node, 'failed', { error: why });
-      this.emit('startup-failed', node.spec.name, why);
+      this.setState(svc, 'failed', { error: why });
+      this.emit('startup-failed', svc.spec.name, why);
       if (!this.readyAnnounced) void this.shutdown(1);
     } finally {
-      if (node.probeAbort === abort) node.probeAbort = null;
+      if (svc.probeAbort === abort) svc.probeAbort = null;
     }
   }
 
-  private onExit(node: Node, generation: number, info: ExitInfo): void {
-    node.healthy = false;
-    node.lastExit = info;
-    if (this.stopping || generation !== node.generation || node.held) return;
+  private onExit(svc: Service, generation: number, info: ExitInfo): void {
+    svc.healthy = false;
+    svc.lastExit = info;
+    if (this.stopping || generation !== svc.generation || svc.held) return;
     // Died while its start-up check ran: the probe reports it at once, with the exit.
-    if (node.probeAbort && node.spec.gating && !this.readyAnnounced) {
-      node.probeAbort.abort();
+    if (svc.probeAbort && svc.spec.gating && !this.readyAnnounced) {
+      svc.probeAbort.abort();
       return;
     }
-    if (this.opts.exitOnCrash && node.spec.critical && info.code !== 0) {
-      this.setState(node, 'exited', { exit: info });
+    if (this.opts.exitOnCrash && svc.spec.critical && info.code !== 0) {
+      this.setState(svc, 'exited', { exit: info });
       void this.shutdown(info.code ?? 128 + (info.signal ? os.constants.signals[info.signal] : 0));
       return;
     }
     if (info.code === 0) {
-      this.setState(node, 'exited', { exit: info });
+      this.setState(svc, 'exited', { exit: info });
       this.checkAllDone();
       return;
     }
-    node.crashes = nextCrashCount(node.crashes, info.ranForMs, this.backoff);
-    const delayMs = backoffDelay(node.crashes, this.backoff);
-    this.setState(node, 'backoff', { exit: info, delayMs, crashes: node.crashes });
-    node.timer = setTimeout(() => {
-      node.timer = null;
-      node.restarts++;
-      void this.run(node);
-    }, delayMs);
+    svc.crashes = nextCrashCount(svc.crashes, info.ranForMs, this.backoff);
+    const delayMs = backoffDelay(svc.crashes, this.backoff);
+    this.setState(svc, 'backoff', { exit: info, delayMs, crashes: svc.crashes });
+    svc.cancelTimer = this.clock.setTimer(delayMs, () => {
+      svc.cancelTimer = null;
+      svc.restarts++;
+      void this.run(svc);
+    });
   }
 
   private checkAllDone(): void {
     if (this.stopping) return;
-    const settled = [...this.nodes.values()].every((n) => !n.proc || n.state === 'exited' || n.state === 'stopped');
-    const anyExited = [...this.nodes.values()].some((n) => n.state === 'exited');
-    if (settled && anyExited) void this.shutdown(0);
+    const all = [...this.services.values()];
+    const settled = all.every((s) => !s.proc || s.state === 'exited' || s.state === 'stopped');
+    if (settled && all.some((s) => s.state === 'exited')) void this.shutdown(0);
   }
 
-  private markHealthy(node: Node): void {
-    node.healthy = true;
-    node.settled = true;
-    this.setState(node, 'healthy', { elapsedMs: Date.now() - this.t0 });
-    const waiters = node.healthWaiters;
-    node.healthWaiters = [];
+  private markHealthy(svc: Service, startedAt: number): void {
+    svc.healthy = true;
+    svc.settled = true;
+    this.setState(svc, 'healthy', { elapsedMs: this.clock.now() - startedAt });
+    const waiters = svc.healthWaiters;
+    svc.healthWaiters = [];
     waiters.forEach((w) => w());
     this.announceReadyIfAllSettled();
   }
 
-  /** Ready: every node has started and its check has passed (or, for a report-only check, ended). */
+  /** Ready: every service has started and its check has passed (or, for a report-only check, ended). */
   private announceReadyIfAllSettled(): void {
     if (this.readyAnnounced || this.stopping) return;
-    if (![...this.nodes.values()].every((n) => n.settled)) return;
+    if (![...this.services.values()].every((s) => s.settled)) return;
     this.readyAnnounced = true;
-    this.emit('ready', Date.now() - this.t0);
+    this.emit('ready', this.clock.now() - this.t0);
   }
 
   private whenHealthy(name: string): Promise<void> {
-    const node = this.nodes.get(name);
-    if (!node || node.healthy) return Promise.resolve();
-    return new Promise((r) => node.healthWaiters.push(r));
+    const svc = this.services.get(name);
+    if (!svc || svc.healthy) return Promise.resolve();
+    return new Promise((r) => svc.healthWaiters.push(r));
   }
 
-  /** SIGTERM the nodes' groups (or adopted pids) and wait for them until the deadline. */
-  private async terminate(nodes: readonly Node[], deadline: number): Promise<void> {
-    const waits: Promise<unknown>[] = [];
-    for (const n of nodes) {
-      if (n.proc?.running) {
-        this.setState(n, 'stopping');
-        n.proc.signal('SIGTERM');
-        const exit = n.proc.exit;
-        if (exit) waits.push(exit);
-      } else if (n.spec.adoptedPid && pidAlive(n.spec.adoptedPid)) {
-        process.kill(n.spec.adoptedPid, 'SIGTERM');
-        waits.push(waitPidGone(n.spec.adoptedPid, deadline));
-      }
-    }
-    const timeout = new Promise<void>((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref());
-    await Promise.race([Promise.all(waits), timeout]);
-    for (const n of nodes) {
-      if (n.proc?.running) {
-        n.proc.signal('SIGKILL');
-        await n.proc.exit;
-      }
-      if (n.state === 'stopping' || n.state === 'healthy' || n.state === 'running') this.setState(n, 'stopped');
-    }
+  private setState(svc: Service, state: ServiceState, extra: Omit<StateEvent, 'name' | 'state'> = {}): void {
+    svc.state = state;
+    this.emit('state', { name: svc.spec.name, state, pid: svc.proc?.pid ?? null, ...extra } satisfies StateEvent);
   }
-
-  /** Nodes grouped by dependency depth, deepest (most dependent) first. */
-  private levelsTopDown(): Node[][] {
-    const depth = new Map<string, number>();
-    const depthOf = (name: string, seen: Set<string>): number => {
-      const known = depth.get(name);
-      if (known !== undefined) return known;
-      const node = this.nodes.get(name);
-      if (!node || seen.has(name)) return 0;
-      seen.add(name);
-      const d = node.spec.dependsOn.length === 0 ? 0 : 1 + Math.max(...node.spec.dependsOn.map((x) => depthOf(x, seen)));
-      depth.set(name, d);
-      return d;
-    };
-    const levels: Node[][] = [];
-    for (const node of this.nodes.values()) (levels[depthOf(node.spec.name, new Set())] ??= []).push(node);
-    return levels.filter(Boolean).reverse();
-  }
-
-  private setState(node: Node, state: NodeState, extra: Omit<StateEvent, 'name' | 'state'> = {}): void {
-    node.state = state;
-    this.emit('state', { name: node.spec.name, state, pid: node.proc?.pid ?? node.spec.adoptedPid ?? null, ...extra } satisfies StateEvent);
-  }
-}
-
-export function describeExit(info: ExitInfo): string {
-  return info.signal ? `killed by ${info.signal}` : `exit code ${info.code}`;
-}
-
-async function waitPidGone(pid: number, deadline: number): Promise<void> {
-  while (pidAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 }

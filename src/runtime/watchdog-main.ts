@@ -1,6 +1,8 @@
 // The watchdog: a tiny process that outlives fbench only to clean up after it. fbench
 // writes "+PGID" / "-PGID" lines on our stdin; when that pipe closes (fbench exited or was
-// SIGKILLed) every group still registered gets SIGTERM, then SIGKILL.
+// SIGKILLed) every group still registered gets SIGTERM, then SIGKILL with all it started.
+import { groupAlive, killTree, signalGroup } from './process-group.js';
+
 const groups = new Set<number>();
 let buffered = '';
 
@@ -21,28 +23,11 @@ process.stdin.on('data', (chunk: string) => {
 process.stdin.on('end', () => void cleanUp());
 process.stdin.on('error', () => void cleanUp());
 
-function alive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function cleanUp(): Promise<void> {
-  const left = [...groups].filter(alive);
-  for (const g of left) safeKill(g, 'SIGTERM');
+  const left = [...groups].filter(groupAlive);
+  for (const g of left) signalGroup(g, 'SIGTERM');
   const deadline = Date.now() + 500;
-  while (left.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  for (const g of left) if (alive(g)) safeKill(g, 'SIGKILL');
+  while (left.some(groupAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  for (const g of left) killTree(g);
   process.exit(0);
-}
-
-function safeKill(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // already gone
-  }
 }

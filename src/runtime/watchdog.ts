@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { GroupRegistry } from './group-process.js';
 
 /**
  * The parent side of the watchdog (see watchdog-main.ts): registers process groups so that
  * they die even when fbench is killed with SIGKILL and cannot clean up itself.
  */
-export class Watchdog {
+export class Watchdog implements GroupRegistry {
   private child: ChildProcess | null;
 
   constructor() {

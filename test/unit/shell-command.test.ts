@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { analyzeCommand, shellWords } from '../../src/config/shell-command.js';
+import { describe, test } from 'node:test';
+import { analyzeCommand, execForm, shellWords } from '../../src/config/shell-command.js';
 
 test('splits words with quotes and escapes', () => {
   assert.deepEqual(shellWords(`a "b c" 'd e' f\\ g`), ['a', 'b c', 'd e', 'f g']);
@@ -36,4 +36,19 @@ test('a compound command is flagged and described by its last, long-running comm
   assert.deepEqual(s.env, { FOO: '1' });
   assert.deepEqual(s.redirects, [{ fd: 1, file: 'w.log', append: false }]);
   assert.deepEqual(analyzeCommand('sleep 1; redis-server config/redis_queue.conf').argv, ['redis-server', 'config/redis_queue.conf']);
+});
+
+describe('execForm', () => {
+  test('a simple command runs as the program itself: exec after the env words, redirections kept', () => {
+    assert.equal(execForm('bench worker 1>> logs/worker.log 2>> logs/worker.error.log'), 'exec bench worker 1>> logs/worker.log 2>> logs/worker.error.log');
+    assert.equal(execForm('OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* bench worker'), 'OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* exec bench worker');
+    assert.equal(execForm("redis-server 'config/redis queue.conf'"), "exec redis-server 'config/redis queue.conf'");
+    assert.equal(execForm('> out.log bench serve --port $PORT'), '> out.log exec bench serve --port $PORT');
+  });
+
+  test('compound lines, shell builtins and lines that already exec stay as written', () => {
+    for (const line of ['cd apps && bench watch', 'a | b', "trap '' TERM; sleep 5", 'exit 3', 'exec sleep 1', 'sleep 1 &', '(cd x; y)', 'echo $(date)', 'if true; then x; fi']) {
+      assert.equal(execForm(line), line);
+    }
+  });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import { Printer } from '../../src/output/printer.js';
-import { showStartupTasks, type StartupEvents } from '../../src/output/startup-tasks.js';
+import { showStartupTasks, type StartupEvents } from '../../src/run/startup-tasks.js';
 
 function fakeSupervisor(): StartupEvents & EventEmitter & { finish: (code: number) => void } {
   const e = new EventEmitter() as EventEmitter & { done: Promise<number>; finish: (code: number) => void };

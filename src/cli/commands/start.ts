@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { planFor } from '../context.js';
-import { runPlan, type RunOptions } from '../run-plan.js';
+import { planFor, type FormationOptions } from '../context.js';
+import { runPlan, type RunOptions as PlanRunOptions } from '../../run/run-plan.js';
 
-export async function startCommand(processes: string[], opts: RunOptions): Promise<number> {
+export async function startCommand(processes: string[], opts: PlanRunOptions & FormationOptions): Promise<number> {
   const { plan } = await planFor(opts, processes);
   // Edits to these re-plan the running session; only what changed is restarted.
   const files = [plan.procfile, path.join(plan.bench, 'sites', 'common_site_config.json')];

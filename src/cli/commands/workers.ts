@@ -6,10 +6,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { BenchModel } from '../../frappe/bench-model.js';
 import type { Plan } from '../../plan/types.js';
-import { readBench } from '../context.js';
-import { runPlan, type RunOptions } from '../run-plan.js';
+import { readBench, type FormationOptions } from '../context.js';
+import { runPlan, type RunOptions as PlanRunOptions } from '../../run/run-plan.js';
 
-export interface WorkersOptions extends RunOptions {
+export interface WorkersOptions extends PlanRunOptions, FormationOptions {
   queues: string;
   count?: string;
   withRedis?: boolean;

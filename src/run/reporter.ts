@@ -1,15 +1,11 @@
-import type { Printer } from './printer.js';
-import { describeExit, type StateEvent, type Supervisor } from '../runtime/supervisor.js';
-
-/** What is checked on a node: a gating Redis PING, or a port opening (reported only). */
-export interface NodeCheck {
-  kind: 'redis' | 'port';
-  port: number;
-}
+import type { Printer } from '../output/printer.js';
+import { describeExit } from '../runtime/supervised-process.js';
+import type { StateEvent, Supervisor, Waiting } from '../runtime/supervisor.js';
+import type { ServiceCheck } from './services.js';
 
 export interface ReporterInfo {
   /** Names with a health check, and what kind: gates are "healthy", ports are ":N". */
-  checks: ReadonlyMap<string, NodeCheck>;
+  checks: ReadonlyMap<string, ServiceCheck>;
   /** How many consecutive crashes make a crash loop worth a warning. */
   loopWarningAt: number;
   /** A start-up task list shows starts and checks until ready: don't say them twice. */
@@ -25,11 +21,11 @@ export function reportToPrinter(sup: Supervisor, printer: Printer, info: Reporte
     if (info.quietStartup && !ready && (e.state === 'running' || e.state === 'healthy')) return;
     switch (e.state) {
       case 'running':
-        say(`${e.name} started (pid ${e.pid})`);
+        say(e.adopted ? `${e.name} taken over (pid ${e.pid})` : `${e.name} started (pid ${e.pid})`);
         break;
       case 'healthy':
-        if (check?.kind === 'redis') say(`${e.name} healthy: PONG on :${check.port} (${e.elapsedMs} ms)`);
-        else if (check?.kind === 'port') say(`${e.name} listening on :${check.port} (${e.elapsedMs} ms)`);
+        if (check?.kind === 'redis') say(`${e.name} healthy: PONG on :${check.port} (${e.elapsedMs} ms after its start)`);
+        else if (check?.kind === 'port') say(`${e.name} listening on :${check.port} (${e.elapsedMs} ms after its start)`);
         break;
       case 'backoff': {
         const deps = sup.dependents(e.name);
@@ -43,14 +39,21 @@ export function reportToPrinter(sup: Supervisor, printer: Printer, info: Reporte
       case 'exited':
         say(`${e.name} ${describeExit(e.exit!)}${e.exit!.code === 0 ? ' (finished; not restarted)' : ''}`);
         break;
+      case 'stopping':
+        // Only a stop that may take long is worth a line of its own (a Redis saving its data).
+        if (e.graceMs !== undefined && e.graceMs > 10_000) say(`${e.name} stopping: it may take a while (${e.hint ?? 'finishing its work'}); SIGKILL after ${Math.round(e.graceMs / 1000)} s`);
+        break;
       case 'stopped':
-        say(`${e.name} stopped`);
+        say(`${e.name} stopped${e.exit ? ` (${describeExit(e.exit)})` : ''}`);
         break;
       case 'failed':
         break; // said by 'startup-failed', with the output that explains it
       default:
         if (e.error) say(`warning: ${e.name}: ${e.error}`);
     }
+  });
+  sup.on('waiting', (left: Waiting[]) => {
+    say(`waiting for ${left.map((w) => (w.hint ? `${w.name} (${w.hint})` : w.name)).join(', ')} — Ctrl-C again to kill`);
   });
   sup.on('startup-failed', (name: string, why: string) => {
     say(`error: ${name} ${why}`);

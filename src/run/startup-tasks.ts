@@ -1,9 +1,9 @@
 import { Listr } from 'listr2';
-import type { Printer } from './printer.js';
-import type { NodeCheck } from './reporter.js';
+import type { Printer } from '../output/printer.js';
 import type { StateEvent, Supervisor } from '../runtime/supervisor.js';
+import type { ServiceCheck } from './services.js';
 
-type Checks = ReadonlyMap<string, NodeCheck>;
+type Checks = ReadonlyMap<string, ServiceCheck>;
 
 /** What the task list listens to (a Supervisor). */
 export type StartupEvents = Pick<Supervisor, 'on' | 'off' | 'once' | 'done'>;

@@ -10,13 +10,19 @@ import { serveControl, type ControlHandlers, type ProcessInfo } from '../runtime
 import { debounceCollect } from '../runtime/debounce.js';
 import { tailFile } from '../runtime/file-tail.js';
 import type { Supervisor } from '../runtime/supervisor.js';
-import { checksOf, externalNode, processNode, type ProbeFor } from './plan-nodes.js';
-import type { RunOptions } from './run-plan.js';
+import { checksOf, externalService, processService, type ProbeFor } from './services.js';
 
 /** How to plan again when the Procfile, the site config or the preset changes. */
 export interface Replan {
   build: () => Plan | Promise<Plan>;
   files: string[];
+}
+
+/** What a live session is told by the command line. */
+export interface LiveOptions {
+  /** Roles to restart on a Python change ("worker,schedule"), or false (--no-reload). */
+  reload: string | false;
+  followLogs: boolean;
 }
 
 interface LiveContext {
@@ -26,7 +32,8 @@ interface LiveContext {
   probeFor: ProbeFor;
   checks: ReturnType<typeof checksOf>;
   session: string;
-  opts: Pick<RunOptions, 'reload' | 'followLogs'>;
+  graceMs: number;
+  opts: LiveOptions;
   replan?: Replan;
 }
 
@@ -80,7 +87,7 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
         if (names.length === 0) return;
         const first = path.relative(plan.bench, files[0]!);
         printer.system(`${first}${files.length > 1 ? ` and ${files.length - 1} more` : ''} changed: restarting ${names.join(', ')}`);
-        void Promise.all(names.map((n) => sup.restartNode(n)));
+        void Promise.all(names.map((n) => sup.restartService(n)));
       });
       const w = watch(appsDir, { ignoreInitial: true, ignored: (p: string) => ignoredForReload(appsDir, p) });
       for (const ev of ['add', 'change', 'unlink'] as const) w.on(ev, (p: string) => isCodeChange(p) && reload.push(p));
@@ -120,14 +127,14 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
     for (const [k, v] of checksOf(next)) ctx.checks.set(k, v);
     for (const x of next.externals) {
       if (sup.status().some((s) => s.name === x.url)) continue;
-      sup.addNode(externalNode(x, ctx.probeFor));
+      sup.addService(externalService(x, ctx.probeFor));
       sup.launch(x.url);
     }
-    await Promise.all(diff.removed.map((n) => sup.removeNode(n)));
-    await Promise.all(diff.changed.map((c) => sup.removeNode(c.process.name)));
+    await Promise.all(diff.removed.map((n) => sup.removeService(n)));
+    await Promise.all(diff.changed.map((c) => sup.removeService(c.process.name)));
     for (const p of [...diff.changed.map((c) => c.process), ...diff.added]) {
       printer.addName(p.name);
-      sup.addNode(processNode(p, ctx.probeFor));
+      sup.addService(processService(p, ctx.probeFor, ctx.graceMs));
       sup.launch(p.name);
     }
     syncTails();
@@ -174,11 +181,11 @@ function handlers(ctx: LiveContext, plan: () => Plan): ControlHandlers {
     resolve,
     restart: async (names) => {
       ctx.printer.system(`restart of ${names.join(', ')} requested (fbench restart)`);
-      await Promise.all(names.map((n) => sup.restartNode(n)));
+      await Promise.all(names.map((n) => sup.restartService(n)));
     },
     stop: async (names) => {
       ctx.printer.system(`stop of ${names.join(', ')} requested (fbench stop)`);
-      await Promise.all(names.map((n) => sup.stopNode(n)));
+      await Promise.all(names.map((n) => sup.stopService(n)));
     },
     stopAll: () => {
       ctx.printer.system('stop requested (fbench stop): stopping');

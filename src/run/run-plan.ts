@@ -3,17 +3,18 @@ import { FbenchError, formatWarning } from '../errors.js';
 import { preflightRedis } from '../frappe/redis-preflight.js';
 import { useColor } from '../output/colors.js';
 import { Printer } from '../output/printer.js';
-import { reportToPrinter } from '../output/reporter.js';
 import type { Plan } from '../plan/types.js';
 import { DEFAULT_BACKOFF } from '../runtime/backoff.js';
-import { readLivePid, removePidFile, writePidFile } from '../runtime/pidfile.js';
+import { acquirePidFile, removePidFile } from '../runtime/pidfile.js';
+import { realProcesses } from '../runtime/process-factory.js';
 import { Supervisor } from '../runtime/supervisor.js';
+import { Watchdog } from '../runtime/watchdog.js';
 import { which } from '../runtime/which.js';
-import type { FormationOptions } from './context.js';
-import { checksOf, makeProbe, planNodes } from './plan-nodes.js';
-import { startLive, type Replan } from './session.js';
+import { startLive, type LiveOptions, type Replan } from './live.js';
+import { reportToPrinter } from './reporter.js';
+import { checksOf, makeProbe, planServices } from './services.js';
 
-export interface RunOptions extends FormationOptions {
+export interface RunOptions extends LiveOptions {
   exitOnCrash?: boolean;
   grace: string;
   readyTimeout: string;
@@ -21,10 +22,10 @@ export interface RunOptions extends FormationOptions {
   timestamps: boolean;
   color: boolean;
   tasks: boolean;
-  /** Roles to restart on a Python change ("worker,schedule"), or false (--no-reload). */
-  reload: string | false;
-  followLogs: boolean;
 }
+
+/** A second signal this soon after the first is the same keypress delivered twice (`timeout -s INT`, a signalled group). */
+const SAME_SIGNAL_MS = 250;
 
 /**
  * Run a plan in the foreground until it ends: the shared body of `fbench start` and
@@ -34,11 +35,25 @@ export async function runPlan(plan: Plan, opts: RunOptions, session = 'fbench', 
   const graceMs = seconds(opts.grace, '--grace');
   const readyTimeoutMs = seconds(opts.readyTimeout, '--ready-timeout');
 
+  // First of all: one session per bench, decided atomically.
   const pidFile = path.join(plan.bench, 'config', 'pids', `${session}.pid`);
-  const running = readLivePid(pidFile);
-  if (running !== null && running !== process.pid) {
-    throw new FbenchError(`${session === 'fbench' ? 'fbench start' : `fbench ${session.replace(/^fbench-/, '')}`} is already running for this bench (pid ${running})`, `stop it first (Ctrl-C in its terminal, or kill ${running})`);
+  let holder: number | null;
+  try {
+    holder = acquirePidFile(pidFile, process.pid);
+  } catch (err) {
+    throw new FbenchError(`${path.relative(plan.bench, pidFile)}: cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'make config/pids writable for this user; nothing was started');
   }
+  if (holder !== null) {
+    throw new FbenchError(`${session === 'fbench' ? 'fbench start' : `fbench ${session.replace(/^fbench-/, '')}`} is already running for this bench (pid ${holder})`, `stop it first (Ctrl-C in its terminal, or kill ${holder})`);
+  }
+  try {
+    return await supervise(plan, opts, session, graceMs, readyTimeoutMs, replan);
+  } finally {
+    removePidFile(pidFile, process.pid);
+  }
+}
+
+async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs: number, readyTimeoutMs: number, replan?: Replan): Promise<number> {
   const redis = plan.processes.filter((p) => p.role === 'redis');
   if (redis.length > 0 && !which('redis-server', redis[0]!.env.PATH ?? '')) {
     throw new FbenchError(
@@ -66,27 +81,36 @@ export async function runPlan(plan: Plan, opts: RunOptions, session = 'fbench', 
   }
 
   const probeFor = makeProbe(readyTimeoutMs, printer);
-  const sup = new Supervisor(planNodes(plan, adopted, probeFor), printer, { exitOnCrash: opts.exitOnCrash === true, graceMs });
+  const watchdog = new Watchdog();
+  const sup = new Supervisor(planServices(plan, adopted, probeFor, graceMs), { exitOnCrash: opts.exitOnCrash === true, graceMs }, { createProcess: realProcesses(printer, watchdog, graceMs) });
   const checks = checksOf(plan);
   const tasks = opts.tasks && process.stdout.isTTY === true;
   reportToPrinter(sup, printer, { checks, loopWarningAt: DEFAULT_BACKOFF.loopWarningAt, quietStartup: tasks });
 
-  writePidFile(pidFile, process.pid);
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
-    printer.system(`${signal === 'SIGHUP' ? 'terminal closed' : signal} received: stopping (again to kill at once)`);
+    const now = Date.now();
+    if (firstSignalAt === 0) {
+      firstSignalAt = now;
+      printer.system(`${signal === 'SIGHUP' ? 'terminal closed' : signal} received: stopping (again to kill at once)`);
+    } else if (now - firstSignalAt < SAME_SIGNAL_MS) {
+      return;
+    } else {
+      printer.system(`${signal} again: killing what is left`);
+    }
     void sup.shutdown(Supervisor.signalExitCode(signal));
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
 
-  const startup = tasks ? (await import('../output/startup-tasks.js')).showStartupTasks(sup, printer, [...plan.externals.map((x) => x.url), ...plan.processes.map((p) => p.name)], checks) : null;
-  const live = startLive({ sup, printer, plan, probeFor, checks, session, opts, ...(replan ? { replan } : {}) });
+  const startup = tasks ? (await import('./startup-tasks.js')).showStartupTasks(sup, printer, [...plan.externals.map((x) => x.url), ...plan.processes.map((p) => p.name)], checks) : null;
+  const live = startLive({ sup, printer, plan, probeFor, checks, session, graceMs, opts, ...(replan ? { replan } : {}) });
   sup.start();
   await Promise.race([startup, sup.done]); // a task list must never outlive the run
   const code = await sup.done;
+  watchdog.close();
   printer.release(); // whatever a task list still held back (a failed start-up's output)
   await live.close();
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
-  removePidFile(pidFile, process.pid);
   printer.flush();
   return code;
 }

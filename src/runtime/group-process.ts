@@ -1,0 +1,137 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import type { Writable } from 'node:stream';
+import { relayLines } from '../output/line-relay.js';
+import type { Printer } from '../output/printer.js';
+import { LogRing } from './log-ring.js';
+import { groupAlive, groupRunnable, killTree, signalGroup } from './process-group.js';
+import type { ExitInfo, ProcessSpec, SupervisedProcess } from './supervised-process.js';
+
+/** Where process groups are registered so they die with fbench, even after a SIGKILL. */
+export interface GroupRegistry {
+  watch(pgid: number): void;
+  forget(pgid: number): void;
+}
+
+export interface GroupProcessOptions {
+  printer: Printer;
+  registry: GroupRegistry;
+  /** After the program exits on its own, what it left in its group gets one SIGTERM and this long. */
+  leftoverGraceMs: number;
+}
+
+// The shell waits for fbench's word on fd 3 before it runs anything, so the group is known to
+// the watchdog first; if fbench dies before that word, fd 3 reads EOF and nothing runs.
+const GATE = 'IFS= read -r _ <&3 || exit 111; exec 3<&-; ';
+const EXIT_POLL_MS = 10;
+
+/**
+ * A command run by sh in its own process group (and session), output relayed line-exact.
+ * The process is the whole group: it is running while any member is alive, and its exit
+ * settles when the group is empty, with the status of the program (the group leader).
+ */
+export class GroupProcess extends EventEmitter implements SupervisedProcess {
+  pid: number | null = null;
+  startedAt = 0;
+  readonly adopted = false;
+  readonly ring = new LogRing();
+  private exited: Promise<ExitInfo> | null = null;
+  private termSent = false;
+
+  constructor(
+    readonly spec: ProcessSpec,
+    private readonly opts: GroupProcessOptions,
+  ) {
+    super();
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get running(): boolean {
+    return this.pid !== null;
+  }
+
+  get exit(): Promise<ExitInfo> | null {
+    return this.exited;
+  }
+
+  spawn(): Promise<ExitInfo> {
+    if (this.exited) return this.exited;
+    this.termSent = false;
+    const child = spawn('/bin/sh', ['-c', GATE + this.spec.command], {
+      cwd: this.spec.cwd,
+      env: { ...process.env, ...this.spec.env },
+      detached: true, // own process group (and session), so the group can be signalled as one
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+    });
+    this.startedAt = Date.now();
+    const pid = child.pid ?? null;
+    this.pid = pid;
+    if (pid !== null) this.opts.registry.watch(pid);
+    (child.stdio[3] as Writable | null)?.on('error', () => {}).end('\n');
+
+    const onText = (t: Buffer): void => this.record(t);
+    const writerBusy = (): boolean => pid !== null && groupRunnable(pid);
+    const relays = [child.stdout, child.stderr].filter((s) => s !== null).map((s) => relayLines(this.spec.name, s, this.opts.printer, { onText, writerBusy }));
+    this.exited = new Promise<ExitInfo>((resolve) => {
+      const finish = async (code: number | null, signal: NodeJS.Signals | null): Promise<void> => {
+        if (pid !== null) await this.untilGroupEmpty(pid);
+        // Output first, then the exit; a descendant that left the group may hold the pipe: bounded.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.all(relays), new Promise((r) => (timer = setTimeout(r, 200)))]);
+        clearTimeout(timer);
+        if (pid !== null) this.opts.registry.forget(pid);
+        this.pid = null;
+        this.exited = null;
+        resolve({ code, signal, ranForMs: Date.now() - this.startedAt });
+      };
+      watchExit(child, finish);
+    });
+    return this.exited;
+  }
+
+  terminate(): void {
+    if (this.pid === null || this.termSent) return;
+    this.termSent = true;
+    signalGroup(this.pid, 'SIGTERM');
+  }
+
+  kill(): void {
+    if (this.pid !== null) killTree(this.pid);
+  }
+
+  /** Keep whole lines of this process's output for `fbench logs`. */
+  record(text: Buffer): void {
+    this.ring.push(text);
+    this.emit('text', text);
+  }
+
+  /**
+   * The program has exited; wait for the rest of its group. What it left behind on an exit of
+   * its own gets the one SIGTERM it has not had, then SIGKILL after the leftover grace.
+   */
+  private async untilGroupEmpty(pgid: number): Promise<void> {
+    if (!groupAlive(pgid)) return;
+    const killAt = Date.now() + this.opts.leftoverGraceMs;
+    if (!this.termSent) this.terminate();
+    while (groupAlive(pgid)) {
+      if (Date.now() >= killAt) killTree(pgid);
+      await new Promise((r) => setTimeout(r, EXIT_POLL_MS));
+    }
+  }
+}
+
+function watchExit(child: ChildProcess, finish: (code: number | null, signal: NodeJS.Signals | null) => Promise<void>): void {
+  let done = false;
+  const once = (code: number | null, signal: NodeJS.Signals | null): void => {
+    if (done) return;
+    done = true;
+    void finish(code, signal);
+  };
+  child.once('exit', once);
+  child.once('error', () => {
+    if (child.pid === undefined) once(127, null); // could not spawn at all
+  });
+}
