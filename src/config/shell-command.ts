@@ -138,7 +138,7 @@ export function analyzeCommand(line: string): CommandShape {
  */
 export function execForm(line: string): string {
   const tokens = shellTokens(line);
-  if (tokens.some((t) => OPERATORS.has(t.word)) || /[()`{}]|\$\(/.test(line)) return line;
+  if (tokens.some((t) => OPERATORS.has(t.word))) return line;
   for (let i = 0; i < tokens.length; i++) {
     const w = tokens[i]!.word;
     const r = REDIRECT.exec(w);
@@ -147,7 +147,8 @@ export function execForm(line: string): string {
       continue;
     }
     if (ASSIGN.test(w)) continue;
-    if (SHELL_ONLY.has(w)) return line;
+    // A subshell or group (`(cd x; y)`, `{ a; }`) is the shell's own business.
+    if (SHELL_ONLY.has(w) || /^[({]/.test(line.slice(tokens[i]!.start))) return line;
     return `${line.slice(0, tokens[i]!.start)}exec ${line.slice(tokens[i]!.start)}`;
   }
   return line;

@@ -235,7 +235,8 @@ export class Supervisor extends EventEmitter {
       for (const svc of this.services.values()) this.hold(svc);
       let cancelWaiting: () => void = () => {};
       const sayWaiting = (): void => {
-        const left = [...this.services.values()].filter((s) => s.proc?.running);
+        // What is being stopped first, then what waits for it (a Redis behind its workers).
+        const left = [...this.services.values()].filter((s) => s.proc?.running).sort((a, b) => Number(b.state === 'stopping') - Number(a.state === 'stopping'));
         if (left.length > 0) this.emit('waiting', left.map((s): Waiting => ({ name: s.spec.name, ...(s.spec.stoppingHint && s.state === 'stopping' ? { hint: s.spec.stoppingHint } : {}) })));
         cancelWaiting = this.clock.setTimer(WAITING_EVERY_MS, sayWaiting);
       };

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO } from './sample-bench.js';
 
@@ -136,5 +136,19 @@ export async function descendants(pid: number): Promise<number[]> {
     }
   };
   visit(pid);
+  return out;
+}
+
+/** Live processes whose command line contains `marker` (a test's unique argument). */
+export function pidsMatching(marker: string): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${e}/cmdline`, 'utf8').replaceAll('\0', ' ').includes(marker) && alive(Number(e))) out.push(Number(e));
+    } catch {
+      // gone
+    }
+  }
   return out;
 }

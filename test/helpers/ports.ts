@@ -1,15 +1,35 @@
+import { mkdirSync, openSync, closeSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
-/** A TCP port that was free a moment ago (the kernel picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
+// Test files run in parallel processes, and the kernel may hand the same just-freed port to two
+// of them: each port is also claimed by a file, created exclusively, for the whole test run.
+const CLAIMS = path.join(tmpdir(), `fbench-test-ports-${process.env.FBENCH_TEST_RUN ?? process.ppid}`);
+
+function claim(port: number): boolean {
+  mkdirSync(CLAIMS, { recursive: true });
+  try {
+    closeSync(openSync(path.join(CLAIMS, String(port)), 'wx'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A TCP port that was free a moment ago (the kernel picks it) and that no other test file has taken. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = net.createServer();
+      srv.once('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const { port } = srv.address() as net.AddressInfo;
+        srv.close(() => resolve(port));
+      });
     });
-  });
+    if (claim(port)) return port;
+  }
 }
 
 export async function freePorts(n: number): Promise<number[]> {

@@ -44,10 +44,12 @@ describe('execForm', () => {
     assert.equal(execForm('OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* bench worker'), 'OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* exec bench worker');
     assert.equal(execForm("redis-server 'config/redis queue.conf'"), "exec redis-server 'config/redis queue.conf'");
     assert.equal(execForm('> out.log bench serve --port $PORT'), '> out.log exec bench serve --port $PORT');
+    assert.equal(execForm(`sh -c 'trap "" TERM; (sleep 1) & wait'`), `exec sh -c 'trap "" TERM; (sleep 1) & wait'`);
+    assert.equal(execForm('node "$(which x)" `date`'), 'exec node "$(which x)" `date`');
   });
 
   test('compound lines, shell builtins and lines that already exec stay as written', () => {
-    for (const line of ['cd apps && bench watch', 'a | b', "trap '' TERM; sleep 5", 'exit 3', 'exec sleep 1', 'sleep 1 &', '(cd x; y)', 'echo $(date)', 'if true; then x; fi']) {
+    for (const line of ['cd apps && bench watch', 'a | b', "trap '' TERM; sleep 5", 'exit 3', 'exec sleep 1', 'sleep 1 &', '(cd x; y)', '(sleep 1)', '{ a; }', 'if true; then x; fi']) {
       assert.equal(execForm(line), line);
     }
   });

@@ -1,0 +1,98 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Debian's python3-rq installs RQ for the system Python, which may not be the first python3
+ * on PATH (pyenv): the real-program tests call this one.
+ */
+export const SYSTEM_PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
+/** Fail loudly (not skip) when RQ is missing: CI installs python3-rq. */
+export function requireRq(): void {
+  try {
+    execFileSync(SYSTEM_PYTHON, ['-c', 'import rq, redis'], { stdio: 'pipe' });
+  } catch {
+    throw new Error(`RQ is not importable by ${SYSTEM_PYTHON}: install Debian's python3-rq (apt-get install python3-rq)`);
+  }
+}
+
+/**
+ * A Python program like a real worker on SIGTERM: logs "PID up", then on each SIGTERM "PID TERM";
+ * the first one makes it finish its work for TERM_NEEDS seconds (default 2), log "PID done" and exit.
+ */
+export const TERM_COUNTER = `import os, signal, sys, time
+log = open(os.environ.get('EVENTS', 'events.log'), 'a', buffering=1)
+pid = os.getpid()
+terms = 0
+def say(what):
+    log.write(f'{pid} {what}\\n')
+    print(what, flush=True)
+def on_term(signum, frame):
+    global terms
+    terms += 1
+    say('TERM')
+    if terms == 1:
+        time.sleep(float(os.environ.get('TERM_NEEDS', '2')))
+        say('done')
+        sys.exit(0)
+signal.signal(signal.SIGTERM, on_term)
+say('up')
+while True:
+    time.sleep(1)
+`;
+
+/** Install `env/bin/bench` in a bench as the given Python source (fbench puts env/bin first on PATH). */
+export function installBench(dir: string, source: string): void {
+  mkdirSync(path.join(dir, 'env', 'bin'), { recursive: true });
+  const p = path.join(dir, 'env', 'bin', 'bench');
+  writeFileSync(p, `#!${SYSTEM_PYTHON}\n${source}`);
+  chmodSync(p, 0o755);
+}
+
+/**
+ * `bench worker [--queue a,b]` as Frappe runs it: an RQ worker on Frappe's queue names
+ * (`<bench_id>:<queue>`, bench_id from the config or the bench's real path), jobs importable
+ * from the bench folder.
+ */
+export const RQ_BENCH = `import json, os, sys
+sys.path.insert(0, os.getcwd())
+from redis import Redis
+from rq import Queue, Worker
+args = sys.argv[1:]
+if not args or args[0] != 'worker':
+    sys.exit('this stand-in only runs bench worker')
+conf = json.load(open('sites/common_site_config.json'))
+bench_id = conf.get('bench_id') or os.path.realpath('.').strip('/').replace('/', '-')
+queues = ['short', 'default', 'long'] + list(conf.get('workers', {}))
+if '--queue' in args:
+    queues = args[args.index('--queue') + 1].split(',')
+conn = Redis.from_url(conf['redis_queue'])
+Worker([Queue(f'{bench_id}:{q}', connection=conn) for q in queues], connection=conn).work()
+`;
+
+/** Jobs for the RQ tests: a slow one that writes a file, and one that fails. */
+export const RQ_JOBS = `import os, time
+def slow(path, seconds):
+    open(path + '.pid', 'w').write(str(os.getpid()))
+    print('slow job starts', flush=True)
+    time.sleep(seconds)
+    open(path, 'w').write('done')
+    print('slow job done', flush=True)
+def fail():
+    print('failing job starts', flush=True)
+    raise ValueError('this job fails')
+`;
+
+/** Enqueue `jobs.<fn>(*args)` on a Frappe queue of the bench; returns the job id. */
+export function enqueue(dir: string, queue: string, fn: string, args: unknown[]): string {
+  const script = `import json, os, sys
+from redis import Redis
+from rq import Queue
+conf = json.load(open('sites/common_site_config.json'))
+bench_id = conf.get('bench_id') or os.path.realpath('.').strip('/').replace('/', '-')
+q = Queue(f'{bench_id}:${queue}', connection=Redis.from_url(conf['redis_queue']))
+print(q.enqueue('jobs.${fn}', *json.loads(sys.argv[1])).id)
+`;
+  return execFileSync(SYSTEM_PYTHON, ['-c', script, JSON.stringify(args)], { cwd: dir, encoding: 'utf8' }).trim();
+}
