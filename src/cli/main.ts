@@ -41,7 +41,8 @@ function runOptions(cmd: Command): Command {
     .option('--no-tasks', 'plain start-up lines instead of the task list on a terminal')
     .option('--reload <roles>', 'roles to restart when a .py file under apps/ changes', DEFAULT_RELOAD_ROLES.join(','))
     .option('--no-reload', 'do not restart anything on code changes')
-    .option('--no-follow-logs', "do not show the lines processes write to their redirected log files (logs/worker.log)");
+    .option('--quiet <names>', 'processes, types or roles whose output is kept (fbench logs, their log files) but not printed, e.g. --quiet watch,redis')
+    .option('--no-follow-logs', 'do not follow log files that compound commands (`cd x && y > f.log`) write by themselves');
 }
 
 /**

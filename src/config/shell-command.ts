@@ -17,7 +17,7 @@ export interface CommandShape {
 }
 
 const ASSIGN = /^[A-Za-z_][A-Za-z0-9_]*=/;
-const REDIRECT = /^(\d*)(>>|>)(&?)(.*)$/;
+const REDIRECT = /^(\d*|&)(>>|>)(&?)(.*)$/;
 const OPERATORS = new Set(['|', '||', '&&', ';', '&']);
 /** Words that only the shell itself can run: `exec` cannot stand before them. */
 const SHELL_ONLY = new Set(
@@ -68,8 +68,10 @@ function shellTokens(line: string): Token[] {
       cur = '';
       inWord = false;
     } else if (c === ';' || c === '|' || c === '&') {
-      // `2>&1` keeps its `&`; elsewhere these are operators.
-      if (c === '&' && /\d?>$/.test(cur)) {
+      // `2>&1` keeps its `&`, and so do `&>` / `&>>` (both streams); elsewhere these are operators.
+      if (c === '&' && (/\d?>$/.test(cur) || (!inWord && line[i + 1] === '>'))) {
+        if (!inWord) start = i;
+        inWord = true;
         cur += c;
         continue;
       }
@@ -114,11 +116,12 @@ export function analyzeCommand(line: string): CommandShape {
     }
     const r = REDIRECT.exec(w);
     if (r) {
-      const fd = r[1] === '' ? 1 : Number(r[1]);
       if (r[3] === '&') continue; // fd duplication (2>&1): no file
       let target = r[4]!;
       if (target === '' && i + 1 < words.length) target = words[++i]!;
-      if (fd === 1 || fd === 2) redirects.push({ fd, file: target, append: r[2] === '>>' });
+      for (const fd of r[1] === '&' ? [1, 2] : [r[1] === '' ? 1 : Number(r[1])]) {
+        if (fd === 1 || fd === 2) redirects.push({ fd, file: target, append: r[2] === '>>' });
+      }
       continue;
     }
     if (argv.length === 0 && ASSIGN.test(w)) {
@@ -152,6 +155,67 @@ export function execForm(line: string): string {
     return `${line.slice(0, tokens[i]!.start)}exec ${line.slice(tokens[i]!.start)}`;
   }
   return line;
+}
+
+/** Where one output stream of a command goes when fbench runs it: fbench's pipe, a file, or nowhere. */
+export type StreamTarget = { file: string; append: boolean } | 'discard' | 'fbench';
+
+/** A simple command's output redirections, taken over by fbench: the command without them, and each stream's target. */
+export interface OwnedOutput {
+  command: string;
+  stdout: StreamTarget;
+  stderr: StreamTarget;
+}
+
+/**
+ * Take a simple command's redirections of stdout and stderr out of the line, as sh would apply
+ * them (in order, `2>&1` copying where fd 1 points at that moment), so that fbench reads both
+ * streams itself and writes the files. Null when nothing goes to a file, or when the line is
+ * compound and the shell keeps them. Pure.
+ */
+export function ownOutput(line: string): OwnedOutput | null {
+  const tokens = shellTokens(line);
+  if (tokens.some((t) => OPERATORS.has(t.word))) return null;
+  const target: Record<1 | 2, StreamTarget> = { 1: 'fbench', 2: 'fbench' };
+  const cut: [number, number][] = [];
+  let toFile = false;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    const r = REDIRECT.exec(t.word);
+    if (!r) continue;
+    const fds = r[1] === '&' ? [1, 2] : [r[1] === '' ? 1 : Number(r[1])];
+    if (!fds.every((fd) => fd === 1 || fd === 2)) {
+      if (r[4] === '' && r[3] !== '&') i++;
+      continue; // another fd: the shell keeps it
+    }
+    let word = r[4]!;
+    let end = t.end;
+    if (word === '' && i + 1 < tokens.length) {
+      word = tokens[++i]!.word;
+      end = tokens[i]!.end;
+    }
+    let to: StreamTarget;
+    if (r[3] === '&') {
+      if (word === '1' || word === '2') to = target[Number(word) as 1 | 2];
+      else if (word === '-') to = 'discard';
+      else return null; // `>&file` or an fd fbench does not read: leave it to the shell
+    } else if (word === '/dev/null') to = 'discard';
+    else {
+      to = { file: word, append: r[2] === '>>' };
+      toFile = true;
+    }
+    for (const fd of fds as (1 | 2)[]) target[fd] = to;
+    cut.push([t.start, end]);
+  }
+  if (!toFile) return null;
+  let command = '';
+  let from = 0;
+  for (const [a, b] of cut) {
+    command += line.slice(from, a);
+    from = b;
+  }
+  command = (command + line.slice(from)).replace(/\s+/g, ' ').trim();
+  return { command, stdout: target[1], stderr: target[2] };
 }
 
 /** The value of `--name N`, `--name=N` or a short alias in argv, if present. */

@@ -3,14 +3,19 @@ import type { Printer } from './printer.js';
 
 const NEWLINE = Buffer.from('\n');
 
-/** How long a partial line (a `(Pdb) ` prompt) may wait for its newline before it is shown. */
+/** How long a partial line (a `(Pdb) ` prompt) must be quiet for before it is shown without its newline. */
 export const PARTIAL_LINE_IDLE_MS = 80;
-/** However busy the writer looks, a partial line is shown after this long. */
+/** However busy the writer looks, a partial line is shown after this long without a byte. */
 export const PARTIAL_LINE_MAX_MS = 2000;
+/** A line longer than this is cut, with a visible mark, so one endless line cannot take all memory. */
+export const MAX_LINE_BYTES = 32 * 1024 * 1024;
+const CUT_MARK = Buffer.from(` [… line cut at ${MAX_LINE_BYTES / 1024 / 1024} MiB]\n`);
 
 export interface RelayOptions {
-  /** Called with each run of whole lines, for the in-memory log ring. */
+  /** Called with each run of whole lines (the log ring, a log file). */
   onText?: (lines: Buffer) => void;
+  /** false: record the lines (onText) but do not print them. */
+  show?: boolean;
   idleMs?: number;
   /**
    * True while the writer is still running (preempted mid-line rather than waiting for
@@ -21,66 +26,89 @@ export interface RelayOptions {
 
 /**
  * Relays a child's stream to the printer in whole lines: text up to the last newline of
- * each chunk goes out at once; the rest waits for its newline, or for a short idle time.
- * Returns a promise that settles when the stream ends and its last partial line is out.
+ * each chunk goes out at once; the rest waits for its newline, or until the writer has been
+ * quiet (not blocked, not running) for a short while. Returns a promise that settles when the
+ * stream ends and its last partial line is out.
  */
 export function relayLines(name: string, stream: Readable, printer: Printer, opts: RelayOptions = {}): Promise<void> {
   const idleMs = opts.idleMs ?? PARTIAL_LINE_IDLE_MS;
-  let partial: Buffer | null = null;
+  const show = opts.show !== false;
+  // The partial line as chunks: joined once when it ends, not at every read (a 16 MB line is 256 reads).
+  let partial: Buffer[] = [];
+  let partialBytes = 0;
   let timer: NodeJS.Timeout | null = null;
-  let partialSince = 0;
+  let lastByteAt = 0;
+  let pausedByUs = false;
 
   const emit = (lines: Buffer): void => {
-    printer.lines(name, lines);
+    if (show) printer.lines(name, lines);
     opts.onText?.(lines);
+  };
+  const takePartial = (): Buffer => {
+    const b = partial.length === 1 ? partial[0]! : Buffer.concat(partial, partialBytes);
+    partial = [];
+    partialBytes = 0;
+    return b;
   };
   const flushPartial = (): void => {
     if (timer) clearTimeout(timer);
     timer = null;
-    if (partial && partial.length > 0) emit(Buffer.concat([partial, NEWLINE]));
-    partial = null;
+    if (partialBytes > 0) emit(Buffer.concat([takePartial(), NEWLINE]));
   };
   const onIdle = (): void => {
-    if (opts.writerBusy?.() && Date.now() - partialSince < PARTIAL_LINE_MAX_MS) {
-      timer = setTimeout(onIdle, idleMs);
-      return;
-    }
-    flushPartial();
+    timer = null;
+    if (partialBytes === 0) return;
+    const quietFor = Date.now() - lastByteAt;
+    // The writer is blocked on a pipe we stopped reading, or still running: the line is not done.
+    const busy = pausedByUs || opts.writerBusy?.() === true;
+    if (quietFor < idleMs) timer = setTimeout(onIdle, idleMs - quietFor);
+    else if (busy && quietFor < PARTIAL_LINE_MAX_MS) timer = setTimeout(onIdle, idleMs);
+    else flushPartial();
   };
 
-  const onCongested = (): void => void stream.pause();
-  const onDrain = (): void => void stream.resume();
-  printer.on('congested', onCongested);
+  const pause = (): void => {
+    pausedByUs = true;
+    stream.pause();
+  };
+  const onDrain = (): void => {
+    pausedByUs = false;
+    lastByteAt = Date.now(); // the writer was held up by us, not quiet
+    stream.resume();
+  };
+  printer.on('congested', pause);
   printer.on('drain', onDrain);
 
   stream.on('data', (chunk: Buffer) => {
+    lastByteAt = Date.now();
     const nl = chunk.lastIndexOf(10);
     if (nl === -1) {
-      partial = partial ? Buffer.concat([partial, chunk]) : chunk;
+      partial.push(chunk);
+      partialBytes += chunk.length;
     } else {
-      if (timer) clearTimeout(timer);
-      timer = null;
       let from = 0;
-      if (partial) {
+      if (partialBytes > 0) {
         // Join the held partial line with its end only, not with the whole chunk.
         const first = chunk.indexOf(10);
-        emit(Buffer.concat([partial, chunk.subarray(0, first + 1)]));
+        partial.push(chunk.subarray(0, first + 1));
+        partialBytes += first + 1;
+        emit(takePartial());
         from = first + 1;
       }
       if (from <= nl) emit(chunk.subarray(from, nl + 1));
-      partial = nl + 1 < chunk.length ? chunk.subarray(nl + 1) : null;
+      if (nl + 1 < chunk.length) {
+        partial.push(chunk.subarray(nl + 1));
+        partialBytes += chunk.length - nl - 1;
+      }
     }
-    if (partial && !timer) {
-      partialSince = Date.now();
-      timer = setTimeout(onIdle, idleMs);
-    }
-    if (printer.congested) stream.pause();
+    if (partialBytes > MAX_LINE_BYTES) emit(Buffer.concat([takePartial(), CUT_MARK]));
+    if (partialBytes > 0 && !timer) timer = setTimeout(onIdle, idleMs);
+    if (printer.congested) pause();
   });
 
   return new Promise((resolve) => {
     const done = (): void => {
       flushPartial();
-      printer.off('congested', onCongested);
+      printer.off('congested', pause);
       printer.off('drain', onDrain);
       resolve();
     };

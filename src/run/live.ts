@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
+import { ownOutput } from '../config/shell-command.js';
 import path from 'node:path';
 import { formatError, FbenchError } from '../errors.js';
 import { ignoredForReload, isCodeChange } from '../frappe/code-watch.js';
 import { relayLines } from '../output/line-relay.js';
 import type { Printer } from '../output/printer.js';
 import { diffPlans, isEmpty } from '../plan/diff.js';
+import { processesNamed } from '../plan/names.js';
 import type { Plan } from '../plan/types.js';
 import { serveControl, type ControlHandlers, type ProcessInfo } from '../runtime/control-server.js';
 import { debounceCollect } from '../runtime/debounce.js';
@@ -22,7 +24,10 @@ export interface Replan {
 export interface LiveOptions {
   /** Roles to restart on a Python change ("worker,schedule"), or false (--no-reload). */
   reload: string | false;
+  /** Follow the log files that compound commands write by themselves (--no-follow-logs: false). */
   followLogs: boolean;
+  /** Processes (names, types, roles) recorded but not printed. */
+  quiet?: string;
 }
 
 interface LiveContext {
@@ -33,6 +38,8 @@ interface LiveContext {
   checks: ReturnType<typeof checksOf>;
   session: string;
   graceMs: number;
+  /** The --quiet names as given (names, types or roles), for processes a re-plan adds. */
+  quiet: ReadonlySet<string>;
   opts: LiveOptions;
   replan?: Replan;
 }
@@ -134,7 +141,7 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
     await Promise.all(diff.changed.map((c) => sup.removeService(c.process.name)));
     for (const p of [...diff.changed.map((c) => c.process), ...diff.added]) {
       printer.addName(p.name);
-      sup.addService(processService(p, ctx.probeFor, ctx.graceMs));
+      sup.addService(processService(p, ctx.probeFor, { graceMs: ctx.graceMs, quiet: ctx.quiet.has(p.type) || ctx.quiet.has(p.role) || ctx.quiet.has(p.name) }));
       sup.launch(p.name);
     }
     syncTails();
@@ -148,25 +155,24 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
   };
 }
 
-/** Each followed log file and the name its lines show under: the one process writing it, else the file. */
+/**
+ * Log files that programs write by themselves (a compound line's shell does the redirection),
+ * with the name their lines show under: the one process writing it, else the file. Files fbench
+ * writes itself are never followed: their lines are already in the stream.
+ */
 function logLabels(plan: Plan): Map<string, string> {
+  const owned = new Set(plan.processes.flatMap((p) => (ownOutput(p.command) ? p.logFiles : [])));
   const writers = new Map<string, string[]>();
-  for (const p of plan.processes) for (const f of p.logFiles) writers.set(f, [...(writers.get(f) ?? []), p.name]);
+  for (const p of plan.processes) {
+    if (ownOutput(p.command)) continue;
+    for (const f of p.logFiles) if (!owned.has(f)) writers.set(f, [...(writers.get(f) ?? []), p.name]);
+  }
   return new Map([...writers].map(([f, w]) => [f, w.length === 1 ? w[0]! : path.basename(f)]));
 }
 
 function handlers(ctx: LiveContext, plan: () => Plan): ControlHandlers {
   const { sup } = ctx;
-  const resolve = (names: readonly string[]): string[] => {
-    const procs = plan().processes;
-    const out = new Set<string>();
-    for (const n of names) {
-      const hits = procs.some((p) => p.name === n) ? [n] : procs.filter((p) => p.role === n || p.type === n).map((p) => p.name);
-      if (hits.length === 0) throw new Error(`no process, type or role "${n}" (processes: ${procs.map((p) => p.name).join(', ')})`);
-      hits.forEach((h) => out.add(h));
-    }
-    return [...out];
-  };
+  const resolve = (names: readonly string[]): string[] => processesNamed(plan(), names);
   const all = (names: readonly string[]): string[] => (names.length ? [...names] : plan().processes.map((p) => p.name));
   return {
     ps: (): ProcessInfo[] => {

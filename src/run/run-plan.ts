@@ -3,6 +3,7 @@ import { FbenchError, formatWarning } from '../errors.js';
 import { preflightRedis } from '../frappe/redis-preflight.js';
 import { useColor } from '../output/colors.js';
 import { Printer } from '../output/printer.js';
+import { processesNamed } from '../plan/names.js';
 import type { Plan } from '../plan/types.js';
 import { DEFAULT_BACKOFF } from '../runtime/backoff.js';
 import { acquirePidFile, removePidFile } from '../runtime/pidfile.js';
@@ -82,7 +83,8 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
 
   const probeFor = makeProbe(readyTimeoutMs, printer);
   const watchdog = new Watchdog();
-  const sup = new Supervisor(planServices(plan, adopted, probeFor, graceMs), { exitOnCrash: opts.exitOnCrash === true, graceMs }, { createProcess: realProcesses(printer, watchdog, graceMs) });
+  const quiet = new Set(opts.quiet ? processesNamed(plan, opts.quiet.split(','), '--quiet') : []);
+  const sup = new Supervisor(planServices(plan, probeFor, { graceMs, adopted, quiet }), { exitOnCrash: opts.exitOnCrash === true, graceMs }, { createProcess: realProcesses(printer, watchdog, graceMs) });
   const checks = checksOf(plan);
   const tasks = opts.tasks && process.stdout.isTTY === true;
   reportToPrinter(sup, printer, { checks, loopWarningAt: DEFAULT_BACKOFF.loopWarningAt, quietStartup: tasks });
@@ -103,7 +105,7 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
 
   const startup = tasks ? (await import('./startup-tasks.js')).showStartupTasks(sup, printer, [...plan.externals.map((x) => x.url), ...plan.processes.map((p) => p.name)], checks) : null;
-  const live = startLive({ sup, printer, plan, probeFor, checks, session, graceMs, opts, ...(replan ? { replan } : {}) });
+  const live = startLive({ sup, printer, plan, probeFor, checks, session, graceMs, quiet: new Set(opts.quiet?.split(',') ?? []), opts, ...(replan ? { replan } : {}) });
   sup.start();
   await Promise.race([startup, sup.done]); // a task list must never outlive the run
   const code = await sup.done;

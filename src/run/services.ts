@@ -1,8 +1,9 @@
-import { execForm } from '../config/shell-command.js';
+import { execForm, ownOutput } from '../config/shell-command.js';
 import { waitForRedis } from '../health/redis-ping.js';
 import { waitForPort } from '../health/tcp.js';
 import type { Printer } from '../output/printer.js';
 import type { ExternalService, HealthCheck, Plan, PlanProcess } from '../plan/types.js';
+import type { ProcessSpec } from '../runtime/supervised-process.js';
 import type { Probe, ServiceSpec } from '../runtime/supervisor.js';
 
 export type ProbeFor = (name: string, check: HealthCheck) => Probe;
@@ -26,13 +27,27 @@ export function makeProbe(readyTimeoutMs: number, printer: Printer): ProbeFor {
 /** A Redis saves its data on SIGTERM (seconds for a big RDB): it gets at least this long. */
 export const REDIS_STOP_GRACE_MS = 30_000;
 
-/** A plan process as a supervised service; `adoptPid` when fbench takes over a running one. */
-export function processService(p: PlanProcess, probeFor: ProbeFor, graceMs: number, adoptPid?: number): ServiceSpec {
+/** How a plan process is run: not quiet, and no process to take over, unless said. */
+export interface ServiceOptions {
+  graceMs: number;
+  quiet?: boolean;
+  adoptPid?: number;
+}
+
+/** The plan's command as fbench runs it: its output redirections taken over, then exec'd. */
+export function launch(p: PlanProcess): Pick<ProcessSpec, 'command' | 'stdout' | 'stderr'> {
+  const owned = ownOutput(p.command);
+  // exec: the pid fbench watches and signals is the program, not a shell around it.
+  return owned ? { command: execForm(owned.command), stdout: owned.stdout, stderr: owned.stderr } : { command: execForm(p.command) };
+}
+
+/** A plan process as a supervised service. */
+export function processService(p: PlanProcess, probeFor: ProbeFor, o: ServiceOptions): ServiceSpec {
+  const { graceMs } = o;
   return {
     name: p.name,
     dependsOn: p.dependsOn,
-    // exec: the pid fbench watches and signals is the program, not a shell around it.
-    process: { name: p.name, command: execForm(p.command), cwd: p.cwd, env: p.env, ...(adoptPid === undefined ? {} : { adoptPid }) },
+    process: { name: p.name, ...launch(p), cwd: p.cwd, env: p.env, ...(o.quiet ? { quiet: true } : {}), ...(o.adoptPid === undefined ? {} : { adoptPid: o.adoptPid }) },
     ...(p.health ? { probe: probeFor(p.name, p.health) } : {}),
     gating: p.health?.kind === 'redis',
     critical: p.critical,
@@ -59,8 +74,12 @@ export function externalService(x: ExternalService, probeFor: ProbeFor): Service
   };
 }
 
-export function planServices(plan: Plan, adopted: ReadonlyMap<string, number>, probeFor: ProbeFor, graceMs: number): ServiceSpec[] {
-  return [...plan.processes.map((p) => processService(p, probeFor, graceMs, adopted.get(p.name))), ...plan.externals.map((x) => externalService(x, probeFor))];
+export function planServices(plan: Plan, probeFor: ProbeFor, o: { graceMs: number; adopted: ReadonlyMap<string, number>; quiet: ReadonlySet<string> }): ServiceSpec[] {
+  const each = (p: PlanProcess): ServiceSpec => {
+    const adoptPid = o.adopted.get(p.name);
+    return processService(p, probeFor, { graceMs: o.graceMs, quiet: o.quiet.has(p.name), ...(adoptPid === undefined ? {} : { adoptPid }) });
+  };
+  return [...plan.processes.map(each), ...plan.externals.map((x) => externalService(x, probeFor))];
 }
 
 /** What the reporter says of each checked service. */

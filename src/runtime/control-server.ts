@@ -98,7 +98,8 @@ async function handle(line: string, h: ControlHandlers, send: (o: object) => boo
         send({ ok: false, error: `unknown request ${JSON.stringify(req)}` });
     }
   } catch (err) {
-    send({ ok: false, error: (err as Error).message });
+    const hint = (err as { hint?: string }).hint;
+    send({ ok: false, error: hint ? `${(err as Error).message}; ${hint}` : (err as Error).message });
   }
   sock.end();
 }

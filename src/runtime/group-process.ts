@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { Writable } from 'node:stream';
 import { relayLines } from '../output/line-relay.js';
 import type { Printer } from '../output/printer.js';
 import { LogRing } from './log-ring.js';
-import { groupAlive, groupRunnable, killTree, signalGroup } from './process-group.js';
-import type { ExitInfo, ProcessSpec, SupervisedProcess } from './supervised-process.js';
+import { groupAlive, groupWriting, killTree, signalGroup } from './process-group.js';
+import type { ExitInfo, OutputTarget, ProcessSpec, SupervisedProcess } from './supervised-process.js';
 
 /** Where process groups are registered so they die with fbench, even after a SIGKILL. */
 export interface GroupRegistry {
@@ -60,11 +62,12 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
   spawn(): Promise<ExitInfo> {
     if (this.exited) return this.exited;
     this.termSent = false;
+    const targets = [this.spec.stdout ?? 'fbench', this.spec.stderr ?? 'fbench'] as const;
     const child = spawn('/bin/sh', ['-c', GATE + this.spec.command], {
       cwd: this.spec.cwd,
       env: { ...process.env, ...this.spec.env },
       detached: true, // own process group (and session), so the group can be signalled as one
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', ...targets.map((t) => (t === 'discard' ? 'ignore' : 'pipe')), 'pipe'],
     });
     this.startedAt = Date.now();
     const pid = child.pid ?? null;
@@ -72,9 +75,17 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
     if (pid !== null) this.opts.registry.watch(pid);
     (child.stdio[3] as Writable | null)?.on('error', () => {}).end('\n');
 
-    const onText = (t: Buffer): void => this.record(t);
-    const writerBusy = (): boolean => pid !== null && groupRunnable(pid);
-    const relays = [child.stdout, child.stderr].filter((s) => s !== null).map((s) => relayLines(this.spec.name, s, this.opts.printer, { onText, writerBusy }));
+    const files = this.openFiles(targets);
+    const writerBusy = (): boolean => pid !== null && groupWriting(pid);
+    const relays = [child.stdout, child.stderr].flatMap((stream, i) => {
+      if (!stream) return [];
+      const fd = files.get(targets[i]!);
+      const onText = (t: Buffer): void => {
+        this.record(t);
+        if (fd !== undefined) writeAll(fd, t);
+      };
+      return [relayLines(this.spec.name, stream, this.opts.printer, { onText, writerBusy, show: this.spec.quiet !== true })];
+    });
     this.exited = new Promise<ExitInfo>((resolve) => {
       const finish = async (code: number | null, signal: NodeJS.Signals | null): Promise<void> => {
         if (pid !== null) await this.untilGroupEmpty(pid);
@@ -83,6 +94,7 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
         await Promise.race([Promise.all(relays), new Promise((r) => (timer = setTimeout(r, 200)))]);
         clearTimeout(timer);
         if (pid !== null) this.opts.registry.forget(pid);
+        for (const fd of new Set(files.values())) closeSync(fd);
         this.pid = null;
         this.exited = null;
         resolve({ code, signal, ranForMs: Date.now() - this.startedAt });
@@ -100,6 +112,33 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
 
   kill(): void {
     if (this.pid !== null) killTree(this.pid);
+  }
+
+  /**
+   * Open the files the command's redirections named, as sh would at each start (`>` truncates,
+   * `>>` appends; a file named twice is opened once). A file that cannot be opened is said once
+   * and the stream is still shown.
+   */
+  private openFiles(targets: readonly OutputTarget[]): Map<OutputTarget, number> {
+    const byPath = new Map<string, number>();
+    const out = new Map<OutputTarget, number>();
+    for (const t of targets) {
+      if (typeof t !== 'object') continue;
+      const file = path.resolve(this.spec.cwd, t.file);
+      let fd = byPath.get(file);
+      if (fd === undefined) {
+        try {
+          mkdirSync(path.dirname(file), { recursive: true });
+          fd = openSync(file, t.append ? 'a' : 'w');
+          byPath.set(file, fd);
+        } catch (err) {
+          this.opts.printer.system(`warning: ${this.spec.name}: cannot write ${t.file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); its lines are only shown`);
+          continue;
+        }
+      }
+      out.set(t, fd);
+    }
+    return out;
   }
 
   /** Keep whole lines of this process's output for `fbench logs`. */
@@ -120,6 +159,15 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
       if (Date.now() >= killAt) killTree(pgid);
       await new Promise((r) => setTimeout(r, EXIT_POLL_MS));
     }
+  }
+}
+
+/** Whole lines in one go: appends stay line-exact beside other writers of the same file. */
+function writeAll(fd: number, data: Buffer): void {
+  try {
+    for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
+  } catch {
+    // a full disk must not stop the process; its lines are still shown and kept
   }
 }
 

@@ -85,12 +85,20 @@ export function killTree(pgid: number): void {
 }
 
 /**
- * True when a process of the group is on a CPU or waiting for one: a quiet pipe then means
- * "preempted mid-line", not "waiting at a prompt".
+ * True when a process of the group is on a CPU, waiting for one, or blocked writing to a full
+ * pipe: a quiet pipe then means "mid-line", not "waiting at a prompt".
  */
-export function groupRunnable(pgid: number): boolean {
+export function groupWriting(pgid: number): boolean {
   const all = allProcesses();
-  return all?.some((p) => p.pgrp === pgid && p.state === 'R') ?? false;
+  return all?.some((p) => p.pgrp === pgid && (p.state === 'R' || blockedOnPipeWrite(p.pid))) ?? false;
+}
+
+function blockedOnPipeWrite(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/wchan`, 'utf8').includes('pipe_write');
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,6 +1,9 @@
 import type { EventEmitter } from 'node:events';
 import type { LogRing } from './log-ring.js';
 
+/** Where one output stream goes: fbench shows it (and appends it to `file`), or nobody reads it. */
+export type OutputTarget = { file: string; append: boolean } | 'discard' | 'fbench';
+
 /** What to run: generic, nothing Frappe-specific. */
 export interface ProcessSpec {
   name: string;
@@ -8,6 +11,11 @@ export interface ProcessSpec {
   cwd: string;
   /** Added to fbench's own environment. */
   env: Record<string, string>;
+  /** Where stdout and stderr go (default: fbench). fbench writes the files itself, line by line. */
+  stdout?: OutputTarget;
+  stderr?: OutputTarget;
+  /** Recorded (logs, files) but not printed. */
+  quiet?: boolean;
   /** A running process of this command to take over instead of starting one (a Redis left running). */
   adoptPid?: number;
 }

@@ -56,13 +56,16 @@ describe('a running fbench start, driven from outside', () => {
     assert.match(table.out, /^web\.1 +healthy +\d+ +\d+s +0 +\d+ +listening$/m);
   });
 
-  test("the worker lines bench sends to logs/worker.log show in fbench's output", async () => {
+  test("the worker lines bench sends to logs/worker.log show under the worker that wrote them, and are in the file", async () => {
     const r = new Redis({ port: b.ports.queue });
     await r.hset('rq:job:live-1', { description: 'live.job' });
     await r.rpush(`rq:queue:${benchId({}, b.dir)}:long`, 'live-1');
     r.disconnect();
-    await run.waitFor(/worker\.log +\| long: live\.job \(live-1\)/);
-    await run.waitFor(/worker\.log +\| long: Job OK \(live-1\)/);
+    await run.waitFor(/worker\.1 +\| long: live\.job \(live-1\)/);
+    await run.waitFor(/worker\.1 +\| long: Job OK \(live-1\)/);
+    assert.match(readFileSync(path.join(b.dir, 'logs', 'worker.log'), 'utf8'), /^long: Job OK \(live-1\)$/m);
+    const logs = await cli('logs', 'worker.log', '-n', '50');
+    assert.match(logs.out, /^worker\.1 \| long: Job OK \(live-1\)$/m);
   });
 
   test('fbench restart of one worker changes only its pid; fbench logs shows recent lines', async () => {
@@ -80,7 +83,7 @@ describe('a running fbench start, driven from outside', () => {
     assert.match(logs.out, /^web\.1 \| .*Running on http:\/\/127\.0\.0\.1:\d+\//m);
     const unknown = await cli('restart', 'wrker');
     assert.equal(unknown.code, 1);
-    assert.match(unknown.out, /no process, type or role "wrker"/);
+    assert.match(unknown.out, /no process, type, role or log file "wrker"/);
   });
 
   test('a burst of .py changes restarts the workers and the scheduler once; web is left alone', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { analyzeCommand, execForm, shellWords } from '../../src/config/shell-command.js';
+import { analyzeCommand, execForm, ownOutput, shellWords } from '../../src/config/shell-command.js';
 
 test('splits words with quotes and escapes', () => {
   assert.deepEqual(shellWords(`a "b c" 'd e' f\\ g`), ['a', 'b c', 'd e', 'f g']);
@@ -52,5 +52,32 @@ describe('execForm', () => {
     for (const line of ['cd apps && bench watch', 'a | b', "trap '' TERM; sleep 5", 'exit 3', 'exec sleep 1', 'sleep 1 &', '(cd x; y)', '(sleep 1)', '{ a; }', 'if true; then x; fi']) {
       assert.equal(execForm(line), line);
     }
+  });
+});
+
+describe('ownOutput', () => {
+  test("bench's worker line: both streams appended to their files, the command without them", () => {
+    assert.deepEqual(ownOutput('bench worker 1>> logs/worker.log 2>> logs/worker.error.log'), {
+      command: 'bench worker',
+      stdout: { file: 'logs/worker.log', append: true },
+      stderr: { file: 'logs/worker.error.log', append: true },
+    });
+    assert.deepEqual(ownOutput('OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* bench worker --queue "a b" >logs/w.log'), {
+      command: 'OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* bench worker --queue "a b"',
+      stdout: { file: 'logs/w.log', append: false },
+      stderr: 'fbench',
+    });
+  });
+
+  test("2>&1, &>>, /dev/null and the order sh applies them in", () => {
+    assert.deepEqual(ownOutput('cmd > out.log 2>&1'), { command: 'cmd', stdout: { file: 'out.log', append: false }, stderr: { file: 'out.log', append: false } });
+    assert.deepEqual(ownOutput('cmd 2>&1 > out.log'), { command: 'cmd', stdout: { file: 'out.log', append: false }, stderr: 'fbench' });
+    assert.deepEqual(ownOutput('cmd &>> all.log'), { command: 'cmd', stdout: { file: 'all.log', append: true }, stderr: { file: 'all.log', append: true } });
+    assert.deepEqual(ownOutput('cmd >> out.log 2>/dev/null'), { command: 'cmd', stdout: { file: 'out.log', append: true }, stderr: 'discard' });
+  });
+
+  test('nothing to own: no file, a compound line, or a descriptor fbench does not read', () => {
+    for (const line of ['cmd', 'cmd 2>&1', 'cmd >/dev/null', 'cd x && cmd >> a.log', 'cmd 3> x.log > a.log 1>&3']) assert.equal(ownOutput(line), null, line);
+    assert.deepEqual(analyzeCommand('cmd &>> all.log').redirects, [{ fd: 1, file: 'all.log', append: true }, { fd: 2, file: 'all.log', append: true }]);
   });
 });
