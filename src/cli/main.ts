@@ -50,6 +50,10 @@ function runOptions(cmd: Command): Command {
  * should not wait for stray timers or watchers to wind down.
  */
 async function run(action: () => number | Promise<number>): Promise<void> {
+  // A reader that went away (`fbench logs -f | head`) is a normal end, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+  });
   try {
     process.exitCode = await action();
   } catch (err) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { FbenchError, formatError } from '../errors.js';
 import { loadBench } from '../frappe/bench-model.js';
 import { buildPlan } from '../plan/build.js';
+import { sessionFiles } from '../run/session.js';
 import { readLivePid } from '../runtime/pidfile.js';
 import { checkDatabase } from './database.js';
 import { checkLayout } from './layout.js';
@@ -16,7 +17,7 @@ import { fail, ok, warn, type DoctorContext, type Finding } from './types.js';
 /** Run every check; starts nothing and changes nothing. */
 export async function runDoctor(dir: string, env: Readonly<Record<string, string | undefined>>): Promise<Finding[]> {
   const findings = checkLayout(dir);
-  const fbenchPid = readLivePid(path.join(dir, 'config', 'pids', 'fbench.pid'));
+  const fbenchPid = readLivePid(sessionFiles(dir).pid);
   findings.push(fbenchPid ? ok('fbench', `fbench start is running for this bench (pid ${fbenchPid}); ports it holds are explained as its own`) : ok('fbench', 'no fbench start is running for this bench'));
 
   let ctx: DoctorContext;

@@ -12,6 +12,7 @@ import { serveControl, type ControlHandlers, type ProcessInfo } from '../runtime
 import { debounceCollect } from '../runtime/debounce.js';
 import { tailFile } from '../runtime/file-tail.js';
 import type { Supervisor } from '../runtime/supervisor.js';
+import { sessionFiles } from './session.js';
 import { checksOf, externalService, processService, type ProbeFor } from './services.js';
 
 /** How to plan again when the Procfile, the site config or the preset changes. */
@@ -55,7 +56,7 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
   let plan = ctx.plan;
   const closers: (() => unknown)[] = [];
 
-  const control = serveControl(path.join(plan.bench, 'config', 'pids', `${ctx.session}.sock`), handlers(ctx, () => plan));
+  const control = serveControl(sessionFiles(plan.bench, ctx.session).socket, handlers(ctx, () => plan));
   closers.push(control.close);
 
   // bench's Procfile sends worker output to logs/*.log: follow those files into the stream.

@@ -13,6 +13,7 @@ import { Watchdog } from '../runtime/watchdog.js';
 import { which } from '../runtime/which.js';
 import { startLive, type LiveOptions, type Replan } from './live.js';
 import { reportToPrinter } from './reporter.js';
+import { sessionCommand, sessionFiles, START_SESSION } from './session.js';
 import { checksOf, makeProbe, planServices } from './services.js';
 
 export interface RunOptions extends LiveOptions {
@@ -32,12 +33,12 @@ const SAME_SIGNAL_MS = 250;
  * Run a plan in the foreground until it ends: the shared body of `fbench start` and
  * `fbench workers`. `session` names the pid file, so both can run side by side.
  */
-export async function runPlan(plan: Plan, opts: RunOptions, session = 'fbench', replan?: Replan): Promise<number> {
+export async function runPlan(plan: Plan, opts: RunOptions, session = START_SESSION, replan?: Replan): Promise<number> {
   const graceMs = seconds(opts.grace, '--grace');
   const readyTimeoutMs = seconds(opts.readyTimeout, '--ready-timeout');
 
   // First of all: one session per bench, decided atomically.
-  const pidFile = path.join(plan.bench, 'config', 'pids', `${session}.pid`);
+  const pidFile = sessionFiles(plan.bench, session).pid;
   let holder: number | null;
   try {
     holder = acquirePidFile(pidFile, process.pid);
@@ -45,7 +46,7 @@ export async function runPlan(plan: Plan, opts: RunOptions, session = 'fbench', 
     throw new FbenchError(`${path.relative(plan.bench, pidFile)}: cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'make config/pids writable for this user; nothing was started');
   }
   if (holder !== null) {
-    throw new FbenchError(`${session === 'fbench' ? 'fbench start' : `fbench ${session.replace(/^fbench-/, '')}`} is already running for this bench (pid ${holder})`, `stop it first (Ctrl-C in its terminal, or kill ${holder})`);
+    throw new FbenchError(`${sessionCommand(session)} is already running for this bench (pid ${holder})`, `stop it first (Ctrl-C in its terminal, or kill ${holder})`);
   }
   try {
     return await supervise(plan, opts, session, graceMs, readyTimeoutMs, replan);

@@ -1,4 +1,4 @@
-import { chmodSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
 
 /** One process as `fbench ps` shows it. */
@@ -31,9 +31,16 @@ export type ControlRequest =
   | { cmd: 'stop'; names: string[] }
   | { cmd: 'logs'; names: string[]; n: number; follow: boolean };
 
+/** A request is one short JSON line: anything longer is refused, and a silent client is dropped. */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+const IDLE_MS = 5000;
+/** A follower that stops reading gets nothing more once this much waits for it: lines are skipped and counted. */
+const FOLLOW_BACKLOG_BYTES = 256 * 1024;
+
 /**
- * A Unix socket (mode 0600) speaking newline-delimited JSON: one request per connection,
- * answered by `{ok, ...}` lines; `logs --follow` keeps sending `{line}` until the client leaves.
+ * A Unix socket (mode 0600, made under a private umask) speaking newline-delimited JSON: one
+ * request per connection, answered by `{ok, ...}` lines; `logs --follow` keeps sending
+ * `{line}` until the client leaves, skipping (and saying how many) while the client does not read.
  */
 export function serveControl(socketPath: string, handlers: ControlHandlers): { close: () => void } {
   rmSync(socketPath, { force: true });
@@ -41,23 +48,56 @@ export function serveControl(socketPath: string, handlers: ControlHandlers): { c
     let buf = '';
     sock.setEncoding('utf8');
     sock.on('error', () => {});
+    sock.setTimeout(IDLE_MS, () => sock.destroy());
     const send = (o: object): boolean => sock.write(`${JSON.stringify(o)}\n`);
-    sock.on('data', (d: string) => {
+    const onData = (d: string): void => {
       buf += d;
       const nl = buf.indexOf('\n');
-      if (nl === -1) return;
+      if (nl === -1) {
+        if (buf.length > MAX_REQUEST_BYTES) {
+          send({ ok: false, error: `request longer than ${MAX_REQUEST_BYTES} bytes` });
+          sock.end();
+          sock.off('data', onData);
+        }
+        return;
+      }
       const line = buf.slice(0, nl);
       buf = '';
+      sock.off('data', onData);
+      sock.setTimeout(0);
       void handle(line, handlers, send, sock);
-    });
+    };
+    sock.on('data', onData);
   });
-  server.listen(socketPath, () => chmodSync(socketPath, 0o600));
+  // The socket is created with the umask in force: make it private from its first moment.
+  const umask = process.umask(0o177);
+  try {
+    server.listen(socketPath);
+  } finally {
+    process.umask(umask);
+  }
   server.unref();
   return {
     close: () => {
       server.close();
       rmSync(socketPath, { force: true });
     },
+  };
+}
+
+/** Send lines to a follower while it reads; past the backlog, count what it missed and say so when it catches up. */
+function follower(sock: net.Socket, send: (o: object) => boolean): (line: string) => void {
+  let skipped = 0;
+  return (line) => {
+    if (sock.writableLength > FOLLOW_BACKLOG_BYTES) {
+      skipped++;
+      return;
+    }
+    if (skipped > 0) {
+      send({ line: `… ${skipped} lines skipped (the reader was not keeping up)` });
+      skipped = 0;
+    }
+    send({ line });
   };
 }
 
@@ -90,7 +130,7 @@ async function handle(line: string, h: ControlHandlers, send: (o: object) => boo
         const names = req.names.length ? h.resolve(req.names) : [];
         for (const l of h.logs(names, req.n)) send({ line: l });
         if (!req.follow) break;
-        const off = h.follow(names, (l) => void send({ line: l }));
+        const off = h.follow(names, follower(sock, send));
         sock.once('close', off);
         return;
       }

@@ -1,4 +1,4 @@
-/** The most recent output of a process, kept in memory for `fbench logs` and start-up errors. */
+/** The most recent output of a process, kept in memory for `fbench logs` and start-up errors: bounded in bytes. */
 export class LogRing {
   private chunks: Buffer[] = [];
   private size = 0;
@@ -7,6 +7,14 @@ export class LogRing {
 
   /** Add whole lines (kept as bytes: decoding only happens when someone asks). */
   push(lines: Buffer): void {
+    // One run longer than the whole ring keeps only its last lines (one huge line: its end).
+    if (lines.length > this.maxBytes) {
+      const tail = lines.subarray(lines.length - this.maxBytes);
+      const nl = tail.indexOf(10);
+      lines = Buffer.from(nl !== -1 && nl < tail.length - 1 ? tail.subarray(nl + 1) : tail);
+      this.chunks = [];
+      this.size = 0;
+    }
     this.chunks.push(lines);
     this.size += lines.length;
     while (this.size > this.maxBytes && this.chunks.length > 1) this.size -= this.chunks.shift()!.length;

@@ -1,7 +1,7 @@
 import { findBench } from '../../frappe/discover.js';
 import { FbenchError } from '../../errors.js';
 import type { ProcessInfo } from '../../runtime/control-server.js';
-import { request } from '../control-client.js';
+import { request } from '../../run/control-client.js';
 
 interface Opts {
   bench?: string;
@@ -46,6 +46,8 @@ export async function logsCommand(names: string[], opts: Opts & { follow?: boole
   const n = Number(opts.lines);
   if (!Number.isInteger(n) || n < 0) throw new FbenchError(`-n takes a number of lines, got "${opts.lines}"`);
   await ask(opts, { cmd: 'logs', names, n, follow: opts.follow === true }, (m) => process.stdout.write(`${String(m.line)}\n`));
+  // A follow ends only when the session does.
+  if (opts.follow) throw new FbenchError('fbench start has stopped: nothing more to follow');
   return 0;
 }
 

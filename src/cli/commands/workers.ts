@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { BenchModel } from '../../frappe/bench-model.js';
 import type { Plan } from '../../plan/types.js';
 import { readBench, type FormationOptions } from '../context.js';
+import { WORKERS_SESSION } from '../../run/session.js';
 import { runPlan, type RunOptions as PlanRunOptions } from '../../run/run-plan.js';
 
 export interface WorkersOptions extends PlanRunOptions, FormationOptions {
@@ -31,7 +32,7 @@ export async function workersCommand(opts: WorkersOptions): Promise<number> {
     }
   }
   const files = [plan.procfile, path.join(plan.bench, 'sites', 'common_site_config.json')];
-  return runPlan(plan, opts, 'fbench-workers', { build: () => workersPlan(opts, count).plan, files });
+  return runPlan(plan, opts, WORKERS_SESSION, { build: () => workersPlan(opts, count).plan, files });
 }
 
 function workersPlan(opts: WorkersOptions, count: number | undefined): { model: BenchModel; plan: Plan } {

@@ -1,0 +1,38 @@
+import net from 'node:net';
+import { FbenchError } from '../errors.js';
+import type { ControlRequest } from '../runtime/control-server.js';
+import { readLivePid } from '../runtime/pidfile.js';
+import { sessionFiles } from './session.js';
+
+/** Send one request to the running `fbench start`; `onMessage` gets each JSON line of the answer. */
+export function request(bench: string, req: ControlRequest, onMessage: (m: Record<string, unknown>) => void): Promise<void> {
+  const files = sessionFiles(bench);
+  const pid = readLivePid(files.pid);
+  if (pid === null) throw new FbenchError(`no fbench start is running for ${bench}`, 'start one with `fbench start`');
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(files.socket);
+    let buf = '';
+    sock.setEncoding('utf8');
+    sock.once('connect', () => sock.write(`${JSON.stringify(req)}\n`));
+    sock.on('data', (d: string) => {
+      buf += d;
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      for (const l of lines) {
+        if (!l) continue;
+        let m: Record<string, unknown>;
+        try {
+          m = JSON.parse(l) as Record<string, unknown>;
+        } catch {
+          continue; // not from a session of this version: ignore rather than crash
+        }
+        onMessage(m);
+      }
+    });
+    sock.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EACCES' ? 'permission denied (the session belongs to another user?)' : err.code === 'ENOENT' ? 'its control socket is missing' : (err.code ?? err.message);
+      reject(new FbenchError(`cannot reach the running fbench (pid ${pid}): ${why}`, err.code === 'EACCES' ? 'run fbench as the user who started it' : 'if it is still starting, try again in a moment'));
+    });
+    sock.once('close', () => resolve());
+  });
+}
