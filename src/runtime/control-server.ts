@@ -55,9 +55,9 @@ export function serveControl(socketPath: string, handlers: ControlHandlers): { c
       const nl = buf.indexOf('\n');
       if (nl === -1) {
         if (buf.length > MAX_REQUEST_BYTES) {
-          send({ ok: false, error: `request longer than ${MAX_REQUEST_BYTES} bytes` });
-          sock.end();
           sock.off('data', onData);
+          buf = '';
+          sock.write(`${JSON.stringify({ ok: false, error: `request longer than ${MAX_REQUEST_BYTES} bytes` })}\n`, () => sock.destroy());
         }
         return;
       }
