@@ -39,5 +39,6 @@ export function formatWarning(w: Warning): string {
 
 export function formatError(err: FbenchError): string {
   const where = err.location ? `${formatLocation(err.location)}: ` : '';
-  return err.hint ? `${where}${err.message}\n  → ${err.hint}` : `${where}${err.message}`;
+  // One line: where, what is wrong, what to do.
+  return err.hint ? `${where}${err.message} → ${err.hint}` : `${where}${err.message}`;
 }

@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { FbenchError } from '../errors.js';
 import { findBench } from '../frappe/discover.js';
 import { loadBench, type BenchModel } from '../frappe/bench-model.js';
 import { buildPlan } from '../plan/build.js';
@@ -9,22 +11,29 @@ import type { Plan } from '../plan/types.js';
 export interface BenchOptions {
   bench?: string;
   env?: string;
+  /** -p/--procfile (bench's flag); `f` is honcho's -f, the same. */
   procfile?: string;
+  f?: string;
 }
 
 /** Options that shape the formation (plan and start). */
 export interface FormationOptions extends BenchOptions {
   preset?: string;
   concurrency?: string[];
-  port?: string;
+  port?: number;
   dev?: boolean;
 }
 
 export function readBench(opts: BenchOptions): BenchModel {
   const dir = findBench(opts.bench, process.cwd());
+  const procfile = opts.procfile ?? opts.f;
+  // honcho's -p is a port: `-p 5000` from that habit names no file.
+  if (procfile !== undefined && /^\d+$/.test(procfile) && !existsSync(path.resolve(dir, procfile))) {
+    throw new FbenchError(`-p ${procfile}: there is no Procfile named "${procfile}"`, `-p is the Procfile, as in bench start; for honcho's PORT base use --port ${procfile}`);
+  }
   return loadBench(dir, {
     ...(opts.env ? { envFiles: opts.env.split(',') } : {}),
-    ...(opts.procfile ? { procfile: opts.procfile } : {}),
+    ...(procfile ? { procfile } : {}),
     env: process.env,
   });
 }
@@ -43,7 +52,7 @@ export async function planFor(opts: FormationOptions, only: string[]): Promise<{
   const plan = buildPlan(model, {
     concurrency,
     only,
-    ...(opts.port ? { basePort: Number(opts.port) } : {}),
+    ...(opts.port !== undefined ? { basePort: opts.port } : {}),
     dev: opts.dev !== false,
     inheritedPath: process.env.PATH ?? '',
     exists: existsSync,

@@ -1,21 +1,38 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { MAX_PER_TYPE, parseCount, parsePort, parseSeconds, parseWhole } from '../config/numbers.js';
 import { FbenchError, formatError } from '../errors.js';
 import { DEFAULT_RELOAD_ROLES } from '../frappe/code-watch.js';
 import { packageVersion } from '../paths.js';
+import { parseConcurrency } from '../plan/formation.js';
 
 // Heavy modules (ioredis, listr2, chokidar) are imported inside the commands that use them,
 // so `fbench --version` and `fbench plan` stay fast.
 
-const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+/** Check an option's value as commander parses it: a bad one is one line naming the option, before anything runs. */
+function checked<T>(parse: (v: string) => T): (v: string) => T {
+  return (v) => {
+    try {
+      return parse(v);
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof FbenchError ? formatError(err) : String(err));
+    }
+  };
+}
+const concurrency = (v: string, prev: string[] = []): string[] => {
+  checked((x) => parseConcurrency([x]))(v);
+  return [...prev, v];
+};
+const workerCount = checked((v) => parseCount(v, '-n', undefined, 1));
 
 /** Commands that only need to find the bench. */
 const controlled = (cmd: Command): Command => cmd.option('-b, --bench <dir>', 'the bench folder (default: the first folder upwards with a Procfile and sites/)');
 
-/** Commands that read the bench's files. */
+/** Commands that read the bench's files: bench's -p/--procfile, and honcho's -f (what `bench start -m fbench` passes). */
 function benchOptions(cmd: Command): Command {
   return controlled(cmd)
     .option('-e, --env <files>', 'env files, comma-separated (default: .env when present)')
-    .option('-f, --procfile <file>', 'the Procfile to read (default: Procfile)');
+    .option('-p, --procfile <file>', 'the Procfile to read (default: Procfile), as bench start -p')
+    .addOption(new Option('-f <file>', 'the same, as honcho -f (what bench start -m fbench passes)'));
 }
 
 const noDev = (cmd: Command): Command => cmd.option('--no-dev', 'do not set DEV_SERVER=true (as bench start --no-dev)');
@@ -25,16 +42,16 @@ function formationOptions(cmd: Command): Command {
   return noDev(benchOptions(cmd))
     .argument('[process...]', 'only these process types (and the Redis they need)')
     .option('--preset <name>', 'a process selection and worker formation from presets/ (see fbench presets)')
-    .option('-c, --concurrency <name=N>', 'instances per process type, e.g. worker=2,watch=0 (repeatable)', collect)
-    .option('-p, --port <n>', "base for honcho's PORT numbering (default 5000, or PORT in .env)");
+    .option('-c, --concurrency <name=N>', `instances per process type, 0 to ${MAX_PER_TYPE}, e.g. worker=2,watch=0 (repeatable)`, concurrency)
+    .option('--port <n>', "base for honcho's PORT numbering (default 5000, or PORT in .env)", checked((v) => parsePort(v, '--port')));
 }
 
 /** How `start` and `workers` run, supervise and print. */
 function runOptions(cmd: Command): Command {
   return cmd
     .option('--exit-on-crash', 'a crash (non-zero exit) of any process but watch stops everything, with its exit code')
-    .option('--grace <seconds>', 'seconds between SIGTERM and SIGKILL at shutdown', '5')
-    .option('--ready-timeout <seconds>', 'seconds to wait for each Redis to answer PING', '30')
+    .option('--grace <seconds>', 'seconds between SIGTERM and SIGKILL when stopping (a Redis gets at least 30)', checked((v) => parseSeconds(v, '--grace') / 1000), 5)
+    .option('--ready-timeout <seconds>', 'seconds to wait for each Redis to answer PING', checked((v) => parseSeconds(v, '--ready-timeout', 0.1) / 1000), 30)
     .option('--no-prefix', 'print child output without the "time name |" prefix')
     .option('--no-timestamps', 'leave the time out of the prefix')
     .option('--no-color', 'no colours (also when NO_COLOR is set or stdout is not a terminal)')
@@ -61,7 +78,9 @@ async function run(action: () => number | Promise<number>): Promise<void> {
       process.stderr.write(`fbench: ${formatError(err)}\n`);
       process.exitCode = err.exitCode;
     } else {
-      process.stderr.write(`fbench: internal error: ${(err as Error).stack ?? String(err)}\n`);
+      // A bug: one line, the stack only when asked for.
+      const detail = process.env.FBENCH_DEBUG === '1' ? ((err as Error).stack ?? String(err)) : `${(err as Error).message ?? String(err)} (FBENCH_DEBUG=1 shows where)`;
+      process.stderr.write(`fbench: internal error: ${detail}\n`);
       process.exitCode = 70;
     }
   }
@@ -71,7 +90,14 @@ async function run(action: () => number | Promise<number>): Promise<void> {
 const program = new Command('fbench')
   .description('A Frappe-bench-aware development orchestrator: bench start with Redis gating, zero orphans and line-exact logs')
   .version(packageVersion(), '-V, --version')
-  .showHelpAfterError();
+  .configureOutput({ outputError: (text, write) => write(oneLineError(text)) });
+
+/** commander's errors as fbench's own: one line, what is wrong, what to do. */
+function oneLineError(text: string): string {
+  const invalid = /argument '.*' is invalid\. (.*)$/s.exec(text.trim());
+  if (invalid) return `fbench: ${invalid[1]}\n`;
+  return `fbench: ${text.trim().replace(/^error: /, '')} → see fbench help COMMAND\n`;
+}
 
 formationOptions(program.command('plan'))
   .description('show what `fbench start` would run: roles, ports, queues, dependencies (starts nothing)')
@@ -80,16 +106,17 @@ formationOptions(program.command('plan'))
 
 runOptions(formationOptions(program.command('start')))
   .description('run the bench: Redis first and health-checked, then everything that needs it')
+  .option('-m, --man <manager>', 'accepted for bench start -m and ignored: fbench is the process manager')
   .action((processes: string[], opts) => run(async () => (await import('./commands/start.js')).startCommand(processes, opts)));
 
 runOptions(noDev(benchOptions(program.command('workers'))))
   .description('run just workers, split by queue: one process per listed queue, gated on the queue Redis')
   .requiredOption('-q, --queues <list>', 'queues, comma-separated; a+b puts two queues in one process (e.g. default,long+short,email)')
-  .option('-n, --count <n>', 'worker processes per entry (default: background_workers)')
+  .option('-n, --count <n>', 'worker processes per entry, 1 to 64 (default: background_workers)', workerCount)
   .option('--with-redis', "also start the bench's Redis from the Procfile (when it is not running)")
   .action((opts) => run(async () => (await import('./commands/workers.js')).workersCommand(opts)));
 
-controlled(program.command('doctor'))
+benchOptions(program.command('doctor'))
   .description('find what would stop this bench from starting, with a fix for each problem (starts nothing)')
   .option('--json', 'the findings as JSON')
   .option('--no-color', 'no colours')
@@ -113,7 +140,7 @@ controlled(program.command('stop'))
 controlled(program.command('logs'))
   .description('recent output of the running processes, from memory')
   .argument('[name...]', 'process names, types or roles (default: all)')
-  .option('-n, --lines <n>', 'lines per process', '50')
+  .option('-n, --lines <n>', 'lines per process', checked((v) => parseWhole(v, '-n', 0, 100_000)), 50)
   .option('-f, --follow', 'keep printing new lines')
   .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).logsCommand(names, opts)));
 
@@ -125,8 +152,8 @@ benchOptions(program.command('export'))
   .option('--user <user>', 'the user the programs run as')
   .option('--preset <name>', 'a process selection and worker formation from presets/')
   .option('-q, --queues <list>', 'split the workers by queue instead, as fbench workers --queues')
-  .option('-n, --count <n>', 'worker processes per --queues entry')
-  .option('-c, --concurrency <name=N>', 'instances per process type (repeatable)', collect)
+  .option('-n, --count <n>', 'worker processes per --queues entry, 1 to 64', workerCount)
+  .option('-c, --concurrency <name=N>', 'instances per process type (repeatable)', concurrency)
   .action((format: string, opts) => run(async () => (await import('./commands/export.js')).exportCommand(format, opts)));
 
 controlled(program.command('presets'))

@@ -49,6 +49,10 @@ export function parseProcfile(text: string, file = 'Procfile'): ParsedProcfile {
     entries.push({ name, command, line });
   });
 
+  if (entries.length === 0 && warnings.length > 0) {
+    const first = warnings[0]!;
+    throw new FbenchError(`the Procfile defines no processes: ${first.message}`, 'write each process as `name: command`, for example `web: bench serve --port 8000`', { file, line: first.line! });
+  }
   if (entries.length === 0) {
     throw new FbenchError(
       'the Procfile defines no processes',

@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseJson } from '../config/json-file.js';
+import { readTextFile } from '../config/read-file.js';
 import { parseProcfile } from '../config/procfile.js';
 import { FbenchError, formatLocation, formatWarning } from '../errors.js';
 import { fail, ok, warn, type Finding } from './types.js';
@@ -36,9 +37,16 @@ export function checkLayout(dir: string): Finding[] {
 
   const appsTxt = path.join(sitesDir, 'apps.txt');
   if (existsSync(appsTxt)) {
-    const apps = readFileSync(appsTxt, 'utf8').split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+    let text = '';
+    try {
+      text = readTextFile(appsTxt, 'sites/apps.txt', 'restore it: one installed app per line');
+    } catch (err) {
+      const e = err as FbenchError;
+      out.push(fail(G, `sites/apps.txt ${e.message}`, e.hint ?? ''));
+    }
+    const apps = text.split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
     const missing = apps.filter((a) => !isDir(path.join(dir, 'apps', a)));
-    out.push(missing.length ? fail(G, `sites/apps.txt lists ${missing.join(', ')}, missing from apps/`, `\`bench get-app ${missing[0]}\`, or remove it from sites/apps.txt`) : ok(G, `sites/apps.txt: ${apps.join(', ')} present in apps/`));
+    if (text) out.push(missing.length ? fail(G, `sites/apps.txt lists ${missing.join(', ')}, missing from apps/`, `\`bench get-app ${missing[0]}\`, or remove it from sites/apps.txt`) : ok(G, `sites/apps.txt: ${apps.join(', ')} present in apps/`));
   } else out.push(warn(G, 'sites/apps.txt is missing', 'it lists the installed apps; `bench setup` recreates it'));
 
   for (const rel of ['logs', path.join('config', 'pids')]) {
@@ -57,11 +65,11 @@ export function checkLayout(dir: string): Finding[] {
 
 function jsonFinding(file: string, rel: string): Finding {
   try {
-    parseJson(readFileSync(file, 'utf8'), rel);
+    parseJson(readTextFile(file, rel, 'restore the file'), rel);
     return ok(G, `${rel} is valid JSON`);
   } catch (err) {
     const e = err as FbenchError;
-    return fail(G, `${e.location ? formatLocation(e.location) : rel}: ${e.message}`, e.hint ?? 'fix the JSON');
+    return fail(G, `${e.location ? formatLocation(e.location) : rel}: ${e.message}`, e.hint ?? 'fix the file');
   }
 }
 

@@ -9,7 +9,10 @@ export async function checkQueues(ctx: DoctorContext): Promise<Finding[]> {
   const url = ctx.model.config.redis.queue;
   const check = { kind: 'redis' as const, host: url.host, port: url.port, ...(url.username ? { username: url.username } : {}), ...(url.password ? { password: url.password } : {}) };
   const ping = await pingRedis(check, 800);
-  if (!ping.ok) return [ok(G, `the queue Redis (${url.url}) does not answer (${ping.message}): no queues to inspect`)];
+  if (!ping.ok) {
+    // A Redis that accepts but does not answer is a problem the Redis group reports; here, only why there is nothing to count.
+    return [ping.reason === 'no-answer' ? warn(G, `the queue Redis (${url.url}) ${ping.message}: its queues cannot be inspected`, 'see the Redis findings above') : ok(G, `the queue Redis (${url.url}) does not answer (${ping.message}): no queues to inspect`)];
+  }
   const { Redis } = await loadIoredis();
   const r = new Redis({ ...check, lazyConnect: true, connectTimeout: 800, commandTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   r.on('error', () => {});

@@ -64,8 +64,13 @@ async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> 
     if (state.ownFbench) out.push(ok(G, `${p.type}: healthy on :${r.port}, run by your own fbench (pid ${pid})`));
     else if (mine) out.push(warn(G, `${p.type}: this bench's Redis is already running (pid ${pid}) without fbench: a leftover of an earlier run`, 'fbench start adopts it; or stop it with `kill ' + pid + '`'));
     else out.push(fail(G, `${p.type}: port ${r.port} is answered by another Redis (pid ${pid}${pong.dir ? `, dir ${pong.dir}` : ''}), not this bench's`, `stop it, or give this bench another port in ${r.conf ? rel(r.conf) : 'its conf'} and sites/common_site_config.json`));
+  } else if (pong?.reason === 'no-answer') {
+    // A stopped Redis and a listener that is no Redis look the same from here: name the holder.
+    out.push(fail(G, `${p.type}: ${describeHeld(r.port, state)}, which ${pong.message}`, state.holder ? `stop it (kill ${state.holder.pid}), or \`kill -CONT ${state.holder.pid}\` if it is a Redis that was stopped` : 'restart that Redis'));
   } else if (!state.ownFbench) {
     out.push(fail(G, `${p.type}: ${describeHeld(r.port, state)}, which is not a usable Redis${pong ? ` (${pong.message})` : ''}`, `stop it${state.holder ? ` (kill ${state.holder.pid})` : ''} or move this bench's Redis to a free port`));
+  } else {
+    out.push(fail(G, `${p.type}: run by your fbench on :${r.port}, but it does not answer: ${pong?.message ?? 'no answer'}`, 'see its output with `fbench logs ' + p.type + '`, or `fbench restart ' + p.type + '`'));
   }
   return out;
 }

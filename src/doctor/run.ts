@@ -25,7 +25,7 @@ export async function runDoctor(dir: string, env: Readonly<Record<string, string
     const model = loadBench(dir, { env });
     ctx = { dir, model, plan: buildPlan(model, { inheritedPath: env.PATH ?? '', exists: existsSync }), fbenchPid };
   } catch (err) {
-    const why = err instanceof FbenchError ? formatError(err).split('\n')[0]! : (err as Error).message;
+    const why = err instanceof FbenchError ? formatError(err) : (err as Error).message;
     if (!findings.some((f) => f.status === 'fail')) findings.push(fail('Layout', `the bench cannot be read: ${why}`, 'fix the error above'));
     findings.push(warn('Checks', 'Redis, ports, node, database and queue checks were skipped: the bench could not be read', 'fix the layout problems above and run fbench doctor again'));
     return findings;

@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseDotenv } from '../config/dotenv.js';
 import { parseJson } from '../config/json-file.js';
 import { parseProcfile, type ProcfileEntry } from '../config/procfile.js';
+import { readTextFile } from '../config/read-file.js';
 import { analyzeCommand } from '../config/shell-command.js';
 import { FbenchError, type Warning } from '../errors.js';
 import { applyRedisArgs, parseRedisConf, type RedisConf } from './redis-conf.js';
@@ -40,14 +41,15 @@ export interface LoadOptions {
 export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
   const warnings: Warning[] = [];
   const procfilePath = path.resolve(dir, opts.procfile ?? 'Procfile');
-  const procfile = parseProcfile(readText(procfilePath, 'run `bench setup procfile` to create it'), rel(dir, procfilePath));
+  const procfileRel = rel(dir, procfilePath);
+  const procfile = parseProcfile(readTextFile(procfilePath, procfileRel, opts.procfile ? 'check the -p/--procfile option' : 'run `bench setup procfile` to create it'), procfileRel);
   warnings.push(...procfile.warnings);
 
   const dotenv: Record<string, string> = {};
   const envFiles = opts.envFiles ?? (existsSync(path.join(dir, '.env')) ? ['.env'] : []);
   for (const f of envFiles) {
     const p = path.resolve(dir, f);
-    const parsed = parseDotenv(readText(p, 'check the -e option'), rel(dir, p));
+    const parsed = parseDotenv(readTextFile(p, rel(dir, p), opts.envFiles ? 'check the -e option' : 'fix or remove .env (fbench reads it as honcho does)'), rel(dir, p));
     Object.assign(dotenv, parsed.values);
     warnings.push(...parsed.warnings);
   }
@@ -55,7 +57,7 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
   const cscPath = path.join(dir, 'sites', 'common_site_config.json');
   const cscFile = rel(dir, cscPath);
   let common: unknown = {};
-  if (existsSync(cscPath)) common = parseJson(readFileSync(cscPath, 'utf8'), cscFile);
+  if (existsSync(cscPath)) common = parseJson(readTextFile(cscPath, cscFile, 'restore it (`bench setup config` writes a new one)'), cscFile);
   else warnings.push({ file: cscFile, message: "missing: using bench's defaults (ports 8000/9000, Redis on 13000/11000)" });
   const resolved = resolveSiteConfig(common, { ...opts.env, ...dotenv }, cscFile);
   warnings.push(...resolved.warnings);
@@ -77,7 +79,8 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
       redisConfs[entry.name] = { path: confPath, conf: null };
       continue;
     }
-    redisConfs[entry.name] = { path: confPath, conf: applyRedisArgs(parseRedisConf(readFileSync(confPath, 'utf8')), args) };
+    const text = readTextFile(confPath, rel(dir, confPath), 'run `bench setup redis` to write it again');
+    redisConfs[entry.name] = { path: confPath, conf: applyRedisArgs(parseRedisConf(text), args) };
   }
 
   return { dir, procfilePath, entries: procfile.entries, dotenv, config: resolved.config, sites: readSites(dir, common), redisConfs, warnings };
@@ -91,18 +94,10 @@ function readSites(dir: string, common: unknown): Site[] {
     if (!d.isDirectory()) continue;
     const p = path.join(sitesDir, d.name, 'site_config.json');
     if (!existsSync(p)) continue;
-    const own = parseJson(readFileSync(p, 'utf8'), rel(dir, p));
+    const own = parseJson(readTextFile(p, rel(dir, p), `fix it, or move sites/${d.name} away if it is not a site`), rel(dir, p));
     sites.push({ name: d.name, config: { ...(common as object), ...(own as object) } });
   }
   return sites.sort((a, b) => a.name.localeCompare(b.name));
-}
-
-function readText(p: string, hint: string): string {
-  try {
-    return readFileSync(p, 'utf8');
-  } catch (err) {
-    throw new FbenchError(`cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, hint);
-  }
 }
 
 function rel(dir: string, p: string): string {

@@ -1,4 +1,5 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { MAX_PER_TYPE } from '../config/numbers.js';
 import { FbenchError } from '../errors.js';
 import type { Role } from './roles.js';
 
@@ -126,8 +127,8 @@ function workers(n: Node | null | undefined, fail: Fail): WorkerFormation {
 
 function countOf(n: Node | undefined, fail: Fail): number | undefined {
   if (!n) return undefined;
-  if (isScalar(n) && typeof n.value === 'number' && Number.isInteger(n.value) && n.value >= 0) return n.value;
-  return fail('"count" must be a whole number (0 or more)', n, 'for example count: 2');
+  if (isScalar(n) && typeof n.value === 'number' && Number.isInteger(n.value) && n.value >= 0 && n.value <= MAX_PER_TYPE) return n.value;
+  return fail(`"count" must be a whole number from 0 to ${MAX_PER_TYPE}`, n, 'for example count: 2');
 }
 
 function stringList(n: Node, fail: Fail, message: string): string[] {

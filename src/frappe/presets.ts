@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { readTextFile } from '../config/read-file.js';
 import path from 'node:path';
 import { FbenchError } from '../errors.js';
 import { packageRoot } from '../paths.js';
@@ -35,5 +36,6 @@ export function loadPreset(name: string, benchDir: string): Preset {
   if (!ref) {
     throw new FbenchError(`unknown preset "${name}"`, `presets: ${refs.map((r) => r.name).join(', ')} (add your own as ${BENCH_PRESETS}/${name}.yaml)`);
   }
-  return parsePreset(name, readFileSync(ref.file, 'utf8'), path.relative(benchDir, ref.file).startsWith('..') ? ref.file : path.relative(benchDir, ref.file));
+  const shown = path.relative(benchDir, ref.file).startsWith('..') ? ref.file : path.relative(benchDir, ref.file);
+  return parsePreset(name, readTextFile(ref.file, shown, 'make it a readable YAML file, or remove it'), shown);
 }

@@ -1,4 +1,8 @@
+import { parseCount, parsePort } from '../config/numbers.js';
 import { FbenchError, type Warning } from '../errors.js';
+
+/** What a queue name may be: it becomes part of a Procfile name (worker_<queue>) and of a command. */
+export const QUEUE_NAME = /^[A-Za-z0-9_-]+$/;
 
 /** One custom queue from the `workers` key of common_site_config.json. */
 export interface CustomQueueConfig {
@@ -77,15 +81,19 @@ export function resolveSiteConfig(
     if (obj[key] !== undefined && obj[key] !== null && obj[key] !== '') return { value: obj[key], source: `${file}: ${key}` };
     return { value: (BENCH_DEFAULTS as Record<string, unknown>)[key], source: `bench default for ${key}` };
   };
-  const int = (key: string, fallback: number): number => {
+  // Numbers are checked where they are read: the key (or variable) and the file are named.
+  const where = (source: string): { what: string; loc?: { file: string } } => (source.startsWith(file) ? { what: source.slice(file.length + 2), loc: { file } } : { what: source.replace(/^bench default for /, '') });
+  const port = (key: string, fallback: number): number => {
     const { value, source } = pick(key);
     if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) {
-      warnings.push({ file, message: `${key} should be a whole number, got ${JSON.stringify(value)} (from ${source}); using ${fallback}` });
-      return fallback;
-    }
-    return n;
+    const w = where(source);
+    return parsePort(value, w.what, w.loc);
+  };
+  const count = (key: string, fallback: number): number => {
+    const { value, source } = pick(key);
+    if (value === undefined) return fallback;
+    const w = where(source);
+    return parseCount(value, w.what, w.loc);
   };
   const redisUrl = (key: string): RedisUrl | undefined => {
     const { value, source } = pick(key);
@@ -99,10 +107,17 @@ export function resolveSiteConfig(
       throw new FbenchError('"workers" must be an object of queue names', 'write it as "workers": { "email": { "timeout": 600, "background_workers": 1 } }', { file });
     }
     for (const [queue, conf] of Object.entries(obj.workers as Record<string, unknown>)) {
+      // A queue name becomes a process type (worker_<queue>) and a word of a command line.
+      if (!QUEUE_NAME.test(queue)) {
+        throw new FbenchError(`"workers" has a queue named ${JSON.stringify(queue)}: queue names may use only letters, digits, "_" and "-"`, 'rename the queue (Frappe passes it to RQ and bench to a command line)', { file });
+      }
       const c = (typeof conf === 'object' && conf !== null ? conf : {}) as Record<string, unknown>;
+      if (c.timeout !== undefined && (typeof c.timeout !== 'number' || !(c.timeout > 0))) {
+        throw new FbenchError(`workers.${queue}.timeout must be a number of seconds, got ${JSON.stringify(c.timeout)}`, `for example "timeout": 600`, { file });
+      }
       workers[queue] = {
         ...(typeof c.timeout === 'number' ? { timeout: c.timeout } : {}),
-        ...(typeof c.background_workers === 'number' ? { background_workers: c.background_workers } : {}),
+        ...(c.background_workers !== undefined ? { background_workers: parseCount(c.background_workers, `workers.${queue}.background_workers`, { file }) } : {}),
       };
     }
   }
@@ -110,11 +125,11 @@ export function resolveSiteConfig(
   const dbType = typeof obj.db_type === 'string' ? obj.db_type : 'mariadb';
   const socketio = obj.redis_socketio !== undefined ? redisUrl('redis_socketio') : undefined;
   const config: ResolvedSiteConfig = {
-    webserverPort: int('webserver_port', BENCH_DEFAULTS.webserver_port),
-    socketioPort: int('socketio_port', BENCH_DEFAULTS.socketio_port),
-    fileWatcherPort: int('file_watcher_port', BENCH_DEFAULTS.file_watcher_port),
-    backgroundWorkers: int('background_workers', BENCH_DEFAULTS.background_workers),
-    gunicornWorkers: int('gunicorn_workers', BENCH_DEFAULTS.gunicorn_workers),
+    webserverPort: port('webserver_port', BENCH_DEFAULTS.webserver_port),
+    socketioPort: port('socketio_port', BENCH_DEFAULTS.socketio_port),
+    fileWatcherPort: port('file_watcher_port', BENCH_DEFAULTS.file_watcher_port),
+    backgroundWorkers: count('background_workers', BENCH_DEFAULTS.background_workers),
+    gunicornWorkers: count('gunicorn_workers', BENCH_DEFAULTS.gunicorn_workers),
     redis: {
       cache: redisUrl('redis_cache')!,
       queue: redisUrl('redis_queue')!,
@@ -122,7 +137,7 @@ export function resolveSiteConfig(
     },
     workers,
     dbHost: String(pick('db_host').value),
-    dbPort: int('db_port', dbType === 'postgres' ? 5432 : 3306),
+    dbPort: port('db_port', dbType === 'postgres' ? 5432 : 3306),
     dbType,
     useRqAuth: obj.use_rq_auth === true,
     ...(typeof obj.rq_username === 'string' ? { rqUsername: obj.rq_username } : {}),

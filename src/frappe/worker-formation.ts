@@ -1,10 +1,10 @@
 import type { ProcfileEntry } from '../config/procfile.js';
-import { analyzeCommand } from '../config/shell-command.js';
+import { analyzeCommand, shellQuote } from '../config/shell-command.js';
 import { FbenchError } from '../errors.js';
 import type { QueueSelection, WorkerFormation, WorkerGroup } from './preset-file.js';
 import { knownQueues, STANDARD_QUEUES } from './queues.js';
 import { classify, type Role } from './roles.js';
-import type { ResolvedSiteConfig } from './site-config.js';
+import { QUEUE_NAME, type ResolvedSiteConfig } from './site-config.js';
 
 export interface FormationSpec {
   roles?: readonly Role[];
@@ -78,6 +78,8 @@ export function parseQueueGroups(spec: string, count?: number): WorkerGroup[] {
     .map((g) => g.split('+').map((q) => q.trim()).filter(Boolean))
     .filter((g) => g.length > 0);
   if (groups.length === 0) throw new FbenchError('--queues lists no queue', 'for example --queues default,long,email or --queues short+default,long');
+  const bad = groups.flat().find((q) => !QUEUE_NAME.test(q));
+  if (bad !== undefined) throw new FbenchError(`--queues: ${JSON.stringify(bad)} is not a queue name (letters, digits, "_" and "-" only)`, 'for example --queues default,long,email');
   return groups.map((queues) => ({ queues, ...(count !== undefined ? { count } : {}) }));
 }
 
@@ -89,7 +91,7 @@ function resolve(sel: QueueSelection, config: ResolvedSiteConfig): string[] {
 
 /** The worker command with `--queue a,b` set, keeping its env prefix and redirections. */
 function withQueues(command: string, queues: readonly string[]): string {
-  const q = queues.join(',');
+  const q = shellQuote(queues.join(','));
   if (/--queue[= ]\S+/.test(command)) return command.replace(/--queue[= ]\S+/, `--queue ${q}`);
   const m = /\bworker\b/.exec(command);
   return m ? `${command.slice(0, m.index + m[0].length)} --queue ${q}${command.slice(m.index + m[0].length)}` : `${command} --queue ${q}`;

@@ -5,7 +5,7 @@ type RedisCheck = Extract<HealthCheck, { kind: 'redis' }>;
 
 export type PingResult =
   | { ok: true; info: Record<string, string>; dir?: string }
-  | { ok: false; reason: 'refused' | 'loading' | 'auth' | 'not-redis' | 'error'; message: string };
+  | { ok: false; reason: 'refused' | 'loading' | 'auth' | 'no-answer' | 'not-redis' | 'error'; message: string };
 
 /** One connect + PING (+ INFO server) with ioredis; never retries on its own. */
 type RedisClass = typeof import('ioredis').Redis;
@@ -44,17 +44,22 @@ export async function pingRedis(check: RedisCheck, timeoutMs = 1000): Promise<Pi
   // ioredis can wait forever on a connect whose AUTH fails: bound the whole exchange.
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<PingResult>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, reason: 'error', message: `no answer to AUTH/PING within ${timeoutMs * 2} ms` }), timeoutMs * 2);
+    timer = setTimeout(() => resolve(noAnswer(timeoutMs * 2)), timeoutMs * 2);
   });
   try {
-    return await Promise.race([exchange(client, () => lastError), timeout]);
+    return await Promise.race([exchange(client, () => lastError, timeoutMs), timeout]);
   } finally {
     clearTimeout(timer);
     client.disconnect();
   }
 }
 
-async function exchange(client: InstanceType<RedisClass>, lastError: () => Error | null): Promise<PingResult> {
+/** Accepts connections but says nothing: a stopped (SIGSTOP) or wedged Redis. */
+function noAnswer(ms: number): PingResult {
+  return { ok: false, reason: 'no-answer', message: `accepts connections but does not answer PING within ${ms} ms (stopped or busy?)` };
+}
+
+async function exchange(client: InstanceType<RedisClass>, lastError: () => Error | null, timeoutMs: number): Promise<PingResult> {
   try {
     await client.connect();
     const pong = await client.ping();
@@ -71,7 +76,10 @@ async function exchange(client: InstanceType<RedisClass>, lastError: () => Error
     if (/^LOADING/.test(message)) return { ok: false, reason: 'loading', message };
     if (/NOAUTH|WRONGPASS|invalid password|invalid username/i.test(message)) return { ok: false, reason: 'auth', message };
     if (/ECONNREFUSED/.test(message)) return { ok: false, reason: 'refused', message };
-    if (/Command timed out|Protocol error|ERR unknown command/.test(message)) return { ok: false, reason: 'not-redis', message };
+    if (/Command timed out/.test(message)) return noAnswer(timeoutMs);
+    if (/Protocol error|ERR unknown command/.test(message)) return { ok: false, reason: 'not-redis', message };
+    // ioredis's own words for a connection that went away are no help to a reader.
+    if (/Stream isn't writeable|Connection is closed/.test(message)) return { ok: false, reason: 'error', message: 'the connection closed before Redis answered' };
     return { ok: false, reason: 'error', message };
   }
 }

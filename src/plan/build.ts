@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parsePort } from '../config/numbers.js';
 import { analyzeCommand, shellQuote, type CommandShape } from '../config/shell-command.js';
 import { FbenchError, type Warning } from '../errors.js';
 import type { BenchModel } from '../frappe/bench-model.js';
@@ -94,7 +95,7 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
   for (const t of [...selected]) for (const d of deps.get(t) ?? []) if (byType.has(d)) selected.add(d);
   selected = new Set(entries.map((e) => e.type).filter((t) => selected.has(t) && (concurrency[t] ?? 1) > 0));
 
-  const basePort = opts.basePort ?? (model.dotenv.PORT ? Number(model.dotenv.PORT) : DEFAULT_BASE_PORT);
+  const basePort = opts.basePort ?? (model.dotenv.PORT ? parsePort(model.dotenv.PORT, 'PORT', { file: '.env' }) : DEFAULT_BASE_PORT);
   const instances = expandFormation([...selected], concurrency, basePort);
   const instanceNames = (type: string): string[] => instances.filter((i) => i.type === type).map((i) => i.name);
   const baseEnv: Record<string, string> = {

@@ -1,3 +1,4 @@
+import { MAX_PROCESSES, parseCount } from '../config/numbers.js';
 import { FbenchError } from '../errors.js';
 
 /** One instance of a process type, as honcho expands a formation. */
@@ -17,9 +18,9 @@ export function parseConcurrency(specs: readonly string[]): Record<string, numbe
   for (const spec of specs) {
     for (const part of spec.split(',')) {
       if (part.trim() === '') continue;
-      const m = /^\s*([A-Za-z0-9_-]+)\s*=\s*(\d+)\s*$/.exec(part);
-      if (!m) throw new FbenchError(`bad concurrency "${part}"`, 'write it as -c name=N[,name=N], for example -c worker=2,watch=0');
-      out[m[1]!] = Number(m[2]);
+      const m = /^\s*([A-Za-z0-9_-]+)\s*=\s*(\S*)\s*$/.exec(part);
+      if (!m) throw new FbenchError(`-c: bad concurrency "${part}"`, 'write it as -c name=N[,name=N], for example -c worker=2,watch=0');
+      out[m[1]!] = parseCount(m[2], `-c ${m[1]}`);
     }
   }
   return out;
@@ -27,6 +28,10 @@ export function parseConcurrency(specs: readonly string[]): Record<string, numbe
 
 /** Expand process types into instances with names and PORTs, as honcho does. Pure. */
 export function expandFormation(types: readonly string[], concurrency: Readonly<Record<string, number>>, basePort: number): Instance[] {
+  const total = types.reduce((n, t) => n + (concurrency[t] ?? 1), 0);
+  if (total > MAX_PROCESSES) throw new FbenchError(`the formation asks for ${total} processes; fbench runs at most ${MAX_PROCESSES}`, 'lower the counts (-c, -n, the preset, background_workers)');
+  const lastPort = basePort + (types.length - 1) * 100 + Math.max(0, ...types.map((t) => (concurrency[t] ?? 1) - 1));
+  if (types.length > 0 && lastPort > 65535) throw new FbenchError(`PORT numbering from ${basePort} reaches ${lastPort}, past 65535`, 'give a lower base with --port (or PORT in .env)');
   const out: Instance[] = [];
   types.forEach((type, t) => {
     const n = concurrency[type] ?? 1;

@@ -7,7 +7,8 @@ import { relayLines } from '../output/line-relay.js';
 import type { Printer } from '../output/printer.js';
 import { diffPlans, isEmpty } from '../plan/diff.js';
 import { processesNamed } from '../plan/names.js';
-import type { Plan } from '../plan/types.js';
+import type { HealthCheck, Plan } from '../plan/types.js';
+import { pingRedis } from '../health/redis-ping.js';
 import { serveControl, type ControlHandlers, type ProcessInfo } from '../runtime/control-server.js';
 import { debounceCollect } from '../runtime/debounce.js';
 import { tailFile } from '../runtime/file-tail.js';
@@ -46,6 +47,8 @@ interface LiveContext {
 }
 
 const RELOAD_DEBOUNCE_MS = 100;
+/** `fbench ps` waits this long for each Redis's PONG. */
+const PS_PING_TIMEOUT_MS = 700;
 
 /**
  * What makes a running session live: the control socket (ps/restart/stop/logs), restarts on
@@ -116,7 +119,7 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
     try {
       next = await ctx.replan!.build();
     } catch (err) {
-      printer.system(`${why} changed, but it does not plan: ${err instanceof FbenchError ? formatError(err).replace(/\n\s*/g, ' ') : (err as Error).message}; keeping what runs`);
+      printer.system(`${why} changed, but it does not plan: ${err instanceof FbenchError ? formatError(err) : (err as Error).message}; keeping what runs`);
       return;
     }
     const diff = diffPlans(plan, next);
@@ -176,14 +179,24 @@ function handlers(ctx: LiveContext, plan: () => Plan): ControlHandlers {
   const resolve = (names: readonly string[]): string[] => processesNamed(plan(), names);
   const all = (names: readonly string[]): string[] => (names.length ? [...names] : plan().processes.map((p) => p.name));
   return {
-    ps: (): ProcessInfo[] => {
-      const byName = new Map(plan().processes.map((p) => [p.name, p]));
-      return sup.status().map((s) => {
-        const p = byName.get(s.name);
-        const check = ctx.checks.get(s.name);
-        const health = !check ? '' : s.state === 'healthy' ? (check.kind === 'redis' ? 'PONG' : 'listening') : 'not yet';
-        return { name: s.name, state: s.state, pid: s.pid, uptimeMs: s.startedAt ? Date.now() - s.startedAt : null, restarts: s.restarts, port: p?.port ?? check?.port ?? null, health };
-      });
+    // Health is asked now, not remembered: a Redis that stopped answering (SIGSTOP) shows at once.
+    ps: async (): Promise<ProcessInfo[]> => {
+      const current = plan();
+      const byName = new Map(current.processes.map((p) => [p.name, p]));
+      const redisChecks = new Map<string, HealthCheck>([...current.processes.filter((p) => p.health?.kind === 'redis').map((p) => [p.name, p.health!] as const), ...current.externals.map((x) => [x.url, x.health] as const)]);
+      return Promise.all(
+        sup.status().map(async (s): Promise<ProcessInfo> => {
+          const p = byName.get(s.name);
+          const check = ctx.checks.get(s.name);
+          const redis = redisChecks.get(s.name);
+          let health = !check ? '' : s.state !== 'healthy' ? 'not yet' : check.kind === 'port' ? 'listening' : 'PONG';
+          if (redis?.kind === 'redis' && s.state === 'healthy') {
+            const r = await pingRedis(redis, PS_PING_TIMEOUT_MS);
+            health = r.ok ? 'PONG' : r.message;
+          }
+          return { name: s.name, state: s.state, pid: s.pid, uptimeMs: s.startedAt ? Date.now() - s.startedAt : null, restarts: s.restarts, port: p?.port ?? check?.port ?? null, health };
+        }),
+      );
     },
     resolve,
     restart: async (names) => {

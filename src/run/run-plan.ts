@@ -18,8 +18,9 @@ import { checksOf, makeProbe, planServices } from './services.js';
 
 export interface RunOptions extends LiveOptions {
   exitOnCrash?: boolean;
-  grace: string;
-  readyTimeout: string;
+  /** Seconds (checked by the CLI). */
+  grace: number;
+  readyTimeout: number;
   prefix: boolean;
   timestamps: boolean;
   color: boolean;
@@ -34,8 +35,8 @@ const SAME_SIGNAL_MS = 250;
  * `fbench workers`. `session` names the pid file, so both can run side by side.
  */
 export async function runPlan(plan: Plan, opts: RunOptions, session = START_SESSION, replan?: Replan): Promise<number> {
-  const graceMs = seconds(opts.grace, '--grace');
-  const readyTimeoutMs = seconds(opts.readyTimeout, '--ready-timeout');
+  const graceMs = Math.round(opts.grace * 1000);
+  const readyTimeoutMs = Math.round(opts.readyTimeout * 1000);
 
   // First of all: one session per bench, decided atomically.
   const pidFile = sessionFiles(plan.bench, session).pid;
@@ -116,10 +117,4 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);
   printer.flush();
   return code;
-}
-
-function seconds(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new FbenchError(`${flag} takes a number of seconds, got "${value}"`, `for example ${flag} 5`);
-  return Math.round(n * 1000);
 }

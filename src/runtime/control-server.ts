@@ -14,7 +14,7 @@ export interface ProcessInfo {
 
 /** What a running session offers to `fbench ps/restart/stop/logs`. */
 export interface ControlHandlers {
-  ps(): ProcessInfo[];
+  ps(): Promise<ProcessInfo[]>;
   /** Resolve names (instances, types, roles) to process names; throws on an unknown one. */
   resolve(names: readonly string[]): string[];
   restart(names: readonly string[]): Promise<void>;
@@ -106,7 +106,7 @@ async function handle(line: string, h: ControlHandlers, send: (o: object) => boo
     const req = JSON.parse(line) as ControlRequest;
     switch (req.cmd) {
       case 'ps':
-        send({ ok: true, processes: h.ps() });
+        send({ ok: true, processes: await h.ps() });
         break;
       case 'restart': {
         const names = h.resolve(req.names);

@@ -109,7 +109,7 @@ describe('fbench export', () => {
     }
     const again = await fbench('export', 'systemd', '--bench', b.dir, '-o', dir);
     assert.equal(again.code, 1);
-    assert.match(again.out, /already exist.*\n.*--force/);
+    assert.match(again.out, /already exist.* → pass --force/);
     assert.equal((await fbench('export', 'systemd', '--bench', b.dir, '-o', dir, '--force')).code, 0);
     assert.ok(existsSync(dir));
     const unknown = await fbench('export', 'upstart', '--bench', b.dir);

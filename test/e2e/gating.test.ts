@@ -252,6 +252,6 @@ socketio: /opt/node-v14.0.0/bin/node apps/frappe/socketio.js
     runs.push(run);
     const { code } = await run.exited;
     assert.equal(code, 1);
-    assert.match(run.output, /redis-server is not installed .*\n.*apt-get install redis-server/);
+    assert.match(run.output, /redis-server is not installed .* → .*apt-get install redis-server/);
   });
 });

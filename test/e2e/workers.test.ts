@@ -104,18 +104,18 @@ describe('queue-split workers', () => {
     const run = fbench('workers', '--bench', b.dir, '--queues', 'default');
     const { code } = await run.exited;
     assert.equal(code, 1);
-    assert.match(run.output, /redis_queue \(Procfile:2\) is not running.*\n.*--with-redis/);
+    assert.match(run.output, /redis_queue \(Procfile:2\) is not running.* → add --with-redis/);
   });
 
   test('unknown queues, unknown presets and broken preset files fail clearly; nothing starts', async () => {
     const b = await bench();
     const q = fbench('workers', '--bench', b.dir, '--queues', 'default,emails', '--with-redis');
     assert.equal((await q.exited).code, 1);
-    assert.match(q.output, /unknown queue "emails" in --queues\n.*this bench's queues are short, default, long, email/);
+    assert.match(q.output, /unknown queue "emails" in --queues → this bench's queues are short, default, long, email/);
 
     const p = fbench('start', '--bench', b.dir, '--preset', 'fast');
     assert.equal((await p.exited).code, 1);
-    assert.match(p.output, /unknown preset "fast"\n.*presets: default, minimal, split, split-all, workers-only/);
+    assert.match(p.output, /unknown preset "fast" → presets: default, minimal, split, split-all, workers-only/);
 
     mkdirSync(path.join(b.dir, 'config', 'fbench', 'presets'), { recursive: true });
     writeFileSync(path.join(b.dir, 'config', 'fbench', 'presets', 'mine.yaml'), 'description: mine\nworkers:\n  - queues: [default, nope]\n');

@@ -46,10 +46,13 @@ test('bench_id from the config, or from the bench path as Frappe computes it', (
   assert.equal(rqQueueName('home-frappe-frappe-bench', 'long'), 'home-frappe-frappe-bench:long');
 });
 
-test('a bad port value is a warning and the default is used', () => {
-  const { config, warnings } = resolveSiteConfig({ webserver_port: 'eighty' }, {});
-  assert.equal(config.webserverPort, 8000);
-  assert.match(warnings[0]!.message, /webserver_port/);
+test('a bad number in the config is an error naming the key and the file', () => {
+  assert.throws(() => resolveSiteConfig({ webserver_port: 'eighty' }, {}), /webserver_port must be a port number from 1 to 65535, got "eighty"/);
+  assert.throws(() => resolveSiteConfig({ webserver_port: 70000 }, {}), (e: Error & { location?: { file: string } }) => /70000/.test(e.message) && e.location?.file === 'sites/common_site_config.json');
+  assert.throws(() => resolveSiteConfig({ background_workers: 100000000 }, {}), /background_workers must be a whole number from 0 to 64/);
+  assert.throws(() => resolveSiteConfig({}, { FRAPPE_DB_PORT: '-1' }), /FRAPPE_DB_PORT must be a port number/);
+  assert.throws(() => resolveSiteConfig({ workers: { 'x;touch /tmp/pwned;#': {} } }, {}), /queue names may use only letters, digits/);
+  assert.throws(() => resolveSiteConfig({ workers: { email: { background_workers: -1 } } }, {}), /workers\.email\.background_workers/);
 });
 
 test('invalid JSON names the file, line and column', () => {

@@ -42,10 +42,8 @@ export async function stopCommand(names: string[], opts: Opts): Promise<number> 
   return 0;
 }
 
-export async function logsCommand(names: string[], opts: Opts & { follow?: boolean; lines: string }): Promise<number> {
-  const n = Number(opts.lines);
-  if (!Number.isInteger(n) || n < 0) throw new FbenchError(`-n takes a number of lines, got "${opts.lines}"`);
-  await ask(opts, { cmd: 'logs', names, n, follow: opts.follow === true }, (m) => process.stdout.write(`${String(m.line)}\n`));
+export async function logsCommand(names: string[], opts: Opts & { follow?: boolean; lines: number }): Promise<number> {
+  await ask(opts, { cmd: 'logs', names, n: opts.lines, follow: opts.follow === true }, (m) => process.stdout.write(`${String(m.line)}\n`));
   // A follow ends only when the session does.
   if (opts.follow) throw new FbenchError('fbench start has stopped: nothing more to follow');
   return 0;

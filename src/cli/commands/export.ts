@@ -15,7 +15,7 @@ export interface ExportOptions extends FormationOptions {
   force?: boolean;
   user?: string;
   queues?: string;
-  count?: string;
+  count?: number;
 }
 
 const FORMATS = ['supervisor', 'systemd', 'procfile'] as const;
@@ -27,8 +27,7 @@ export async function exportCommand(format: string, opts: ExportOptions): Promis
   const { model } = planned;
   let { plan } = planned;
   if (opts.queues) {
-    const count = opts.count === undefined ? undefined : Number(opts.count);
-    const f = applyFormation(model.entries, model.config, { workers: { kind: 'groups', groups: parseQueueGroups(opts.queues, count) }, source: '--queues' });
+    const f = applyFormation(model.entries, model.config, { workers: { kind: 'groups', groups: parseQueueGroups(opts.queues, opts.count) }, source: '--queues' });
     plan = buildPlan({ ...model, entries: f.entries }, { concurrency: f.concurrency, dev: false, inheritedPath: process.env.PATH ?? '', exists: existsSync });
   }
   const bench = path.basename(plan.bench);

@@ -13,7 +13,7 @@ export function presetsCommand(opts: BenchOptions): number {
       return [ref.name, where, loadPreset(ref.name, dir).description];
     } catch (err) {
       if (!(err instanceof FbenchError)) throw err;
-      return [ref.name, where, `INVALID: ${formatError(err).split('\n')[0]}`];
+      return [ref.name, where, `INVALID: ${formatError(err)}`];
     }
   });
   const w0 = Math.max(...rows.map((r) => r[0]!.length));

@@ -12,14 +12,13 @@ import { runPlan, type RunOptions as PlanRunOptions } from '../../run/run-plan.j
 
 export interface WorkersOptions extends PlanRunOptions, FormationOptions {
   queues: string;
-  count?: string;
+  count?: number;
   withRedis?: boolean;
 }
 
 /** `fbench workers --queues default,long+short,email [-n N] [--with-redis]`. */
 export async function workersCommand(opts: WorkersOptions): Promise<number> {
-  const count = opts.count === undefined ? undefined : Number(opts.count);
-  if (count !== undefined && (!Number.isInteger(count) || count < 1)) throw new FbenchError(`-n takes a whole number of workers per queue, got "${opts.count}"`, 'for example -n 2');
+  const count = opts.count;
   const { model, plan } = workersPlan(opts, count);
 
   // Without --with-redis the workers use the bench's Redis as it runs now; if that Redis is

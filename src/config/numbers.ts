@@ -1,0 +1,46 @@
+import { FbenchError, type SourceLocation } from '../errors.js';
+
+/** Instances of one process type, and in a whole formation: past these, a typo, not a bench. */
+export const MAX_PER_TYPE = 64;
+export const MAX_PROCESSES = 256;
+/** Longest --grace / --ready-timeout accepted. */
+export const MAX_SECONDS = 24 * 3600;
+
+/**
+ * The one place numbers from the command line and from config files are checked. `what` names
+ * the option or key (`-n`, `background_workers`); `where` the file, for config values. Pure.
+ */
+function fail(what: string, value: unknown, expected: string, example: number, where?: SourceLocation): never {
+  // A config key is shown as JSON, an option as typed.
+  throw new FbenchError(`${what} must be ${expected}, got ${JSON.stringify(value)}`, `for example ${where ? `"${what}": ${example}` : `${what} ${example}`}`, where);
+}
+
+function wholeNumber(value: unknown): number | null {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+export function parsePort(value: unknown, what: string, where?: SourceLocation): number {
+  const n = wholeNumber(value);
+  if (n === null || n < 1 || n > 65535) fail(what, value, 'a port number from 1 to 65535', 8000, where);
+  return n;
+}
+
+/** A whole number from `min` to `max`. */
+export function parseWhole(value: unknown, what: string, min: number, max: number, where?: SourceLocation): number {
+  const n = wholeNumber(value);
+  if (n === null || n < min || n > max) fail(what, value, `a whole number from ${min} to ${max}`, Math.max(min, 2), where);
+  return n;
+}
+
+/** A count of processes: 0 (leave out) to MAX_PER_TYPE; `min` 1 where 0 means nothing. */
+export function parseCount(value: unknown, what: string, where?: SourceLocation, min = 0): number {
+  return parseWhole(value, what, min, MAX_PER_TYPE, where);
+}
+
+/** Seconds, fractions allowed, as milliseconds. */
+export function parseSeconds(value: unknown, what: string, min = 0): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : typeof value === 'number' ? value : NaN;
+  if (!Number.isFinite(n) || n < min || n > MAX_SECONDS) fail(what, value, `a number of seconds from ${min} to ${MAX_SECONDS}`, 5);
+  return Math.round(n * 1000);
+}
