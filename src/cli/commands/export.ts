@@ -30,7 +30,8 @@ export async function exportCommand(format: string, opts: ExportOptions): Promis
     const f = applyFormation(model.entries, model.config, { workers: { kind: 'groups', groups: parseQueueGroups(opts.queues, opts.count) }, source: '--queues' });
     plan = buildPlan({ ...model, entries: f.entries }, { concurrency: f.concurrency, dev: false, inheritedPath: process.env.PATH ?? '', exists: existsSync });
   }
-  const bench = path.basename(plan.bench);
+  // Program and unit names: the folder's name, with anything a config syntax could read as its own made a dash.
+  const bench = path.basename(plan.bench).replace(/[^A-Za-z0-9_.-]/g, '-');
   const PATH = plan.processes[0]?.env.PATH ?? process.env.PATH ?? '';
   const gunicorn = path.join(plan.bench, 'env', 'bin', 'gunicorn');
   const { programs, warnings } = productionPrograms(plan, model, {
