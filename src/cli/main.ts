@@ -102,6 +102,7 @@ function oneLineError(text: string): string {
 formationOptions(program.command('plan'))
   .description('show what `fbench start` would run: roles, ports, queues, dependencies (starts nothing)')
   .option('--json', 'print the plan as JSON (the documented contract)')
+  .option('--show-secrets', 'show Redis passwords in the JSON instead of ***')
   .action((processes: string[], opts) => run(async () => (await import('./commands/plan.js')).planCommand(processes, opts)));
 
 runOptions(formationOptions(program.command('start')))

@@ -1,3 +1,4 @@
+import { siteDatabase } from '../frappe/site-config.js';
 import { greetDatabase } from '../health/db-greeting.js';
 import { fail, ok, type DoctorContext, type Finding } from './types.js';
 
@@ -7,12 +8,9 @@ const G = 'Database';
 export async function checkDatabase(ctx: DoctorContext): Promise<Finding[]> {
   const { config } = ctx.model;
   const targets = new Map<string, { host: string; port: number; kind: 'mariadb' | 'postgres'; sites: string[] }>();
-  const sites = ctx.model.sites.length ? ctx.model.sites : [{ name: '(common_site_config.json)', config: config.raw }];
+  const sites = ctx.model.sites.length ? ctx.model.sites : [{ name: 'no site yet: common_site_config.json', config: config.raw }];
   for (const site of sites) {
-    const kind = (site.config.db_type ?? config.dbType) === 'postgres' ? 'postgres' : 'mariadb';
-    // A site's own config already has the common one under it.
-    const host = process.env.FRAPPE_DB_HOST || String(site.config.db_host ?? config.dbHost);
-    const port = Number(process.env.FRAPPE_DB_PORT || site.config.db_port || (kind === 'postgres' ? 5432 : 3306));
+    const { host, port, kind } = siteDatabase(site.config, config);
     const key = `${kind}://${host}:${port}`;
     const t = targets.get(key) ?? { host, port, kind, sites: [] };
     t.sites.push(site.name);

@@ -9,12 +9,12 @@ import { fail, ok, warn, type Finding } from './types.js';
 const G = 'Layout';
 
 /** Checks that need no parsed bench: run first, and they say why the rest may be skipped. */
-export function checkLayout(dir: string): Finding[] {
+export function checkLayout(dir: string, procfileName = 'Procfile'): Finding[] {
   const out: Finding[] = [];
-  const procfile = path.join(dir, 'Procfile');
+  const procfile = path.resolve(dir, procfileName);
   try {
-    const parsed = parseProcfile(readFileSync(procfile, 'utf8'), 'Procfile');
-    out.push(ok(G, `Procfile: ${parsed.entries.length} processes (${parsed.entries.map((e) => e.name).join(', ')})`));
+    const parsed = parseProcfile(readTextFile(procfile, procfileName, 'run `bench setup procfile`'), procfileName);
+    out.push(ok(G, `${procfileName}: ${parsed.entries.length} processes (${parsed.entries.map((e) => e.name).join(', ')})`));
     for (const w of parsed.warnings) out.push(warn(G, formatWarning(w), 'fix or remove the line: honcho and bench start ignore it silently'));
   } catch (err) {
     out.push(fail(G, err instanceof FbenchError ? `${err.location ? `${formatLocation(err.location)}: ` : ''}${err.message}` : `Procfile: ${(err as Error).message}`, err instanceof FbenchError && err.hint ? err.hint : 'run `bench setup procfile`'));

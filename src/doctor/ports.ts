@@ -42,10 +42,12 @@ function siblingCollisions(ctx: DoctorContext): Finding[] {
     } catch {
       continue;
     }
-    for (const [key, port] of Object.entries(mine)) {
+    // One line per sibling, whatever number of ports it shares.
+    const shared = Object.entries(mine).flatMap(([key, port]) => {
       const clash = Object.entries(theirs).find(([, p]) => p === port);
-      if (clash) out.push(warn(G, `${key} ${port} is also ${clash[0]} of the sibling bench ${d}`, `give one of them another port: both cannot run at once`));
-    }
+      return clash ? [`${key} ${port}${clash[0] === key ? '' : ` (its ${clash[0]})`}`] : [];
+    });
+    if (shared.length) out.push(warn(G, `the sibling bench ${d} uses the same ${shared.join(', ')}`, 'give one of them other ports (bench set-config / the Redis confs): both cannot run at once'));
   }
   if (out.length === 0) out.push(ok(G, siblings ? `no port shared with the ${siblings} sibling bench(es) in ${parent}` : 'no sibling benches to collide with'));
   return out;

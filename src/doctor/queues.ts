@@ -1,4 +1,5 @@
-import { benchId, knownQueues, rqQueueName, RQ_KEYS, RQ_WORKER_TTL_S } from '../frappe/queues.js';
+import { knownQueues, rqQueueName, RQ_KEYS, RQ_WORKER_TTL_S } from '../frappe/queues.js';
+import { redisCheck } from '../frappe/site-config.js';
 import { loadIoredis, pingRedis } from '../health/redis-ping.js';
 import { ok, warn, type DoctorContext, type Finding } from './types.js';
 
@@ -7,7 +8,7 @@ const G = 'Queues';
 /** Jobs waiting, workers listening and failed jobs per queue, from the queue Redis (RQ's keys). */
 export async function checkQueues(ctx: DoctorContext): Promise<Finding[]> {
   const url = ctx.model.config.redis.queue;
-  const check = { kind: 'redis' as const, host: url.host, port: url.port, ...(url.username ? { username: url.username } : {}), ...(url.password ? { password: url.password } : {}) };
+  const check = redisCheck(url, 'queue', ctx.model.config);
   const ping = await pingRedis(check, 800);
   if (!ping.ok) {
     // A Redis that accepts but does not answer is a problem the Redis group reports; here, only why there is nothing to count.
@@ -18,7 +19,6 @@ export async function checkQueues(ctx: DoctorContext): Promise<Finding[]> {
   r.on('error', () => {});
   await r.connect();
   try {
-    const id = benchId(ctx.model.config, ctx.dir);
     const listening = new Map<string, number>();
     const now = Date.now();
     for (const key of await r.smembers(RQ_KEYS.workers)) {
@@ -30,7 +30,7 @@ export async function checkQueues(ctx: DoctorContext): Promise<Finding[]> {
     }
     const out: Finding[] = [];
     for (const q of knownQueues(ctx.model.config)) {
-      const name = rqQueueName(id, q);
+      const name = rqQueueName(ctx.model.queues, q);
       const waiting = await r.llen(RQ_KEYS.queue(name));
       const failed = await r.zcard(RQ_KEYS.failed(name));
       const workers = listening.get(name) ?? 0;

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { pingRedis } from '../health/redis-ping.js';
@@ -49,6 +49,20 @@ async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> 
   if (r.kinds.length === 0) out.push(warn(G, `${p.type} (port ${r.port}) matches no Redis URL of sites/common_site_config.json`, 'set redis_cache/redis_queue to its port, or remove the Procfile line'));
   if (r.aclfile && !existsSync(r.aclfile)) {
     out.push(fail(G, `${p.type}: the ACL file ${rel(r.aclfile)} named in ${r.conf ? rel(r.conf) : 'its conf'} does not exist; Redis ≥ 6 refuses to start`, `create it (\`echo "user default on nopass ~* &* +@all" > ${rel(r.aclfile)}\`) or run \`bench setup redis\``));
+  }
+  // A copied or moved bench keeps the old bench's absolute paths: its ACL users, its RDB.
+  const real = (f: string): string => {
+    try {
+      return realpathSync(f);
+    } catch {
+      return f;
+    }
+  };
+  const inBench = (f: string): boolean => !path.relative(ctx.model.realDir, real(f)).startsWith('..') || !path.relative(ctx.dir, f).startsWith('..');
+  for (const [key, value] of [['dir', r.dir], ['pidfile', r.pidfile], ['aclfile', r.aclfile]] as const) {
+    if (value && !inBench(value)) {
+      out.push(fail(G, `${p.type}: ${r.conf ? rel(r.conf) : 'its conf'} sets ${key} ${value}, outside this bench (copied or moved from another bench?)`, 'run `bench setup redis` in this bench to write its own confs (then `bench create-rq-users` if it uses RQ users)'));
+    }
   }
   if (r.port === null) return out;
 

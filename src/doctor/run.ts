@@ -12,25 +12,26 @@ import { checkPorts } from './ports.js';
 import { checkPython } from './python.js';
 import { checkQueues } from './queues.js';
 import { checkRedis } from './redis.js';
+import { checkSession } from './session.js';
 import { fail, ok, warn, type DoctorContext, type Finding } from './types.js';
 
 /** Run every check; starts nothing and changes nothing. */
-export async function runDoctor(dir: string, env: Readonly<Record<string, string | undefined>>): Promise<Finding[]> {
-  const findings = checkLayout(dir);
+export async function runDoctor(dir: string, env: Readonly<Record<string, string | undefined>>, read: { procfile?: string; envFiles?: string[] } = {}): Promise<Finding[]> {
+  const findings = checkLayout(dir, read.procfile);
   const fbenchPid = readLivePid(sessionFiles(dir).pid);
-  findings.push(fbenchPid ? ok('fbench', `fbench start is running for this bench (pid ${fbenchPid}); ports it holds are explained as its own`) : ok('fbench', 'no fbench start is running for this bench'));
 
   let ctx: DoctorContext;
   try {
-    const model = loadBench(dir, { env });
+    const model = loadBench(dir, { env, ...read });
     ctx = { dir, model, plan: buildPlan(model, { inheritedPath: env.PATH ?? '', exists: existsSync }), fbenchPid };
   } catch (err) {
     const why = err instanceof FbenchError ? formatError(err) : (err as Error).message;
+    findings.push(...(await checkSession({ dir, fbenchPid })));
     if (!findings.some((f) => f.status === 'fail')) findings.push(fail('Layout', `the bench cannot be read: ${why}`, 'fix the error above'));
     findings.push(warn('Checks', 'Redis, ports, node, database and queue checks were skipped: the bench could not be read', 'fix the layout problems above and run fbench doctor again'));
     return findings;
   }
-  const groups = await Promise.all([checkRedis(ctx), checkPorts(ctx), checkNode(ctx), Promise.resolve(checkPython(ctx)), checkDatabase(ctx), checkQueues(ctx)]);
+  const groups = await Promise.all([checkSession(ctx), checkRedis(ctx), checkPorts(ctx), checkNode(ctx), Promise.resolve(checkPython(ctx)), checkDatabase(ctx), checkQueues(ctx)]);
   return [...findings, ...groups.flat()];
 }
 

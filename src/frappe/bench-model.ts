@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { parseDotenv } from '../config/dotenv.js';
 import { parseJson } from '../config/json-file.js';
@@ -7,6 +7,7 @@ import { readTextFile } from '../config/read-file.js';
 import { analyzeCommand } from '../config/shell-command.js';
 import { FbenchError, type Warning } from '../errors.js';
 import { applyRedisArgs, parseRedisConf, type RedisConf } from './redis-conf.js';
+import { benchId, frappeMajor, type QueueNaming } from './queues.js';
 import { classify } from './roles.js';
 import { resolveSiteConfig, type ResolvedSiteConfig } from './site-config.js';
 
@@ -26,6 +27,12 @@ export interface BenchModel {
   sites: Site[];
   /** Per Procfile entry that runs redis-server: its conf with command-line overrides; null if the conf is missing. */
   redisConfs: Record<string, { path: string | null; conf: RedisConf | null }>;
+  /** The bench's path as Frappe sees it: symlinks resolved, or FRAPPE_BENCH_ROOT. */
+  realDir: string;
+  /** Frappe's version in apps/frappe, when there is one. */
+  frappeVersion: string | null;
+  /** How Frappe names this bench's RQ queues. */
+  queues: QueueNaming;
   warnings: Warning[];
 }
 
@@ -83,7 +90,28 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
     redisConfs[entry.name] = { path: confPath, conf: applyRedisArgs(parseRedisConf(text), args) };
   }
 
-  return { dir, procfilePath, entries: procfile.entries, dotenv, config: resolved.config, sites: readSites(dir, common), redisConfs, warnings };
+  const realDir = opts.env?.FRAPPE_BENCH_ROOT || realPath(dir);
+  const frappeVersion = readFrappeVersion(dir);
+  const major = frappeVersion === null ? null : frappeMajor(frappeVersion);
+  // v13 and before named queues plainly; unknown (no apps/frappe): today's naming.
+  const queues = { prefixed: major === null || major >= 14, benchId: benchId(resolved.config, realDir) };
+  return { dir, procfilePath, entries: procfile.entries, dotenv, config: resolved.config, sites: readSites(dir, common), redisConfs, realDir, frappeVersion, queues, warnings };
+}
+
+function realPath(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return dir;
+  }
+}
+
+function readFrappeVersion(dir: string): string | null {
+  try {
+    return /^__version__\s*=\s*["']([^"']+)["']/m.exec(readFileSync(path.join(dir, 'apps', 'frappe', 'frappe', '__init__.py'), 'utf8'))?.[1] ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** A folder under sites/ is a site when it holds site_config.json. */

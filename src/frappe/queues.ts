@@ -13,14 +13,30 @@ export function queueTimeout(config: Pick<ResolvedSiteConfig, 'workers'>, queue:
   return config.workers[queue]?.timeout ?? STANDARD_QUEUES[queue] ?? 300;
 }
 
-/** Frappe v14+'s bench id: the config key, else the bench's absolute path without the leading "/" and with "/" as "-". */
-export function benchId(config: Pick<ResolvedSiteConfig, 'benchId'>, benchDir: string): string {
-  return config.benchId ?? benchDir.replace(/^\//, '').replace(/\//g, '-');
+/** How this bench's Frappe names its RQ queues. */
+export interface QueueNaming {
+  /** Frappe v14+: `<bench_id>:<queue>`; v13 and before: the plain queue name. */
+  prefixed: boolean;
+  benchId: string;
 }
 
-/** The RQ queue name Frappe v14+ uses: `<bench_id>:<queue>`. */
-export function rqQueueName(id: string, queue: string): string {
-  return `${id}:${queue}`;
+/**
+ * Frappe's bench id: the `bench_id` key, else the bench's path as Frappe sees it (the real
+ * path, symlinks resolved, or FRAPPE_BENCH_ROOT) without its slashes at the ends and with "/" as "-".
+ */
+export function benchId(config: Pick<ResolvedSiteConfig, 'benchId'>, realBenchPath: string): string {
+  return config.benchId ?? realBenchPath.replace(/^\/+|\/+$/g, '').replace(/\//g, '-');
+}
+
+/** The major of a Frappe version ("13.40.1" → 13; "15.x.x-develop" → 15), or null. Pure. */
+export function frappeMajor(version: string): number | null {
+  const m = /^(\d+)\./.exec(version);
+  return m ? Number(m[1]) : null;
+}
+
+/** The RQ queue name Frappe uses for a queue of this bench. */
+export function rqQueueName(naming: QueueNaming, queue: string): string {
+  return naming.prefixed ? `${naming.benchId}:${queue}` : queue;
 }
 
 /** RQ's (1.15) Redis keys, as Frappe's workers use them. */

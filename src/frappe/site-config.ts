@@ -1,5 +1,6 @@
 import { parseCount, parsePort } from '../config/numbers.js';
 import { FbenchError, type Warning } from '../errors.js';
+import type { RedisCheck } from '../health/types.js';
 
 /** What a queue name may be: it becomes part of a Procfile name (worker_<queue>) and of a command. */
 export const QUEUE_NAME = /^[A-Za-z0-9_-]+$/;
@@ -35,6 +36,8 @@ export interface ResolvedSiteConfig {
   dbHost: string;
   dbPort: number;
   dbType: string;
+  /** FRAPPE_DB_HOST / FRAPPE_DB_PORT: they win over every site's own config. */
+  dbFromEnv: { host?: string; port?: number };
   useRqAuth: boolean;
   rqUsername?: string;
   rqPassword?: string;
@@ -139,6 +142,10 @@ export function resolveSiteConfig(
     dbHost: String(pick('db_host').value),
     dbPort: port('db_port', dbType === 'postgres' ? 5432 : 3306),
     dbType,
+    dbFromEnv: {
+      ...(env.FRAPPE_DB_HOST ? { host: env.FRAPPE_DB_HOST } : {}),
+      ...(env.FRAPPE_DB_PORT ? { port: parsePort(env.FRAPPE_DB_PORT, 'FRAPPE_DB_PORT') } : {}),
+    },
     useRqAuth: obj.use_rq_auth === true,
     ...(typeof obj.rq_username === 'string' ? { rqUsername: obj.rq_username } : {}),
     ...(typeof obj.rq_password === 'string' ? { rqPassword: obj.rq_password } : {}),
@@ -147,6 +154,26 @@ export function resolveSiteConfig(
     raw: obj,
   };
   return { config, warnings };
+}
+
+/**
+ * How to talk to one of the bench's Redis, as Frappe does: the URL's own credentials, or for
+ * the queue Redis with use_rq_auth set, rq_username/rq_password (what RQ connects with).
+ * The one place plan, start and doctor get a Redis client's options from.
+ */
+export function redisCheck(url: Pick<RedisUrl, 'host' | 'port' | 'username' | 'password'>, kind: RedisKind, config: Pick<ResolvedSiteConfig, 'useRqAuth' | 'rqUsername' | 'rqPassword'>): RedisCheck {
+  const rqAuth = kind === 'queue' && config.useRqAuth && config.rqPassword !== undefined;
+  const username = rqAuth ? config.rqUsername : url.username;
+  const password = rqAuth ? config.rqPassword : url.password;
+  return { kind: 'redis', host: url.host, port: url.port, ...(username ? { username } : {}), ...(password ? { password } : {}) };
+}
+
+/** Where a site's database is: FRAPPE_DB_* first, then the site's own config over the common one. */
+export function siteDatabase(site: Readonly<Record<string, unknown>>, config: ResolvedSiteConfig): { host: string; port: number; kind: 'mariadb' | 'postgres' } {
+  const kind = (site.db_type ?? config.dbType) === 'postgres' ? 'postgres' : 'mariadb';
+  const host = config.dbFromEnv.host ?? (typeof site.db_host === 'string' && site.db_host ? site.db_host : config.dbHost);
+  const port = config.dbFromEnv.port ?? (site.db_port !== undefined && site.db_port !== '' ? parsePort(site.db_port, 'db_port') : kind === 'postgres' && config.dbType !== 'postgres' ? 5432 : config.dbPort);
+  return { host, port, kind };
 }
 
 /** The URL with its password masked, for names and messages. */

@@ -1,7 +1,6 @@
-import type { HealthCheck } from '../plan/types.js';
 import { canConnect, sleep } from './tcp.js';
 
-type RedisCheck = Extract<HealthCheck, { kind: 'redis' }>;
+import type { RedisCheck } from './types.js';
 
 export type PingResult =
   | { ok: true; info: Record<string, string>; dir?: string }

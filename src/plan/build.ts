@@ -6,7 +6,7 @@ import type { BenchModel } from '../frappe/bench-model.js';
 import { isLocalHost, redisNeeds } from '../frappe/dependencies.js';
 import { knownQueues } from '../frappe/queues.js';
 import { classify, type RoleInfo } from '../frappe/roles.js';
-import { redactUrl, type RedisKind, type RedisUrl } from '../frappe/site-config.js';
+import { redactUrl, redisCheck, type RedisKind, type RedisUrl } from '../frappe/site-config.js';
 import { DEFAULT_BASE_PORT, expandFormation } from './formation.js';
 import type { ExternalService, HealthCheck, Plan, PlanProcess, RedisInfo } from './types.js';
 
@@ -84,7 +84,7 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
       }
       const url = config.redis[kind] ?? config.redis.queue;
       const id = redactUrl(url.url); // names and messages never show a password
-      if (!externals.has(id)) externals.set(id, { url: id, source: url.source, health: redisHealth(url, kind, config) });
+      if (!externals.has(id)) externals.set(id, { url: id, source: url.source, health: redisCheck(url, kind, config) });
       if (!needs.includes(id)) needs.push(id);
     }
     deps.set(e.type, needs);
@@ -156,14 +156,6 @@ function redisInfo(model: BenchModel, type: string, info: RoleInfo): RedisInfo {
   return { kinds, port, conf: found?.path ?? null, dir, pidfile: under(conf?.pidfile), aclfile: under(conf?.aclfile) };
 }
 
-function redisHealth(url: RedisUrl, kind: RedisKind, config: BenchModel['config']): HealthCheck {
-  // RQ connects to the queue Redis with rq_username/rq_password when use_rq_auth is set.
-  const rqAuth = kind === 'queue' && config.useRqAuth && config.rqPassword !== undefined;
-  const username = rqAuth ? config.rqUsername : url.username;
-  const password = rqAuth ? config.rqPassword : url.password;
-  return { kind: 'redis', host: url.host, port: url.port, ...(username ? { username } : {}), ...(password ? { password } : {}) };
-}
-
 function listenPort(e: Entry, model: BenchModel): number | null {
   switch (e.info.role) {
     case 'redis':
@@ -184,7 +176,7 @@ function health(e: Entry, port: number | null, model: BenchModel): HealthCheck |
     const host = conf?.bind && conf.bind !== '0.0.0.0' && conf.bind !== '*' ? conf.bind : '127.0.0.1';
     const kind = e.redis?.kinds.includes('queue') ? 'queue' : e.redis?.kinds[0] ?? 'cache';
     const password = conf?.requirepass;
-    return redisHealth({ url: `redis://${host}:${port}`, host, port, ...(password ? { password } : {}), source: e.type }, kind, model.config);
+    return redisCheck({ host, port, ...(password ? { password } : {}) }, kind, model.config);
   }
   if (e.info.role === 'web' || e.info.role === 'socketio') return { kind: 'port', host: '127.0.0.1', port };
   return null;

@@ -1,9 +1,14 @@
 import path from 'node:path';
 import { formatWarning } from '../errors.js';
-import type { Plan } from './types.js';
+import type { HealthCheck, Plan } from './types.js';
 
-/** The plan as the stable JSON contract documented in the README. */
-export function planToJson(plan: Plan): string {
+/** A health check as shown: its password masked unless asked for. */
+function shownHealth(h: HealthCheck | null, secrets: boolean): HealthCheck | null {
+  return h && h.kind === 'redis' && h.password && !secrets ? { ...h, password: '***' } : h;
+}
+
+/** The plan as the stable JSON contract documented in the README; passwords masked unless `secrets`. */
+export function planToJson(plan: Plan, secrets = false): string {
   return JSON.stringify(
     {
       bench: plan.bench,
@@ -19,10 +24,10 @@ export function planToJson(plan: Plan): string {
         dependsOn: p.dependsOn,
         logFiles: p.logFiles,
         env: p.env,
-        health: p.health,
+        health: shownHealth(p.health, secrets),
         critical: p.critical,
       })),
-      externals: plan.externals,
+      externals: plan.externals.map((x) => ({ ...x, health: shownHealth(x.health, secrets) })),
       warnings: plan.warnings,
     },
     null,

@@ -1,14 +1,9 @@
 import type { Warning } from '../errors.js';
+import type { HealthCheck } from '../health/types.js';
+
+export type { HealthCheck } from '../health/types.js';
 import type { Role } from '../frappe/roles.js';
 import type { RedisKind } from '../frappe/site-config.js';
-
-/**
- * How to tell that a process (or an external service) is ready. Generic: the runtime
- * knows how to run these checks, not why a Frappe bench needs them.
- */
-export type HealthCheck =
-  | { kind: 'redis'; host: string; port: number; username?: string; password?: string }
-  | { kind: 'port'; host: string; port: number };
 
 /** What the plan knows of a Redis that the Procfile starts. */
 export interface RedisInfo {

@@ -4,8 +4,11 @@ import type { ControlRequest } from '../runtime/control-server.js';
 import { readLivePid } from '../runtime/pidfile.js';
 import { sessionFiles } from './session.js';
 
-/** Send one request to the running `fbench start`; `onMessage` gets each JSON line of the answer. */
-export function request(bench: string, req: ControlRequest, onMessage: (m: Record<string, unknown>) => void): Promise<void> {
+/**
+ * Send one request to the running `fbench start`; `onMessage` gets each JSON line of the answer.
+ * `timeoutMs`: give up on a session that does not answer (not for a follow).
+ */
+export function request(bench: string, req: ControlRequest, onMessage: (m: Record<string, unknown>) => void, timeoutMs?: number): Promise<void> {
   const files = sessionFiles(bench);
   const pid = readLivePid(files.pid);
   if (pid === null) throw new FbenchError(`no fbench start is running for ${bench}`, 'start one with `fbench start`');
@@ -14,6 +17,7 @@ export function request(bench: string, req: ControlRequest, onMessage: (m: Recor
     let buf = '';
     sock.setEncoding('utf8');
     sock.once('connect', () => sock.write(`${JSON.stringify(req)}\n`));
+    if (timeoutMs !== undefined) sock.setTimeout(timeoutMs, () => sock.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     sock.on('data', (d: string) => {
       buf += d;
       const lines = buf.split('\n');

@@ -194,7 +194,8 @@ function handlers(ctx: LiveContext, plan: () => Plan): ControlHandlers {
             const r = await pingRedis(redis, PS_PING_TIMEOUT_MS);
             health = r.ok ? 'PONG' : r.message;
           }
-          return { name: s.name, state: s.state, pid: s.pid, uptimeMs: s.startedAt ? Date.now() - s.startedAt : null, restarts: s.restarts, port: p?.port ?? check?.port ?? null, health };
+          const lastLine = sup.process(s.name)?.ring.last(1)[0] ?? null;
+          return { name: s.name, state: s.state, pid: s.pid, uptimeMs: s.startedAt ? Date.now() - s.startedAt : null, restarts: s.restarts, port: p?.port ?? check?.port ?? null, health, lastLine };
         }),
       );
     },

@@ -6,7 +6,7 @@ import type { ExternalService, HealthCheck, Plan, PlanProcess } from '../plan/ty
 import type { ProcessSpec } from '../runtime/supervised-process.js';
 import type { Probe, ServiceSpec } from '../runtime/supervisor.js';
 
-export type ProbeFor = (name: string, check: HealthCheck) => Probe;
+export type ProbeFor = (name: string, check: HealthCheck, aclfile?: string | null) => Probe;
 
 /** What the reporter says of each checked service: a gating Redis PING, or a port opening. */
 export interface ServiceCheck {
@@ -16,10 +16,18 @@ export interface ServiceCheck {
 
 /** Health checks as supervisor probes: Redis PING (gating) or an open port (report only). */
 export function makeProbe(readyTimeoutMs: number, printer: Printer): ProbeFor {
-  return (name, check) =>
+  return (name, check, aclfile) =>
     check.kind === 'redis'
       ? async (signal) => {
-          await waitForRedis(check, { timeoutMs: readyTimeoutMs, signal, onLoading: () => printer.system(`${name} is loading its data (LOADING); waiting`) });
+          try {
+            await waitForRedis(check, { timeoutMs: readyTimeoutMs, signal, onLoading: () => printer.system(`${name} is loading its data (LOADING); waiting`) });
+          } catch (err) {
+            // Refused credentials from a Redis with an ACL file: the users are that file's.
+            if (aclfile && /refused the credentials/.test((err as Error).message)) {
+              throw new Error(`${(err as Error).message} (users from the aclfile ${aclfile}; run \`bench setup redis\`, then \`bench create-rq-users\`)`);
+            }
+            throw err;
+          }
         }
       : (signal) => waitForPort(check.host, check.port, readyTimeoutMs, signal);
 }
@@ -48,7 +56,7 @@ export function processService(p: PlanProcess, probeFor: ProbeFor, o: ServiceOpt
     name: p.name,
     dependsOn: p.dependsOn,
     process: { name: p.name, ...launch(p), cwd: p.cwd, env: p.env, ...(o.quiet ? { quiet: true } : {}), ...(o.adoptPid === undefined ? {} : { adoptPid: o.adoptPid }) },
-    ...(p.health ? { probe: probeFor(p.name, p.health) } : {}),
+    ...(p.health ? { probe: probeFor(p.name, p.health, p.redis?.aclfile) } : {}),
     gating: p.health?.kind === 'redis',
     critical: p.critical,
     ...(p.role === 'redis' ? { graceMs: Math.max(graceMs, REDIS_STOP_GRACE_MS), stoppingHint: 'saving its data?' } : {}),

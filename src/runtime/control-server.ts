@@ -10,6 +10,8 @@ export interface ProcessInfo {
   restarts: number;
   port: number | null;
   health: string;
+  /** Its last line of output, for a process that is in trouble. */
+  lastLine: string | null;
 }
 
 /** What a running session offers to `fbench ps/restart/stop/logs`. */

@@ -136,6 +136,7 @@ describe('fbench doctor', () => {
     benches.push({ dir: sibling, ports: b.ports, cleanup: () => rmSync(sibling, { recursive: true, force: true }) });
     const r = await doctor(b);
     find(r, 'fail', /sites\/apps\.txt lists erpnext, missing from apps\//);
-    find(r, 'warn', new RegExp(`webserver_port ${b.ports.web} is also webserver_port of the sibling bench ${path.basename(sibling)}`));
+    find(r, 'warn', new RegExp(`the sibling bench ${path.basename(sibling)} uses the same webserver_port ${b.ports.web}, socketio_port \\d+, redis_cache \\d+, redis_queue \\d+$`));
+    assert.equal(r.text.split('\n').filter((l) => l.includes(path.basename(sibling))).length, 1, 'one line per sibling');
   });
 });

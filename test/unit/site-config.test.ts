@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseJson } from '../../src/config/json-file.js';
 import { FbenchError } from '../../src/errors.js';
-import { benchId, knownQueues, queueTimeout, rqQueueName } from '../../src/frappe/queues.js';
+import { benchId, frappeMajor, knownQueues, queueTimeout, rqQueueName } from '../../src/frappe/queues.js';
 import { parseRedisConf, applyRedisArgs } from '../../src/frappe/redis-conf.js';
 import { resolveSiteConfig } from '../../src/frappe/site-config.js';
 
@@ -43,7 +43,12 @@ test('postgres benches default to port 5432', () => {
 test('bench_id from the config, or from the bench path as Frappe computes it', () => {
   assert.equal(benchId({}, '/home/frappe/frappe-bench'), 'home-frappe-frappe-bench');
   assert.equal(benchId({ benchId: 'mybench' }, '/x'), 'mybench');
-  assert.equal(rqQueueName('home-frappe-frappe-bench', 'long'), 'home-frappe-frappe-bench:long');
+  assert.equal(benchId({}, '/home/frappe/frappe-bench/'), 'home-frappe-frappe-bench');
+  assert.equal(rqQueueName({ prefixed: true, benchId: 'home-frappe-frappe-bench' }, 'long'), 'home-frappe-frappe-bench:long');
+  assert.equal(rqQueueName({ prefixed: false, benchId: 'home-frappe-frappe-bench' }, 'long'), 'long');
+  assert.equal(frappeMajor('13.40.1'), 13);
+  assert.equal(frappeMajor('15.x.x-develop'), 15);
+  assert.equal(frappeMajor('develop'), null);
 });
 
 test('a bad number in the config is an error naming the key and the file', () => {

@@ -1,8 +1,8 @@
 import { planToJson, planToTable } from '../../plan/render.js';
 import { planFor, type FormationOptions } from '../context.js';
 
-export async function planCommand(processes: string[], opts: FormationOptions & { json?: boolean }): Promise<number> {
+export async function planCommand(processes: string[], opts: FormationOptions & { json?: boolean; showSecrets?: boolean }): Promise<number> {
   const { plan } = await planFor(opts, processes);
-  process.stdout.write(`${opts.json ? planToJson(plan) : planToTable(plan)}\n`);
+  process.stdout.write(`${opts.json ? planToJson(plan, opts.showSecrets === true) : planToTable(plan)}\n`);
   return 0;
 }

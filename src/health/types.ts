@@ -1,0 +1,21 @@
+/** A Redis to PING, with the credentials to use. */
+export interface RedisCheck {
+  kind: 'redis';
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+}
+
+/** A port that should accept connections. */
+export interface PortCheck {
+  kind: 'port';
+  host: string;
+  port: number;
+}
+
+/**
+ * How to tell that a process (or an external service) is ready. Generic: the health checks
+ * know how to run these, not why a Frappe bench needs them.
+ */
+export type HealthCheck = RedisCheck | PortCheck;
