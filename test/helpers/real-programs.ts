@@ -84,14 +84,14 @@ def fail():
     raise ValueError('this job fails')
 `;
 
-/** Enqueue `jobs.<fn>(*args)` on a Frappe queue of the bench; returns the job id. */
-export function enqueue(dir: string, queue: string, fn: string, args: unknown[]): string {
+/** Enqueue `jobs.<fn>(*args)` on a Frappe queue of the bench (v13: `plain` queue names); returns the job id. */
+export function enqueue(dir: string, queue: string, fn: string, args: unknown[], opts: { plain?: boolean } = {}): string {
   const script = `import json, os, sys
 from redis import Redis
 from rq import Queue
 conf = json.load(open('sites/common_site_config.json'))
 bench_id = conf.get('bench_id') or os.path.realpath('.').strip('/').replace('/', '-')
-q = Queue(f'{bench_id}:${queue}', connection=Redis.from_url(conf['redis_queue']))
+q = Queue(${opts.plain ? `'${queue}'` : `f'{bench_id}:${queue}'`}, connection=Redis.from_url(conf['redis_queue']))
 print(q.enqueue('jobs.${fn}', *json.loads(sys.argv[1])).id)
 `;
   return execFileSync(SYSTEM_PYTHON, ['-c', script, JSON.stringify(args)], { cwd: dir, encoding: 'utf8' }).trim();
