@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { analyzeCommand } from '../config/shell-command.js';
 import { classify } from '../frappe/roles.js';
-import { which } from '../runtime/which.js';
+import { programOnPath } from '../plan/lookup.js';
+import { programOutput } from './run-program.js';
 import { fail, ok, warn, type DoctorContext, type Finding } from './types.js';
 
 const G = 'Node';
@@ -13,8 +12,7 @@ export async function checkNode(ctx: DoctorContext): Promise<Finding[]> {
   const out: Finding[] = [];
   // The Procfile's own line: the plan has already swapped a stale node for the one on PATH.
   const socketio = ctx.model.entries.find((e) => classify(e.name, analyzeCommand(e.command)).role === 'socketio');
-  const PATH = ctx.plan.processes[0]?.env.PATH ?? process.env.PATH ?? '';
-  let node = which('node', PATH);
+  let node = programOnPath(ctx.plan, 'node');
   const program = socketio ? analyzeCommand(socketio.command).argv[0] : undefined;
   if (program && path.isAbsolute(program)) {
     if (!existsSync(program)) {
@@ -22,8 +20,9 @@ export async function checkNode(ctx: DoctorContext): Promise<Finding[]> {
     } else node = program;
   }
   if (!node) return [...out, fail(G, 'no node on PATH', 'install Node.js (Frappe needs it for socketio and asset builds)')];
-  const version = await promisify(execFile)(node, ['--version'], { timeout: 3000 }).then((r) => r.stdout.trim(), (e: Error) => `error: ${e.message}`);
-  if (version.startsWith('error')) return [...out, fail(G, `${node} does not run (${version})`, 'reinstall Node.js or fix the path')];
+  const run = await programOutput(node, ['--version'], 3000);
+  if (!run.ok) return [...out, fail(G, `${node} does not run (${run.why})`, 'reinstall Node.js or fix the path')];
+  const version = run.stdout.trim();
 
   const required = engines(ctx.dir);
   if (required) {

@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { which } from '../runtime/which.js';
+import { programOnPath } from '../plan/lookup.js';
 import { fail, ok, type DoctorContext, type Finding } from './types.js';
 
 const G = 'Python';
 
 export function checkPython(ctx: DoctorContext): Finding[] {
-  const PATH = ctx.plan.processes[0]?.env.PATH ?? process.env.PATH ?? '';
-  const bench = which('bench', PATH);
+  const bench = programOnPath(ctx.plan, 'bench');
   const python = path.join(ctx.dir, 'env', 'bin', 'python');
   return [
     bench ? ok(G, `bench: ${bench}`) : fail(G, 'bench is not on PATH (nor in env/bin)', '`pip install frappe-bench` (or `pipx install frappe-bench`)'),

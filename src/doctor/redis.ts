@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { pingRedis } from '../health/redis-ping.js';
 import type { PlanProcess } from '../plan/types.js';
-import { ownership } from '../frappe/redis-preflight.js';
-import { which } from '../runtime/which.js';
+import { ownership } from '../run/redis-preflight.js';
+import { programOnPath } from '../plan/lookup.js';
 import { describeHeld, portState } from './port-state.js';
+import { programOutput } from './run-program.js';
 import { fail, ok, warn, type DoctorContext, type Finding } from './types.js';
 
 const G = 'Redis';
@@ -15,12 +14,12 @@ export async function checkRedis(ctx: DoctorContext): Promise<Finding[]> {
   const out: Finding[] = [];
   const { plan } = ctx;
   const redis = plan.processes.filter((p) => p.role === 'redis');
-  const PATH = plan.processes[0]?.env.PATH ?? process.env.PATH ?? '';
-  const bin = which('redis-server', PATH);
+  const bin = programOnPath(plan, 'redis-server');
   if (!bin) {
     if (redis.length) out.push(fail(G, 'redis-server is not on PATH', 'install it: `sudo apt-get install redis-server` (Debian/Ubuntu) or `brew install redis` (macOS)'));
   } else {
-    const v = await promisify(execFile)(bin, ['--version'], { timeout: 2000 }).then((r) => /v=(\S+)/.exec(r.stdout)?.[1] ?? '?', () => '?');
+    const run = await programOutput(bin, ['--version'], 2000);
+    const v = run.ok ? (/v=(\S+)/.exec(run.stdout)?.[1] ?? '?') : '?';
     out.push(ok(G, `redis-server ${v} (${bin})`));
   }
 

@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { FbenchError, formatError } from '../errors.js';
-import { loadBench } from '../frappe/bench-model.js';
-import { buildPlan } from '../plan/build.js';
+import { planBench } from '../run/planning.js';
 import { sessionFiles } from '../run/session.js';
 import { readLivePid } from '../runtime/pidfile.js';
 import { checkDatabase } from './database.js';
@@ -22,8 +20,8 @@ export async function runDoctor(dir: string, env: Readonly<Record<string, string
 
   let ctx: DoctorContext;
   try {
-    const model = loadBench(dir, { env, ...read });
-    ctx = { dir, model, plan: buildPlan(model, { inheritedPath: env.PATH ?? '', exists: existsSync }), fbenchPid };
+    const { model, plan } = await planBench({ bench: dir, ...read }, env);
+    ctx = { dir, model, plan, fbenchPid };
   } catch (err) {
     const why = err instanceof FbenchError ? formatError(err) : (err as Error).message;
     findings.push(...(await checkSession({ dir, fbenchPid })));

@@ -1,4 +1,4 @@
-import type { ProductionProgram } from '../frappe/production.js';
+import type { ProductionProgram } from './production.js';
 
 export interface UnitFile {
   name: string;

@@ -6,7 +6,7 @@ import { ignoredForReload, isCodeChange } from '../frappe/code-watch.js';
 import { relayLines } from '../output/line-relay.js';
 import type { Printer } from '../output/printer.js';
 import { diffPlans, isEmpty } from '../plan/diff.js';
-import { processesNamed } from '../plan/names.js';
+import { processesNamed } from '../plan/lookup.js';
 import type { HealthCheck, Plan } from '../plan/types.js';
 import { pingRedis } from '../health/redis-ping.js';
 import { serveControl, type ControlHandlers, type ProcessInfo } from '../runtime/control-server.js';

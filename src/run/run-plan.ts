@@ -1,16 +1,15 @@
 import path from 'node:path';
 import { FbenchError, formatWarning } from '../errors.js';
-import { preflightRedis } from '../frappe/redis-preflight.js';
+import { preflightRedis } from './redis-preflight.js';
 import { useColor } from '../output/colors.js';
 import { Printer } from '../output/printer.js';
-import { processesNamed } from '../plan/names.js';
+import { processesNamed, programOnPath } from '../plan/lookup.js';
 import type { Plan } from '../plan/types.js';
 import { DEFAULT_BACKOFF } from '../runtime/backoff.js';
 import { acquirePidFile, removePidFile } from '../runtime/pidfile.js';
 import { realProcesses } from '../runtime/process-factory.js';
 import { Supervisor } from '../runtime/supervisor.js';
 import { Watchdog } from '../runtime/watchdog.js';
-import { which } from '../runtime/which.js';
 import { startLive, type LiveOptions, type Replan } from './live.js';
 import { reportToPrinter } from './reporter.js';
 import { sessionCommand, sessionFiles, START_SESSION } from './session.js';
@@ -58,7 +57,7 @@ export async function runPlan(plan: Plan, opts: RunOptions, session = START_SESS
 
 async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs: number, readyTimeoutMs: number, replan?: Replan): Promise<number> {
   const redis = plan.processes.filter((p) => p.role === 'redis');
-  if (redis.length > 0 && !which('redis-server', redis[0]!.env.PATH ?? '')) {
+  if (redis.length > 0 && !programOnPath(plan, 'redis-server')) {
     throw new FbenchError(
       'redis-server is not installed (not found on PATH)',
       'install it: `sudo apt-get install redis-server` (Debian/Ubuntu), `sudo dnf install redis` (Fedora), `brew install redis` (macOS)',

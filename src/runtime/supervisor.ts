@@ -294,7 +294,9 @@ export class Supervisor extends EventEmitter {
     const proc = svc.proc;
     const exit = proc?.running ? proc.exit : null;
     if (!proc || !exit) {
-      if (['healthy', 'running', 'starting', 'waiting', 'backoff'].includes(svc.state) && svc.spec.process) this.setState(svc, 'stopped');
+      // Nothing runs: a crashed one waiting for its restart is now stopped; one never started is only held.
+      if (svc.state === 'backoff') this.setState(svc, 'stopped');
+      else if (svc.state === 'waiting' && svc.spec.process) svc.state = 'stopped';
       return;
     }
     const graceMs = svc.spec.graceMs ?? this.opts.graceMs;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { benchId } from '../../src/frappe/queues.js';
-import { which } from '../../src/runtime/which.js';
+import { which } from '../../src/util/which.js';
 import { descendants, FbenchRun, survivors } from '../helpers/fbench-run.js';
 import { tempSampleBench, type TempBench } from '../helpers/sample-bench.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadBench } from '../../src/frappe/bench-model.js';
-import { productionPrograms, type ProductionFacts } from '../../src/frappe/production.js';
+import { productionPrograms, type ProductionFacts } from '../../src/export/production.js';
 import { applyFormation } from '../../src/frappe/worker-formation.js';
 import { renderProcfile } from '../../src/export/procfile.js';
 import { renderSupervisor } from '../../src/export/supervisor.js';

@@ -1,14 +1,13 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FbenchError, formatWarning } from '../../errors.js';
-import { productionPrograms } from '../../frappe/production.js';
-import { applyFormation, parseQueueGroups } from '../../frappe/worker-formation.js';
+import { productionPrograms } from '../../export/production.js';
 import { renderProcfile } from '../../export/procfile.js';
 import { renderSupervisor } from '../../export/supervisor.js';
 import { renderSystemd, type UnitFile } from '../../export/systemd.js';
-import { buildPlan } from '../../plan/build.js';
-import { which } from '../../runtime/which.js';
-import { planFor, type FormationOptions } from '../context.js';
+import { programOnPath } from '../../plan/lookup.js';
+import { planBench } from '../../run/planning.js';
+import { formationRequest, type FormationOptions } from '../context.js';
 
 export interface ExportOptions extends FormationOptions {
   output?: string;
@@ -23,20 +22,14 @@ const FORMATS = ['supervisor', 'systemd', 'procfile'] as const;
 /** `fbench export supervisor|systemd|procfile`: the formation fbench runs, for production. */
 export async function exportCommand(format: string, opts: ExportOptions): Promise<number> {
   if (!(FORMATS as readonly string[]).includes(format)) throw new FbenchError(`unknown export format "${format}"`, `formats: ${FORMATS.join(', ')}`);
-  const planned = await planFor(opts, []);
-  const { model } = planned;
-  let { plan } = planned;
-  if (opts.queues) {
-    const f = applyFormation(model.entries, model.config, { workers: { kind: 'groups', groups: parseQueueGroups(opts.queues, opts.count) }, source: '--queues' });
-    plan = buildPlan({ ...model, entries: f.entries }, { concurrency: f.concurrency, dev: false, inheritedPath: process.env.PATH ?? '', exists: existsSync });
-  }
+  const request = { ...formationRequest(opts), dev: false, ...(opts.queues ? { queues: { spec: opts.queues, ...(opts.count !== undefined ? { count: opts.count } : {}) } } : {}) };
+  const { model, plan } = await planBench(request);
   // Program and unit names: the folder's name, with anything a config syntax could read as its own made a dash.
   const bench = path.basename(plan.bench).replace(/[^A-Za-z0-9_.-]/g, '-');
-  const PATH = plan.processes[0]?.env.PATH ?? process.env.PATH ?? '';
   const gunicorn = path.join(plan.bench, 'env', 'bin', 'gunicorn');
   const { programs, warnings } = productionPrograms(plan, model, {
     gunicorn: existsSync(gunicorn) ? gunicorn : null,
-    which: (program) => which(program, PATH),
+    which: (program) => programOnPath(plan, program),
     exists: existsSync,
   });
   for (const w of warnings) process.stderr.write(`fbench: warning: ${formatWarning(w)}\n`);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { FbenchError } from '../errors.js';
+import { which } from '../util/which.js';
 import type { Plan } from './types.js';
 
 /**
@@ -19,4 +20,9 @@ export function processesNamed(plan: Plan, names: readonly string[], option = 'n
     hits.forEach((h) => out.add(h));
   }
   return [...out];
+}
+
+/** Where a program is on the PATH the bench's processes get (its env/bin first), or null. */
+export function programOnPath(plan: Plan, program: string): string | null {
+  return which(program, plan.processes[0]?.env.PATH ?? process.env.PATH ?? '');
 }

@@ -2,13 +2,17 @@ import path from 'node:path';
 import { analyzeCommand, shellQuote } from '../config/shell-command.js';
 import type { Warning } from '../errors.js';
 import type { Plan, PlanProcess } from '../plan/types.js';
-import type { BenchModel } from './bench-model.js';
-import { queueTimeout } from './queues.js';
+import type { BenchModel } from '../frappe/bench-model.js';
+import { queueTimeout } from '../frappe/queues.js';
 
 /** One program of a production formation: a process type, run `count` times. */
 export interface ProductionProgram {
   /** The Procfile type it comes from (worker_long). */
   type: string;
+  /** bench's own name for it: frappe-web, node-socketio, frappe-schedule, frappe-worker-long, redis-cache. */
+  programName: string;
+  /** Start order: Redis (1) before web and socketio (4) before workers and the rest (5), as bench's supervisor config. */
+  priority: number;
   role: PlanProcess['role'];
   command: string;
   cwd: string;
@@ -78,6 +82,8 @@ export function productionPrograms(plan: Plan, model: BenchModel, facts: Product
     }
     programs.push({
       type,
+      programName: programName(type, first.role),
+      priority: first.role === 'redis' ? 1 : first.role === 'web' || first.role === 'socketio' ? 4 : 5,
       role: first.role,
       command,
       cwd,
@@ -90,12 +96,23 @@ export function productionPrograms(plan: Plan, model: BenchModel, facts: Product
     });
   }
   // Redis first, then what needs it (supervisor priority, systemd ordering).
-  programs.sort((a, b) => rank(a) - rank(b));
+  programs.sort((a, b) => a.priority - b.priority);
   return { programs, warnings };
 }
 
-function rank(p: ProductionProgram): number {
-  return p.role === 'redis' ? 0 : p.role === 'web' || p.role === 'socketio' ? 1 : 2;
+function programName(type: string, role: PlanProcess['role']): string {
+  switch (role) {
+    case 'web':
+      return 'frappe-web';
+    case 'socketio':
+      return 'node-socketio';
+    case 'schedule':
+      return 'frappe-schedule';
+    case 'worker':
+      return `frappe-${type.replace(/_/g, '-')}`;
+    default:
+      return type.replace(/_/g, '-');
+  }
 }
 
 /** A service manager's PATH is minimal: name programs (bench, redis-server) by absolute path. */
