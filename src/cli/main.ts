@@ -25,7 +25,8 @@ const concurrency = (v: string, prev: string[] = []): string[] => {
 const workerCount = checked((v) => parseCount(v, '-n', undefined, 1));
 
 /** Commands that only need to find the bench. */
-const controlled = (cmd: Command): Command => cmd.option('-b, --bench <dir>', 'the bench folder (default: the first folder upwards with a Procfile and sites/)');
+const controlled = (cmd: Command): Command =>
+  cmd.option('-b, --bench <dir>', 'the bench folder (default: the first folder upwards with a Procfile and sites/)');
 
 /** Commands that read the bench's files: bench's -p/--procfile, and honcho's -f (what `bench start -m fbench` passes). */
 function benchOptions(cmd: Command): Command {
@@ -43,15 +44,29 @@ function formationOptions(cmd: Command): Command {
     .argument('[process...]', 'only these process types (and the Redis they need)')
     .option('--preset <name>', 'a process selection and worker formation from presets/ (see fbench presets)')
     .option('-c, --concurrency <name=N>', `instances per process type, 0 to ${MAX_PER_TYPE}, e.g. worker=2,watch=0 (repeatable)`, concurrency)
-    .option('--port <n>', "base for honcho's PORT numbering (default 5000, or PORT in .env)", checked((v) => parsePort(v, '--port')));
+    .option(
+      '--port <n>',
+      "base for honcho's PORT numbering (default 5000, or PORT in .env)",
+      checked((v) => parsePort(v, '--port')),
+    );
 }
 
 /** How `start` and `workers` run, supervise and print. */
 function runOptions(cmd: Command): Command {
   return cmd
     .option('--exit-on-crash', 'a crash (non-zero exit) of any process but watch stops everything, with its exit code')
-    .option('--grace <seconds>', 'seconds between SIGTERM and SIGKILL when stopping (a Redis gets at least 30)', checked((v) => parseSeconds(v, '--grace') / 1000), 5)
-    .option('--ready-timeout <seconds>', 'seconds to wait for each Redis to answer PING', checked((v) => parseSeconds(v, '--ready-timeout', 0.1) / 1000), 30)
+    .option(
+      '--grace <seconds>',
+      'seconds between SIGTERM and SIGKILL when stopping (a Redis gets at least 30)',
+      checked((v) => parseSeconds(v, '--grace') / 1000),
+      5,
+    )
+    .option(
+      '--ready-timeout <seconds>',
+      'seconds to wait for each Redis to answer PING',
+      checked((v) => parseSeconds(v, '--ready-timeout', 0.1) / 1000),
+      30,
+    )
     .option('--no-prefix', 'print child output without the "time name |" prefix')
     .option('--no-timestamps', 'leave the time out of the prefix')
     .option('--no-color', 'no colours (also when NO_COLOR is set or stdout is not a terminal)')
@@ -79,7 +94,8 @@ async function run(action: () => number | Promise<number>): Promise<void> {
       process.exitCode = err.exitCode;
     } else {
       // A bug: one line, the stack only when asked for.
-      const detail = process.env.FBENCH_DEBUG === '1' ? ((err as Error).stack ?? String(err)) : `${(err as Error).message ?? String(err)} (FBENCH_DEBUG=1 shows where)`;
+      const detail =
+        process.env.FBENCH_DEBUG === '1' ? ((err as Error).stack ?? String(err)) : `${(err as Error).message ?? String(err)} (FBENCH_DEBUG=1 shows where)`;
       process.stderr.write(`fbench: internal error: ${detail}\n`);
       process.exitCode = 70;
     }
@@ -141,7 +157,12 @@ controlled(program.command('stop'))
 controlled(program.command('logs'))
   .description('recent output of the running processes, from memory')
   .argument('[name...]', 'process names, types or roles (default: all)')
-  .option('-n, --lines <n>', 'lines per process', checked((v) => parseWhole(v, '-n', 0, 100_000)), 50)
+  .option(
+    '-n, --lines <n>',
+    'lines per process',
+    checked((v) => parseWhole(v, '-n', 0, 100_000)),
+    50,
+  )
   .option('-f, --follow', 'keep printing new lines')
   .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).logsCommand(names, opts)));
 

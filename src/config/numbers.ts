@@ -12,7 +12,11 @@ export const MAX_SECONDS = 24 * 3600;
  */
 function fail(what: string, value: unknown, expected: string, example: number, where?: SourceLocation): never {
   // A config key is shown as JSON, an option as typed.
-  throw new FbenchError(`${what} must be ${expected}, got ${JSON.stringify(value)}`, `for example ${where ? `"${what}": ${example}` : `${what} ${example}`}`, where);
+  throw new FbenchError(
+    `${what} must be ${expected}, got ${JSON.stringify(value)}`,
+    `for example ${where ? `"${what}": ${example}` : `${what} ${example}`}`,
+    where,
+  );
 }
 
 function wholeNumber(value: unknown): number | null {

@@ -39,11 +39,10 @@ export function parseProcfile(text: string, file = 'Procfile'): ParsedProcfile {
     const command = m[2]!.trim();
     const first = seen.get(name);
     if (first !== undefined) {
-      throw new FbenchError(
-        `duplicate process name "${name}" (lines ${first} and ${line})`,
-        'rename or remove one of them; honcho refuses this Procfile too',
-        { file, line },
-      );
+      throw new FbenchError(`duplicate process name "${name}" (lines ${first} and ${line})`, 'rename or remove one of them; honcho refuses this Procfile too', {
+        file,
+        line,
+      });
     }
     seen.set(name, line);
     entries.push({ name, command, line });
@@ -51,7 +50,11 @@ export function parseProcfile(text: string, file = 'Procfile'): ParsedProcfile {
 
   if (entries.length === 0 && warnings.length > 0) {
     const first = warnings[0]!;
-    throw new FbenchError(`the Procfile defines no processes: ${first.message}`, 'write each process as `name: command`, for example `web: bench serve --port 8000`', { file, line: first.line! });
+    throw new FbenchError(
+      `the Procfile defines no processes: ${first.message}`,
+      'write each process as `name: command`, for example `web: bench serve --port 8000`',
+      { file, line: first.line! },
+    );
   }
   if (entries.length === 0) {
     throw new FbenchError(

@@ -21,7 +21,9 @@ const REDIRECT = /^(\d*|&)(>>|>)(&?)(.*)$/;
 const OPERATORS = new Set(['|', '||', '&&', ';', '&']);
 /** Words that only the shell itself can run: `exec` cannot stand before them. */
 const SHELL_ONLY = new Set(
-  'exec : . break continue eval exit export readonly return set shift times trap unset cd wait read source alias unalias umask ulimit getopts hash type local command jobs fg bg if while until for case ! { [[ function'.split(' '),
+  'exec : . break continue eval exit export readonly return set shift times trap unset cd wait read source alias unalias umask ulimit getopts hash type local command jobs fg bg if while until for case ! { [[ function'.split(
+    ' ',
+  ),
 );
 
 /** A shell word and where it starts and ends in the line. */

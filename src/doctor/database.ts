@@ -22,7 +22,11 @@ export async function checkDatabase(ctx: DoctorContext): Promise<Finding[]> {
       const who = `${t.host}:${t.port} (${t.sites.join(', ')})`;
       return g.ok
         ? ok(G, `${who}: ${t.kind === 'postgres' ? 'PostgreSQL' : 'MariaDB/MySQL'} answers (server ${g.server})`)
-        : fail(G, `${who}: no ${t.kind === 'postgres' ? 'PostgreSQL' : 'MariaDB'}: ${g.message}`, `start the database (\`sudo systemctl start ${t.kind === 'postgres' ? 'postgresql' : 'mariadb'}\`), or fix db_host/db_port in the site's site_config.json`);
+        : fail(
+            G,
+            `${who}: no ${t.kind === 'postgres' ? 'PostgreSQL' : 'MariaDB'}: ${g.message}`,
+            `start the database (\`sudo systemctl start ${t.kind === 'postgres' ? 'postgresql' : 'mariadb'}\`), or fix db_host/db_port in the site's site_config.json`,
+          );
     }),
   );
 }

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseJson } from '../config/json-file.js';
 import { readTextFile } from '../config/read-file.js';
@@ -17,7 +17,13 @@ export function checkLayout(dir: string, procfileName = 'Procfile'): Finding[] {
     out.push(ok(G, `${procfileName}: ${parsed.entries.length} processes (${parsed.entries.map((e) => e.name).join(', ')})`));
     for (const w of parsed.warnings) out.push(warn(G, formatWarning(w), 'fix or remove the line: honcho and bench start ignore it silently'));
   } catch (err) {
-    out.push(fail(G, err instanceof FbenchError ? `${err.location ? `${formatLocation(err.location)}: ` : ''}${err.message}` : `Procfile: ${(err as Error).message}`, err instanceof FbenchError && err.hint ? err.hint : 'run `bench setup procfile`'));
+    out.push(
+      fail(
+        G,
+        err instanceof FbenchError ? `${err.location ? `${formatLocation(err.location)}: ` : ''}${err.message}` : `Procfile: ${(err as Error).message}`,
+        err instanceof FbenchError && err.hint ? err.hint : 'run `bench setup procfile`',
+      ),
+    );
   }
 
   const csc = path.join(dir, 'sites', 'common_site_config.json');
@@ -28,7 +34,8 @@ export function checkLayout(dir: string, procfileName = 'Procfile'): Finding[] {
   for (const d of readdirSync(sitesDir, { withFileTypes: true })) {
     if (!d.isDirectory() || d.name === 'assets' || d.name.startsWith('.')) continue;
     const sc = path.join(sitesDir, d.name, 'site_config.json');
-    if (!existsSync(sc)) out.push(warn(G, `sites/${d.name}/ has no site_config.json: not a site`, `remove the folder, or restore sites/${d.name}/site_config.json`));
+    if (!existsSync(sc))
+      out.push(warn(G, `sites/${d.name}/ has no site_config.json: not a site`, `remove the folder, or restore sites/${d.name}/site_config.json`));
     else {
       const f = jsonFinding(sc, `sites/${d.name}/site_config.json`);
       if (f.status !== 'ok') out.push(f);
@@ -44,9 +51,17 @@ export function checkLayout(dir: string, procfileName = 'Procfile'): Finding[] {
       const e = err as FbenchError;
       out.push(fail(G, `sites/apps.txt ${e.message}`, e.hint ?? ''));
     }
-    const apps = text.split(/\r?\n/).map((s) => s.trim()).filter(Boolean);
+    const apps = text
+      .split(/\r?\n/)
+      .map((s) => s.trim())
+      .filter(Boolean);
     const missing = apps.filter((a) => !isDir(path.join(dir, 'apps', a)));
-    if (text) out.push(missing.length ? fail(G, `sites/apps.txt lists ${missing.join(', ')}, missing from apps/`, `\`bench get-app ${missing[0]}\`, or remove it from sites/apps.txt`) : ok(G, `sites/apps.txt: ${apps.join(', ')} present in apps/`));
+    if (text)
+      out.push(
+        missing.length
+          ? fail(G, `sites/apps.txt lists ${missing.join(', ')}, missing from apps/`, `\`bench get-app ${missing[0]}\`, or remove it from sites/apps.txt`)
+          : ok(G, `sites/apps.txt: ${apps.join(', ')} present in apps/`),
+      );
   } else out.push(warn(G, 'sites/apps.txt is missing', 'it lists the installed apps; `bench setup` recreates it'));
 
   for (const rel of ['logs', path.join('config', 'pids')]) {

@@ -16,7 +16,13 @@ export async function checkNode(ctx: DoctorContext): Promise<Finding[]> {
   const program = socketio ? analyzeCommand(socketio.command).argv[0] : undefined;
   if (program && path.isAbsolute(program)) {
     if (!existsSync(program)) {
-      out.push(warn(G, `the socketio line (Procfile:${socketio!.line}) names ${program}, which does not exist (node upgraded?)`, `run \`bench setup procfile\` to write the current node path; fbench falls back to ${node ?? 'the node on PATH'} meanwhile`));
+      out.push(
+        warn(
+          G,
+          `the socketio line (Procfile:${socketio!.line}) names ${program}, which does not exist (node upgraded?)`,
+          `run \`bench setup procfile\` to write the current node path; fbench falls back to ${node ?? 'the node on PATH'} meanwhile`,
+        ),
+      );
     } else node = program;
   }
   if (!node) return [...out, fail(G, 'no node on PATH', 'install Node.js (Frappe needs it for socketio and asset builds)')];
@@ -27,7 +33,8 @@ export async function checkNode(ctx: DoctorContext): Promise<Finding[]> {
   const required = engines(ctx.dir);
   if (required) {
     const min = minVersion(required);
-    if (min && compare(version.replace(/^v/, ''), min) < 0) out.push(fail(G, `${node} is ${version}, but apps/frappe needs node ${required}`, `install node ${min} or newer (nvm install ${min.split('.')[0]})`));
+    if (min && compare(version.replace(/^v/, ''), min) < 0)
+      out.push(fail(G, `${node} is ${version}, but apps/frappe needs node ${required}`, `install node ${min} or newer (nvm install ${min.split('.')[0]})`));
     else out.push(ok(G, `${node} ${version} (apps/frappe needs ${required})`));
   } else out.push(ok(G, `${node} ${version}`));
   return out;

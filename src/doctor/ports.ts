@@ -10,15 +10,31 @@ const G = 'Ports';
 export async function checkPorts(ctx: DoctorContext): Promise<Finding[]> {
   const out: Finding[] = [];
   const { config } = ctx.model;
-  for (const [key, port] of [['webserver_port', config.webserverPort], ['socketio_port', config.socketioPort]] as const) {
+  for (const [key, port] of [
+    ['webserver_port', config.webserverPort],
+    ['socketio_port', config.socketioPort],
+  ] as const) {
     const s = await portState(port, ctx.fbenchPid);
     if (s.free) out.push(ok(G, `${key} ${port} is free`));
     else if (s.ownFbench) out.push(ok(G, `${key} ${port}: ${describeHeld(port, s)}`));
-    else out.push(fail(G, `${key}: ${describeHeld(port, s)}`, `stop it${s.holder ? ` (kill ${s.holder.pid})` : ''}, or set another ${key} in sites/common_site_config.json`));
+    else
+      out.push(
+        fail(
+          G,
+          `${key}: ${describeHeld(port, s)}`,
+          `stop it${s.holder ? ` (kill ${s.holder.pid})` : ''}, or set another ${key} in sites/common_site_config.json`,
+        ),
+      );
   }
   const web = ctx.plan.processes.find((p) => p.role === 'web');
   if (web?.port !== null && web?.port !== undefined && web.port !== config.webserverPort) {
-    out.push(fail(G, `the Procfile's web line serves on ${web.port}, but webserver_port is ${config.webserverPort}`, 'make them agree (`bench setup procfile` writes the web line from webserver_port)'));
+    out.push(
+      fail(
+        G,
+        `the Procfile's web line serves on ${web.port}, but webserver_port is ${config.webserverPort}`,
+        'make them agree (`bench setup procfile` writes the web line from webserver_port)',
+      ),
+    );
   }
   out.push(...siblingCollisions(ctx));
   return out;
@@ -47,7 +63,14 @@ function siblingCollisions(ctx: DoctorContext): Finding[] {
       const clash = Object.entries(theirs).find(([, p]) => p === port);
       return clash ? [`${key} ${port}${clash[0] === key ? '' : ` (its ${clash[0]})`}`] : [];
     });
-    if (shared.length) out.push(warn(G, `the sibling bench ${d} uses the same ${shared.join(', ')}`, 'give one of them other ports (bench set-config / the Redis confs): both cannot run at once'));
+    if (shared.length)
+      out.push(
+        warn(
+          G,
+          `the sibling bench ${d} uses the same ${shared.join(', ')}`,
+          'give one of them other ports (bench set-config / the Redis confs): both cannot run at once',
+        ),
+      );
   }
   if (out.length === 0) out.push(ok(G, siblings ? `no port shared with the ${siblings} sibling bench(es) in ${parent}` : 'no sibling benches to collide with'));
   return out;

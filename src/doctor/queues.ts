@@ -12,10 +12,22 @@ export async function checkQueues(ctx: DoctorContext): Promise<Finding[]> {
   const ping = await pingRedis(check, 800);
   if (!ping.ok) {
     // A Redis that accepts but does not answer is a problem the Redis group reports; here, only why there is nothing to count.
-    return [ping.reason === 'no-answer' ? warn(G, `the queue Redis (${url.url}) ${ping.message}: its queues cannot be inspected`, 'see the Redis findings above') : ok(G, `the queue Redis (${url.url}) does not answer (${ping.message}): no queues to inspect`)];
+    return [
+      ping.reason === 'no-answer'
+        ? warn(G, `the queue Redis (${url.url}) ${ping.message}: its queues cannot be inspected`, 'see the Redis findings above')
+        : ok(G, `the queue Redis (${url.url}) does not answer (${ping.message}): no queues to inspect`),
+    ];
   }
   const { Redis } = await loadIoredis();
-  const r = new Redis({ ...check, lazyConnect: true, connectTimeout: 800, commandTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const r = new Redis({
+    ...check,
+    lazyConnect: true,
+    connectTimeout: 800,
+    commandTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   r.on('error', () => {});
   await r.connect();
   try {
@@ -35,7 +47,14 @@ export async function checkQueues(ctx: DoctorContext): Promise<Finding[]> {
       const failed = await r.zcard(RQ_KEYS.failed(name));
       const workers = listening.get(name) ?? 0;
       const line = `${q}: ${waiting} waiting, ${workers} worker${workers === 1 ? '' : 's'}, ${failed} failed`;
-      if (waiting > 0 && workers === 0) out.push(warn(G, `${line}: jobs wait on a queue no worker listens to`, `start a worker for it: \`fbench workers --queues ${q}\`, or check the worker lines of the Procfile`));
+      if (waiting > 0 && workers === 0)
+        out.push(
+          warn(
+            G,
+            `${line}: jobs wait on a queue no worker listens to`,
+            `start a worker for it: \`fbench workers --queues ${q}\`, or check the worker lines of the Procfile`,
+          ),
+        );
       else if (failed > 0) out.push(warn(G, line, `inspect them: \`bench --site SITE doctor\` or RQ's failed job registry (rq:failed:${name})`));
       else out.push(ok(G, line));
     }

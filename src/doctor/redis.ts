@@ -16,7 +16,8 @@ export async function checkRedis(ctx: DoctorContext): Promise<Finding[]> {
   const redis = plan.processes.filter((p) => p.role === 'redis');
   const bin = programOnPath(plan, 'redis-server');
   if (!bin) {
-    if (redis.length) out.push(fail(G, 'redis-server is not on PATH', 'install it: `sudo apt-get install redis-server` (Debian/Ubuntu) or `brew install redis` (macOS)'));
+    if (redis.length)
+      out.push(fail(G, 'redis-server is not on PATH', 'install it: `sudo apt-get install redis-server` (Debian/Ubuntu) or `brew install redis` (macOS)'));
   } else {
     const run = await programOutput(bin, ['--version'], 2000);
     const v = run.ok ? (/v=(\S+)/.exec(run.stdout)?.[1] ?? '?') : '?';
@@ -28,7 +29,15 @@ export async function checkRedis(ctx: DoctorContext): Promise<Finding[]> {
   for (const x of plan.externals) {
     if (x.health.kind !== 'redis') continue;
     const r = await pingRedis(x.health, 800);
-    out.push(r.ok ? ok(G, `${x.url} (external, from ${x.source}) answers PING`) : fail(G, `${x.url} (external, from ${x.source}) does not answer: ${r.message}`, `start that Redis, or point ${x.source.replace(/^.*: /, '')} at one that runs`));
+    out.push(
+      r.ok
+        ? ok(G, `${x.url} (external, from ${x.source}) answers PING`)
+        : fail(
+            G,
+            `${x.url} (external, from ${x.source}) does not answer: ${r.message}`,
+            `start that Redis, or point ${x.source.replace(/^.*: /, '')} at one that runs`,
+          ),
+    );
   }
   return out;
 }
@@ -42,12 +51,31 @@ async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> 
   for (const kind of r.kinds) {
     const url = cfg[kind];
     if (url && r.port !== null && url.port !== r.port) {
-      out.push(fail(G, `${p.type} listens on ${r.port} (${r.conf ? rel(r.conf) : 'its command line'}) but ${url.source} says ${url.url}`, `make them agree: workers and web connect to the URL, so Redis must listen there`));
+      out.push(
+        fail(
+          G,
+          `${p.type} listens on ${r.port} (${r.conf ? rel(r.conf) : 'its command line'}) but ${url.source} says ${url.url}`,
+          `make them agree: workers and web connect to the URL, so Redis must listen there`,
+        ),
+      );
     }
   }
-  if (r.kinds.length === 0) out.push(warn(G, `${p.type} (port ${r.port}) matches no Redis URL of sites/common_site_config.json`, 'set redis_cache/redis_queue to its port, or remove the Procfile line'));
+  if (r.kinds.length === 0)
+    out.push(
+      warn(
+        G,
+        `${p.type} (port ${r.port}) matches no Redis URL of sites/common_site_config.json`,
+        'set redis_cache/redis_queue to its port, or remove the Procfile line',
+      ),
+    );
   if (r.aclfile && !existsSync(r.aclfile)) {
-    out.push(fail(G, `${p.type}: the ACL file ${rel(r.aclfile)} named in ${r.conf ? rel(r.conf) : 'its conf'} does not exist; Redis ≥ 6 refuses to start`, `create it (\`echo "user default on nopass ~* &* +@all" > ${rel(r.aclfile)}\`) or run \`bench setup redis\``));
+    out.push(
+      fail(
+        G,
+        `${p.type}: the ACL file ${rel(r.aclfile)} named in ${r.conf ? rel(r.conf) : 'its conf'} does not exist; Redis ≥ 6 refuses to start`,
+        `create it (\`echo "user default on nopass ~* &* +@all" > ${rel(r.aclfile)}\`) or run \`bench setup redis\``,
+      ),
+    );
   }
   // A copied or moved bench keeps the old bench's absolute paths: its ACL users, its RDB.
   const real = (f: string): string => {
@@ -58,9 +86,19 @@ async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> 
     }
   };
   const inBench = (f: string): boolean => !path.relative(ctx.model.realDir, real(f)).startsWith('..') || !path.relative(ctx.dir, f).startsWith('..');
-  for (const [key, value] of [['dir', r.dir], ['pidfile', r.pidfile], ['aclfile', r.aclfile]] as const) {
+  for (const [key, value] of [
+    ['dir', r.dir],
+    ['pidfile', r.pidfile],
+    ['aclfile', r.aclfile],
+  ] as const) {
     if (value && !inBench(value)) {
-      out.push(fail(G, `${p.type}: ${r.conf ? rel(r.conf) : 'its conf'} sets ${key} ${value}, outside this bench (copied or moved from another bench?)`, 'run `bench setup redis` in this bench to write its own confs (then `bench create-rq-users` if it uses RQ users)'));
+      out.push(
+        fail(
+          G,
+          `${p.type}: ${r.conf ? rel(r.conf) : 'its conf'} sets ${key} ${value}, outside this bench (copied or moved from another bench?)`,
+          'run `bench setup redis` in this bench to write its own confs (then `bench create-rq-users` if it uses RQ users)',
+        ),
+      );
     }
   }
   if (r.port === null) return out;
@@ -75,15 +113,47 @@ async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> 
     const pid = Number(pong.info.process_id);
     const mine = ownership(p, pid, pong.dir, ctx.dir) !== null;
     if (state.ownFbench) out.push(ok(G, `${p.type}: healthy on :${r.port}, run by your own fbench (pid ${pid})`));
-    else if (mine) out.push(warn(G, `${p.type}: this bench's Redis is already running (pid ${pid}) without fbench: a leftover of an earlier run`, 'fbench start adopts it; or stop it with `kill ' + pid + '`'));
-    else out.push(fail(G, `${p.type}: port ${r.port} is answered by another Redis (pid ${pid}${pong.dir ? `, dir ${pong.dir}` : ''}), not this bench's`, `stop it, or give this bench another port in ${r.conf ? rel(r.conf) : 'its conf'} and sites/common_site_config.json`));
+    else if (mine)
+      out.push(
+        warn(
+          G,
+          `${p.type}: this bench's Redis is already running (pid ${pid}) without fbench: a leftover of an earlier run`,
+          'fbench start adopts it; or stop it with `kill ' + pid + '`',
+        ),
+      );
+    else
+      out.push(
+        fail(
+          G,
+          `${p.type}: port ${r.port} is answered by another Redis (pid ${pid}${pong.dir ? `, dir ${pong.dir}` : ''}), not this bench's`,
+          `stop it, or give this bench another port in ${r.conf ? rel(r.conf) : 'its conf'} and sites/common_site_config.json`,
+        ),
+      );
   } else if (pong?.reason === 'no-answer') {
     // A stopped Redis and a listener that is no Redis look the same from here: name the holder.
-    out.push(fail(G, `${p.type}: ${describeHeld(r.port, state)}, which ${pong.message}`, state.holder ? `stop it (kill ${state.holder.pid}), or \`kill -CONT ${state.holder.pid}\` if it is a Redis that was stopped` : 'restart that Redis'));
+    out.push(
+      fail(
+        G,
+        `${p.type}: ${describeHeld(r.port, state)}, which ${pong.message}`,
+        state.holder ? `stop it (kill ${state.holder.pid}), or \`kill -CONT ${state.holder.pid}\` if it is a Redis that was stopped` : 'restart that Redis',
+      ),
+    );
   } else if (!state.ownFbench) {
-    out.push(fail(G, `${p.type}: ${describeHeld(r.port, state)}, which is not a usable Redis${pong ? ` (${pong.message})` : ''}`, `stop it${state.holder ? ` (kill ${state.holder.pid})` : ''} or move this bench's Redis to a free port`));
+    out.push(
+      fail(
+        G,
+        `${p.type}: ${describeHeld(r.port, state)}, which is not a usable Redis${pong ? ` (${pong.message})` : ''}`,
+        `stop it${state.holder ? ` (kill ${state.holder.pid})` : ''} or move this bench's Redis to a free port`,
+      ),
+    );
   } else {
-    out.push(fail(G, `${p.type}: run by your fbench on :${r.port}, but it does not answer: ${pong?.message ?? 'no answer'}`, 'see its output with `fbench logs ' + p.type + '`, or `fbench restart ' + p.type + '`'));
+    out.push(
+      fail(
+        G,
+        `${p.type}: run by your fbench on :${r.port}, but it does not answer: ${pong?.message ?? 'no answer'}`,
+        'see its output with `fbench logs ' + p.type + '`, or `fbench restart ' + p.type + '`',
+      ),
+    );
   }
   return out;
 }

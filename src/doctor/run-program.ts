@@ -1,5 +1,9 @@
 /** What a program prints for `args` (its version, usually), or the reason it did not run. Bounded by `timeoutMs`. */
-export async function programOutput(program: string, args: readonly string[], timeoutMs: number): Promise<{ ok: true; stdout: string } | { ok: false; why: string }> {
+export async function programOutput(
+  program: string,
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<{ ok: true; stdout: string } | { ok: false; why: string }> {
   // execa only for the doctor: `fbench start` never pays for loading it.
   const { execa } = await import('execa');
   const r = await execa(program, args, { timeout: timeoutMs, reject: false, stdin: 'ignore' });

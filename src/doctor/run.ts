@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { FbenchError, formatError } from '../errors.js';
 import { planBench } from '../run/planning.js';
 import { sessionFiles } from '../run/session.js';
@@ -11,10 +10,14 @@ import { checkPython } from './python.js';
 import { checkQueues } from './queues.js';
 import { checkRedis } from './redis.js';
 import { checkSession } from './session.js';
-import { fail, ok, warn, type DoctorContext, type Finding } from './types.js';
+import { fail, warn, type DoctorContext, type Finding } from './types.js';
 
 /** Run every check; starts nothing and changes nothing. */
-export async function runDoctor(dir: string, env: Readonly<Record<string, string | undefined>>, read: { procfile?: string; envFiles?: string[] } = {}): Promise<Finding[]> {
+export async function runDoctor(
+  dir: string,
+  env: Readonly<Record<string, string | undefined>>,
+  read: { procfile?: string; envFiles?: string[] } = {},
+): Promise<Finding[]> {
   const findings = checkLayout(dir, read.procfile);
   const fbenchPid = readLivePid(sessionFiles(dir).pid);
 
@@ -26,10 +29,24 @@ export async function runDoctor(dir: string, env: Readonly<Record<string, string
     const why = err instanceof FbenchError ? formatError(err) : (err as Error).message;
     findings.push(...(await checkSession({ dir, fbenchPid })));
     if (!findings.some((f) => f.status === 'fail')) findings.push(fail('Layout', `the bench cannot be read: ${why}`, 'fix the error above'));
-    findings.push(warn('Checks', 'Redis, ports, node, database and queue checks were skipped: the bench could not be read', 'fix the layout problems above and run fbench doctor again'));
+    findings.push(
+      warn(
+        'Checks',
+        'Redis, ports, node, database and queue checks were skipped: the bench could not be read',
+        'fix the layout problems above and run fbench doctor again',
+      ),
+    );
     return findings;
   }
-  const groups = await Promise.all([checkSession(ctx), checkRedis(ctx), checkPorts(ctx), checkNode(ctx), Promise.resolve(checkPython(ctx)), checkDatabase(ctx), checkQueues(ctx)]);
+  const groups = await Promise.all([
+    checkSession(ctx),
+    checkRedis(ctx),
+    checkPorts(ctx),
+    checkNode(ctx),
+    Promise.resolve(checkPython(ctx)),
+    checkDatabase(ctx),
+    checkQueues(ctx),
+  ]);
   return [...findings, ...groups.flat()];
 }
 

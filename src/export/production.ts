@@ -62,14 +62,18 @@ export function productionPrograms(plan: Plan, model: BenchModel, facts: Product
         command = `${facts.gunicorn} -b 127.0.0.1:${model.config.webserverPort} -w ${model.config.gunicornWorkers} --max-requests 5000 --max-requests-jitter 500 -t ${Number(model.config.raw.http_timeout ?? 120)} frappe.app:application --preload`;
         cwd = path.join(model.dir, 'sites');
       } else {
-        warnings.push({ file: 'env/bin/gunicorn', message: `missing: ${type} keeps the Procfile's command (${bare}); a production bench serves with gunicorn (pip install gunicorn into env)` });
+        warnings.push({
+          file: 'env/bin/gunicorn',
+          message: `missing: ${type} keeps the Procfile's command (${bare}); a production bench serves with gunicorn (pip install gunicorn into env)`,
+        });
         command = absolutize(bare, shape.argv[0], facts);
       }
     } else if (first.role === 'socketio') {
       const program = shape.argv[0] ?? 'node';
       const node = path.isAbsolute(program) && facts.exists(program) ? program : facts.which('node');
       if (program === 'bench') command = absolutize(bare, program, facts);
-      else if (node) command = [node, ...shape.argv.slice(1).map((a) => (a.endsWith('.js') && !path.isAbsolute(a) ? path.join(model.dir, a) : a))].map(shellQuote).join(' ');
+      else if (node)
+        command = [node, ...shape.argv.slice(1).map((a) => (a.endsWith('.js') && !path.isAbsolute(a) ? path.join(model.dir, a) : a))].map(shellQuote).join(' ');
       else warnings.push({ file: 'Procfile', message: `${type}: no node found on PATH; keeping ${program}` });
     } else if (first.role === 'worker') {
       stopSeconds = Math.max(...(first.queues ?? ['default']).map((q) => queueTimeout(model.config, q))) + WORKER_STOP_MARGIN_S;

@@ -8,10 +8,14 @@ export interface UnitFile {
 /** One unit per process type (templated `@` when it runs more than once) and a <bench>.target. */
 export function renderSystemd(bench: string, programs: readonly ProductionProgram[], user: string | null): UnitFile[] {
   const unit = (p: ProductionProgram): string => `${bench}-${p.type.replace(/_/g, '-')}${p.count > 1 ? '@' : ''}`;
-  const instances = (p: ProductionProgram): string[] => (p.count > 1 ? Array.from({ length: p.count }, (_, i) => `${unit(p)}${i + 1}.service`) : [`${unit(p)}.service`]);
+  const instances = (p: ProductionProgram): string[] =>
+    p.count > 1 ? Array.from({ length: p.count }, (_, i) => `${unit(p)}${i + 1}.service`) : [`${unit(p)}.service`];
   const byType = new Map(programs.map((p) => [p.type, p]));
   const files: UnitFile[] = programs.map((p) => {
-    const deps = p.after.map((t) => byType.get(t)).filter((d): d is ProductionProgram => d !== undefined).flatMap(instances);
+    const deps = p.after
+      .map((t) => byType.get(t))
+      .filter((d): d is ProductionProgram => d !== undefined)
+      .flatMap(instances);
     const env = Object.entries(p.env).map(([k, v]) => `Environment=${quote(`${k}=${v}`)}`);
     return {
       name: `${unit(p)}.service`,
@@ -43,12 +47,23 @@ export function renderSystemd(bench: string, programs: readonly ProductionProgra
   });
   files.push({
     name: `${bench}.target`,
-    text: ['[Unit]', `Description=${bench} (fbench export)`, `Wants=${programs.flatMap(instances).join(' ')}`, '', '[Install]', 'WantedBy=multi-user.target', ''].join('\n'),
+    text: [
+      '[Unit]',
+      `Description=${bench} (fbench export)`,
+      `Wants=${programs.flatMap(instances).join(' ')}`,
+      '',
+      '[Install]',
+      'WantedBy=multi-user.target',
+      '',
+    ].join('\n'),
   });
   return files;
 }
 
 /** systemd's own quoting: double quotes, with \, " escaped and % and $ doubled. */
 function quote(s: string): string {
-  return `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`;
+  return `"${s
+    .replace(/[\\"]/g, (c) => `\\${c}`)
+    .replace(/%/g, '%%')
+    .replace(/\$/g, '$$$$')}"`;
 }

@@ -5,7 +5,7 @@ import { parseJson } from '../config/json-file.js';
 import { parseProcfile, type ProcfileEntry } from '../config/procfile.js';
 import { readTextFile } from '../config/read-file.js';
 import { analyzeCommand } from '../config/shell-command.js';
-import { FbenchError, type Warning } from '../errors.js';
+import type { Warning } from '../errors.js';
 import { applyRedisArgs, parseRedisConf, type RedisConf } from './redis-conf.js';
 import { benchId, frappeMajor, type QueueNaming } from './queues.js';
 import { classify } from './roles.js';
@@ -49,14 +49,20 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
   const warnings: Warning[] = [];
   const procfilePath = path.resolve(dir, opts.procfile ?? 'Procfile');
   const procfileRel = rel(dir, procfilePath);
-  const procfile = parseProcfile(readTextFile(procfilePath, procfileRel, opts.procfile ? 'check the -p/--procfile option' : 'run `bench setup procfile` to create it'), procfileRel);
+  const procfile = parseProcfile(
+    readTextFile(procfilePath, procfileRel, opts.procfile ? 'check the -p/--procfile option' : 'run `bench setup procfile` to create it'),
+    procfileRel,
+  );
   warnings.push(...procfile.warnings);
 
   const dotenv: Record<string, string> = {};
   const envFiles = opts.envFiles ?? (existsSync(path.join(dir, '.env')) ? ['.env'] : []);
   for (const f of envFiles) {
     const p = path.resolve(dir, f);
-    const parsed = parseDotenv(readTextFile(p, rel(dir, p), opts.envFiles ? 'check the -e option' : 'fix or remove .env (fbench reads it as honcho does)'), rel(dir, p));
+    const parsed = parseDotenv(
+      readTextFile(p, rel(dir, p), opts.envFiles ? 'check the -e option' : 'fix or remove .env (fbench reads it as honcho does)'),
+      rel(dir, p),
+    );
     Object.assign(dotenv, parsed.values);
     warnings.push(...parsed.warnings);
   }
@@ -82,7 +88,11 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
     }
     const confPath = path.resolve(dir, confArg);
     if (!existsSync(confPath)) {
-      warnings.push({ file: rel(dir, procfilePath), line: entry.line, message: `${entry.name}: ${confArg} does not exist; redis-server will refuse to start (run \`bench setup redis\`)` });
+      warnings.push({
+        file: rel(dir, procfilePath),
+        line: entry.line,
+        message: `${entry.name}: ${confArg} does not exist; redis-server will refuse to start (run \`bench setup redis\`)`,
+      });
       redisConfs[entry.name] = { path: confPath, conf: null };
       continue;
     }
@@ -95,7 +105,19 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
   const major = frappeVersion === null ? null : frappeMajor(frappeVersion);
   // v13 and before named queues plainly; unknown (no apps/frappe): today's naming.
   const queues = { prefixed: major === null || major >= 14, benchId: benchId(resolved.config, realDir) };
-  return { dir, procfilePath, entries: procfile.entries, dotenv, config: resolved.config, sites: readSites(dir, common), redisConfs, realDir, frappeVersion, queues, warnings };
+  return {
+    dir,
+    procfilePath,
+    entries: procfile.entries,
+    dotenv,
+    config: resolved.config,
+    sites: readSites(dir, common),
+    redisConfs,
+    realDir,
+    frappeVersion,
+    queues,
+    warnings,
+  };
 }
 
 function realPath(dir: string): string {

@@ -51,7 +51,11 @@ export function parsePreset(name: string, text: string, file: string): Preset {
   };
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    throw new FbenchError(`invalid YAML: ${e.message.split('\n')[0]}`, 'fix the YAML syntax', { file, line: e.linePos?.[0].line ?? 1, column: e.linePos?.[0].col ?? 1 });
+    throw new FbenchError(`invalid YAML: ${e.message.split('\n')[0]}`, 'fix the YAML syntax', {
+      file,
+      line: e.linePos?.[0].line ?? 1,
+      column: e.linePos?.[0].col ?? 1,
+    });
   }
   const root = doc.contents;
   if (!isMap(root)) return fail('the file must be a mapping of keys', root, `allowed keys: ${KEYS.join(', ')}`);

@@ -44,7 +44,17 @@ export function classify(name: string, shape: CommandShape): RoleInfo {
         return { role: 'schedule' };
       case 'worker': {
         const q = optionValue(argv, '--queue', '-q');
-        return { role: 'worker', ...(q ? { queues: q.split(',').map((s) => s.trim()).filter(Boolean) } : {}) };
+        return {
+          role: 'worker',
+          ...(q
+            ? {
+                queues: q
+                  .split(',')
+                  .map((s) => s.trim())
+                  .filter(Boolean),
+              }
+            : {}),
+        };
       }
     }
   }

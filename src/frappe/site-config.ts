@@ -85,7 +85,8 @@ export function resolveSiteConfig(
     return { value: (BENCH_DEFAULTS as Record<string, unknown>)[key], source: `bench default for ${key}` };
   };
   // Numbers are checked where they are read: the key (or variable) and the file are named.
-  const where = (source: string): { what: string; loc?: { file: string } } => (source.startsWith(file) ? { what: source.slice(file.length + 2), loc: { file } } : { what: source.replace(/^bench default for /, '') });
+  const where = (source: string): { what: string; loc?: { file: string } } =>
+    source.startsWith(file) ? { what: source.slice(file.length + 2), loc: { file } } : { what: source.replace(/^bench default for /, '') };
   const port = (key: string, fallback: number): number => {
     const { value, source } = pick(key);
     if (value === undefined) return fallback;
@@ -107,12 +108,18 @@ export function resolveSiteConfig(
   const workers: Record<string, CustomQueueConfig> = {};
   if (obj.workers !== undefined) {
     if (typeof obj.workers !== 'object' || obj.workers === null || Array.isArray(obj.workers)) {
-      throw new FbenchError('"workers" must be an object of queue names', 'write it as "workers": { "email": { "timeout": 600, "background_workers": 1 } }', { file });
+      throw new FbenchError('"workers" must be an object of queue names', 'write it as "workers": { "email": { "timeout": 600, "background_workers": 1 } }', {
+        file,
+      });
     }
     for (const [queue, conf] of Object.entries(obj.workers as Record<string, unknown>)) {
       // A queue name becomes a process type (worker_<queue>) and a word of a command line.
       if (!QUEUE_NAME.test(queue)) {
-        throw new FbenchError(`"workers" has a queue named ${JSON.stringify(queue)}: queue names may use only letters, digits, "_" and "-"`, 'rename the queue (Frappe passes it to RQ and bench to a command line)', { file });
+        throw new FbenchError(
+          `"workers" has a queue named ${JSON.stringify(queue)}: queue names may use only letters, digits, "_" and "-"`,
+          'rename the queue (Frappe passes it to RQ and bench to a command line)',
+          { file },
+        );
       }
       const c = (typeof conf === 'object' && conf !== null ? conf : {}) as Record<string, unknown>;
       if (c.timeout !== undefined && (typeof c.timeout !== 'number' || !(c.timeout > 0))) {
@@ -120,7 +127,9 @@ export function resolveSiteConfig(
       }
       workers[queue] = {
         ...(typeof c.timeout === 'number' ? { timeout: c.timeout } : {}),
-        ...(c.background_workers !== undefined ? { background_workers: parseCount(c.background_workers, `workers.${queue}.background_workers`, { file }) } : {}),
+        ...(c.background_workers !== undefined
+          ? { background_workers: parseCount(c.background_workers, `workers.${queue}.background_workers`, { file }) }
+          : {}),
       };
     }
   }
@@ -161,7 +170,11 @@ export function resolveSiteConfig(
  * the queue Redis with use_rq_auth set, rq_username/rq_password (what RQ connects with).
  * The one place plan, start and doctor get a Redis client's options from.
  */
-export function redisCheck(url: Pick<RedisUrl, 'host' | 'port' | 'username' | 'password'>, kind: RedisKind, config: Pick<ResolvedSiteConfig, 'useRqAuth' | 'rqUsername' | 'rqPassword'>): RedisCheck {
+export function redisCheck(
+  url: Pick<RedisUrl, 'host' | 'port' | 'username' | 'password'>,
+  kind: RedisKind,
+  config: Pick<ResolvedSiteConfig, 'useRqAuth' | 'rqUsername' | 'rqPassword'>,
+): RedisCheck {
   const rqAuth = kind === 'queue' && config.useRqAuth && config.rqPassword !== undefined;
   const username = rqAuth ? config.rqUsername : url.username;
   const password = rqAuth ? config.rqPassword : url.password;
@@ -169,10 +182,19 @@ export function redisCheck(url: Pick<RedisUrl, 'host' | 'port' | 'username' | 'p
 }
 
 /** Where a site's database is: FRAPPE_DB_* first, then the site's own config over the common one. */
-export function siteDatabase(site: Readonly<Record<string, unknown>>, config: ResolvedSiteConfig): { host: string; port: number; kind: 'mariadb' | 'postgres' } {
+export function siteDatabase(
+  site: Readonly<Record<string, unknown>>,
+  config: ResolvedSiteConfig,
+): { host: string; port: number; kind: 'mariadb' | 'postgres' } {
   const kind = (site.db_type ?? config.dbType) === 'postgres' ? 'postgres' : 'mariadb';
   const host = config.dbFromEnv.host ?? (typeof site.db_host === 'string' && site.db_host ? site.db_host : config.dbHost);
-  const port = config.dbFromEnv.port ?? (site.db_port !== undefined && site.db_port !== '' ? parsePort(site.db_port, 'db_port') : kind === 'postgres' && config.dbType !== 'postgres' ? 5432 : config.dbPort);
+  const port =
+    config.dbFromEnv.port ??
+    (site.db_port !== undefined && site.db_port !== ''
+      ? parsePort(site.db_port, 'db_port')
+      : kind === 'postgres' && config.dbType !== 'postgres'
+        ? 5432
+        : config.dbPort);
   return { host, port, kind };
 }
 

@@ -39,7 +39,10 @@ export function applyFormation(entries: readonly ProcfileEntry[], config: Resolv
   const template = workers.find((e) => !/--queue\b|\s-q\s/.test(e.command)) ?? workers[0];
   const groups: WorkerGroup[] =
     spec.workers.kind === 'each'
-      ? resolve(spec.workers.set, config).map((q) => ({ queues: [q], ...(spec.workers.kind === 'each' && spec.workers.count !== undefined ? { count: spec.workers.count } : {}) }))
+      ? resolve(spec.workers.set, config).map((q) => ({
+          queues: [q],
+          ...(spec.workers.kind === 'each' && spec.workers.count !== undefined ? { count: spec.workers.count } : {}),
+        }))
       : spec.workers.groups;
 
   const all = knownQueues(config);
@@ -56,7 +59,8 @@ export function applyFormation(entries: readonly ProcfileEntry[], config: Resolv
     }
     const everyQueue = all.every((q) => queues.includes(q));
     const name = everyQueue ? 'worker' : `worker_${queues.join('_')}`;
-    if (built.some((b) => b.name === name)) throw new FbenchError(`${spec.source} asks for the worker "${name}" twice`, 'list each queue combination once and set its count instead');
+    if (built.some((b) => b.name === name))
+      throw new FbenchError(`${spec.source} asks for the worker "${name}" twice`, 'list each queue combination once and set its count instead');
     const base = template?.command ?? 'bench worker';
     built.push({ name, command: everyQueue && template && !/--queue\b/.test(base) ? base : withQueues(base, queues), line: template?.line ?? 0 });
     const custom = queues.length === 1 ? config.workers[queues[0]!]?.background_workers : undefined;
@@ -75,11 +79,20 @@ export function applyFormation(entries: readonly ProcfileEntry[], config: Resolv
 export function parseQueueGroups(spec: string, count?: number): WorkerGroup[] {
   const groups = spec
     .split(',')
-    .map((g) => g.split('+').map((q) => q.trim()).filter(Boolean))
+    .map((g) =>
+      g
+        .split('+')
+        .map((q) => q.trim())
+        .filter(Boolean),
+    )
     .filter((g) => g.length > 0);
   if (groups.length === 0) throw new FbenchError('--queues lists no queue', 'for example --queues default,long,email or --queues short+default,long');
   const bad = groups.flat().find((q) => !QUEUE_NAME.test(q));
-  if (bad !== undefined) throw new FbenchError(`--queues: ${JSON.stringify(bad)} is not a queue name (letters, digits, "_" and "-" only)`, 'for example --queues default,long,email');
+  if (bad !== undefined)
+    throw new FbenchError(
+      `--queues: ${JSON.stringify(bad)} is not a queue name (letters, digits, "_" and "-" only)`,
+      'for example --queues default,long,email',
+    );
   return groups.map((queues) => ({ queues, ...(count !== undefined ? { count } : {}) }));
 }
 

@@ -22,7 +22,8 @@ export function loadIoredis(): Promise<{ Redis: RedisClass }> {
 
 export async function pingRedis(check: RedisCheck, timeoutMs = 1000): Promise<PingResult> {
   // ioredis keeps a timer alive for seconds after a refused connect: ask the port first.
-  if (!(await canConnect(check.host, check.port, timeoutMs))) return { ok: false, reason: 'refused', message: `nothing accepts connections on ${check.host}:${check.port}` };
+  if (!(await canConnect(check.host, check.port, timeoutMs)))
+    return { ok: false, reason: 'refused', message: `nothing accepts connections on ${check.host}:${check.port}` };
   const { Redis } = await loadIoredis();
   const client = new Redis({
     host: check.host,
@@ -78,7 +79,8 @@ async function exchange(client: InstanceType<RedisClass>, lastError: () => Error
     if (/Command timed out/.test(message)) return noAnswer(timeoutMs);
     if (/Protocol error|ERR unknown command/.test(message)) return { ok: false, reason: 'not-redis', message };
     // ioredis's own words for a connection that went away are no help to a reader.
-    if (/Stream isn't writeable|Connection is closed/.test(message)) return { ok: false, reason: 'error', message: 'the connection closed before Redis answered' };
+    if (/Stream isn't writeable|Connection is closed/.test(message))
+      return { ok: false, reason: 'error', message: 'the connection closed before Redis answered' };
     return { ok: false, reason: 'error', message };
   }
 }

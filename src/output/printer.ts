@@ -63,7 +63,7 @@ export class Printer extends EventEmitter {
     let p = `${name.padEnd(this.width)} | `;
     if (this.opts.timestamps) p = `${this.timestamp()} ${p}`;
     if (!this.opts.color) return p;
-    return paint(p.slice(0, -1), name === SYSTEM ? SYSTEM_COLOR : this.colors.get(name) ?? SYSTEM_COLOR) + ' ';
+    return paint(p.slice(0, -1), name === SYSTEM ? SYSTEM_COLOR : (this.colors.get(name) ?? SYSTEM_COLOR)) + ' ';
   }
 
   /**

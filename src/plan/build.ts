@@ -69,8 +69,7 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
   }
 
   const dedicatedSocketio = entries.some((e) => e.redis && e.info.redisKindByName === 'socketio');
-  const redisFor = (kind: RedisKind): Entry | undefined =>
-    entries.find((e) => e.redis?.kinds.includes(kind) && (concurrency[e.type] ?? 1) > 0);
+  const redisFor = (kind: RedisKind): Entry | undefined => entries.find((e) => e.redis?.kinds.includes(kind) && (concurrency[e.type] ?? 1) > 0);
 
   const deps = new Map<string, string[]>();
   const externals = new Map<string, ExternalService>();
@@ -105,10 +104,12 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
     PATH: [path.join(model.dir, 'env', 'bin'), opts.inheritedPath].filter(Boolean).join(path.delimiter),
   };
 
-  const commands = new Map([...selected].map((t) => {
-    const e = byType.get(t)!;
-    return [t, e.info.role === 'socketio' ? nodeFallback(e, exists, warnings, procfileRel) : e.command];
-  }));
+  const commands = new Map(
+    [...selected].map((t) => {
+      const e = byType.get(t)!;
+      return [t, e.info.role === 'socketio' ? nodeFallback(e, exists, warnings, procfileRel) : e.command];
+    }),
+  );
   const usedExternals = new Set<string>();
   const processes: PlanProcess[] = instances.map((inst) => {
     const e = byType.get(inst.type)!;
@@ -123,7 +124,7 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
       command,
       cwd: model.dir,
       port,
-      queues: e.info.role === 'worker' ? e.info.queues ?? knownQueues(config) : null,
+      queues: e.info.role === 'worker' ? (e.info.queues ?? knownQueues(config)) : null,
       dependsOn,
       logFiles: e.shape.redirects.map((r) => path.resolve(model.dir, r.file)),
       env: { ...baseEnv, PORT: String(inst.port) },
@@ -145,7 +146,7 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
 function redisInfo(model: BenchModel, type: string, info: RoleInfo): RedisInfo {
   const found = model.redisConfs[type];
   const conf = found?.conf ?? null;
-  const port = conf ? conf.port ?? 6379 : null;
+  const port = conf ? (conf.port ?? 6379) : null;
   const kinds = (Object.entries(model.config.redis) as [RedisKind, RedisUrl][])
     .filter(([, u]) => port !== null && u.port === port && isLocalHost(u.host))
     .map(([k]) => k);
@@ -174,7 +175,7 @@ function health(e: Entry, port: number | null, model: BenchModel): HealthCheck |
   if (e.info.role === 'redis') {
     const conf = model.redisConfs[e.type]?.conf;
     const host = conf?.bind && conf.bind !== '0.0.0.0' && conf.bind !== '*' ? conf.bind : '127.0.0.1';
-    const kind = e.redis?.kinds.includes('queue') ? 'queue' : e.redis?.kinds[0] ?? 'cache';
+    const kind = e.redis?.kinds.includes('queue') ? 'queue' : (e.redis?.kinds[0] ?? 'cache');
     const password = conf?.requirepass;
     return redisCheck({ host, port, ...(password ? { password } : {}) }, kind, model.config);
   }
@@ -186,7 +187,11 @@ function health(e: Entry, port: number | null, model: BenchModel): HealthCheck |
 function nodeFallback(e: Entry, exists: (p: string) => boolean, warnings: Warning[], file: string): string {
   const program = e.shape.argv[0];
   if (!program || !path.isAbsolute(program) || exists(program)) return e.command;
-  warnings.push({ file, line: e.line, message: `${e.type}: ${program} does not exist (node upgraded?); using the node on PATH instead. Fix for good: bench setup procfile` });
+  warnings.push({
+    file,
+    line: e.line,
+    message: `${e.type}: ${program} does not exist (node upgraded?); using the node on PATH instead. Fix for good: bench setup procfile`,
+  });
   const i = e.command.indexOf(program);
   return i >= 0 ? `${e.command.slice(0, i)}node${e.command.slice(i + program.length)}` : ['node', ...e.shape.argv.slice(1)].map(shellQuote).join(' ');
 }

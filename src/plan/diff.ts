@@ -16,7 +16,14 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
     const o = old.get(p.name);
     if (!o) diff.added.push(p);
     else {
-      const why = o.command !== p.command ? 'command changed' : JSON.stringify(o.env) !== JSON.stringify(p.env) ? 'environment changed' : o.dependsOn.join() !== p.dependsOn.join() ? 'dependencies changed' : '';
+      const why =
+        o.command !== p.command
+          ? 'command changed'
+          : JSON.stringify(o.env) !== JSON.stringify(p.env)
+            ? 'environment changed'
+            : o.dependsOn.join() !== p.dependsOn.join()
+              ? 'dependencies changed'
+              : '';
       if (why) diff.changed.push({ process: p, why });
     }
   }

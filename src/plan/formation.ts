@@ -29,9 +29,14 @@ export function parseConcurrency(specs: readonly string[]): Record<string, numbe
 /** Expand process types into instances with names and PORTs, as honcho does. Pure. */
 export function expandFormation(types: readonly string[], concurrency: Readonly<Record<string, number>>, basePort: number): Instance[] {
   const total = types.reduce((n, t) => n + (concurrency[t] ?? 1), 0);
-  if (total > MAX_PROCESSES) throw new FbenchError(`the formation asks for ${total} processes; fbench runs at most ${MAX_PROCESSES}`, 'lower the counts (-c, -n, the preset, background_workers)');
+  if (total > MAX_PROCESSES)
+    throw new FbenchError(
+      `the formation asks for ${total} processes; fbench runs at most ${MAX_PROCESSES}`,
+      'lower the counts (-c, -n, the preset, background_workers)',
+    );
   const lastPort = basePort + (types.length - 1) * 100 + Math.max(0, ...types.map((t) => (concurrency[t] ?? 1) - 1));
-  if (types.length > 0 && lastPort > 65535) throw new FbenchError(`PORT numbering from ${basePort} reaches ${lastPort}, past 65535`, 'give a lower base with --port (or PORT in .env)');
+  if (types.length > 0 && lastPort > 65535)
+    throw new FbenchError(`PORT numbering from ${basePort} reaches ${lastPort}, past 65535`, 'give a lower base with --port (or PORT in .env)');
   const out: Instance[] = [];
   types.forEach((type, t) => {
     const n = concurrency[type] ?? 1;

@@ -34,8 +34,18 @@ export function request(bench: string, req: ControlRequest, onMessage: (m: Recor
       }
     });
     sock.once('error', (err: NodeJS.ErrnoException) => {
-      const why = err.code === 'EACCES' ? 'permission denied (the session belongs to another user?)' : err.code === 'ENOENT' ? 'its control socket is missing' : (err.code ?? err.message);
-      reject(new FbenchError(`cannot reach the running fbench (pid ${pid}): ${why}`, err.code === 'EACCES' ? 'run fbench as the user who started it' : 'if it is still starting, try again in a moment'));
+      const why =
+        err.code === 'EACCES'
+          ? 'permission denied (the session belongs to another user?)'
+          : err.code === 'ENOENT'
+            ? 'its control socket is missing'
+            : (err.code ?? err.message);
+      reject(
+        new FbenchError(
+          `cannot reach the running fbench (pid ${pid}): ${why}`,
+          err.code === 'EACCES' ? 'run fbench as the user who started it' : 'if it is still starting, try again in a moment',
+        ),
+      );
     });
     sock.once('close', () => resolve());
   });

@@ -59,7 +59,10 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
   let plan = ctx.plan;
   const closers: (() => unknown)[] = [];
 
-  const control = serveControl(sessionFiles(plan.bench, ctx.session).socket, handlers(ctx, () => plan));
+  const control = serveControl(
+    sessionFiles(plan.bench, ctx.session).socket,
+    handlers(ctx, () => plan),
+  );
   closers.push(control.close);
 
   // bench's Procfile sends worker output to logs/*.log: follow those files into the stream.
@@ -88,7 +91,13 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
   // with start-up for the CPU.
   let watching: Promise<void> = Promise.resolve();
   const startWatching = async (): Promise<void> => {
-    const roles = ctx.opts.reload === false ? [] : ctx.opts.reload.split(',').map((r) => r.trim()).filter(Boolean);
+    const roles =
+      ctx.opts.reload === false
+        ? []
+        : ctx.opts.reload
+            .split(',')
+            .map((r) => r.trim())
+            .filter(Boolean);
     if (roles.length === 0 && !ctx.replan) return;
     const { watch } = await import('chokidar');
     if (roles.length > 0 && existsSync(path.join(plan.bench, 'apps'))) {
@@ -102,13 +111,19 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
       });
       const w = watch(appsDir, { ignoreInitial: true, ignored: (p: string) => ignoredForReload(appsDir, p) });
       for (const ev of ['add', 'change', 'unlink'] as const) w.on(ev, (p: string) => isCodeChange(p) && reload.push(p));
-      closers.push(() => reload.cancel(), () => w.close());
+      closers.push(
+        () => reload.cancel(),
+        () => w.close(),
+      );
     }
     if (ctx.replan) {
       const again = debounceCollect<string>(200, (files) => void applyReplan(files.map((f) => path.relative(plan.bench, f))));
       const w = watch(ctx.replan.files, { ignoreInitial: true });
       w.on('all', (_ev: string, p: string) => again.push(p));
-      closers.push(() => again.cancel(), () => w.close());
+      closers.push(
+        () => again.cancel(),
+        () => w.close(),
+      );
     }
   };
   sup.once('ready', () => (watching = startWatching()));
@@ -183,7 +198,10 @@ function handlers(ctx: LiveContext, plan: () => Plan): ControlHandlers {
     ps: async (): Promise<ProcessInfo[]> => {
       const current = plan();
       const byName = new Map(current.processes.map((p) => [p.name, p]));
-      const redisChecks = new Map<string, HealthCheck>([...current.processes.filter((p) => p.health?.kind === 'redis').map((p) => [p.name, p.health!] as const), ...current.externals.map((x) => [x.url, x.health] as const)]);
+      const redisChecks = new Map<string, HealthCheck>([
+        ...current.processes.filter((p) => p.health?.kind === 'redis').map((p) => [p.name, p.health!] as const),
+        ...current.externals.map((x) => [x.url, x.health] as const),
+      ]);
       return Promise.all(
         sup.status().map(async (s): Promise<ProcessInfo> => {
           const p = byName.get(s.name);
@@ -195,7 +213,16 @@ function handlers(ctx: LiveContext, plan: () => Plan): ControlHandlers {
             health = r.ok ? 'PONG' : r.message;
           }
           const lastLine = sup.process(s.name)?.ring.last(1)[0] ?? null;
-          return { name: s.name, state: s.state, pid: s.pid, uptimeMs: s.startedAt ? Date.now() - s.startedAt : null, restarts: s.restarts, port: p?.port ?? check?.port ?? null, health, lastLine };
+          return {
+            name: s.name,
+            state: s.state,
+            pid: s.pid,
+            uptimeMs: s.startedAt ? Date.now() - s.startedAt : null,
+            restarts: s.restarts,
+            port: p?.port ?? check?.port ?? null,
+            health,
+            lastLine,
+          };
         }),
       );
     },
@@ -216,7 +243,12 @@ function handlers(ctx: LiveContext, plan: () => Plan): ControlHandlers {
     follow: (names, onLine) => {
       const offs = all(names).map((name) => {
         const proc = sup.process(name);
-        const on = (t: Buffer): void => t.toString('utf8').slice(0, -1).split('\n').forEach((l) => onLine(`${name} | ${l}`));
+        const on = (t: Buffer): void =>
+          t
+            .toString('utf8')
+            .slice(0, -1)
+            .split('\n')
+            .forEach((l) => onLine(`${name} | ${l}`));
         proc?.on('text', on);
         return () => proc?.off('text', on);
       });

@@ -39,7 +39,10 @@ export async function planBench(req: PlanRequest, env: Readonly<Record<string, s
   const dir = findBench(req.bench, cwd);
   // honcho's -p is a port: `-p 5000` from that habit names no file.
   if (req.procfile !== undefined && /^\d+$/.test(req.procfile) && !existsSync(path.resolve(dir, req.procfile))) {
-    throw new FbenchError(`-p ${req.procfile}: there is no Procfile named "${req.procfile}"`, `-p is the Procfile, as in bench start; for honcho's PORT base use --port ${req.procfile}`);
+    throw new FbenchError(
+      `-p ${req.procfile}: there is no Procfile named "${req.procfile}"`,
+      `-p is the Procfile, as in bench start; for honcho's PORT base use --port ${req.procfile}`,
+    );
   }
   const model = loadBench(dir, { env, ...(req.envFiles ? { envFiles: req.envFiles } : {}), ...(req.procfile ? { procfile: req.procfile } : {}) });
   const inputs = [model.procfilePath, path.join(dir, 'sites', 'common_site_config.json')];
@@ -50,7 +53,11 @@ export async function planBench(req: PlanRequest, env: Readonly<Record<string, s
     const { applyFormation, parseQueueGroups } = await import('../frappe/worker-formation.js');
     let formation;
     if (req.queues) {
-      formation = applyFormation(model.entries, model.config, { ...(req.queues.roles ? { roles: req.queues.roles } : {}), workers: { kind: 'groups', groups: parseQueueGroups(req.queues.spec, req.queues.count) }, source: '--queues' });
+      formation = applyFormation(model.entries, model.config, {
+        ...(req.queues.roles ? { roles: req.queues.roles } : {}),
+        workers: { kind: 'groups', groups: parseQueueGroups(req.queues.spec, req.queues.count) },
+        source: '--queues',
+      });
     } else {
       const { loadPreset } = await import('../frappe/presets.js');
       const preset = loadPreset(req.preset!, dir);
@@ -60,13 +67,16 @@ export async function planBench(req: PlanRequest, env: Readonly<Record<string, s
     entries = formation.entries;
     concurrency = { ...formation.concurrency, ...concurrency };
   }
-  const plan = buildPlan({ ...model, entries }, {
-    concurrency,
-    only: req.only ?? [],
-    ...(req.basePort !== undefined ? { basePort: req.basePort } : {}),
-    dev: req.dev !== false,
-    inheritedPath: env.PATH ?? '',
-    exists: existsSync,
-  });
+  const plan = buildPlan(
+    { ...model, entries },
+    {
+      concurrency,
+      only: req.only ?? [],
+      ...(req.basePort !== undefined ? { basePort: req.basePort } : {}),
+      dev: req.dev !== false,
+      inheritedPath: env.PATH ?? '',
+      exists: existsSync,
+    },
+  );
   return { model, plan, inputs };
 }

@@ -41,7 +41,8 @@ export function reportToPrinter(sup: Supervisor, printer: Printer, info: Reporte
         break;
       case 'stopping':
         // Only a stop that may take long is worth a line of its own (a Redis saving its data).
-        if (e.graceMs !== undefined && e.graceMs > 10_000) say(`${e.name} stopping: it may take a while (${e.hint ?? 'finishing its work'}); SIGKILL after ${Math.round(e.graceMs / 1000)} s`);
+        if (e.graceMs !== undefined && e.graceMs > 10_000)
+          say(`${e.name} stopping: it may take a while (${e.hint ?? 'finishing its work'}); SIGKILL after ${Math.round(e.graceMs / 1000)} s`);
         break;
       case 'stopped':
         say(`${e.name} stopped${e.exit ? ` (${describeExit(e.exit)})` : ''}`);

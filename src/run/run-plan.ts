@@ -43,10 +43,16 @@ export async function runPlan(plan: Plan, opts: RunOptions, session = START_SESS
   try {
     holder = acquirePidFile(pidFile, process.pid);
   } catch (err) {
-    throw new FbenchError(`${path.relative(plan.bench, pidFile)}: cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'make config/pids writable for this user; nothing was started');
+    throw new FbenchError(
+      `${path.relative(plan.bench, pidFile)}: cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      'make config/pids writable for this user; nothing was started',
+    );
   }
   if (holder !== null) {
-    throw new FbenchError(`${sessionCommand(session)} is already running for this bench (pid ${holder})`, `stop it first (Ctrl-C in its terminal, or kill ${holder})`);
+    throw new FbenchError(
+      `${sessionCommand(session)} is already running for this bench (pid ${holder})`,
+      `stop it first (Ctrl-C in its terminal, or kill ${holder})`,
+    );
   }
   try {
     return await supervise(plan, opts, session, graceMs, readyTimeoutMs, replan);
@@ -85,7 +91,11 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
   const probeFor = makeProbe(readyTimeoutMs, printer);
   const watchdog = new Watchdog();
   const quiet = new Set(opts.quiet ? processesNamed(plan, opts.quiet.split(','), '--quiet') : []);
-  const sup = new Supervisor(planServices(plan, probeFor, { graceMs, adopted, quiet }), { exitOnCrash: opts.exitOnCrash === true, graceMs }, { createProcess: realProcesses(printer, watchdog, graceMs) });
+  const sup = new Supervisor(
+    planServices(plan, probeFor, { graceMs, adopted, quiet }),
+    { exitOnCrash: opts.exitOnCrash === true, graceMs },
+    { createProcess: realProcesses(printer, watchdog, graceMs) },
+  );
   const checks = checksOf(plan);
   const tasks = opts.tasks && process.stdout.isTTY === true;
   reportToPrinter(sup, printer, { checks, loopWarningAt: DEFAULT_BACKOFF.loopWarningAt, quietStartup: tasks });
@@ -105,8 +115,21 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, onSignal);
 
-  const startup = tasks ? (await import('./startup-tasks.js')).showStartupTasks(sup, printer, [...plan.externals.map((x) => x.url), ...plan.processes.map((p) => p.name)], checks) : null;
-  const live = startLive({ sup, printer, plan, probeFor, checks, session, graceMs, quiet: new Set(opts.quiet?.split(',') ?? []), opts, ...(replan ? { replan } : {}) });
+  const startup = tasks
+    ? (await import('./startup-tasks.js')).showStartupTasks(sup, printer, [...plan.externals.map((x) => x.url), ...plan.processes.map((p) => p.name)], checks)
+    : null;
+  const live = startLive({
+    sup,
+    printer,
+    plan,
+    probeFor,
+    checks,
+    session,
+    graceMs,
+    quiet: new Set(opts.quiet?.split(',') ?? []),
+    opts,
+    ...(replan ? { replan } : {}),
+  });
   sup.start();
   await Promise.race([startup, sup.done]); // a task list must never outlive the run
   const code = await sup.done;

@@ -55,7 +55,14 @@ export function processService(p: PlanProcess, probeFor: ProbeFor, o: ServiceOpt
   return {
     name: p.name,
     dependsOn: p.dependsOn,
-    process: { name: p.name, ...launch(p), cwd: p.cwd, env: p.env, ...(o.quiet ? { quiet: true } : {}), ...(o.adoptPid === undefined ? {} : { adoptPid: o.adoptPid }) },
+    process: {
+      name: p.name,
+      ...launch(p),
+      cwd: p.cwd,
+      env: p.env,
+      ...(o.quiet ? { quiet: true } : {}),
+      ...(o.adoptPid === undefined ? {} : { adoptPid: o.adoptPid }),
+    },
     ...(p.health ? { probe: probeFor(p.name, p.health, p.redis?.aclfile) } : {}),
     gating: p.health?.kind === 'redis',
     critical: p.critical,
@@ -82,7 +89,11 @@ export function externalService(x: ExternalService, probeFor: ProbeFor): Service
   };
 }
 
-export function planServices(plan: Plan, probeFor: ProbeFor, o: { graceMs: number; adopted: ReadonlyMap<string, number>; quiet: ReadonlySet<string> }): ServiceSpec[] {
+export function planServices(
+  plan: Plan,
+  probeFor: ProbeFor,
+  o: { graceMs: number; adopted: ReadonlyMap<string, number>; quiet: ReadonlySet<string> },
+): ServiceSpec[] {
   const each = (p: PlanProcess): ServiceSpec => {
     const adoptPid = o.adopted.get(p.name);
     return processService(p, probeFor, { graceMs: o.graceMs, quiet: o.quiet.has(p.name), ...(adoptPid === undefined ? {} : { adoptPid }) });

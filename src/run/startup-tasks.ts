@@ -13,7 +13,13 @@ export type StartupEvents = Pick<Supervisor, 'on' | 'off' | 'once' | 'done'>;
  * the time each took), holding the log stream back until it is done, then handing over.
  * Call before the supervisor starts; resolves when start-up has succeeded or failed.
  */
-export async function showStartupTasks(sup: StartupEvents, printer: Printer, names: readonly string[], checks: Checks, renderer: 'default' | 'silent' = 'default'): Promise<void> {
+export async function showStartupTasks(
+  sup: StartupEvents,
+  printer: Printer,
+  names: readonly string[],
+  checks: Checks,
+  renderer: 'default' | 'silent' = 'default',
+): Promise<void> {
   printer.hold();
   const t0 = Date.now();
   const latest = new Map<string, StateEvent>();
@@ -33,8 +39,7 @@ export async function showStartupTasks(sup: StartupEvents, printer: Printer, nam
     };
     sup.once('startup-failed', giveUp);
     void sup.done.then(giveUp); // stopped (Ctrl-C) before it was ready
-  
-});
+  });
 
   const list = new Listr(
     names.map((name) => ({

@@ -12,7 +12,10 @@ export async function requireRunningRedis(model: BenchModel, plan: Plan): Promis
     if (await canConnect(x.health.host, x.health.port, 300)) continue;
     const line = model.entries.find((e) => model.redisConfs[e.name]?.conf?.port === x.health.port);
     if (line) {
-      throw new FbenchError(`${line.name} (Procfile:${line.line}) is not running, so the workers have no ${x.url}`, 'add --with-redis to start it here, or run `fbench start` in another terminal');
+      throw new FbenchError(
+        `${line.name} (Procfile:${line.line}) is not running, so the workers have no ${x.url}`,
+        'add --with-redis to start it here, or run `fbench start` in another terminal',
+      );
     }
   }
 }

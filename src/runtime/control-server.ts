@@ -28,10 +28,7 @@ export interface ControlHandlers {
 }
 
 export type ControlRequest =
-  | { cmd: 'ps' }
-  | { cmd: 'restart'; names: string[] }
-  | { cmd: 'stop'; names: string[] }
-  | { cmd: 'logs'; names: string[]; n: number; follow: boolean };
+  { cmd: 'ps' } | { cmd: 'restart'; names: string[] } | { cmd: 'stop'; names: string[] } | { cmd: 'logs'; names: string[]; n: number; follow: boolean };
 
 /** A request is one short JSON line: anything longer is refused, and a silent client is dropped. */
 export const MAX_REQUEST_BYTES = 64 * 1024;

@@ -132,7 +132,9 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
           fd = openSync(file, t.append ? 'a' : 'w');
           byPath.set(file, fd);
         } catch (err) {
-          this.opts.printer.system(`warning: ${this.spec.name}: cannot write ${t.file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); its lines are only shown`);
+          this.opts.printer.system(
+            `warning: ${this.spec.name}: cannot write ${t.file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); its lines are only shown`,
+          );
           continue;
         }
       }
@@ -165,7 +167,7 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
 /** Whole lines in one go: appends stay line-exact beside other writers of the same file. */
 function writeAll(fd: number, data: Buffer): void {
   try {
-    for (let off = 0; off < data.length; ) off += writeSync(fd, data, off);
+    for (let off = 0; off < data.length;) off += writeSync(fd, data, off);
   } catch {
     // a full disk must not stop the process; its lines are still shown and kept
   }

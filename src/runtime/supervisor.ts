@@ -237,7 +237,11 @@ export class Supervisor extends EventEmitter {
       const sayWaiting = (): void => {
         // What is being stopped first, then what waits for it (a Redis behind its workers).
         const left = [...this.services.values()].filter((s) => s.proc?.running).sort((a, b) => Number(b.state === 'stopping') - Number(a.state === 'stopping'));
-        if (left.length > 0) this.emit('waiting', left.map((s): Waiting => ({ name: s.spec.name, ...(s.spec.stoppingHint && s.state === 'stopping' ? { hint: s.spec.stoppingHint } : {}) })));
+        if (left.length > 0)
+          this.emit(
+            'waiting',
+            left.map((s): Waiting => ({ name: s.spec.name, ...(s.spec.stoppingHint && s.state === 'stopping' ? { hint: s.spec.stoppingHint } : {}) })),
+          );
         cancelWaiting = this.clock.setTimer(WAITING_EVERY_MS, sayWaiting);
       };
       cancelWaiting = this.clock.setTimer(WAITING_EVERY_MS, sayWaiting);

@@ -48,7 +48,10 @@ describe('coming from bench start', { timeout: 30_000 }, () => {
     const plan = new FbenchRun(['plan', '-p', 'Procfile.dev', '-c', 'job=3', '--no-dev', '--json', '--bench', dir]);
     assert.equal((await plan.exited).code, 0, plan.output);
     const json = JSON.parse(plan.output) as { processes: { name: string; env: Record<string, string> }[] };
-    assert.deepEqual(json.processes.map((p) => p.name), ['job.1', 'job.2', 'job.3']);
+    assert.deepEqual(
+      json.processes.map((p) => p.name),
+      ['job.1', 'job.2', 'job.3'],
+    );
     assert.equal(json.processes[0]!.env.DEV_SERVER, undefined);
     const run = new FbenchRun(['start', '--procfile', 'Procfile.dev', '-m', 'honcho', '--bench', dir]);
     cleanups.push(() => run.signal('SIGKILL'));

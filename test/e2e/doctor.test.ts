@@ -61,7 +61,11 @@ describe('fbench doctor', () => {
     await run.waitFor(/ready in/);
     const r = await doctor(b);
     assert.equal(r.code, 0, r.text);
-    assert.deepEqual(r.checks.filter((c) => c.status !== 'ok'), [], r.text);
+    assert.deepEqual(
+      r.checks.filter((c) => c.status !== 'ok'),
+      [],
+      r.text,
+    );
     find(r, 'ok', /fbench start is running for this bench \(pid \d+\)/);
     find(r, 'ok', /redis_queue: healthy on :\d+, run by your own fbench/);
     find(r, 'ok', /MariaDB\/MySQL answers \(server .*MariaDB/);
@@ -86,18 +90,31 @@ describe('fbench doctor', () => {
       editJson(path.join(dir, 'sites', 'common_site_config.json'), (j) => (j.redis_queue = `redis://127.0.0.1:${tb.ports.queue + 1}`));
       rmSync(path.join(dir, 'config', 'redis_cache.acl'));
       const procfile = path.join(dir, 'Procfile');
-      writeFileSync(procfile, readFileSync(procfile, 'utf8').replace('node apps/frappe/socketio.js', '/usr/local/node-v14/bin/node apps/frappe/socketio.js').replace(`--port ${tb.ports.web}`, '--port 8123'));
+      writeFileSync(
+        procfile,
+        readFileSync(procfile, 'utf8')
+          .replace('node apps/frappe/socketio.js', '/usr/local/node-v14/bin/node apps/frappe/socketio.js')
+          .replace(`--port ${tb.ports.web}`, '--port 8123'),
+      );
     });
     const r = await doctor(b);
     assert.equal(r.code, 1);
-    find(r, 'fail', new RegExp(`redis_queue listens on ${b.ports.queue} \\(config/redis_queue\\.conf\\) but sites/common_site_config\\.json: redis_queue says redis://127\\.0\\.0\\.1:${b.ports.queue + 1}`));
+    find(
+      r,
+      'fail',
+      new RegExp(
+        `redis_queue listens on ${b.ports.queue} \\(config/redis_queue\\.conf\\) but sites/common_site_config\\.json: redis_queue says redis://127\\.0\\.0\\.1:${b.ports.queue + 1}`,
+      ),
+    );
     find(r, 'fail', /redis_cache: the ACL file config\/redis_cache\.acl named in config\/redis_cache\.conf does not exist/);
     find(r, 'warn', /names \/usr\/local\/node-v14\/bin\/node, which does not exist/);
     find(r, 'fail', /web line serves on 8123, but webserver_port is/);
   });
 
   test('invalid JSON is a ✖ with line and column, and the checks that need the bench are skipped', async () => {
-    const b = await bench((dir) => writeFileSync(path.join(dir, 'sites', 'common_site_config.json'), '{\n "webserver_port": 8000,\n "socketio_port": 9000,\n}\n'));
+    const b = await bench((dir) =>
+      writeFileSync(path.join(dir, 'sites', 'common_site_config.json'), '{\n "webserver_port": 8000,\n "socketio_port": 9000,\n}\n'),
+    );
     const r = await doctor(b);
     assert.equal(r.code, 1);
     find(r, 'fail', /sites\/common_site_config\.json:4:1: invalid JSON/);
@@ -121,7 +138,7 @@ describe('fbench doctor', () => {
     await run.stop();
   });
 
-  test("a site whose database port does not answer is named", async () => {
+  test('a site whose database port does not answer is named', async () => {
     const dead = await freePort();
     const b = await bench((dir) => editJson(path.join(dir, 'sites', 'sample.localhost', 'site_config.json'), (j) => (j.db_port = dead)));
     const r = await doctor(b);
@@ -136,7 +153,13 @@ describe('fbench doctor', () => {
     benches.push({ dir: sibling, ports: b.ports, cleanup: () => rmSync(sibling, { recursive: true, force: true }) });
     const r = await doctor(b);
     find(r, 'fail', /sites\/apps\.txt lists erpnext, missing from apps\//);
-    find(r, 'warn', new RegExp(`the sibling bench ${path.basename(sibling)} uses the same webserver_port ${b.ports.web}, socketio_port \\d+, redis_cache \\d+, redis_queue \\d+$`));
+    find(
+      r,
+      'warn',
+      new RegExp(
+        `the sibling bench ${path.basename(sibling)} uses the same webserver_port ${b.ports.web}, socketio_port \\d+, redis_cache \\d+, redis_queue \\d+$`,
+      ),
+    );
     assert.equal(r.text.split('\n').filter((l) => l.includes(path.basename(sibling))).length, 1, 'one line per sibling');
   });
 });

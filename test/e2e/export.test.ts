@@ -43,11 +43,23 @@ describe('fbench export', () => {
     writeFileSync(
       main,
       [
-        '[unix_http_server]', `file=${dir}/supervisor.sock`, '',
-        '[supervisord]', `logfile=${dir}/supervisord.log`, `pidfile=${dir}/supervisord.pid`, `childlogdir=${dir}`, '',
-        '[rpcinterface:supervisor]', 'supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface', '',
-        '[supervisorctl]', `serverurl=unix://${dir}/supervisor.sock`, '',
-        '[include]', `files=${dir}/bench.conf`, '',
+        '[unix_http_server]',
+        `file=${dir}/supervisor.sock`,
+        '',
+        '[supervisord]',
+        `logfile=${dir}/supervisord.log`,
+        `pidfile=${dir}/supervisord.pid`,
+        `childlogdir=${dir}`,
+        '',
+        '[rpcinterface:supervisor]',
+        'supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface',
+        '',
+        '[supervisorctl]',
+        `serverurl=unix://${dir}/supervisor.sock`,
+        '',
+        '[include]',
+        `files=${dir}/bench.conf`,
+        '',
       ].join('\n'),
     );
     const sup = spawn('supervisord', ['-n', '-c', main], { stdio: 'ignore' });
@@ -84,7 +96,10 @@ describe('fbench export', () => {
     r.disconnect();
     assert.deepEqual(perQueue, { short: 1, default: 1, long: 2, email: 1 });
 
-    const pids = spawnSync('supervisorctl', ['-c', main, 'pid', 'all'], { encoding: 'utf8' }).stdout.split('\n').map(Number).filter((n) => n > 0);
+    const pids = spawnSync('supervisorctl', ['-c', main, 'pid', 'all'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map(Number)
+      .filter((n) => n > 0);
     assert.equal(pids.length, 10);
     const all = [...pids, ...(await Promise.all(pids.map(descendants))).flat()];
     sup.kill('SIGTERM');
@@ -101,7 +116,10 @@ describe('fbench export', () => {
     assert.equal(first.code, 0, first.out);
     const files = readdirSync(dir).sort();
     assert.ok(files.includes(`${path.basename(b.dir)}.target`), files.join(' '));
-    assert.ok(files.some((f) => /-worker-default@\.service$/.test(f)), files.join(' '));
+    assert.ok(
+      files.some((f) => /-worker-default@\.service$/.test(f)),
+      files.join(' '),
+    );
     if (which('systemd-analyze', process.env.PATH ?? '')) {
       const units = files.filter((f) => !f.includes('@')).map((f) => path.join(dir, f));
       const v = spawnSync('systemd-analyze', ['verify', '--man=no', ...units], { encoding: 'utf8', timeout: 30_000 });

@@ -83,7 +83,20 @@ worker: bench worker
   test('a Redis reading a big RDB (LOADING) is waited out before its dependents start', async () => {
     const b = await bench(REDIS_AND_WORKER);
     // Make the RDB the queue Redis will load: a million keys take it about a second.
-    const maker = own('redis-server', ['--port', String(b.ports.queue), '--bind', '127.0.0.1', '--save', '', '--enable-debug-command', 'yes', '--dir', path.join(b.dir, 'config', 'pids'), '--dbfilename', 'redis_queue.rdb']);
+    const maker = own('redis-server', [
+      '--port',
+      String(b.ports.queue),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--enable-debug-command',
+      'yes',
+      '--dir',
+      path.join(b.dir, 'config', 'pids'),
+      '--dbfilename',
+      'redis_queue.rdb',
+    ]);
     const makerExited = new Promise((r) => maker.once('exit', r));
     const { Redis } = await import('ioredis');
     const c = new Redis({ port: b.ports.queue, retryStrategy: (n) => (n < 50 ? 50 : null) });
@@ -216,7 +229,10 @@ worker: bench worker
     const run2 = start(b2, '--ready-timeout', '1');
     const r2 = await run2.exited;
     assert.equal(r2.code, 1);
-    assert.match(run2.output, new RegExp(`redis://127\\.0\\.0\\.1:${dead} \\(external Redis from sites/common_site_config\\.json: redis_(queue|cache)\\) is unreachable`));
+    assert.match(
+      run2.output,
+      new RegExp(`redis://127\\.0\\.0\\.1:${dead} \\(external Redis from sites/common_site_config\\.json: redis_(queue|cache)\\) is unreachable`),
+    );
     assert.doesNotMatch(run2.output, /worker\.1 started/);
   });
 
@@ -225,7 +241,10 @@ worker: bench worker
     own('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--requirepass', 'right']);
     await new Promise((r) => setTimeout(r, 300));
     const b = await bench('worker: bench worker\n', (dir) => {
-      writeFileSync(path.join(dir, 'sites', 'common_site_config.json'), JSON.stringify({ redis_cache: `redis://:wrong@127.0.0.1:${port}`, redis_queue: `redis://:wrong@127.0.0.1:${port}` }));
+      writeFileSync(
+        path.join(dir, 'sites', 'common_site_config.json'),
+        JSON.stringify({ redis_cache: `redis://:wrong@127.0.0.1:${port}`, redis_queue: `redis://:wrong@127.0.0.1:${port}` }),
+      );
     });
     const t0 = Date.now();
     const run = start(b);
@@ -248,7 +267,9 @@ socketio: /opt/node-v14.0.0/bin/node apps/frappe/socketio.js
 
   test('no redis-server on PATH: one clear error with the install hint', async () => {
     const b = await bench(REDIS_AND_WORKER);
-    const run = new FbenchRun(['start', '--bench', b.dir], { env: { PATH: path.dirname(process.execPath) === '/usr/bin' ? '/nonexistent' : path.dirname(process.execPath) } });
+    const run = new FbenchRun(['start', '--bench', b.dir], {
+      env: { PATH: path.dirname(process.execPath) === '/usr/bin' ? '/nonexistent' : path.dirname(process.execPath) },
+    });
     runs.push(run);
     const { code } = await run.exited;
     assert.equal(code, 1);

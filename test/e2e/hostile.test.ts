@@ -72,24 +72,69 @@ const unreadable = (rel: string) => (dir: string) => chmodSync(path.join(dir, re
 const CASES: Case[] = [
   // Injection through queue names from the config, every path that builds a command.
   ...[1, 2].flatMap((n): Case[] => [
-    { name: `workers --with-redis with a hostile config queue (${n})`, config: inject(n), args: (d) => ['workers', '--queues', 'default', '--with-redis', '--bench', d], says: /sites\/common_site_config\.json: "workers" has a queue named/, notCreated: pwned(n) },
-    { name: `start --preset split-all with a hostile config queue (${n})`, config: inject(n), args: (d) => ['start', '--preset', 'split-all', '--bench', d], says: /sites\/common_site_config\.json: "workers" has a queue named/, notCreated: pwned(n) },
-    { name: `export supervisor with a hostile config queue (${n})`, config: inject(n), args: (d) => ['export', 'supervisor', '--bench', d], says: /sites\/common_site_config\.json: "workers" has a queue named/, notCreated: pwned(n) },
+    {
+      name: `workers --with-redis with a hostile config queue (${n})`,
+      config: inject(n),
+      args: (d) => ['workers', '--queues', 'default', '--with-redis', '--bench', d],
+      says: /sites\/common_site_config\.json: "workers" has a queue named/,
+      notCreated: pwned(n),
+    },
+    {
+      name: `start --preset split-all with a hostile config queue (${n})`,
+      config: inject(n),
+      args: (d) => ['start', '--preset', 'split-all', '--bench', d],
+      says: /sites\/common_site_config\.json: "workers" has a queue named/,
+      notCreated: pwned(n),
+    },
+    {
+      name: `export supervisor with a hostile config queue (${n})`,
+      config: inject(n),
+      args: (d) => ['export', 'supervisor', '--bench', d],
+      says: /sites\/common_site_config\.json: "workers" has a queue named/,
+      notCreated: pwned(n),
+    },
   ]),
-  { name: 'workers --queues typed hostile', args: (d) => ['workers', '--queues', `x;touch ${pwned(3)};#`, '--with-redis', '--bench', d], says: /--queues: .* is not a queue name/, notCreated: pwned(3) },
+  {
+    name: 'workers --queues typed hostile',
+    args: (d) => ['workers', '--queues', `x;touch ${pwned(3)};#`, '--with-redis', '--bench', d],
+    says: /--queues: .* is not a queue name/,
+    notCreated: pwned(3),
+  },
   // Numbers.
-  { name: 'export -n abc', args: (d) => ['export', 'supervisor', '--queues', 'default', '-n', 'abc', '--bench', d], says: /-n must be a whole number from 1 to 64, got "abc"/ },
-  { name: 'export -n -1', args: (d) => ['export', 'supervisor', '--queues', 'default', '-n', '-1', '--bench', d], says: /-n must be a whole number from 1 to 64, got "-1"/ },
+  {
+    name: 'export -n abc',
+    args: (d) => ['export', 'supervisor', '--queues', 'default', '-n', 'abc', '--bench', d],
+    says: /-n must be a whole number from 1 to 64, got "abc"/,
+  },
+  {
+    name: 'export -n -1',
+    args: (d) => ['export', 'supervisor', '--queues', 'default', '-n', '-1', '--bench', d],
+    says: /-n must be a whole number from 1 to 64, got "-1"/,
+  },
   { name: 'plan -p abc (a Procfile that is not there)', args: (d) => ['plan', '-p', 'abc', '--bench', d], says: /abc: does not exist/ },
-  { name: 'plan -p 5000 (the honcho habit)', args: (d) => ['plan', '-p', '5000', '--bench', d], says: /-p is the Procfile, as in bench start; for honcho's PORT base use --port 5000/ },
+  {
+    name: 'plan -p 5000 (the honcho habit)',
+    args: (d) => ['plan', '-p', '5000', '--bench', d],
+    says: /-p is the Procfile, as in bench start; for honcho's PORT base use --port 5000/,
+  },
   { name: 'plan --port abc', args: (d) => ['plan', '--port', 'abc', '--bench', d], says: /--port must be a port number from 1 to 65535, got "abc"/ },
   { name: 'plan --port 70000', args: (d) => ['plan', '--port', '70000', '--bench', d], says: /--port must be a port number/ },
   { name: 'plan --port -5000', args: (d) => ['plan', '--port', '-5000', '--bench', d], says: /--port must be a port number/ },
   { name: 'start --grace abc', args: (d) => ['start', '--grace', 'abc', '--bench', d], says: /--grace must be a number of seconds/ },
-  { name: 'webserver_port 70000 in the config', config: { webserver_port: 70000 }, args: (d) => ['plan', '--bench', d], says: /sites\/common_site_config\.json: webserver_port must be a port number from 1 to 65535, got 70000/ },
+  {
+    name: 'webserver_port 70000 in the config',
+    config: { webserver_port: 70000 },
+    args: (d) => ['plan', '--bench', d],
+    says: /sites\/common_site_config\.json: webserver_port must be a port number from 1 to 65535, got 70000/,
+  },
   // Counts that would hang or fork without end.
   { name: 'plan -c worker=100000', args: (d) => ['plan', '-c', 'worker=100000', '--bench', d], says: /-c worker must be a whole number from 0 to 64/ },
-  { name: 'background_workers 100000000 with --preset split', config: { background_workers: 100000000 }, args: (d) => ['plan', '--preset', 'split', '--bench', d], says: /common_site_config\.json: background_workers must be a whole number from 0 to 64/ },
+  {
+    name: 'background_workers 100000000 with --preset split',
+    config: { background_workers: 100000000 },
+    args: (d) => ['plan', '--preset', 'split', '--bench', d],
+    says: /common_site_config\.json: background_workers must be a whole number from 0 to 64/,
+  },
   {
     name: 'a preset count of 1000000000',
     setup: (d) => {
@@ -101,8 +146,19 @@ const CASES: Case[] = [
   },
   // Files that are folders, or unreadable.
   ...['Procfile', 'sites/common_site_config.json', 'sites/site1/site_config.json', '.env', 'config/redis_queue.conf'].flatMap((rel): Case[] => [
-    { name: `${rel} is a folder`, setup: dirInstead(rel), args: (d) => ['start', '--bench', d], says: new RegExp(`${rel.replace(/\./g, '\\.')}: is a folder, not a file`) },
-    { name: `${rel} cannot be read`, setup: unreadable(rel), args: (d) => ['start', '--bench', d], says: new RegExp(`${rel.replace(/\./g, '\\.')}: cannot be read \\(permission denied\\)`), unprivileged: true },
+    {
+      name: `${rel} is a folder`,
+      setup: dirInstead(rel),
+      args: (d) => ['start', '--bench', d],
+      says: new RegExp(`${rel.replace(/\./g, '\\.')}: is a folder, not a file`),
+    },
+    {
+      name: `${rel} cannot be read`,
+      setup: unreadable(rel),
+      args: (d) => ['start', '--bench', d],
+      says: new RegExp(`${rel.replace(/\./g, '\\.')}: cannot be read \\(permission denied\\)`),
+      unprivileged: true,
+    },
   ]),
   {
     name: 'config/pids not writable',
@@ -111,7 +167,12 @@ const CASES: Case[] = [
     says: /config\/pids\/fbench\.pid: cannot be written .* make config\/pids writable/,
     unprivileged: true,
   },
-  { name: 'a Procfile whose only line is malformed', setup: (d) => writeFileSync(path.join(d, 'Procfile'), 'web bench serve\n'), args: (d) => ['plan', '--bench', d], says: /Procfile:1: the Procfile defines no processes: ignored: not a "name: command" line/ },
+  {
+    name: 'a Procfile whose only line is malformed',
+    setup: (d) => writeFileSync(path.join(d, 'Procfile'), 'web bench serve\n'),
+    args: (d) => ['plan', '--bench', d],
+    says: /Procfile:1: the Procfile defines no processes: ignored: not a "name: command" line/,
+  },
 ];
 
 describe('hostile and broken input: one line, non-zero, nothing started, no stack', { timeout: 120_000 }, () => {
@@ -164,7 +225,8 @@ describe('a Redis that accepts connections but does not answer', { timeout: 60_0
     cleanups.push(() => run.signal('SIGKILL'));
     await run.waitFor(/ready in/);
     const redisPid = run.startedPids().get('redis_queue.1')!;
-    const ps = async (): Promise<{ name: string; health: string }[]> => JSON.parse((await fbench(['ps', '--json', '--bench', dir])).out) as { name: string; health: string }[];
+    const ps = async (): Promise<{ name: string; health: string }[]> =>
+      JSON.parse((await fbench(['ps', '--json', '--bench', dir])).out) as { name: string; health: string }[];
     assert.equal((await ps()).find((p) => p.name === 'redis_queue.1')?.health, 'PONG');
     process.kill(redisPid, 'SIGSTOP');
     try {

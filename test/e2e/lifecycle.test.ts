@@ -61,7 +61,10 @@ async function withRedis(procfile: string, files: Record<string, string> = {}): 
     'config/pids/.keep': '',
     ...files,
   });
-  writeFileSync(path.join(dir, 'config/redis_queue.conf'), `dbfilename redis_queue.rdb\ndir ${dir}/config/pids\npidfile ${dir}/config/pids/redis_queue.pid\nbind 127.0.0.1\nport ${port}\n`);
+  writeFileSync(
+    path.join(dir, 'config/redis_queue.conf'),
+    `dbfilename redis_queue.rdb\ndir ${dir}/config/pids\npidfile ${dir}/config/pids/redis_queue.pid\nbind 127.0.0.1\nport ${port}\n`,
+  );
   return { dir, port };
 }
 
@@ -112,7 +115,9 @@ describe('stopping: one SIGTERM, waited for', { timeout: 60_000 }, () => {
     const restart = fbench(['restart', 'wrapped', '--bench', dir]);
     assert.equal((await restart.exited).code, 0, restart.output);
     await until(() => upCount(dir) === 3, 'the new one up', run);
-    const seq = events(dir).slice(2).map((e) => e.what);
+    const seq = events(dir)
+      .slice(2)
+      .map((e) => e.what);
     assert.deepEqual(seq, ['TERM', 'done', 'up']);
     await run.stop();
     for (const [pid, seen] of termsByPid(dir)) assert.equal(seen.filter((s) => s === 'TERM').length, 1, `pid ${pid}: ${seen}`);
@@ -126,7 +131,9 @@ describe('stopping: one SIGTERM, waited for', { timeout: 60_000 }, () => {
     await new Promise((r) => setTimeout(r, 300)); // the watcher starts once ready
     writeFileSync(path.join(dir, 'apps/app/app/hooks.py'), '# changed\n');
     await until(() => upCount(dir) === 3, 'the worker back up', run);
-    const worker = events(dir).filter((e) => e.pid === events(dir).find((x) => x.what === 'TERM')!.pid).map((e) => e.what);
+    const worker = events(dir)
+      .filter((e) => e.pid === events(dir).find((x) => x.what === 'TERM')!.pid)
+      .map((e) => e.what);
     assert.deepEqual(worker, ['up', 'TERM', 'done']);
     assert.equal(events(dir).at(-1)!.what, 'up');
     await run.stop();
@@ -144,7 +151,11 @@ describe('stopping: one SIGTERM, waited for', { timeout: 60_000 }, () => {
 });
 
 describe('stopping what ignores SIGTERM', { timeout: 60_000 }, () => {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
     test(`${signal}: a child and grandchild that ignore SIGTERM are killed at the grace; nothing is left when fbench exits`, async () => {
       const marker = `${3000 + Math.floor(Math.random() * 1000)}.${process.pid}`;
       const dir = bench(`w: bash -c 'trap "" TERM; sleep ${marker}'\ng: sh -c 'trap "" TERM; (trap "" TERM; sleep ${marker}) & sleep ${marker}'\n`);
@@ -210,7 +221,13 @@ describe('a real RQ worker', { timeout: 90_000 }, () => {
     const redis = new Redis({ port, lazyConnect: true });
     await redis.connect();
     try {
-      await until(() => readFileSync(path.join(dir, 'logs/worker.error.log'), 'utf8').includes('Listening on') || readFileSync(path.join(dir, 'logs/worker.log'), 'utf8').includes('Listening on'), 'the worker listening', run);
+      await until(
+        () =>
+          readFileSync(path.join(dir, 'logs/worker.error.log'), 'utf8').includes('Listening on') ||
+          readFileSync(path.join(dir, 'logs/worker.log'), 'utf8').includes('Listening on'),
+        'the worker listening',
+        run,
+      );
       const out = path.join(dir, 'job-done');
       const id = enqueue(dir, 'default', 'slow', [out, 3]);
       await until(() => existsSync(`${out}.pid`), 'the job started', run);

@@ -47,8 +47,14 @@ describe('a running fbench start, driven from outside', () => {
 
   test('fbench ps lists every process with state, pid, port and health', async () => {
     const list = await ps();
-    assert.deepEqual(list.map((p) => p.name), ['redis_cache.1', 'redis_queue.1', 'web.1', 'socketio.1', 'watch.1', 'schedule.1', 'worker.1', 'worker_email.1']);
-    assert.ok(list.every((p) => p.state === 'healthy' && typeof p.pid === 'number'), JSON.stringify(list));
+    assert.deepEqual(
+      list.map((p) => p.name),
+      ['redis_cache.1', 'redis_queue.1', 'web.1', 'socketio.1', 'watch.1', 'schedule.1', 'worker.1', 'worker_email.1'],
+    );
+    assert.ok(
+      list.every((p) => p.state === 'healthy' && typeof p.pid === 'number'),
+      JSON.stringify(list),
+    );
     assert.equal(list.find((p) => p.name === 'redis_queue.1')!.health, 'PONG');
     assert.equal(list.find((p) => p.name === 'web.1')!.port, b.ports.web);
     const table = await cli('ps');
@@ -56,7 +62,7 @@ describe('a running fbench start, driven from outside', () => {
     assert.match(table.out, /^web\.1 +healthy +\d+ +\d+s +0 +\d+ +listening$/m);
   });
 
-  test("the worker lines bench sends to logs/worker.log show under the worker that wrote them, and are in the file", async () => {
+  test('the worker lines bench sends to logs/worker.log show under the worker that wrote them, and are in the file', async () => {
     const r = new Redis({ port: b.ports.queue });
     await r.hset('rq:job:live-1', { description: 'live.job' });
     await r.rpush(`rq:queue:${benchId({}, b.dir)}:long`, 'live-1');
@@ -93,7 +99,9 @@ describe('a running fbench start, driven from outside', () => {
     await run.waitFor(/changed: restarting schedule\.1, worker\.1, worker_email\.1/, 10_000, from);
     await until(async () => {
       const now = await ps();
-      return ['schedule.1', 'worker.1', 'worker_email.1'].every((n) => now.find((p) => p.name === n)!.state === 'healthy' && pidOf(now, n) !== pidOf(before, n));
+      return ['schedule.1', 'worker.1', 'worker_email.1'].every(
+        (n) => now.find((p) => p.name === n)!.state === 'healthy' && pidOf(now, n) !== pidOf(before, n),
+      );
     });
     await new Promise((r) => setTimeout(r, 500));
     assert.equal((run.output.slice(from).match(/changed: restarting/g) ?? []).length, 1, run.output.slice(from));

@@ -45,12 +45,17 @@ function rssKb(pid: number): number {
 describe('a line is a line', { timeout: 120_000 }, () => {
   test('5 MB and 16 MB lines arrive whole, 10 of each, while another process prints as fast as it can', async () => {
     const big = `import sys\nfor i in range(10):\n    sys.stdout.write('B' * 5242880 + '\\n')\n    sys.stdout.write('C' * 16777216 + '\\n')\n    sys.stdout.flush()\n`;
-    const dir = bench(`big: ${SYSTEM_PYTHON} big.py\nchatty: ${SYSTEM_PYTHON} -c "import sys\nfor i in range(300000): sys.stdout.write(f'c:{i}\\\\n')"\n`, { 'big.py': big });
+    const dir = bench(`big: ${SYSTEM_PYTHON} big.py\nchatty: ${SYSTEM_PYTHON} -c "import sys\nfor i in range(300000): sys.stdout.write(f'c:{i}\\\\n')"\n`, {
+      'big.py': big,
+    });
     writeFileSync(path.join(dir, 'Procfile'), `big: ${SYSTEM_PYTHON} big.py\nchatty: ${SYSTEM_PYTHON} chatty.py\n`);
     writeFileSync(path.join(dir, 'chatty.py'), "import sys\nfor i in range(300000):\n    sys.stdout.write(f'c:{i}\\n')\n");
     const outFile = path.join(dir, 'out.txt');
     const fd = openSync(outFile, 'w');
-    const child = spawn(process.execPath, [FBENCH, 'start', '--bench', dir, '--no-timestamps'], { stdio: ['ignore', fd, fd], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, [FBENCH, 'start', '--bench', dir, '--no-timestamps'], {
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     closeSync(fd);
     const code = await new Promise((r) => child.once('exit', r));
     assert.equal(code, 0);
@@ -122,10 +127,15 @@ describe('bounded memory and clean ends', { timeout: 60_000 }, () => {
   });
 
   test('fbench logs -f | head -2 exits 0 quietly; logs -f says so and exits 1 when the session ends', async () => {
-    const dir = bench(`tick: ${SYSTEM_PYTHON} tick.py\n`, { 'tick.py': 'import time\ni = 0\nwhile True:\n    print(f"tick {i}", flush=True)\n    i += 1\n    time.sleep(0.01)\n' });
+    const dir = bench(`tick: ${SYSTEM_PYTHON} tick.py\n`, {
+      'tick.py': 'import time\ni = 0\nwhile True:\n    print(f"tick {i}", flush=True)\n    i += 1\n    time.sleep(0.01)\n',
+    });
     const run = fbench(['start', '--bench', dir]);
     await run.waitFor(/tick\.1 +\| tick 5/);
-    const piped = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${FBENCH}" logs -f --bench "${dir}" | head -2`], { encoding: 'utf8', timeout: 10_000 });
+    const piped = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${FBENCH}" logs -f --bench "${dir}" | head -2`], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     assert.equal(piped.status, 0, piped.stderr);
     assert.equal(piped.stdout.split('\n').filter(Boolean).length, 2);
     assert.doesNotMatch(piped.stderr, /at .*\.js:\d+|EPIPE/);
@@ -138,13 +148,20 @@ describe('bounded memory and clean ends', { timeout: 60_000 }, () => {
   });
 });
 
-describe('real RQ workers on bench\'s Procfile lines', { timeout: 90_000 }, () => {
+describe("real RQ workers on bench's Procfile lines", { timeout: 90_000 }, () => {
   async function rqBench(): Promise<string> {
     requireRq();
     const port = await freePort();
     const dir = bench(
       'redis_queue: redis-server config/redis_queue.conf\nworker:  bench worker 1>> logs/worker.log 2>> logs/worker.error.log\nworker_email:  bench worker --queue email 1>> logs/worker.log 2>> logs/worker.error.log\n',
-      { 'sites/common_site_config.json': JSON.stringify({ redis_queue: `redis://127.0.0.1:${port}`, redis_cache: `redis://127.0.0.1:${port}`, workers: { email: {} } }), 'jobs.py': RQ_JOBS },
+      {
+        'sites/common_site_config.json': JSON.stringify({
+          redis_queue: `redis://127.0.0.1:${port}`,
+          redis_cache: `redis://127.0.0.1:${port}`,
+          workers: { email: {} },
+        }),
+        'jobs.py': RQ_JOBS,
+      },
     );
     writeFileSync(path.join(dir, 'config/redis_queue.conf'), `dir ${dir}/config/pids\nbind 127.0.0.1\nport ${port}\nsave ""\n`);
     installBench(dir, RQ_BENCH);
@@ -179,7 +196,10 @@ describe('real RQ workers on bench\'s Procfile lines', { timeout: 90_000 }, () =
 
   test('fbench workers beside fbench start shows only its own jobs', async () => {
     const dir = await rqBench();
-    writeFileSync(path.join(dir, 'Procfile'), readFileSync(path.join(dir, 'Procfile'), 'utf8').replace('worker:  bench worker', 'worker:  bench worker --queue default'));
+    writeFileSync(
+      path.join(dir, 'Procfile'),
+      readFileSync(path.join(dir, 'Procfile'), 'utf8').replace('worker:  bench worker', 'worker:  bench worker --queue default'),
+    );
     const start = fbench(['start', '--bench', dir, '--no-timestamps']);
     await start.waitFor(/worker\.1 +\| .*Listening on /);
     const workers = fbench(['workers', '--queues', 'long', '--bench', dir, '--no-timestamps']);

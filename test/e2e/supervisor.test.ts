@@ -115,7 +115,11 @@ describe('fbench start: crashes', () => {
 });
 
 describe('fbench start: stopping', () => {
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
     test(`${signal} stops every process group and exits ${code}`, async () => {
       const dir = bench(`a: sleep 100\nb: sh -c 'sleep 100 & wait'\n`);
       const run = start(dir);

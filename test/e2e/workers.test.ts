@@ -75,10 +75,14 @@ describe('queue-split workers', () => {
     const b = await bench();
     const run = fbench('workers', '--bench', b.dir, '--queues', 'default,long,email', '-n', '2', '--with-redis');
     await run.waitFor(/ready in/);
-    assert.deepEqual(
-      [...run.startedPids().keys()].filter((n) => n.startsWith('worker')).sort(),
-      ['worker_default.1', 'worker_default.2', 'worker_email.1', 'worker_email.2', 'worker_long.1', 'worker_long.2'],
-    );
+    assert.deepEqual([...run.startedPids().keys()].filter((n) => n.startsWith('worker')).sort(), [
+      'worker_default.1',
+      'worker_default.2',
+      'worker_email.1',
+      'worker_email.2',
+      'worker_long.1',
+      'worker_long.2',
+    ]);
     assert.doesNotMatch(run.output, /web\.1|schedule\.1|socketio\.1/);
     for (let i = 0; i < 100 && (await workerQueues(b)).length < 6; i++) await new Promise((res) => setTimeout(res, 50));
     assert.deepEqual(await workerQueues(b), ['default', 'default', 'email', 'email', 'long', 'long']);

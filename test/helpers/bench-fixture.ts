@@ -20,8 +20,7 @@ export function makeBench(files: FixtureFiles): { dir: string; cleanup: () => vo
 
 /** redis confs as `bench setup redis` writes them (ports as given). */
 export function redisConfs(cache: number, queue: number, socketio?: number): FixtureFiles {
-  const conf = (name: string, port: number): string =>
-    `dbfilename redis_${name}.rdb\ndir /tmp\npidfile /tmp/redis_${name}.pid\nbind 127.0.0.1\nport ${port}\n`;
+  const conf = (name: string, port: number): string => `dbfilename redis_${name}.rdb\ndir /tmp\npidfile /tmp/redis_${name}.pid\nbind 127.0.0.1\nport ${port}\n`;
   return {
     'config/redis_cache.conf': conf('cache', cache) + 'maxmemory 256mb\nmaxmemory-policy allkeys-lru\nappendonly no\nsave ""\n',
     'config/redis_queue.conf': conf('queue', queue),

@@ -19,7 +19,11 @@ export function renderedBench(gen: Generation, ports?: { cache: number; queue: n
       if (statSync(p).isDirectory()) visit(p);
       else {
         let t = readFileSync(p, 'utf8').replaceAll('{{bench}}', dir);
-        if (ports) t = t.replaceAll('13000', String(ports.cache)).replaceAll('11000', String(ports.queue)).replaceAll('12000', String(ports.socketio ?? 12000));
+        if (ports)
+          t = t
+            .replaceAll('13000', String(ports.cache))
+            .replaceAll('11000', String(ports.queue))
+            .replaceAll('12000', String(ports.socketio ?? 12000));
         writeFileSync(p, t);
       }
     }

@@ -4,7 +4,7 @@ import { compare, minVersion } from '../../src/doctor/node.js';
 import { renderFindings, verdictOf } from '../../src/doctor/run.js';
 import { fail, ok, warn } from '../../src/doctor/types.js';
 
-test("the lowest node an engines range accepts", () => {
+test('the lowest node an engines range accepts', () => {
   assert.equal(minVersion('>=18'), '18.0.0');
   assert.equal(minVersion('^20.11.1'), '20.11.1');
   assert.equal(minVersion('>=18.12 <23'), '18.12.0');

@@ -24,7 +24,10 @@ test('multi-line double-quoted values', () => {
 test('a line that is not an assignment is a warning with its line, and does not eat the next key', () => {
   const { values, warnings } = parseDotenv('A=1\nnot an assignment\nB=2\n', '.env');
   assert.deepEqual(values, { A: '1', B: '2' });
-  assert.deepEqual(warnings.map((w) => [w.file, w.line]), [['.env', 2]]);
+  assert.deepEqual(
+    warnings.map((w) => [w.file, w.line]),
+    [['.env', 2]],
+  );
 });
 
 // Where honcho and foreman disagree, fbench follows the dotenv grammar (documented in the README).

@@ -19,7 +19,10 @@ const splitAll = () => {
 test('production programs: gunicorn web, no watch, absolute node and bench, worker stop timeouts, Redis first', () => {
   const { programs, warnings } = productionPrograms(splitAll(), model, facts(`${SAMPLE}/env/bin/gunicorn`));
   const by = new Map(programs.map((p) => [p.type, p]));
-  assert.equal(by.get('web')!.command, `${SAMPLE}/env/bin/gunicorn -b 127.0.0.1:8990 -w 2 --max-requests 5000 --max-requests-jitter 500 -t 120 frappe.app:application --preload`);
+  assert.equal(
+    by.get('web')!.command,
+    `${SAMPLE}/env/bin/gunicorn -b 127.0.0.1:8990 -w 2 --max-requests 5000 --max-requests-jitter 500 -t 120 frappe.app:application --preload`,
+  );
   assert.equal(by.get('web')!.cwd, `${SAMPLE}/sites`);
   assert.ok(!by.has('watch'));
   assert.ok(warnings.some((w) => /watch: dropped/.test(w.message)));
@@ -31,7 +34,10 @@ test('production programs: gunicorn web, no watch, absolute node and bench, work
   assert.equal(by.get('worker_short')!.stopSeconds, 360);
   assert.deepEqual(by.get('worker_long')!.after, ['redis_queue', 'redis_cache']);
   assert.equal(by.get('redis_queue')!.command, `/usr/bin/redis-server ${SAMPLE}/config/redis_queue.conf`);
-  assert.deepEqual(programs.slice(0, 2).map((p) => p.role), ['redis', 'redis']);
+  assert.deepEqual(
+    programs.slice(0, 2).map((p) => p.role),
+    ['redis', 'redis'],
+  );
   assert.equal(by.get('worker_long')!.stdoutLog, `${SAMPLE}/logs/worker_long.log`);
 });
 
@@ -43,10 +49,16 @@ test('without env/bin/gunicorn, web keeps its Procfile command and says why', ()
 
 test('supervisor: programs and groups named after the bench, numprocs, priorities, process groups stopped whole', () => {
   const text = renderSupervisor('sample-bench', productionPrograms(splitAll(), model, facts(null)).programs, 'frappe');
-  assert.match(text, /\[program:sample-bench-frappe-worker-long\]\ncommand=\/usr\/bin\/bench worker --queue long\ndirectory=.*\nuser=frappe\npriority=5\nautostart=true\nautorestart=true\nnumprocs=2\nprocess_name=%\(program_name\)s-%\(process_num\)d\nstopwaitsecs=1560\nstopasgroup=true\nkillasgroup=true\n/);
+  assert.match(
+    text,
+    /\[program:sample-bench-frappe-worker-long\]\ncommand=\/usr\/bin\/bench worker --queue long\ndirectory=.*\nuser=frappe\npriority=5\nautostart=true\nautorestart=true\nnumprocs=2\nprocess_name=%\(program_name\)s-%\(process_num\)d\nstopwaitsecs=1560\nstopasgroup=true\nkillasgroup=true\n/,
+  );
   assert.match(text, /\[program:sample-bench-redis-queue\][^[]*priority=1\n/);
   assert.match(text, /\[group:sample-bench-web\]\nprograms=sample-bench-frappe-web,sample-bench-node-socketio\n/);
-  assert.match(text, /\[group:sample-bench-workers\]\nprograms=sample-bench-frappe-schedule,sample-bench-frappe-worker-short,sample-bench-frappe-worker-default,sample-bench-frappe-worker-long,sample-bench-frappe-worker-email\n/);
+  assert.match(
+    text,
+    /\[group:sample-bench-workers\]\nprograms=sample-bench-frappe-schedule,sample-bench-frappe-worker-short,sample-bench-frappe-worker-default,sample-bench-frappe-worker-long,sample-bench-frappe-worker-email\n/,
+  );
   assert.match(text, /\[group:sample-bench-redis\]\nprograms=sample-bench-redis-cache,sample-bench-redis-queue\n/);
 });
 

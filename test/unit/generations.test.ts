@@ -28,7 +28,11 @@ describe('benches as bench renders them, by generation', { timeout: 10_000 }, ()
     assert.equal(get(p, 'web.1').port, 8000);
     assert.equal(get(p, 'redis_queue.1').redis?.aclfile, `${p.bench}/config/redis_queue.acl`);
     // bench's worker line runs as the program itself, its files written by fbench
-    assert.deepEqual(launch(get(p, 'worker.1')), { command: 'exec bench worker', stdout: { file: 'logs/worker.log', append: true }, stderr: { file: 'logs/worker.error.log', append: true } });
+    assert.deepEqual(launch(get(p, 'worker.1')), {
+      command: 'exec bench worker',
+      stdout: { file: 'logs/worker.log', append: true },
+      stderr: { file: 'logs/worker.error.log', append: true },
+    });
     assert.equal(p.warnings.length, 0, JSON.stringify(p.warnings));
   });
 
@@ -51,7 +55,10 @@ describe('benches as bench renders them, by generation', { timeout: 10_000 }, ()
 
   test('v14-era: a redis_socketio of its own, which socketio waits for', () => {
     const p = plan('v14-era');
-    assert.deepEqual(p.processes.filter((x) => x.role === 'redis').map((x) => x.name), ['redis_cache.1', 'redis_socketio.1', 'redis_queue.1']);
+    assert.deepEqual(
+      p.processes.filter((x) => x.role === 'redis').map((x) => x.name),
+      ['redis_cache.1', 'redis_socketio.1', 'redis_queue.1'],
+    );
     assert.deepEqual(get(p, 'socketio.1').dependsOn, ['redis_socketio.1']);
   });
 

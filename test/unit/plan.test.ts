@@ -49,7 +49,16 @@ test('current Procfile: roles, ports, queues and log files', () => {
   const p = plan(CURRENT);
   assert.deepEqual(
     p.processes.map((x) => [x.name, x.role]),
-    [['redis_cache.1', 'redis'], ['redis_queue.1', 'redis'], ['web.1', 'web'], ['socketio.1', 'socketio'], ['watch.1', 'watch'], ['schedule.1', 'schedule'], ['worker.1', 'worker'], ['worker_email.1', 'worker']],
+    [
+      ['redis_cache.1', 'redis'],
+      ['redis_queue.1', 'redis'],
+      ['web.1', 'web'],
+      ['socketio.1', 'socketio'],
+      ['watch.1', 'watch'],
+      ['schedule.1', 'schedule'],
+      ['worker.1', 'worker'],
+      ['worker_email.1', 'worker'],
+    ],
   );
   assert.equal(byName(p, 'redis_cache.1').port, 13000);
   assert.equal(byName(p, 'redis_queue.1').port, 11000);
@@ -105,7 +114,13 @@ worker_short: bench worker --queue short 1>> logs/worker.log 2>> logs/worker.err
 worker_long: bench worker --queue long 1>> logs/worker.log 2>> logs/worker.error.log
 worker_default: bench worker --queue default 1>> logs/worker.log 2>> logs/worker.error.log
 `,
-    { 'sites/common_site_config.json': JSON.stringify({ redis_cache: 'redis://localhost:13000', redis_queue: 'redis://localhost:11000', redis_socketio: 'redis://localhost:12000' }) },
+    {
+      'sites/common_site_config.json': JSON.stringify({
+        redis_cache: 'redis://localhost:13000',
+        redis_queue: 'redis://localhost:11000',
+        redis_socketio: 'redis://localhost:12000',
+      }),
+    },
   );
   assert.deepEqual(byName(p, 'socketio.1').dependsOn, ['redis_socketio.1']);
   assert.deepEqual(byName(p, 'worker_short.1').queues, ['short']);
@@ -116,10 +131,10 @@ worker_default: bench worker --queue default 1>> logs/worker.log 2>> logs/worker
 test('skip_redis: no redis lines, so Redis is an external dependency on the URL', () => {
   const p = plan('web: bench serve --port 8000\nschedule: bench schedule\nworker: bench worker\n');
   assert.deepEqual(byName(p, 'worker.1').dependsOn, ['redis://127.0.0.1:11000', 'redis://127.0.0.1:13000']);
-  assert.deepEqual(
-    p.externals.map((x) => [x.url, x.source]).sort(),
-    [['redis://127.0.0.1:11000', 'sites/common_site_config.json: redis_queue'], ['redis://127.0.0.1:13000', 'sites/common_site_config.json: redis_cache']],
-  );
+  assert.deepEqual(p.externals.map((x) => [x.url, x.source]).sort(), [
+    ['redis://127.0.0.1:11000', 'sites/common_site_config.json: redis_queue'],
+    ['redis://127.0.0.1:13000', 'sites/common_site_config.json: redis_cache'],
+  ]);
 });
 
 test('CI Procfile (no watch line) and bench socketio (2026 line)', () => {
@@ -136,7 +151,10 @@ test('redis is matched to its URL by port, not only by name', () => {
 
 test('a Procfile Redis on another port than its URL is a warning naming the key', () => {
   const p = plan('redis_queue: redis-server config/redis_queue.conf --port 11005\nworker: bench worker\n');
-  assert.ok(p.warnings.some((w) => /redis_queue listens on port 11005.*redis_queue/.test(w.message) && w.line === 1), JSON.stringify(p.warnings));
+  assert.ok(
+    p.warnings.some((w) => /redis_queue listens on port 11005.*redis_queue/.test(w.message) && w.line === 1),
+    JSON.stringify(p.warnings),
+  );
 });
 
 test('environment: PYTHONUNBUFFERED, DEV_SERVER, .env, env/bin first on PATH, PORT', () => {
@@ -149,7 +167,7 @@ test('environment: PYTHONUNBUFFERED, DEV_SERVER, .env, env/bin first on PATH, PO
   assert.equal(plan(CURRENT, {}, { dev: false }).processes[0]!.env.DEV_SERVER, undefined);
 });
 
-test("PORT as honcho: base 5000, +100 per type, +1 per instance; -c and -p", () => {
+test('PORT as honcho: base 5000, +100 per type, +1 per instance; -c and -p', () => {
   const p = plan(CURRENT, {}, { concurrency: { worker: 2 }, basePort: 6000 });
   assert.equal(byName(p, 'redis_cache.1').env.PORT, '6000');
   assert.equal(byName(p, 'redis_queue.1').env.PORT, '6100');
@@ -162,11 +180,17 @@ test('-c name=0 leaves a type out; selection brings the Redis it needs', () => {
   const p = plan(CURRENT, {}, { concurrency: { watch: 0 } });
   assert.ok(!p.processes.some((x) => x.type === 'watch'));
   const only = plan(CURRENT, {}, { only: ['worker'] });
-  assert.deepEqual(only.processes.map((x) => x.name), ['redis_cache.1', 'redis_queue.1', 'worker.1']);
+  assert.deepEqual(
+    only.processes.map((x) => x.name),
+    ['redis_cache.1', 'redis_queue.1', 'worker.1'],
+  );
 });
 
 test('unknown names in -c or the selection are errors listing the known ones', () => {
-  assert.throws(() => plan(CURRENT, {}, { only: ['wrker'] }), (e: unknown) => e instanceof FbenchError && /no process type "wrker"/.test(e.message) && /worker_email/.test(e.hint ?? ''));
+  assert.throws(
+    () => plan(CURRENT, {}, { only: ['wrker'] }),
+    (e: unknown) => e instanceof FbenchError && /no process type "wrker"/.test(e.message) && /worker_email/.test(e.hint ?? ''),
+  );
   assert.throws(() => plan(CURRENT, {}, { concurrency: { nope: 2 } }), /no process type "nope"/);
 });
 
@@ -179,7 +203,13 @@ test('a stale absolute node path falls back to the node on PATH, with a warning'
 
 test('use_rq_auth: the queue Redis is checked with the RQ credentials', () => {
   const p = plan(CURRENT, {
-    'sites/common_site_config.json': JSON.stringify({ redis_cache: 'redis://127.0.0.1:13000', redis_queue: 'redis://127.0.0.1:11000', use_rq_auth: true, rq_username: 'rq', rq_password: 'pw' }),
+    'sites/common_site_config.json': JSON.stringify({
+      redis_cache: 'redis://127.0.0.1:13000',
+      redis_queue: 'redis://127.0.0.1:11000',
+      use_rq_auth: true,
+      rq_username: 'rq',
+      rq_password: 'pw',
+    }),
   });
   assert.deepEqual(byName(p, 'redis_queue.1').health, { kind: 'redis', host: '127.0.0.1', port: 11000, username: 'rq', password: 'pw' });
 });
@@ -187,11 +217,17 @@ test('use_rq_auth: the queue Redis is checked with the RQ credentials', () => {
 test('Procfile warnings and bad config surface with file and line', () => {
   const p = plan(CURRENT + 'this is not a process\n');
   assert.ok(p.warnings.some((w) => w.file === 'Procfile' && w.line === 12));
-  assert.throws(() => plan(CURRENT, { 'sites/common_site_config.json': '{"a": 1,,}' }), (e: unknown) => e instanceof FbenchError && e.location?.file === 'sites/common_site_config.json' && e.location.line === 1);
+  assert.throws(
+    () => plan(CURRENT, { 'sites/common_site_config.json': '{"a": 1,,}' }),
+    (e: unknown) => e instanceof FbenchError && e.location?.file === 'sites/common_site_config.json' && e.location.line === 1,
+  );
 });
 
 test('formation helpers', () => {
   assert.deepEqual(parseConcurrency(['web=2,worker=0', 'watch=1']), { web: 2, worker: 0, watch: 1 });
   assert.throws(() => parseConcurrency(['web']), /bad concurrency "web"/);
-  assert.deepEqual(expandFormation(['a', 'b'], { b: 2 }, 5000).map((i) => `${i.name}:${i.port}`), ['a.1:5000', 'b.1:5100', 'b.2:5101']);
+  assert.deepEqual(
+    expandFormation(['a', 'b'], { b: 2 }, 5000).map((i) => `${i.name}:${i.port}`),
+    ['a.1:5000', 'b.1:5100', 'b.2:5101'],
+  );
 });

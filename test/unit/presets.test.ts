@@ -24,12 +24,19 @@ const fails = (fn: () => unknown, re: RegExp, line?: number) =>
 
 test('every shipped preset is valid and described', () => {
   const refs = listPresets(SAMPLE);
-  assert.deepEqual(refs.map((r) => r.name), ['default', 'minimal', 'split', 'split-all', 'workers-only']);
+  assert.deepEqual(
+    refs.map((r) => r.name),
+    ['default', 'minimal', 'split', 'split-all', 'workers-only'],
+  );
   for (const r of refs) assert.ok(loadPreset(r.name, SAMPLE).description.length > 10);
 });
 
 test('preset file errors name the line and what is allowed', () => {
-  fails(() => parsePreset('x', 'description: ok\nworkerz: procfile\n', 'x.yaml'), /unknown key "workerz".*allowed keys: description, roles, exclude, workers/, 2);
+  fails(
+    () => parsePreset('x', 'description: ok\nworkerz: procfile\n', 'x.yaml'),
+    /unknown key "workerz".*allowed keys: description, roles, exclude, workers/,
+    2,
+  );
   fails(() => parsePreset('x', 'description: ok\nroles: [web, wrker]\n', 'x.yaml'), /unknown role "wrker".*roles are:/, 2);
   fails(() => parsePreset('x', 'description: ok\nworkers:\n  - queues: [default]\n    count: two\n', 'x.yaml'), /"count" must be a whole number/, 4);
   fails(() => parsePreset('x', 'description: ok\nworkers:\n  each: some\n', 'x.yaml'), /"each" must be standard or all/, 3);
@@ -40,27 +47,46 @@ test('preset file errors name the line and what is allowed', () => {
 test('split: one worker per standard queue, built from the Procfile worker line', () => {
   const f = applyFormation(PROCFILE, CONFIG, { workers: { kind: 'each', set: 'standard' }, source: 'split' });
   const workers = f.entries.filter((e) => e.name.startsWith('worker'));
-  assert.deepEqual(workers.map((w) => w.name), ['worker_short', 'worker_default', 'worker_long']);
-  assert.equal(workers[0]!.command, 'OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* bench worker --queue short 1>> logs/worker.log 2>> logs/worker.error.log');
+  assert.deepEqual(
+    workers.map((w) => w.name),
+    ['worker_short', 'worker_default', 'worker_long'],
+  );
+  assert.equal(
+    workers[0]!.command,
+    'OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* bench worker --queue short 1>> logs/worker.log 2>> logs/worker.error.log',
+  );
   assert.deepEqual(f.concurrency, { worker_short: 2, worker_default: 2, worker_long: 2 });
   // the workers stand where the Procfile's stood
   assert.deepEqual(f.entries.map((e) => e.name).slice(0, 6), ['redis_cache', 'redis_queue', 'web', 'socketio', 'watch', 'schedule']);
 });
 
-test("split-all adds the custom queues, each counted by its own background_workers", () => {
+test('split-all adds the custom queues, each counted by its own background_workers', () => {
   const f = applyFormation(PROCFILE, CONFIG, { workers: { kind: 'each', set: 'all' }, source: 'split-all' });
-  assert.deepEqual(f.entries.filter((e) => e.name.startsWith('worker')).map((w) => w.name), ['worker_short', 'worker_default', 'worker_long', 'worker_email', 'worker_reports']);
+  assert.deepEqual(
+    f.entries.filter((e) => e.name.startsWith('worker')).map((w) => w.name),
+    ['worker_short', 'worker_default', 'worker_long', 'worker_email', 'worker_reports'],
+  );
   assert.equal(f.concurrency.worker_email, 3);
   assert.equal(f.concurrency.worker_reports, 2);
 });
 
 test('roles and exclude leave processes out; a group over every queue keeps the plain worker line', () => {
-  const f = applyFormation(PROCFILE, CONFIG, { roles: ['redis', 'web', 'worker', 'schedule'], workers: { kind: 'groups', groups: [{ queues: 'all', count: 1 }] }, source: 'minimal' });
-  assert.deepEqual(f.entries.map((e) => e.name), ['redis_cache', 'redis_queue', 'web', 'schedule', 'worker']);
+  const f = applyFormation(PROCFILE, CONFIG, {
+    roles: ['redis', 'web', 'worker', 'schedule'],
+    workers: { kind: 'groups', groups: [{ queues: 'all', count: 1 }] },
+    source: 'minimal',
+  });
+  assert.deepEqual(
+    f.entries.map((e) => e.name),
+    ['redis_cache', 'redis_queue', 'web', 'schedule', 'worker'],
+  );
   assert.match(f.entries.find((e) => e.name === 'worker')!.command, /bench worker 1>>/);
   assert.deepEqual(f.concurrency, {});
   const g = applyFormation(PROCFILE, CONFIG, { exclude: ['watch', 'socketio'], workers: { kind: 'procfile' }, source: 'x' });
-  assert.deepEqual(g.entries.map((e) => e.name), ['redis_cache', 'redis_queue', 'web', 'schedule', 'worker', 'worker_email']);
+  assert.deepEqual(
+    g.entries.map((e) => e.name),
+    ['redis_cache', 'redis_queue', 'web', 'schedule', 'worker', 'worker_email'],
+  );
 });
 
 test('--queues: commas make processes, + joins queues, -n counts; unknown queues are refused', () => {
@@ -69,8 +95,21 @@ test('--queues: commas make processes, + joins queues, -n counts; unknown queues
     { queues: ['long', 'short'], count: 2 },
     { queues: ['email'], count: 2 },
   ]);
-  const f = applyFormation(PROCFILE, CONFIG, { roles: ['worker'], workers: { kind: 'groups', groups: parseQueueGroups('default,long+short') }, source: '--queues' });
-  assert.deepEqual(f.entries.map((e) => [e.name, e.command.replace(/^.*bench worker /, '').replace(/ 1>>.*$/, '')]), [['worker_default', '--queue default'], ['worker_long_short', '--queue long,short']]);
-  fails(() => applyFormation(PROCFILE, CONFIG, { workers: { kind: 'groups', groups: parseQueueGroups('default,emails') }, source: '--queues' }), /unknown queue "emails" in --queues.*short, default, long, email, reports/);
+  const f = applyFormation(PROCFILE, CONFIG, {
+    roles: ['worker'],
+    workers: { kind: 'groups', groups: parseQueueGroups('default,long+short') },
+    source: '--queues',
+  });
+  assert.deepEqual(
+    f.entries.map((e) => [e.name, e.command.replace(/^.*bench worker /, '').replace(/ 1>>.*$/, '')]),
+    [
+      ['worker_default', '--queue default'],
+      ['worker_long_short', '--queue long,short'],
+    ],
+  );
+  fails(
+    () => applyFormation(PROCFILE, CONFIG, { workers: { kind: 'groups', groups: parseQueueGroups('default,emails') }, source: '--queues' }),
+    /unknown queue "emails" in --queues.*short, default, long, email, reports/,
+  );
   fails(() => parseQueueGroups(' , '), /lists no queue/);
 });

@@ -14,7 +14,13 @@ test('reads name: command lines, skipping comments and blank lines', () => {
 
 test('handles CRLF line ends and a BOM', () => {
   const { entries } = parseProcfile('\uFEFFweb: bench serve\r\nwatch: bench watch\r\n');
-  assert.deepEqual(entries.map((e) => [e.name, e.command]), [['web', 'bench serve'], ['watch', 'bench watch']]);
+  assert.deepEqual(
+    entries.map((e) => [e.name, e.command]),
+    [
+      ['web', 'bench serve'],
+      ['watch', 'bench watch'],
+    ],
+  );
 });
 
 test('names may hold letters, digits, _ and -', () => {
@@ -25,7 +31,13 @@ test('names may hold letters, digits, _ and -', () => {
 test('a malformed line is a warning with its line number, not silence', () => {
   const { entries, warnings } = parseProcfile('web: bench serve\nworker bench worker\nweb.2: x\n', 'Procfile');
   assert.equal(entries.length, 1);
-  assert.deepEqual(warnings.map((w) => [w.file, w.line]), [['Procfile', 2], ['Procfile', 3]]);
+  assert.deepEqual(
+    warnings.map((w) => [w.file, w.line]),
+    [
+      ['Procfile', 2],
+      ['Procfile', 3],
+    ],
+  );
   assert.match(warnings[0]!.message, /not a "name: command" line/);
 });
 

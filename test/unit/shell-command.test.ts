@@ -16,7 +16,7 @@ test("bench's worker line: double space and redirections", () => {
   assert.deepEqual(s.env, {});
 });
 
-test("the macOS prefix is read as environment assignments", () => {
+test('the macOS prefix is read as environment assignments', () => {
   const s = analyzeCommand('OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* bench worker --queue long');
   assert.deepEqual(s.env, { OBJC_DISABLE_INITIALIZE_FORK_SAFETY: 'YES', NO_PROXY: '*' });
   assert.deepEqual(s.argv, ['bench', 'worker', '--queue', 'long']);
@@ -41,7 +41,10 @@ test('a compound command is flagged and described by its last, long-running comm
 describe('execForm', () => {
   test('a simple command runs as the program itself: exec after the env words, redirections kept', () => {
     assert.equal(execForm('bench worker 1>> logs/worker.log 2>> logs/worker.error.log'), 'exec bench worker 1>> logs/worker.log 2>> logs/worker.error.log');
-    assert.equal(execForm('OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* bench worker'), 'OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* exec bench worker');
+    assert.equal(
+      execForm('OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* bench worker'),
+      'OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* exec bench worker',
+    );
     assert.equal(execForm("redis-server 'config/redis queue.conf'"), "exec redis-server 'config/redis queue.conf'");
     assert.equal(execForm('> out.log bench serve --port $PORT'), '> out.log exec bench serve --port $PORT');
     assert.equal(execForm(`sh -c 'trap "" TERM; (sleep 1) & wait'`), `exec sh -c 'trap "" TERM; (sleep 1) & wait'`);
@@ -49,7 +52,18 @@ describe('execForm', () => {
   });
 
   test('compound lines, shell builtins and lines that already exec stay as written', () => {
-    for (const line of ['cd apps && bench watch', 'a | b', "trap '' TERM; sleep 5", 'exit 3', 'exec sleep 1', 'sleep 1 &', '(cd x; y)', '(sleep 1)', '{ a; }', 'if true; then x; fi']) {
+    for (const line of [
+      'cd apps && bench watch',
+      'a | b',
+      "trap '' TERM; sleep 5",
+      'exit 3',
+      'exec sleep 1',
+      'sleep 1 &',
+      '(cd x; y)',
+      '(sleep 1)',
+      '{ a; }',
+      'if true; then x; fi',
+    ]) {
       assert.equal(execForm(line), line);
     }
   });
@@ -69,8 +83,12 @@ describe('ownOutput', () => {
     });
   });
 
-  test("2>&1, &>>, /dev/null and the order sh applies them in", () => {
-    assert.deepEqual(ownOutput('cmd > out.log 2>&1'), { command: 'cmd', stdout: { file: 'out.log', append: false }, stderr: { file: 'out.log', append: false } });
+  test('2>&1, &>>, /dev/null and the order sh applies them in', () => {
+    assert.deepEqual(ownOutput('cmd > out.log 2>&1'), {
+      command: 'cmd',
+      stdout: { file: 'out.log', append: false },
+      stderr: { file: 'out.log', append: false },
+    });
     assert.deepEqual(ownOutput('cmd 2>&1 > out.log'), { command: 'cmd', stdout: { file: 'out.log', append: false }, stderr: 'fbench' });
     assert.deepEqual(ownOutput('cmd &>> all.log'), { command: 'cmd', stdout: { file: 'all.log', append: true }, stderr: { file: 'all.log', append: true } });
     assert.deepEqual(ownOutput('cmd >> out.log 2>/dev/null'), { command: 'cmd', stdout: { file: 'out.log', append: true }, stderr: 'discard' });
@@ -78,6 +96,9 @@ describe('ownOutput', () => {
 
   test('nothing to own: no file, a compound line, or a descriptor fbench does not read', () => {
     for (const line of ['cmd', 'cmd 2>&1', 'cmd >/dev/null', 'cd x && cmd >> a.log', 'cmd 3> x.log > a.log 1>&3']) assert.equal(ownOutput(line), null, line);
-    assert.deepEqual(analyzeCommand('cmd &>> all.log').redirects, [{ fd: 1, file: 'all.log', append: true }, { fd: 2, file: 'all.log', append: true }]);
+    assert.deepEqual(analyzeCommand('cmd &>> all.log').redirects, [
+      { fd: 1, file: 'all.log', append: true },
+      { fd: 2, file: 'all.log', append: true },
+    ]);
   });
 });

@@ -53,7 +53,10 @@ test('bench_id from the config, or from the bench path as Frappe computes it', (
 
 test('a bad number in the config is an error naming the key and the file', () => {
   assert.throws(() => resolveSiteConfig({ webserver_port: 'eighty' }, {}), /webserver_port must be a port number from 1 to 65535, got "eighty"/);
-  assert.throws(() => resolveSiteConfig({ webserver_port: 70000 }, {}), (e: Error & { location?: { file: string } }) => /70000/.test(e.message) && e.location?.file === 'sites/common_site_config.json');
+  assert.throws(
+    () => resolveSiteConfig({ webserver_port: 70000 }, {}),
+    (e: Error & { location?: { file: string } }) => /70000/.test(e.message) && e.location?.file === 'sites/common_site_config.json',
+  );
   assert.throws(() => resolveSiteConfig({ background_workers: 100000000 }, {}), /background_workers must be a whole number from 0 to 64/);
   assert.throws(() => resolveSiteConfig({}, { FRAPPE_DB_PORT: '-1' }), /FRAPPE_DB_PORT must be a port number/);
   assert.throws(() => resolveSiteConfig({ workers: { 'x;touch /tmp/pwned;#': {} } }, {}), /queue names may use only letters, digits/);
@@ -64,7 +67,8 @@ test('invalid JSON names the file, line and column', () => {
   const text = '{\n "webserver_port": 8000,\n}\n';
   assert.throws(
     () => parseJson(text, 'sites/common_site_config.json'),
-    (err: unknown) => err instanceof FbenchError && err.location?.file === 'sites/common_site_config.json' && err.location.line === 3 && err.location.column === 1,
+    (err: unknown) =>
+      err instanceof FbenchError && err.location?.file === 'sites/common_site_config.json' && err.location.line === 3 && err.location.column === 1,
   );
 });
 

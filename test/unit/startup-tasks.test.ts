@@ -12,7 +12,13 @@ function fakeSupervisor(): StartupEvents & EventEmitter & { finish: (code: numbe
 
 const printer = (): { p: Printer; out: Buffer[] } => {
   const out: Buffer[] = [];
-  return { p: new Printer({ write: (c) => (out.push(Buffer.from(c)), true), once: () => undefined }, { prefix: true, timestamps: false, color: false, names: ['a.1'] }), out };
+  return {
+    p: new Printer(
+      { write: (c) => (out.push(Buffer.from(c)), true), once: () => undefined },
+      { prefix: true, timestamps: false, color: false, names: ['a.1'] },
+    ),
+    out,
+  };
 };
 
 test('a start-up failure before the task list runs its tasks still ends it, and releases the held output', async () => {

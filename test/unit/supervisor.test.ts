@@ -20,14 +20,18 @@ function setup(specs: Partial<ServiceSpec & { cmd: string }>[], opts: { graceMs?
     ...(s.graceMs !== undefined ? { graceMs: s.graceMs } : {}),
     ...(s.stoppingHint ? { stoppingHint: s.stoppingHint } : {}),
   }));
-  const sup = new Supervisor(full, { exitOnCrash: opts.exitOnCrash ?? false, graceMs: opts.graceMs ?? 5000, backoff }, {
-    clock,
-    createProcess: (spec) => {
-      const p = new FakeProcess(spec, log, clock);
-      procs.set(spec.name, p);
-      return p;
+  const sup = new Supervisor(
+    full,
+    { exitOnCrash: opts.exitOnCrash ?? false, graceMs: opts.graceMs ?? 5000, backoff },
+    {
+      clock,
+      createProcess: (spec) => {
+        const p = new FakeProcess(spec, log, clock);
+        procs.set(spec.name, p);
+        return p;
+      },
     },
-  });
+  );
   const events: StateEvent[] = [];
   sup.on('state', (e: StateEvent) => events.push(e));
   const states = (name: string): string[] => events.filter((e) => e.name === name).map((e) => e.state);
@@ -38,7 +42,10 @@ describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () =
   test('a process waits for its Redis to be healthy before it is spawned', async () => {
     let pass!: () => void;
     const probe = (): Promise<void> => new Promise((r) => (pass = r));
-    const { sup, log } = setup([{ name: 'redis.1', probe, gating: true }, { name: 'worker.1', dependsOn: ['redis.1'] }]);
+    const { sup, log } = setup([
+      { name: 'redis.1', probe, gating: true },
+      { name: 'worker.1', dependsOn: ['redis.1'] },
+    ]);
     sup.start();
     await settle();
     assert.deepEqual(log, ['redis.1 up']);
@@ -48,7 +55,11 @@ describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () =
   });
 
   test('shutdown: one SIGTERM each; Redis gets its SIGTERM only once its dependents are gone', async () => {
-    const { sup, clock, log, proc, states } = setup([{ name: 'redis.1' }, { name: 'worker.1', dependsOn: ['redis.1'] }, { name: 'web.1', dependsOn: ['redis.1'] }]);
+    const { sup, clock, log, proc, states } = setup([
+      { name: 'redis.1' },
+      { name: 'worker.1', dependsOn: ['redis.1'] },
+      { name: 'web.1', dependsOn: ['redis.1'] },
+    ]);
     sup.start();
     await settle();
     proc('worker.1').termDelayMs = 3000; // finishing a job
@@ -77,7 +88,13 @@ describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () =
   });
 
   test("a Redis's own longer grace applies to it, and shutdown says what it waits for every second", async () => {
-    const { sup, clock, proc } = setup([{ name: 'redis.1', graceMs: 30_000, stoppingHint: 'saving its data?' }, { name: 'worker.1', dependsOn: ['redis.1'], stoppingHint: 'finishing a job?' }], { graceMs: 2000 });
+    const { sup, clock, proc } = setup(
+      [
+        { name: 'redis.1', graceMs: 30_000, stoppingHint: 'saving its data?' },
+        { name: 'worker.1', dependsOn: ['redis.1'], stoppingHint: 'finishing a job?' },
+      ],
+      { graceMs: 2000 },
+    );
     const said: string[] = [];
     sup.on('waiting', (w: { name: string; hint?: string }[]) => said.push(w.map((x) => `${x.name}${x.hint ? ` (${x.hint})` : ''}`).join(', ')));
     sup.start();

@@ -25,10 +25,27 @@ export async function psCommand(opts: Opts & { json?: boolean }): Promise<number
     process.stdout.write(`${JSON.stringify(processes, null, 2)}\n`);
     return 0;
   }
-  const rows = processes.map((p) => [p.name, p.state, p.pid === null ? '-' : String(p.pid), p.uptimeMs === null ? '-' : uptime(p.uptimeMs), String(p.restarts), p.port === null ? '' : String(p.port), p.health]);
+  const rows = processes.map((p) => [
+    p.name,
+    p.state,
+    p.pid === null ? '-' : String(p.pid),
+    p.uptimeMs === null ? '-' : uptime(p.uptimeMs),
+    String(p.restarts),
+    p.port === null ? '' : String(p.port),
+    p.health,
+  ]);
   const head = ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'PORT', 'HEALTH'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  process.stdout.write([head, ...rows].map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n') + '\n');
+  process.stdout.write(
+    [head, ...rows]
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(w[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n',
+  );
   return 0;
 }
 
@@ -38,7 +55,9 @@ export async function restartCommand(names: string[], opts: Opts): Promise<numbe
 }
 
 export async function stopCommand(names: string[], opts: Opts): Promise<number> {
-  await ask(opts, { cmd: 'stop', names }, (m) => process.stdout.write(names.length ? `stopped ${(m.names as string[]).join(', ')}\n` : 'stopping the session\n'));
+  await ask(opts, { cmd: 'stop', names }, (m) =>
+    process.stdout.write(names.length ? `stopped ${(m.names as string[]).join(', ')}\n` : 'stopping the session\n'),
+  );
   return 0;
 }
 

@@ -22,7 +22,11 @@ const FORMATS = ['supervisor', 'systemd', 'procfile'] as const;
 /** `fbench export supervisor|systemd|procfile`: the formation fbench runs, for production. */
 export async function exportCommand(format: string, opts: ExportOptions): Promise<number> {
   if (!(FORMATS as readonly string[]).includes(format)) throw new FbenchError(`unknown export format "${format}"`, `formats: ${FORMATS.join(', ')}`);
-  const request = { ...formationRequest(opts), dev: false, ...(opts.queues ? { queues: { spec: opts.queues, ...(opts.count !== undefined ? { count: opts.count } : {}) } } : {}) };
+  const request = {
+    ...formationRequest(opts),
+    dev: false,
+    ...(opts.queues ? { queues: { spec: opts.queues, ...(opts.count !== undefined ? { count: opts.count } : {}) } } : {}),
+  };
   const { model, plan } = await planBench(request);
   // Program and unit names: the folder's name, with anything a config syntax could read as its own made a dash.
   const bench = path.basename(plan.bench).replace(/[^A-Za-z0-9_.-]/g, '-');
@@ -47,9 +51,13 @@ export async function exportCommand(format: string, opts: ExportOptions): Promis
     return 0;
   }
   // systemd writes a folder of units; the others write the one file -o names.
-  const targets = format === 'systemd' ? files.map((f) => ({ file: path.resolve(opts.output!, f.name), text: f.text })) : [{ file: path.resolve(opts.output), text: files[0]!.text }];
+  const targets =
+    format === 'systemd'
+      ? files.map((f) => ({ file: path.resolve(opts.output!, f.name), text: f.text }))
+      : [{ file: path.resolve(opts.output), text: files[0]!.text }];
   const existing = targets.filter((t) => existsSync(t.file));
-  if (existing.length && !opts.force) throw new FbenchError(`${existing.map((t) => t.file).join(', ')} already exist${existing.length === 1 ? 's' : ''}`, 'pass --force to overwrite');
+  if (existing.length && !opts.force)
+    throw new FbenchError(`${existing.map((t) => t.file).join(', ')} already exist${existing.length === 1 ? 's' : ''}`, 'pass --force to overwrite');
   for (const t of targets) {
     mkdirSync(path.dirname(t.file), { recursive: true });
     writeFileSync(t.file, t.text);
