@@ -100,6 +100,8 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
             .filter(Boolean);
     if (roles.length === 0 && !ctx.replan) return;
     const { watch } = await import('chokidar');
+    const ready: Promise<unknown>[] = [];
+    const said: string[] = [];
     if (roles.length > 0 && existsSync(path.join(plan.bench, 'apps'))) {
       const appsDir = path.join(plan.bench, 'apps');
       const reload = debounceCollect<string>(RELOAD_DEBOUNCE_MS, (files) => {
@@ -111,6 +113,8 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
       });
       const w = watch(appsDir, { ignoreInitial: true, ignored: (p: string) => ignoredForReload(appsDir, p) });
       for (const ev of ['add', 'change', 'unlink'] as const) w.on(ev, (p: string) => isCodeChange(p) && reload.push(p));
+      ready.push(new Promise<void>((r) => w.once('ready', () => r())));
+      said.push(`apps/ for .py changes (restarting ${roles.join(', ')})`);
       closers.push(
         () => reload.cancel(),
         () => w.close(),
@@ -120,11 +124,16 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
       const again = debounceCollect<string>(200, (files) => void applyReplan(files.map((f) => path.relative(plan.bench, f))));
       const w = watch(ctx.replan.files, { ignoreInitial: true });
       w.on('all', (_ev: string, p: string) => again.push(p));
+      ready.push(new Promise<void>((r) => w.once('ready', () => r())));
+      said.push(`${ctx.replan.files.map((f) => path.relative(plan.bench, f)).join(', ')} for re-planning`);
       closers.push(
         () => again.cancel(),
         () => w.close(),
       );
     }
+    // Said once the watchers really watch: an edit from then on is seen.
+    await Promise.all(ready);
+    if (said.length) printer.system(`watching ${said.join('; ')}`);
   };
   sup.once('ready', () => (watching = startWatching()));
 

@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { benchId } from '../../src/frappe/queues.js';
 import { FbenchRun } from '../helpers/fbench-run.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort, listening } from '../helpers/ports.js';
 import { tempSampleBench, type TempBench } from '../helpers/sample-bench.js';
 
 const benches: TempBench[] = [];
@@ -77,7 +77,7 @@ describe('fbench doctor', () => {
     const b = await bench();
     const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${b.ports.queue}, '127.0.0.1'); setTimeout(() => {}, 60000)`]);
     children.push(holder);
-    await new Promise((r) => setTimeout(r, 300));
+    await listening(b.ports.queue);
     const r = await doctor(b);
     assert.equal(r.code, 1);
     find(r, 'fail', new RegExp(`redis_queue: port ${b.ports.queue} is held by pid ${holder.pid} \\(.*node -e`));

@@ -4,7 +4,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { FBENCH, FbenchRun, survivors } from '../helpers/fbench-run.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort, listening } from '../helpers/ports.js';
 import { tempSampleBench, type TempBench } from '../helpers/sample-bench.js';
 
 const benches: TempBench[] = [];
@@ -161,7 +161,7 @@ worker: bench worker
   test('a foreign listener on a Redis port stops start-up, naming its pid and command', async () => {
     const b = await bench(REDIS_AND_WORKER);
     const holder = own(process.execPath, ['-e', `require('net').createServer().listen(${b.ports.queue}, '127.0.0.1'); setTimeout(() => {}, 60000)`]);
-    await new Promise((r) => setTimeout(r, 300));
+    await listening(b.ports.queue);
     const run = start(b);
     const { code } = await run.exited;
     assert.equal(code, 1);
@@ -173,7 +173,7 @@ worker: bench worker
   test("another bench's Redis on the port is refused too", async () => {
     const b = await bench(REDIS_AND_WORKER);
     const other = own('redis-server', ['--port', String(b.ports.queue), '--bind', '127.0.0.1', '--save', '', '--dir', '/tmp']);
-    await new Promise((r) => setTimeout(r, 300));
+    await listening(b.ports.queue);
     const run = start(b);
     const { code } = await run.exited;
     assert.equal(code, 1);
@@ -183,7 +183,7 @@ worker: bench worker
   test("this bench's leftover Redis is adopted, gated on, and stopped with the rest", async () => {
     const b = await bench(REDIS_AND_WORKER);
     const leftover = own('redis-server', ['config/redis_queue.conf'], b.dir);
-    await new Promise((r) => setTimeout(r, 400));
+    await listening(b.ports.queue);
     const run = start(b);
     await run.waitFor(/worker\.1 +\| Worker \S+ started/);
     assert.match(run.output, new RegExp(`redis_queue\\.1: this bench's Redis is already running \\(pid ${leftover.pid}`));
@@ -239,7 +239,7 @@ worker: bench worker
   test('an external Redis that refuses the credentials fails at once, without showing the password', async () => {
     const port = await freePort();
     own('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--requirepass', 'right']);
-    await new Promise((r) => setTimeout(r, 300));
+    await listening(port);
     const b = await bench('worker: bench worker\n', (dir) => {
       writeFileSync(
         path.join(dir, 'sites', 'common_site_config.json'),

@@ -128,7 +128,7 @@ describe('stopping: one SIGTERM, waited for', { timeout: 60_000 }, () => {
     const run = start(dir, '--grace', '10');
     await run.waitFor(/ready in/);
     await until(() => upCount(dir) === 2, 'both up', run);
-    await new Promise((r) => setTimeout(r, 300)); // the watcher starts once ready
+    await run.waitFor(/watching apps\/ for \.py changes/);
     writeFileSync(path.join(dir, 'apps/app/app/hooks.py'), '# changed\n');
     await until(() => upCount(dir) === 3, 'the worker back up', run);
     const worker = events(dir)

@@ -7,42 +7,62 @@ import { benchId } from '../../src/frappe/queues.js';
 import { descendants, FbenchRun, survivors } from '../helpers/fbench-run.js';
 import { tempSampleBench, type TempBench } from '../helpers/sample-bench.js';
 
-let b: TempBench;
-let run: FbenchRun;
+/** A sample bench with its fbench start. Tests that change a session (its Procfile, stopping it) get their own. */
+interface Session {
+  b: TempBench;
+  run: FbenchRun;
+}
+const sessions: Session[] = [];
 const others: FbenchRun[] = [];
 after(() => {
-  for (const r of [run, ...others]) if (r && r.child.exitCode === null && r.child.signalCode === null) r.signal('SIGKILL');
-  b?.cleanup();
+  for (const r of [...sessions.map((x) => x.run), ...others]) if (r.child.exitCode === null && r.child.signalCode === null) r.signal('SIGKILL');
+  sessions.forEach((x) => x.b.cleanup());
 });
 
+async function session(): Promise<Session> {
+  const b = await tempSampleBench();
+  const run = new FbenchRun(['start', '--bench', b.dir, '--no-timestamps']);
+  sessions.push({ b, run });
+  await run.waitFor(/ready in/);
+  await run.waitFor(/watching apps\/ for \.py changes/);
+  return { b, run };
+}
+
+let shared: Session;
+let b: TempBench;
+let run: FbenchRun;
+
 async function cli(...args: string[]): Promise<{ code: number | null; out: string }> {
-  const r = new FbenchRun([...args, '--bench', b.dir]);
+  return cliOn(shared, ...args);
+}
+async function cliOn(s: Session, ...args: string[]): Promise<{ code: number | null; out: string }> {
+  const r = new FbenchRun([...args, '--bench', s.b.dir]);
   others.push(r);
   const { code } = await r.exited;
   return { code, out: r.output };
 }
 
 type Ps = { name: string; state: string; pid: number | null; restarts: number; port: number | null; health: string }[];
-async function ps(): Promise<Ps> {
-  const { code, out } = await cli('ps', '--json');
+async function ps(s: Session = shared): Promise<Ps> {
+  const { code, out } = await cliOn(s, 'ps', '--json');
   assert.equal(code, 0, out);
   return JSON.parse(out) as Ps;
 }
+const psOf = (s: Session): Promise<Ps> => ps(s);
 const pidOf = (list: Ps, name: string): number | null => list.find((p) => p.name === name)?.pid ?? null;
 
 async function until(cond: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`condition not met in ${ms} ms; output:\n${run.output.slice(-3000)}`);
+    if (Date.now() > end) throw new Error(`condition not met in ${ms} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
 describe('a running fbench start, driven from outside', () => {
   before(async () => {
-    b = await tempSampleBench();
-    run = new FbenchRun(['start', '--bench', b.dir, '--no-timestamps']);
-    await run.waitFor(/ready in/);
+    shared = await session();
+    ({ b, run } = shared);
   });
 
   test('fbench ps lists every process with state, pid, port and health', async () => {
@@ -116,6 +136,9 @@ describe('a running fbench start, driven from outside', () => {
   });
 
   test('editing the Procfile adds and removes processes; a broken edit keeps what runs', async () => {
+    const own = await session();
+    const { b, run } = own;
+    const ps = () => psOf(own);
     const procfile = path.join(b.dir, 'Procfile');
     const original = readFileSync(procfile, 'utf8');
     let from = run.output.length;
@@ -132,6 +155,10 @@ describe('a running fbench start, driven from outside', () => {
   });
 
   test('fbench stop NAME stops one process; bare fbench stop ends the session and leaves nothing', async () => {
+    const own = await session();
+    const { run } = own;
+    const ps = () => psOf(own);
+    const cli = (...args: string[]) => cliOn(own, ...args);
     const { out } = await cli('stop', 'socketio');
     assert.match(out, /stopped socketio\.1/);
     assert.equal((await ps()).find((p) => p.name === 'socketio.1')!.state, 'stopped');

@@ -37,3 +37,20 @@ export async function freePorts(n: number): Promise<number[]> {
   while (out.size < n) out.add(await freePort());
   return [...out];
 }
+
+/** Resolve once something accepts connections on the port (a listener a test started is up). */
+export async function listening(port: number, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > end) throw new Error(`nothing listens on ${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
