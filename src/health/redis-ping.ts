@@ -1,4 +1,5 @@
-import { canConnect, sleep } from './tcp.js';
+import { sleep } from '../util/sleep.js';
+import { canConnect } from './tcp.js';
 
 import type { RedisCheck } from './types.js';
 

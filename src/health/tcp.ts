@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { sleep } from '../util/sleep.js';
 
 /** Does something accept a TCP connection on host:port? */
 export function canConnect(host: string, port: number, timeoutMs = 500): Promise<boolean> {
@@ -11,21 +12,6 @@ export function canConnect(host: string, port: number, timeoutMs = 500): Promise
     sock.setTimeout(timeoutMs, () => done(false));
     sock.once('connect', () => done(true));
     sock.once('error', () => done(false));
-  });
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal!.reason as Error);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { LogRing } from './log-ring.js';
 import { pidAlive } from './process-group.js';
 import type { ExitInfo, SupervisedProcess } from './supervised-process.js';
+import { sleep } from '../util/sleep.js';
 
 const POLL_MS = 20;
 
@@ -61,7 +62,7 @@ export class AdoptedProcess extends EventEmitter implements SupervisedProcess {
       return this.next.spawn();
     }
     this.own.exit ??= (async () => {
-      while (pidAlive(this.adoptedPid)) await new Promise((r) => setTimeout(r, POLL_MS));
+      while (pidAlive(this.adoptedPid)) await sleep(POLL_MS);
       this.own.gone = true;
       return { code: null, signal: null, ranForMs: Date.now() - this.own.startedAt };
     })();

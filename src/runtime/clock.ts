@@ -15,8 +15,3 @@ export const realClock: Clock = {
     return () => clearTimeout(t);
   },
 };
-
-/** Resolve after `ms` on `clock`. */
-export function delay(clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => clock.setTimer(ms, resolve));
-}

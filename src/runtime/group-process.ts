@@ -8,6 +8,7 @@ import type { Printer } from '../output/printer.js';
 import { LogRing } from './log-ring.js';
 import { groupAlive, groupWriting, killTree, signalGroup } from './process-group.js';
 import type { ExitInfo, OutputTarget, ProcessSpec, SupervisedProcess } from './supervised-process.js';
+import { sleep } from '../util/sleep.js';
 
 /** Where process groups are registered so they die with fbench, even after a SIGKILL. */
 export interface GroupRegistry {
@@ -159,7 +160,7 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
     if (!this.termSent) this.terminate();
     while (groupAlive(pgid)) {
       if (Date.now() >= killAt) killTree(pgid);
-      await new Promise((r) => setTimeout(r, EXIT_POLL_MS));
+      await sleep(EXIT_POLL_MS);
     }
   }
 }

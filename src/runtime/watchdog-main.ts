@@ -2,6 +2,7 @@
 // writes "+PGID" / "-PGID" lines on our stdin; when that pipe closes (fbench exited or was
 // SIGKILLed) every group still registered gets SIGTERM, then SIGKILL with all it started.
 import { groupAlive, killTree, signalGroup } from './process-group.js';
+import { sleep } from '../util/sleep.js';
 
 const groups = new Set<number>();
 let buffered = '';
@@ -27,7 +28,7 @@ async function cleanUp(): Promise<void> {
   const left = [...groups].filter(groupAlive);
   for (const g of left) signalGroup(g, 'SIGTERM');
   const deadline = Date.now() + 500;
-  while (left.some(groupAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (left.some(groupAlive) && Date.now() < deadline) await sleep(20);
   for (const g of left) killTree(g);
   process.exit(0);
 }
