@@ -14,6 +14,7 @@ export default tseslint.config(
         setTimeout: 'readonly',
         clearTimeout: 'readonly',
         setImmediate: 'readonly',
+        clearImmediate: 'readonly',
         setInterval: 'readonly',
         clearInterval: 'readonly',
         Buffer: 'readonly',

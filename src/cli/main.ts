@@ -25,12 +25,11 @@ const concurrency = (v: string, prev: string[] = []): string[] => {
 const workerCount = checked((v) => parseCount(v, '-n', undefined, 1));
 
 /** Commands that only need to find the bench. */
-const controlled = (cmd: Command): Command =>
-  cmd.option('-b, --bench <dir>', 'the bench folder (default: the first folder upwards with a Procfile and sites/)');
+const benchOnly = (cmd: Command): Command => cmd.option('-b, --bench <dir>', 'the bench folder (default: the first folder upwards with a Procfile and sites/)');
 
 /** Commands that read the bench's files: bench's -p/--procfile, and honcho's -f (what `bench start -m fbench` passes). */
 function benchOptions(cmd: Command): Command {
-  return controlled(cmd)
+  return benchOnly(cmd)
     .option('-e, --env <files>', 'env files, comma-separated (default: .env when present)')
     .option('-p, --procfile <file>', 'the Procfile to read (default: Procfile), as bench start -p')
     .addOption(new Option('-f <file>', 'the same, as honcho -f (what bench start -m fbench passes)'));
@@ -73,6 +72,7 @@ function runOptions(cmd: Command): Command {
     .option('--no-tasks', 'plain start-up lines instead of the task list on a terminal')
     .option('--reload <roles>', 'roles to restart when a .py file under apps/ changes', DEFAULT_RELOAD_ROLES.join(','))
     .option('--no-reload', 'do not restart anything on code changes')
+    .option('--stdin-null <names>', 'processes, types or roles whose stdin is /dev/null instead of a pipe (for a program that needs EOF)')
     .option('--quiet <names>', 'processes, types or roles whose output is kept (fbench logs, their log files) but not printed, e.g. --quiet watch,redis')
     .option('--no-follow-logs', 'do not follow log files that compound commands (`cd x && y > f.log`) write by themselves');
 }
@@ -139,22 +139,22 @@ benchOptions(program.command('doctor'))
   .option('--no-color', 'no colours')
   .action((opts) => run(async () => (await import('./commands/doctor.js')).doctorCommand(opts)));
 
-controlled(program.command('ps'))
+benchOnly(program.command('ps'))
   .description('the processes of the running fbench start: state, pid, uptime, restarts, port, health')
   .option('--json', 'as JSON')
   .action((opts) => run(async () => (await import('./commands/control.js')).psCommand(opts)));
 
-controlled(program.command('restart'))
+benchOnly(program.command('restart'))
   .description('restart processes of the running fbench start (a name like worker.1, a type, or a role); starts stopped ones')
   .argument('<name...>', 'process names, Procfile types or roles (e.g. worker)')
   .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).restartCommand(names, opts)));
 
-controlled(program.command('stop'))
+benchOnly(program.command('stop'))
   .description('stop processes of the running fbench start, or (with no name) the whole session')
   .argument('[name...]', 'process names, Procfile types or roles; none stops everything')
   .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).stopCommand(names, opts)));
 
-controlled(program.command('logs'))
+benchOnly(program.command('logs'))
   .description('recent output of the running processes, from memory')
   .argument('[name...]', 'process names, types or roles (default: all)')
   .option(
@@ -165,6 +165,11 @@ controlled(program.command('logs'))
   )
   .option('-f, --follow', 'keep printing new lines')
   .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).logsCommand(names, opts)));
+
+benchOnly(program.command('attach'))
+  .description('type into a process of the running fbench start (a debugger prompt): its output here, your lines to its stdin')
+  .argument('<name>', 'one process: a name like web.1, or a type or role that means one process')
+  .action((name: string, opts) => run(async () => (await import('./commands/attach.js')).attachCommand(name, opts)));
 
 benchOptions(program.command('export'))
   .description('write the formation fbench runs as production config: supervisor, systemd or a plain Procfile')
@@ -178,7 +183,7 @@ benchOptions(program.command('export'))
   .option('-c, --concurrency <name=N>', 'instances per process type (repeatable)', concurrency)
   .action((format: string, opts) => run(async () => (await import('./commands/export.js')).exportCommand(format, opts)));
 
-controlled(program.command('presets'))
+benchOnly(program.command('presets'))
   .description("list the presets: shipped ones and the bench's own (config/fbench/presets/)")
   .action((opts) => run(async () => (await import('./commands/presets.js')).presetsCommand(opts)));
 

@@ -12,8 +12,8 @@ export const MAX_LINE_BYTES = 32 * 1024 * 1024;
 const CUT_MARK = Buffer.from(` [… line cut at ${MAX_LINE_BYTES / 1024 / 1024} MiB]\n`);
 
 export interface RelayOptions {
-  /** Called with each run of whole lines (the log ring, a log file). */
-  onText?: (lines: Buffer) => void;
+  /** Called with each run of whole lines (the log ring, a log file); `partial`: a line shown before its newline came (a prompt). */
+  onText?: (lines: Buffer, partial: boolean) => void;
   /** false: record the lines (onText) but do not print them. */
   show?: boolean;
   idleMs?: number;
@@ -37,12 +37,13 @@ export function relayLines(name: string, stream: Readable, printer: Printer, opt
   let partial: Buffer[] = [];
   let partialBytes = 0;
   let timer: NodeJS.Timeout | null = null;
+  let recheck: NodeJS.Immediate | null = null;
   let lastByteAt = 0;
   let pausedByUs = false;
 
-  const emit = (lines: Buffer): void => {
+  const emit = (lines: Buffer, partial = false): void => {
     if (show) printer.lines(name, lines);
-    opts.onText?.(lines);
+    opts.onText?.(lines, partial);
   };
   const takePartial = (): Buffer => {
     const b = partial.length === 1 ? partial[0]! : Buffer.concat(partial, partialBytes);
@@ -52,18 +53,31 @@ export function relayLines(name: string, stream: Readable, printer: Printer, opt
   };
   const flushPartial = (): void => {
     if (timer) clearTimeout(timer);
+    if (recheck) clearImmediate(recheck);
     timer = null;
-    if (partialBytes > 0) emit(Buffer.concat([takePartial(), NEWLINE]));
+    recheck = null;
+    if (partialBytes > 0) emit(Buffer.concat([takePartial(), NEWLINE]), true);
   };
-  const onIdle = (): void => {
-    timer = null;
-    if (partialBytes === 0) return;
+  /** The partial line's wait is over unless bytes came, or the writer is still writing. */
+  const decide = (then: () => void): void => {
     const quietFor = Date.now() - lastByteAt;
     // The writer is blocked on a pipe we stopped reading, or still running: the line is not done.
     const busy = pausedByUs || opts.writerBusy?.() === true;
     if (quietFor < idleMs) timer = setTimeout(onIdle, idleMs - quietFor);
     else if (busy && quietFor < PARTIAL_LINE_MAX_MS) timer = setTimeout(onIdle, idleMs);
-    else flushPartial();
+    else then();
+  };
+  const onIdle = (): void => {
+    timer = null;
+    if (partialBytes === 0) return;
+    // A timer that fires late (a loaded machine) runs before the reads waiting in the same loop
+    // turn: look again after them (setImmediate runs after I/O), then flush.
+    decide(() => {
+      recheck = setImmediate(() => {
+        recheck = null;
+        if (partialBytes > 0) decide(flushPartial);
+      });
+    });
   };
 
   const pause = (): void => {
@@ -101,7 +115,7 @@ export function relayLines(name: string, stream: Readable, printer: Printer, opt
       }
     }
     if (partialBytes > MAX_LINE_BYTES) emit(Buffer.concat([takePartial(), CUT_MARK]));
-    if (partialBytes > 0 && !timer) timer = setTimeout(onIdle, idleMs);
+    if (partialBytes > 0 && !timer && !recheck) timer = setTimeout(onIdle, idleMs);
     if (printer.congested) pause();
   });
 

@@ -4,16 +4,24 @@ import type { ControlRequest } from '../runtime/control-server.js';
 import { readLivePid } from '../runtime/pidfile.js';
 import { sessionFiles } from './session.js';
 
+/** An open conversation with the running session. */
+export interface Connection {
+  send(message: object): void;
+  close(): void;
+  /** Settles when the connection is closed (by either side). */
+  done: Promise<void>;
+}
+
 /**
- * Send one request to the running `fbench start`; `onMessage` gets each JSON line of the answer.
- * `timeoutMs`: give up on a session that does not answer (not for a follow).
+ * Open a connection to the running `fbench start` and send `req`; `onMessage` gets each JSON
+ * line of the answer. `timeoutMs`: give up on a session that does not answer.
  */
-export function request(bench: string, req: ControlRequest, onMessage: (m: Record<string, unknown>) => void, timeoutMs?: number): Promise<void> {
+export function connect(bench: string, req: ControlRequest, onMessage: (m: Record<string, unknown>) => void, timeoutMs?: number): Connection {
   const files = sessionFiles(bench);
   const pid = readLivePid(files.pid);
   if (pid === null) throw new FbenchError(`no fbench start is running for ${bench}`, 'start one with `fbench start`');
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(files.socket);
+  const sock = net.connect(files.socket);
+  const done = new Promise<void>((resolve, reject) => {
     let buf = '';
     sock.setEncoding('utf8');
     sock.once('connect', () => sock.write(`${JSON.stringify(req)}\n`));
@@ -49,4 +57,10 @@ export function request(bench: string, req: ControlRequest, onMessage: (m: Recor
     });
     sock.once('close', () => resolve());
   });
+  return { send: (m) => void sock.write(`${JSON.stringify(m)}\n`), close: () => sock.end(), done };
+}
+
+/** Send one request and wait for the session to finish answering. */
+export function request(bench: string, req: ControlRequest, onMessage: (m: Record<string, unknown>) => void, timeoutMs?: number): Promise<void> {
+  return connect(bench, req, onMessage, timeoutMs).done;
 }

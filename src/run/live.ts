@@ -201,6 +201,8 @@ function logLabels(plan: Plan): Map<string, string> {
 function handlers(ctx: LiveContext, plan: () => Plan): ControlHandlers {
   const { sup } = ctx;
   const resolve = (names: readonly string[]): string[] => processesNamed(plan(), names);
+  /** Who is attached to which process: one client each. */
+  const attached = new Map<string, string>();
   const all = (names: readonly string[]): string[] => (names.length ? [...names] : plan().processes.map((p) => p.name));
   return {
     // Health is asked now, not remembered: a Redis that stopped answering (SIGSTOP) shows at once.
@@ -249,6 +251,25 @@ function handlers(ctx: LiveContext, plan: () => Plan): ControlHandlers {
       void sup.shutdown(0);
     },
     logs: (names, n) => all(names).flatMap((name) => (sup.process(name)?.ring.last(n) ?? []).map((l) => `${name} | ${l}`)),
+    attach: (name, who, onLine) => {
+      const holder = attached.get(name);
+      if (holder) throw new Error(`${name} is already attached (by ${holder}); one client at a time`);
+      const proc = sup.process(name);
+      if (!proc) throw new Error(`${name} runs no process to attach to`);
+      attached.set(name, who);
+      ctx.printer.system(`${who} attached to ${name}`);
+      for (const l of proc.ring.last(20)) onLine(l);
+      const on = (t: Buffer): void => t.toString('utf8').slice(0, -1).split('\n').forEach(onLine);
+      proc.on('text', on);
+      return {
+        input: (text) => void proc.write(text),
+        detach: () => {
+          proc.off('text', on);
+          attached.delete(name);
+          ctx.printer.system(`${who} detached from ${name}`);
+        },
+      };
+    },
     follow: (names, onLine) => {
       const offs = all(names).map((name) => {
         const proc = sup.process(name);

@@ -24,6 +24,8 @@ export interface RunOptions extends LiveOptions {
   timestamps: boolean;
   color: boolean;
   tasks: boolean;
+  /** Processes, types or roles whose stdin is /dev/null (a program that needs EOF). */
+  stdinNull?: string;
 }
 
 /** A second signal this soon after the first is the same keypress delivered twice (`timeout -s INT`, a signalled group). */
@@ -90,9 +92,11 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
 
   const probeFor = makeProbe(readyTimeoutMs, printer);
   const watchdog = new Watchdog();
-  const quiet = new Set(opts.quiet ? processesNamed(plan, opts.quiet.split(','), '--quiet') : []);
+  const named = (list: string | undefined, option: string): Set<string> => new Set(list ? processesNamed(plan, list.split(','), option) : []);
+  const quiet = named(opts.quiet, '--quiet');
+  const noStdin = named(opts.stdinNull, '--stdin-null');
   const sup = new Supervisor(
-    planServices(plan, probeFor, { graceMs, adopted, quiet }),
+    planServices(plan, probeFor, { graceMs, adopted, quiet, noStdin }),
     { exitOnCrash: opts.exitOnCrash === true, graceMs },
     { createProcess: realProcesses(printer, watchdog, graceMs) },
   );
@@ -130,10 +134,13 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
     opts,
     ...(replan ? { replan } : {}),
   });
+  // Typing into a process at a debugger prompt, from fbench's own terminal.
+  const typed = process.stdin.isTTY ? (await import('./debug-input.js')).routeTypedLines(sup, printer, process.stdin) : null;
   sup.start();
   await Promise.race([startup, sup.done]); // a task list must never outlive the run
   const code = await sup.done;
   watchdog.close();
+  typed?.close();
   printer.release(); // whatever a task list still held back (a failed start-up's output)
   await live.close();
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, onSignal);

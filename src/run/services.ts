@@ -39,6 +39,8 @@ export const REDIS_STOP_GRACE_MS = 30_000;
 export interface ServiceOptions {
   graceMs: number;
   quiet?: boolean;
+  /** stdin /dev/null instead of a pipe (--stdin-null). */
+  noStdin?: boolean;
   adoptPid?: number;
 }
 
@@ -61,6 +63,7 @@ export function processService(p: PlanProcess, probeFor: ProbeFor, o: ServiceOpt
       cwd: p.cwd,
       env: p.env,
       ...(o.quiet ? { quiet: true } : {}),
+      ...(o.noStdin ? { stdin: false } : {}),
       ...(o.adoptPid === undefined ? {} : { adoptPid: o.adoptPid }),
     },
     ...(p.health ? { probe: probeFor(p.name, p.health, p.redis?.aclfile) } : {}),
@@ -92,11 +95,16 @@ export function externalService(x: ExternalService, probeFor: ProbeFor): Service
 export function planServices(
   plan: Plan,
   probeFor: ProbeFor,
-  o: { graceMs: number; adopted: ReadonlyMap<string, number>; quiet: ReadonlySet<string> },
+  o: { graceMs: number; adopted: ReadonlyMap<string, number>; quiet: ReadonlySet<string>; noStdin: ReadonlySet<string> },
 ): ServiceSpec[] {
   const each = (p: PlanProcess): ServiceSpec => {
     const adoptPid = o.adopted.get(p.name);
-    return processService(p, probeFor, { graceMs: o.graceMs, quiet: o.quiet.has(p.name), ...(adoptPid === undefined ? {} : { adoptPid }) });
+    return processService(p, probeFor, {
+      graceMs: o.graceMs,
+      quiet: o.quiet.has(p.name),
+      noStdin: o.noStdin.has(p.name),
+      ...(adoptPid === undefined ? {} : { adoptPid }),
+    });
   };
   return [...plan.processes.map(each), ...plan.externals.map((x) => externalService(x, probeFor))];
 }

@@ -43,6 +43,14 @@ export class AdoptedProcess extends EventEmitter implements SupervisedProcess {
     return this.next ? this.next.ring : this.own.ring;
   }
 
+  get atPrompt(): boolean {
+    return this.next?.atPrompt ?? false;
+  }
+
+  write(text: string): boolean {
+    return this.next?.write(text) ?? false;
+  }
+
   get exit(): Promise<ExitInfo> | null {
     return this.next ? this.next.exit : this.own.exit;
   }
@@ -58,6 +66,7 @@ export class AdoptedProcess extends EventEmitter implements SupervisedProcess {
       if (!this.next) {
         this.next = this.successor();
         this.next.on('text', (t: Buffer) => this.emit('text', t));
+        this.next.on('prompt', () => this.emit('prompt'));
       }
       return this.next.spawn();
     }

@@ -25,10 +25,20 @@ export interface ControlHandlers {
   logs(names: readonly string[], n: number): string[];
   /** Call `onLine` with each new line ("name | text"); returns the unsubscribe. */
   follow(names: readonly string[], onLine: (line: string) => void): () => void;
+  /**
+   * Attach one client to one process: its recent and new output (bare lines) go to `onLine`;
+   * `input` sends to its stdin; `detach` lets go. Throws when another client is attached.
+   */
+  attach(name: string, who: string, onLine: (line: string) => void): { input: (text: string) => void; detach: () => void };
 }
 
 export type ControlRequest =
-  { cmd: 'ps' } | { cmd: 'restart'; names: string[] } | { cmd: 'stop'; names: string[] } | { cmd: 'logs'; names: string[]; n: number; follow: boolean };
+  | { cmd: 'ps' }
+  | { cmd: 'restart'; names: string[] }
+  | { cmd: 'stop'; names: string[] }
+  | { cmd: 'logs'; names: string[]; n: number; follow: boolean }
+  /** Then the client sends `{input}` lines, and gets `{line}` lines until it leaves. */
+  | { cmd: 'attach'; name: string; who?: string };
 
 /** A request is one short JSON line: anything longer is refused, and a silent client is dropped. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
@@ -61,10 +71,11 @@ export function serveControl(socketPath: string, handlers: ControlHandlers): { c
         return;
       }
       const line = buf.slice(0, nl);
+      const rest = buf.slice(nl + 1);
       buf = '';
       sock.off('data', onData);
       sock.setTimeout(0);
-      void handle(line, handlers, send, sock);
+      void handle(line, rest, handlers, send, sock);
     };
     sock.on('data', onData);
   });
@@ -100,7 +111,7 @@ function follower(sock: net.Socket, send: (o: object) => boolean): (line: string
   };
 }
 
-async function handle(line: string, h: ControlHandlers, send: (o: object) => boolean, sock: net.Socket): Promise<void> {
+async function handle(line: string, rest: string, h: ControlHandlers, send: (o: object) => boolean, sock: net.Socket): Promise<void> {
   try {
     const req = JSON.parse(line) as ControlRequest;
     switch (req.cmd) {
@@ -131,6 +142,33 @@ async function handle(line: string, h: ControlHandlers, send: (o: object) => boo
         if (!req.follow) break;
         const off = h.follow(names, follower(sock, send));
         sock.once('close', off);
+        return;
+      }
+      case 'attach': {
+        const names = h.resolve([req.name]);
+        if (names.length !== 1) throw new Error(`attach takes one process: "${req.name}" is ${names.join(', ')}`);
+        const session = h.attach(names[0]!, req.who ?? 'another client', follower(sock, send));
+        send({ ok: true, name: names[0] });
+        // What the client types, one {input} line at a time, bounded like a request.
+        let buf = rest;
+        const onInput = (d: string): void => {
+          buf += d;
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) !== -1) {
+            const msg = buf.slice(0, nl);
+            buf = buf.slice(nl + 1);
+            try {
+              const m = JSON.parse(msg) as { input?: unknown };
+              if (typeof m.input === 'string') session.input(m.input);
+            } catch {
+              // not a message: ignored
+            }
+          }
+          if (buf.length > MAX_REQUEST_BYTES) sock.destroy();
+        };
+        sock.on('data', onInput);
+        onInput('');
+        sock.once('close', session.detach);
         return;
       }
       default:

@@ -7,7 +7,7 @@ import { relayLines } from '../output/line-relay.js';
 import type { Printer } from '../output/printer.js';
 import { LogRing } from './log-ring.js';
 import { groupAlive, groupWriting, killTree, signalGroup } from './process-group.js';
-import type { ExitInfo, OutputTarget, ProcessSpec, SupervisedProcess } from './supervised-process.js';
+import { DEBUGGER_PROMPT, type ExitInfo, type OutputTarget, type ProcessSpec, type SupervisedProcess } from './supervised-process.js';
 import { sleep } from '../util/sleep.js';
 
 /** Where process groups are registered so they die with fbench, even after a SIGKILL. */
@@ -40,6 +40,8 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
   readonly ring = new LogRing();
   private exited: Promise<ExitInfo> | null = null;
   private termSent = false;
+  private stdin: Writable | null = null;
+  atPrompt = false;
 
   constructor(
     readonly spec: ProcessSpec,
@@ -68,8 +70,12 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
       cwd: this.spec.cwd,
       env: { ...process.env, ...this.spec.env },
       detached: true, // own process group (and session), so the group can be signalled as one
-      stdio: ['ignore', ...targets.map((t) => (t === 'discard' ? 'ignore' : 'pipe')), 'pipe'],
+      // stdin: a pipe held open and written to only when someone types to this process, so a
+      // debugger waits for input instead of reading EOF.
+      stdio: [this.spec.stdin === false ? 'ignore' : 'pipe', ...targets.map((t) => (t === 'discard' ? 'ignore' : 'pipe')), 'pipe'],
     });
+    this.stdin = child.stdin?.on('error', () => {}) ?? null;
+    this.atPrompt = false;
     this.startedAt = Date.now();
     const pid = child.pid ?? null;
     this.pid = pid;
@@ -81,9 +87,12 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
     const relays = [child.stdout, child.stderr].flatMap((stream, i) => {
       if (!stream) return [];
       const fd = files.get(targets[i]!);
-      const onText = (t: Buffer): void => {
+      const onText = (t: Buffer, partial: boolean): void => {
         this.record(t);
         if (fd !== undefined) writeAll(fd, t);
+        // At a prompt while its last output is a prompt shown before its newline.
+        this.atPrompt = partial && DEBUGGER_PROMPT.test(t.toString('latin1', 0, t.length - 1));
+        if (this.atPrompt) this.emit('prompt');
       };
       return [relayLines(this.spec.name, stream, this.opts.printer, { onText, writerBusy, show: this.spec.quiet !== true })];
     });
@@ -96,6 +105,9 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
         clearTimeout(timer);
         if (pid !== null) this.opts.registry.forget(pid);
         for (const fd of new Set(files.values())) closeSync(fd);
+        this.stdin?.destroy();
+        this.stdin = null;
+        this.atPrompt = false;
         this.pid = null;
         this.exited = null;
         resolve({ code, signal, ranForMs: Date.now() - this.startedAt });
@@ -113,6 +125,13 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
 
   kill(): void {
     if (this.pid !== null) killTree(this.pid);
+  }
+
+  write(text: string): boolean {
+    if (!this.stdin || this.stdin.destroyed) return false;
+    this.atPrompt = false;
+    this.stdin.write(text);
+    return true;
   }
 
   /**

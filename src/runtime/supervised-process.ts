@@ -16,6 +16,8 @@ export interface ProcessSpec {
   stderr?: OutputTarget;
   /** Recorded (logs, files) but not printed. */
   quiet?: boolean;
+  /** false: stdin is /dev/null (a program that needs EOF); default a pipe fbench holds open. */
+  stdin?: boolean;
   /** A running process of this command to take over instead of starting one (a Redis left running). */
   adoptPid?: number;
 }
@@ -30,7 +32,8 @@ export interface ExitInfo {
 /**
  * One supervised process, whatever runs it: a child in its own process group, or a process
  * fbench took over (an adopted Redis). It is running while anything of it is alive; `exit`
- * settles only when nothing is. Emits 'text' with each run of whole output lines.
+ * settles only when nothing is. Emits 'text' with each run of whole output lines, and
+ * 'prompt' when its output stops at a debugger prompt.
  */
 export interface SupervisedProcess extends EventEmitter {
   readonly name: string;
@@ -52,7 +55,14 @@ export interface SupervisedProcess extends EventEmitter {
   terminate(): void;
   /** SIGKILL it and everything it started. */
   kill(): void;
+  /** Its output ends with a debugger prompt (`(Pdb) `) and nothing was typed to it since. */
+  readonly atPrompt: boolean;
+  /** Send text to its stdin; false when it has none (not running, or stdin is /dev/null). */
+  write(text: string): boolean;
 }
+
+/** A debugger waiting for a command: pdb, pdb++, ipdb. The end of a partial line. */
+export const DEBUGGER_PROMPT = /(?:\(Pdb\+*\)|\(ipdb\)|ipdb>|\(Pdb\)) $/;
 
 /** Makes the process for a spec: the seam that lets the supervisor be tested without spawning. */
 export type ProcessFactory = (spec: ProcessSpec) => SupervisedProcess;

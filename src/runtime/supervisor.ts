@@ -102,7 +102,7 @@ const WAITING_EVERY_MS = 1000;
  * SIGKILL. Generic: it knows processes, probes and dependencies, nothing about what they are.
  *
  * Events: 'state' (StateEvent), 'ready' (ms), 'startup-failed' (name, error),
- * 'waiting' (Waiting[]) while shutdown waits.
+ * 'waiting' (Waiting[]) while shutdown waits, 'prompt' (name) when a process stops at a debugger prompt.
  */
 export class Supervisor extends EventEmitter {
   private services = new Map<string, Service>();
@@ -189,6 +189,7 @@ export class Supervisor extends EventEmitter {
   addService(spec: ServiceSpec): void {
     if (this.services.has(spec.name)) throw new Error(`duplicate service ${spec.name}`);
     const proc = spec.process ? this.createProcess(spec.process) : null;
+    proc?.on('prompt', () => this.emit('prompt', spec.name));
     this.services.set(spec.name, {
       spec,
       state: 'waiting',

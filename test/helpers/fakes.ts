@@ -74,6 +74,16 @@ export class FakeProcess extends EventEmitter implements SupervisedProcess {
     return this.pid !== null;
   }
 
+  atPrompt = false;
+  written: string[] = [];
+
+  write(text: string): boolean {
+    if (this.pid === null) return false;
+    this.written.push(text);
+    this.atPrompt = false;
+    return true;
+  }
+
   record(text: Buffer): void {
     this.ring.push(text);
   }

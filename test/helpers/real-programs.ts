@@ -96,3 +96,23 @@ print(q.enqueue('jobs.${fn}', *json.loads(sys.argv[1])).id)
 `;
   return execFileSync(SYSTEM_PYTHON, ['-c', script, JSON.stringify(args)], { cwd: dir, encoding: 'utf8' }).trim();
 }
+
+/** A program that stops at breakpoint() twice, with a local `x` to inspect. */
+export const TWO_BREAKPOINTS = `import time
+x = 41
+print('before first', flush=True)
+breakpoint()
+print('between', flush=True)
+breakpoint()
+print('after both', flush=True)
+time.sleep(300)
+`;
+
+/** An RQ job that stops at breakpoint() with a local `y`, then writes `path`. */
+export const DEBUG_JOB = `
+def debug_job(path):
+    y = 7
+    breakpoint()
+    open(path, 'w').write(str(y))
+    print('debug job done', flush=True)
+`;

@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { makeBench } from '../helpers/bench-fixture.js';
+import { FBENCH, FbenchRun, survivors } from '../helpers/fbench-run.js';
+import { freePort } from '../helpers/ports.js';
+import { DEBUG_JOB, enqueue, installBench, requireRq, RQ_BENCH, RQ_JOBS, SYSTEM_PYTHON, TWO_BREAKPOINTS } from '../helpers/real-programs.js';
+
+const cleanups: (() => void)[] = [];
+after(() => cleanups.forEach((c) => c()));
+
+function tmux(...args: string[]): string {
+  return execFileSync('tmux', args, { encoding: 'utf8' });
+}
+
+async function until<T>(get: () => T | null | undefined | false, what: string, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = get();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** fbench attach NAME with `input` piped in; resolves its output once it has detached. */
+function attach(dir: string, name: string, input: string): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [FBENCH, 'attach', name, '--bench', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  child.stdin.end(input);
+  const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(kill);
+      resolve({ code, out });
+    }),
+  );
+}
+
+describe('breakpoint() under fbench', { timeout: 90_000 }, () => {
+  test("in fbench's own terminal (tmux), then with fbench attach; another process keeps printing; Ctrl-C leaves nothing", async () => {
+    execFileSync('tmux', ['-V']); // fails loudly without tmux (.ci/run installs it)
+    const b = makeBench({
+      Procfile: `web: ${SYSTEM_PYTHON} bp.py\ntick: ${SYSTEM_PYTHON} -u -c "import time\nwhile True: print('tick', flush=True); time.sleep(0.2)"\n`,
+      'bp.py': TWO_BREAKPOINTS,
+    });
+    writeFileSync(path.join(b.dir, 'Procfile'), `web: ${SYSTEM_PYTHON} bp.py\ntick: ${SYSTEM_PYTHON} tick.py\n`);
+    writeFileSync(path.join(b.dir, 'tick.py'), "import time\nwhile True:\n    print('tick', flush=True)\n    time.sleep(0.2)\n");
+    cleanups.push(b.cleanup);
+    const session = `fbench-test-${process.pid}-${Date.now()}`;
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      '220',
+      '-y',
+      '50',
+      `${process.execPath} ${FBENCH} start --bench ${b.dir} --no-timestamps --no-tasks --no-color`,
+    );
+    tmux('set-option', '-t', session, 'remain-on-exit', 'on'); // the screen stays readable after fbench exits
+    cleanups.push(() => {
+      try {
+        tmux('kill-session', '-t', session);
+      } catch {
+        // gone
+      }
+    });
+    const screen = (): string => tmux('capture-pane', '-p', '-J', '-t', session, '-S', '-2000');
+    await until(() => screen().includes('web.1 is at a debugger prompt: what you type goes to it'), 'the prompt announced');
+    tmux('send-keys', '-t', session, 'p x + 1000', 'Enter');
+    await until(() => /web\.1 +\| 1041$/m.test(screen()), 'p x + 1000 answered');
+    tmux('send-keys', '-t', session, 'c', 'Enter');
+    await until(() => /web\.1 +\| between$/m.test(screen()) && (screen().match(/web\.1 +\| \(Pdb\)/g) ?? []).length >= 3, 'the second breakpoint');
+    const ticksBefore = (screen().match(/tick\.1 +\| tick/g) ?? []).length;
+
+    const attached = await attach(b.dir, 'web', 'p x * 1000\nc\n');
+    assert.equal(attached.code, 0, attached.out);
+    assert.match(attached.out, /^41000$/m);
+    assert.match(attached.out, /after both/);
+    assert.ok((screen().match(/tick\.1 +\| tick/g) ?? []).length > ticksBefore, 'the other process stopped printing');
+    assert.doesNotMatch(screen(), /tick\.1 +\| .*p x \* 1000/, 'typed input echoed into another process');
+
+    const pids = [...screen().matchAll(/started \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+    assert.equal(pids.length, 2);
+    tmux('send-keys', '-t', session, 'C-c');
+    await until(() => /tick\.1 stopped/.test(screen()) && /web\.1 stopped/.test(screen()), 'both stopped');
+    await until(() => tmux('display-message', '-p', '-t', session, '#{pane_dead}').trim() === '1', 'fbench exited', 10_000);
+    assert.deepEqual(await survivors(pids, 0), []);
+  });
+
+  test('a second attach to the same process is refused, naming the first', async () => {
+    const b = makeBench({ Procfile: `web: ${SYSTEM_PYTHON} bp.py\n`, 'bp.py': TWO_BREAKPOINTS });
+    cleanups.push(b.cleanup);
+    const run = new FbenchRun(['start', '--bench', b.dir]);
+    cleanups.push(() => run.signal('SIGKILL'));
+    await run.waitFor(/web\.1 +\| \(Pdb\)/);
+    const first = spawn(process.execPath, [FBENCH, 'attach', 'web', '--bench', b.dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+    cleanups.push(() => first.kill('SIGKILL'));
+    await run.waitFor(/attached to web\.1/);
+    const second = await attach(b.dir, 'web', '');
+    assert.equal(second.code, 1);
+    assert.match(second.out, /web\.1 is already attached \(by fbench attach \(pid \d+\)\)/);
+    first.kill('SIGINT');
+    await run.waitFor(/detached from web\.1/);
+    await run.stop();
+  });
+
+  test('a real RQ job at breakpoint(): attach to the worker, inspect a local, continue; the job finishes', async () => {
+    requireRq();
+    const port = await freePort();
+    const b = makeBench({
+      Procfile: 'redis_queue: redis-server config/redis_queue.conf\nworker:  bench worker 1>> logs/worker.log 2>> logs/worker.error.log\n',
+      'sites/common_site_config.json': JSON.stringify({ redis_queue: `redis://127.0.0.1:${port}`, redis_cache: `redis://127.0.0.1:${port}` }),
+      'config/redis_queue.conf': `bind 127.0.0.1\nport ${port}\nsave ""\n`,
+      'config/pids/.keep': '',
+      'logs/.keep': '',
+      'jobs.py': RQ_JOBS + DEBUG_JOB,
+    });
+    cleanups.push(b.cleanup);
+    installBench(b.dir, RQ_BENCH);
+    const run = new FbenchRun(['start', '--bench', b.dir, '--no-timestamps']);
+    cleanups.push(() => run.signal('SIGKILL'));
+    await run.waitFor(/worker\.1 +\| .*Listening on/);
+    const out = path.join(b.dir, 'debug-done');
+    enqueue(b.dir, 'default', 'debug_job', [out]);
+    await run.waitFor(/worker\.1 +\| \(Pdb\)/);
+    const attached = await attach(b.dir, 'worker', 'p y\nc\n');
+    assert.equal(attached.code, 0, attached.out);
+    assert.match(attached.out, /^7$/m);
+    await until(() => existsSync(out), 'the job finished');
+    await run.waitFor(/debug job done/);
+    await run.stop();
+  });
+});
