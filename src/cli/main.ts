@@ -3,6 +3,7 @@ import { MAX_PER_TYPE, parseCount, parsePort, parseSeconds, parseWhole } from '.
 import { FbenchError, formatError } from '../errors.js';
 import { DEFAULT_RELOAD_ROLES } from '../frappe/code-watch.js';
 import { packageVersion } from '../paths.js';
+import { DEFAULT_BENCH_DIR, DEFAULT_REDIS_IMAGE } from '../export/containers.js';
 import { parseConcurrency } from '../plan/formation.js';
 
 // Heavy modules (ioredis, listr2, chokidar) are imported inside the commands that use them,
@@ -23,6 +24,17 @@ const concurrency = (v: string, prev: string[] = []): string[] => {
   return [...prev, v];
 };
 const workerCount = checked((v) => parseCount(v, '-n', undefined, 1));
+/** An image reference: registry/name:tag@digest characters only. */
+const parseImage = (v: string): string => {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._\/:@-]*$/.test(v))
+    throw new FbenchError(`--image: ${JSON.stringify(v)} is not an image reference`, 'for example --image ghcr.io/acme/erpnext:v15');
+  return v;
+};
+const parseBenchDir = (v: string): string => {
+  if (!/^\/[A-Za-z0-9._\/-]*$/.test(v))
+    throw new FbenchError(`--bench-dir: ${JSON.stringify(v)} is not an absolute path of plain characters`, `for example --bench-dir ${DEFAULT_BENCH_DIR}`);
+  return v.replace(/\/+$/, '') || '/';
+};
 
 /** Commands that only need to find the bench. */
 const benchOnly = (cmd: Command): Command => cmd.option('-b, --bench <dir>', 'the bench folder (default: the first folder upwards with a Procfile and sites/)');
@@ -172,9 +184,12 @@ benchOnly(program.command('attach'))
   .action((name: string, opts) => run(async () => (await import('./commands/attach.js')).attachCommand(name, opts)));
 
 benchOptions(program.command('export'))
-  .description('write the formation fbench runs as production config: supervisor, systemd or a plain Procfile')
-  .argument('<format>', 'supervisor | systemd | procfile')
-  .option('-o, --output <path>', 'write here (a file; a folder for systemd) instead of stdout')
+  .description('write the formation fbench runs as production config: supervisor, systemd, a plain Procfile, Docker Compose or Kubernetes')
+  .argument('<format>', 'supervisor | systemd | procfile | compose | kubernetes')
+  .option('-o, --output <path>', 'write here (a file; a folder for systemd and kubernetes) instead of stdout')
+  .option('--image <image>', "compose, kubernetes: the bench's built image (frappe_docker style)", checked(parseImage))
+  .option('--bench-dir <dir>', 'compose, kubernetes: the bench folder inside the image', checked(parseBenchDir), DEFAULT_BENCH_DIR)
+  .option('--redis-image <image>', 'compose, kubernetes: the image Redis runs from', checked(parseImage), DEFAULT_REDIS_IMAGE)
   .option('--force', 'overwrite existing files')
   .option('--user <user>', 'the user the programs run as')
   .option('--preset <name>', 'a process selection and worker formation from presets/')

@@ -32,6 +32,8 @@ export interface ProductionFacts {
   /** Where a program is on PATH (absolute), injected so the translation stays pure. */
   which: (program: string) => string | null;
   exists: (p: string) => boolean;
+  /** Where gunicorn listens: 127.0.0.1 behind nginx on one machine; 0.0.0.0 in a container. */
+  bind?: string;
 }
 
 /** Seconds given to a worker beyond its longest job timeout to finish it (bench gives 60). */
@@ -59,7 +61,7 @@ export function productionPrograms(plan: Plan, model: BenchModel, facts: Product
     let stopSeconds = 10;
     if (first.role === 'web') {
       if (facts.gunicorn) {
-        command = `${facts.gunicorn} -b 127.0.0.1:${model.config.webserverPort} -w ${model.config.gunicornWorkers} --max-requests 5000 --max-requests-jitter 500 -t ${Number(model.config.raw.http_timeout ?? 120)} frappe.app:application --preload`;
+        command = `${facts.gunicorn} -b ${facts.bind ?? '127.0.0.1'}:${model.config.webserverPort} -w ${model.config.gunicornWorkers} --max-requests 5000 --max-requests-jitter 500 -t ${Number(model.config.raw.http_timeout ?? 120)} frappe.app:application --preload`;
         cwd = path.join(model.dir, 'sites');
       } else {
         warnings.push({

@@ -1,6 +1,9 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FbenchError, formatWarning } from '../../errors.js';
+import { renderCompose } from '../../export/compose.js';
+import { containerFormation } from '../../export/containers.js';
+import { kubernetesObjects, renderKubernetes } from '../../export/kubernetes.js';
 import { productionPrograms } from '../../export/production.js';
 import { renderProcfile } from '../../export/procfile.js';
 import { renderSupervisor } from '../../export/supervisor.js';
@@ -11,17 +14,26 @@ import { formationRequest, type FormationOptions } from '../context.js';
 
 export interface ExportOptions extends FormationOptions {
   output?: string;
+  image?: string;
+  benchDir: string;
+  redisImage: string;
   force?: boolean;
   user?: string;
   queues?: string;
   count?: number;
 }
 
-const FORMATS = ['supervisor', 'systemd', 'procfile'] as const;
+const FORMATS = ['supervisor', 'systemd', 'procfile', 'compose', 'kubernetes'] as const;
+const CONTAINERS = ['compose', 'kubernetes'];
 
-/** `fbench export supervisor|systemd|procfile`: the formation fbench runs, for production. */
+/** `fbench export FORMAT`: the formation fbench runs, for production on one machine or on containers. */
 export async function exportCommand(format: string, opts: ExportOptions): Promise<number> {
   if (!(FORMATS as readonly string[]).includes(format)) throw new FbenchError(`unknown export format "${format}"`, `formats: ${FORMATS.join(', ')}`);
+  if (CONTAINERS.includes(format) && !opts.image)
+    throw new FbenchError(
+      `export ${format} needs --image: the bench's built image`,
+      'for example --image ghcr.io/acme/erpnext-bench:v15 (frappe_docker style)',
+    );
   const request = {
     ...formationRequest(opts),
     dev: false,
@@ -30,6 +42,19 @@ export async function exportCommand(format: string, opts: ExportOptions): Promis
   const { model, plan } = await planBench(request);
   // Program and unit names: the folder's name, with anything a config syntax could read as its own made a dash.
   const bench = path.basename(plan.bench).replace(/[^A-Za-z0-9_.-]/g, '-');
+  if (CONTAINERS.includes(format)) {
+    const o = { image: opts.image!, benchDir: opts.benchDir, redisImage: opts.redisImage };
+    const { services, warnings } = containerFormation(plan, model, o);
+    for (const w of warnings) process.stderr.write(`fbench: warning: ${formatWarning(w)}\n`);
+    if (format === 'compose') return write([{ name: 'compose.yaml', text: renderCompose(bench, services, o) }], opts, false);
+    const objects = kubernetesObjects(bench, services, o);
+    if (!opts.output) return write([{ name: 'kubernetes.yaml', text: renderKubernetes(bench, objects) }], opts, false);
+    return write(
+      objects.map((k) => ({ name: `${k.kind.toLowerCase()}-${k.metadata.name}.yaml`, text: renderKubernetes(bench, [k]) })),
+      opts,
+      true,
+    );
+  }
   const gunicorn = path.join(plan.bench, 'env', 'bin', 'gunicorn');
   const { programs, warnings } = productionPrograms(plan, model, {
     gunicorn: existsSync(gunicorn) ? gunicorn : null,
@@ -46,15 +71,18 @@ export async function exportCommand(format: string, opts: ExportOptions): Promis
         ? renderSystemd(bench, programs, user)
         : [{ name: 'Procfile', text: renderProcfile(plan) }];
 
+  return write(files, opts, format === 'systemd');
+}
+
+/** To stdout, or under -o: a file, or for `folder` formats a folder of files; never over existing files without --force. */
+function write(files: readonly UnitFile[], opts: ExportOptions, folder: boolean): number {
   if (!opts.output) {
     process.stdout.write(files.length === 1 ? files[0]!.text : files.map((f) => `# ---- ${f.name}\n${f.text}`).join('\n'));
     return 0;
   }
-  // systemd writes a folder of units; the others write the one file -o names.
-  const targets =
-    format === 'systemd'
-      ? files.map((f) => ({ file: path.resolve(opts.output!, f.name), text: f.text }))
-      : [{ file: path.resolve(opts.output), text: files[0]!.text }];
+  const targets = folder
+    ? files.map((f) => ({ file: path.resolve(opts.output!, f.name), text: f.text }))
+    : [{ file: path.resolve(opts.output), text: files[0]!.text }];
   const existing = targets.filter((t) => existsSync(t.file));
   if (existing.length && !opts.force)
     throw new FbenchError(`${existing.map((t) => t.file).join(', ')} already exist${existing.length === 1 ? 's' : ''}`, 'pass --force to overwrite');
