@@ -26,12 +26,12 @@ const concurrency = (v: string, prev: string[] = []): string[] => {
 const workerCount = checked((v) => parseCount(v, '-n', undefined, 1));
 /** An image reference: registry/name:tag@digest characters only. */
 const parseImage = (v: string): string => {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._\/:@-]*$/.test(v))
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/.test(v))
     throw new FbenchError(`--image: ${JSON.stringify(v)} is not an image reference`, 'for example --image ghcr.io/acme/erpnext:v15');
   return v;
 };
 const parseBenchDir = (v: string): string => {
-  if (!/^\/[A-Za-z0-9._\/-]*$/.test(v))
+  if (!/^\/[A-Za-z0-9._/-]*$/.test(v))
     throw new FbenchError(`--bench-dir: ${JSON.stringify(v)} is not an absolute path of plain characters`, `for example --bench-dir ${DEFAULT_BENCH_DIR}`);
   return v.replace(/\/+$/, '') || '/';
 };

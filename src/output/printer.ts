@@ -12,7 +12,7 @@ export interface PrinterOptions {
 
 /** Where output goes: a stream, or anything with the same write/drain contract. */
 export interface Sink {
-  write(chunk: Uint8Array): boolean;
+  write(chunk: string, encoding: 'latin1'): boolean;
   once(event: 'drain', listener: () => void): unknown;
 }
 
@@ -25,8 +25,8 @@ export const SYSTEM = 'system';
  * relays can pause the children instead of buffering without bound.
  */
 export class Printer extends EventEmitter {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** Output waiting for the end of this loop turn, as latin1 text (one char per byte). */
+  private pending = '';
   private scheduled = false;
   private width: number;
   private colors = new Map<string, number>();
@@ -75,9 +75,8 @@ export class Printer extends EventEmitter {
   lines(name: string, chunk: Buffer): void {
     if (chunk.length === 0) return;
     const prefix = this.prefixBytes(name);
-    if (prefix === '') return this.enqueue(chunk);
-    const body = chunk.toString('latin1', 0, chunk.length - 1).replaceAll('\n', `\n${prefix}`);
-    this.enqueue(Buffer.from(`${prefix}${body}\n`, 'latin1'));
+    if (prefix === '') return this.enqueue(chunk.toString('latin1'));
+    this.enqueue(`${prefix}${chunk.toString('latin1', 0, chunk.length - 1).replaceAll('\n', `\n${prefix}`)}\n`);
   }
 
   /** One line of fbench's own. */
@@ -98,10 +97,12 @@ export class Printer extends EventEmitter {
   flush(): void {
     this.scheduled = false;
     if (this.pending.length === 0 || this.held) return;
-    const out = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
-    if (!this.sink.write(out) && !this.congested) {
+    const out = this.pending;
+    this.pending = '';
+    // Written as a string: the bytes are made by the write itself and freed with it rather than
+    // left as Buffers for the garbage collector.
+    const ok = this.sink.write(out, 'latin1');
+    if (!ok && !this.congested) {
       this.congested = true;
       this.emit('congested');
       this.sink.once('drain', () => {
@@ -119,10 +120,9 @@ export class Printer extends EventEmitter {
     return p;
   }
 
-  private enqueue(s: Buffer): void {
-    this.pending.push(s);
-    this.pendingBytes += s.length;
-    if (this.pendingBytes >= 1 << 20 && !this.held) this.flush();
+  private enqueue(s: string): void {
+    this.pending += s;
+    if (this.pending.length >= 1 << 20 && !this.held) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());

@@ -47,6 +47,8 @@ interface LiveContext {
 }
 
 const RELOAD_DEBOUNCE_MS = 100;
+/** Watchers start this long after ready: their first scan of apps/ must not compete with start-up. */
+const WATCH_AFTER_READY_MS = 250;
 /** `fbench ps` waits this long for each Redis's PONG. */
 const PS_PING_TIMEOUT_MS = 700;
 
@@ -135,7 +137,13 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
     await Promise.all(ready);
     if (said.length) printer.system(`watching ${said.join('; ')}`);
   };
-  sup.once('ready', () => (watching = startWatching()));
+  // A moment after ready: a run that ends at once (a batch Procfile) never pays for chokidar.
+  let watchTimer: NodeJS.Timeout | null = null;
+  sup.once('ready', () => {
+    watchTimer = setTimeout(() => (watching = startWatching()), WATCH_AFTER_READY_MS);
+    watchTimer.unref();
+  });
+  closers.unshift(() => watchTimer && clearTimeout(watchTimer));
 
   const applyReplan = async (changed: string[]): Promise<void> => {
     const why = [...new Set(changed)].join(', ');

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { FbenchError, formatWarning } from '../errors.js';
+import { loadIoredis } from '../health/redis-ping.js';
 import { preflightRedis } from './redis-preflight.js';
 import { useColor } from '../output/colors.js';
 import { Printer } from '../output/printer.js';
@@ -71,6 +72,8 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
       'install it: `sudo apt-get install redis-server` (Debian/Ubuntu), `sudo dnf install redis` (Fedora), `brew install redis` (macOS)',
     );
   }
+  // The Redis client loads while Redis starts, not after it answers.
+  if (redis.length > 0 || plan.externals.length > 0) void loadIoredis().catch(() => {});
   const adopted = new Map<string, number>();
   for (const p of redis) {
     const decision = await preflightRedis(p, plan.bench);

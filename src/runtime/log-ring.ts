@@ -11,11 +11,12 @@ export class LogRing {
     if (lines.length > this.maxBytes) {
       const tail = lines.subarray(lines.length - this.maxBytes);
       const nl = tail.indexOf(10);
-      lines = Buffer.from(nl !== -1 && nl < tail.length - 1 ? tail.subarray(nl + 1) : tail);
+      lines = nl !== -1 && nl < tail.length - 1 ? tail.subarray(nl + 1) : tail;
       this.chunks = [];
       this.size = 0;
     }
-    this.chunks.push(lines);
+    // A copy: a slice would keep the whole read buffer it came from (64 KiB for a 4 KiB read) alive.
+    this.chunks.push(Buffer.from(lines));
     this.size += lines.length;
     while (this.size > this.maxBytes && this.chunks.length > 1) this.size -= this.chunks.shift()!.length;
   }

@@ -13,8 +13,8 @@ import { LogRing } from '../../src/runtime/log-ring.js';
 class MemorySink extends EventEmitter implements Sink {
   chunks: Buffer[] = [];
   full = false;
-  write(chunk: Uint8Array): boolean {
-    this.chunks.push(Buffer.from(chunk));
+  write(chunk: string, encoding: 'latin1'): boolean {
+    this.chunks.push(Buffer.from(chunk, encoding));
     return !this.full;
   }
   text(): string {
