@@ -102,6 +102,16 @@ function medianOf(command: () => string, runs = RUNS, out?: string, check?: () =
   return { ms: median(t), mb: median(m), ...(note ? { note } : {}) };
 }
 
+/** Measure every installed peer on the Procfile in `dir`. */
+function eachPeer(dir: string, measure: (command: string) => Cell): Map<string, Cell> {
+  const cells = new Map<string, Cell>();
+  for (const p of PEERS) {
+    const cmd = p.run(dir);
+    if (cmd) cells.set(p.name, measure(cmd));
+  }
+  return cells;
+}
+
 // ~50-byte lines "tag:seq:xxx…" from awk: fast enough that the relay, not the writer, is measured.
 const gen = (tag: string): string => `awk 'BEGIN{for(i=0;i<${LINES};i++) printf "${tag}:%d:%s\\n", i, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}'`;
 
@@ -121,20 +131,14 @@ function integrity(file: string): string {
 function relay(): Row {
   const dir = benchDir(`a: ${gen('a')}\nb: ${gen('b')}\n`);
   const out = path.join(dir, 'out.txt');
-  const cells = new Map<string, Cell>();
-  for (const p of PEERS) {
-    const cmd = p.run(dir);
-    if (cmd)
-      cells.set(
-        p.name,
-        medianOf(
-          () => cmd,
-          RUNS,
-          out,
-          () => integrity(out),
-        ),
-      );
-  }
+  const cells = eachPeer(dir, (cmd) =>
+    medianOf(
+      () => cmd,
+      RUNS,
+      out,
+      () => integrity(out),
+    ),
+  );
   const limit = medianOf(() => `(${gen('a')} & ${gen('b')}; wait)`, RUNS, out);
   rmSync(dir, { recursive: true, force: true });
   const f = cells.get('fbench')!;
@@ -151,15 +155,7 @@ function relay(): Row {
 /** A one-line Procfile that exits at once: the whole run, start-up to exit. */
 function oneLine(node: Cell): Row[] {
   const dir = benchDir('a: true\n');
-  const cells = new Map<string, Cell>();
-  for (const p of PEERS) {
-    const cmd = p.run(dir);
-    if (cmd)
-      cells.set(
-        p.name,
-        medianOf(() => cmd, RUNS * 2),
-      );
-  }
+  const cells = eachPeer(dir, (cmd) => medianOf(() => cmd, RUNS * 2));
   rmSync(dir, { recursive: true, force: true });
   const f = cells.get('fbench')!;
   const memory = new Map([...cells].map(([k, v]) => [k, v.mb === undefined ? v : { mb: v.mb }]));
@@ -232,17 +228,34 @@ async function ready(): Promise<Row> {
 /** 20 processes printing 200k lines each: the peak RSS of the manager itself. */
 function memory20(node: Cell): Row {
   const dir = benchDir(Array.from({ length: 20 }, (_, i) => `p${i}: ${gen(i % 2 ? 'a' : 'b')}\n`).join(''));
-  const cells = new Map<string, Cell>();
-  for (const p of PEERS) {
-    const cmd = p.run(dir);
-    if (!cmd) continue;
+  const cells = eachPeer(dir, (cmd) => {
     const c = medianOf(() => cmd, Math.min(RUNS, 3));
-    cells.set(p.name, c.mb === undefined ? c : { mb: c.mb });
-  }
+    return c.mb === undefined ? c : { mb: c.mb };
+  });
   rmSync(dir, { recursive: true, force: true });
   const f = cells.get('fbench')!;
   return {
     figure: 'peak RSS: 20 processes × 200k lines',
+    cells,
+    limit: `${node.mb!.toFixed(1)} MB (idle node)`,
+    target: `≤ idle node + 40 = ${(node.mb! + 40).toFixed(1)} MB`,
+    pass: f.mb! <= node.mb! + 40,
+  };
+}
+
+/** 20 processes printing a line every 10 ms for 3 s (a busy bench): the manager's peak RSS. */
+function chatty(node: Cell): Row {
+  const dir = benchDir(
+    Array.from({ length: 20 }, (_, i) => `p${i}: i=0; while [ $i -lt 300 ]; do echo "p${i} line $i"; i=$((i+1)); sleep 0.01; done\n`).join(''),
+  );
+  const cells = eachPeer(dir, (cmd) => {
+    const c = medianOf(() => cmd, Math.min(RUNS, 3));
+    return c.mb === undefined ? c : { mb: c.mb };
+  });
+  rmSync(dir, { recursive: true, force: true });
+  const f = cells.get('fbench')!;
+  return {
+    figure: 'peak RSS: 20 chatty processes (a line each 10 ms)',
     cells,
     limit: `${node.mb!.toFixed(1)} MB (idle node)`,
     target: `≤ idle node + 40 = ${(node.mb! + 40).toFixed(1)} MB`,
@@ -301,7 +314,7 @@ async function main(): Promise<void> {
   await step('start', () => oneLine(baseline));
   await step('plan', () => plan(baseline));
   await step('ready', ready);
-  await step('memory', () => memory20(baseline));
+  await step('memory', () => [chatty(baseline), memory20(baseline)]);
   await step('shutdown', shutdown);
 
   const names = PEERS.map((p) => p.name).filter((n) => rows.some((r) => r.cells.has(n)));

@@ -48,7 +48,9 @@ export function reportToPrinter(sup: Supervisor, printer: Printer, info: Reporte
         say(`${e.name} stopped${e.exit ? ` (${describeExit(e.exit)})` : ''}`);
         break;
       case 'failed':
-        break; // said by 'startup-failed', with the output that explains it
+        // A start-up failure is said by 'startup-failed', with the output that explains it.
+        if (ready && e.error) say(`error: ${e.name} ${e.error}`);
+        break;
       default:
         if (e.error) say(`warning: ${e.name}: ${e.error}`);
     }

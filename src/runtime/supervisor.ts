@@ -92,6 +92,8 @@ interface Service {
 }
 
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+/** How long a SIGKILLed process may take to be gone before fbench gives up on it. */
+const KILL_WAIT_MS = 5000;
 /** How often shutdown says what it is still waiting for. */
 const WAITING_EVERY_MS = 1000;
 
@@ -314,9 +316,14 @@ export class Supervisor extends EventEmitter {
       cancel();
     }
     if (proc.running) proc.kill();
-    const info = await exit;
+    // SIGKILL cannot be refused, but a process stuck in the kernel (D state) can outlast it: say so rather than hang.
+    let cancel: () => void = () => {};
+    const stuck = new Promise<null>((r) => (cancel = this.clock.setTimer(KILL_WAIT_MS, () => r(null))));
+    const info = await Promise.race([exit, stuck]);
+    cancel();
     svc.healthy = false;
-    this.setState(svc, 'stopped', { exit: info });
+    if (info) this.setState(svc, 'stopped', { exit: info });
+    else this.setState(svc, 'failed', { error: `still alive ${KILL_WAIT_MS / 1000} s after SIGKILL (pid ${proc.pid}); fbench leaves it` });
   }
 
   private async run(svc: Service): Promise<void> {

@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { makeBench } from '../helpers/bench-fixture.js';
+import { testScope } from '../helpers/scope.js';
 import { FbenchRun, pidsMatching, survivors } from '../helpers/fbench-run.js';
 import { freePort } from '../helpers/ports.js';
 import { enqueue, installBench, requireRq, RQ_BENCH, RQ_JOBS, SYSTEM_PYTHON, TERM_COUNTER } from '../helpers/real-programs.js';
 
-const cleanups: (() => void)[] = [];
-const runs: FbenchRun[] = [];
-after(() => {
-  for (const r of runs) if (r.child.exitCode === null && r.child.signalCode === null) r.signal('SIGKILL');
-  cleanups.forEach((c) => c());
-});
+const { runs, cleanups } = testScope();
 
 function bench(procfile: string, files: Record<string, string> = {}): string {
   const b = makeBench({ Procfile: procfile, 'logs/.keep': '', ...files });

@@ -4,18 +4,14 @@ import { createReadStream, openSync, closeSync, readFileSync, writeFileSync } fr
 import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { makeBench } from '../helpers/bench-fixture.js';
+import { testScope } from '../helpers/scope.js';
 import { FBENCH, FbenchRun } from '../helpers/fbench-run.js';
 import { freePort } from '../helpers/ports.js';
 import { enqueue, installBench, requireRq, RQ_BENCH, RQ_JOBS, SYSTEM_PYTHON } from '../helpers/real-programs.js';
 
-const cleanups: (() => void)[] = [];
-const runs: FbenchRun[] = [];
-after(() => {
-  for (const r of runs) if (r.child.exitCode === null && r.child.signalCode === null) r.signal('SIGKILL');
-  cleanups.forEach((c) => c());
-});
+const { runs, cleanups } = testScope();
 
 function bench(procfile: string, files: Record<string, string> = {}): string {
   const b = makeBench({ Procfile: procfile, 'logs/.keep': '', 'config/pids/.keep': '', ...files });
