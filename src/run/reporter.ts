@@ -12,10 +12,14 @@ export interface ReporterInfo {
   quietStartup?: boolean;
 }
 
+/** A stop that takes longer than this gets a line saying why it waits. */
+const SLOW_STOP_MS = 1000;
+
 /** Turns supervisor events into fbench's own `system |` lines. */
 export function reportToPrinter(sup: Supervisor, printer: Printer, info: ReporterInfo): void {
   const say = (s: string): void => printer.system(s);
   let ready = false;
+  const stopping = new Set<string>();
   sup.on('state', (e: StateEvent) => {
     const check = info.checks.get(e.name);
     if (info.quietStartup && !ready && (e.state === 'running' || e.state === 'healthy')) return;
@@ -39,12 +43,19 @@ export function reportToPrinter(sup: Supervisor, printer: Printer, info: Reporte
       case 'exited':
         say(`${e.name} ${describeExit(e.exit!)}${e.exit!.code === 0 ? ' (finished; not restarted)' : ''}`);
         break;
-      case 'stopping':
-        // Only a stop that may take long is worth a line of its own (a Redis saving its data).
-        if (e.graceMs !== undefined && e.graceMs > 10_000)
-          say(`${e.name} stopping: it may take a while (${e.hint ?? 'finishing its work'}); SIGKILL after ${Math.round(e.graceMs / 1000)} s`);
+      case 'stopping': {
+        // A long grace (a Redis saving its data) is worth a line, once the stop has taken a moment.
+        if (e.graceMs === undefined || e.graceMs <= 10_000) break;
+        const grace = e.graceMs;
+        const timer = setTimeout(() => {
+          if (stopping.has(e.name)) say(`${e.name} is still stopping (${e.hint ?? 'finishing its work'}); SIGKILL after ${Math.round(grace / 1000)} s`);
+        }, SLOW_STOP_MS);
+        timer.unref();
+        stopping.add(e.name);
         break;
+      }
       case 'stopped':
+        stopping.delete(e.name);
         say(`${e.name} stopped${e.exit ? ` (${describeExit(e.exit)})` : ''}`);
         break;
       case 'failed':
