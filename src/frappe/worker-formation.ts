@@ -25,7 +25,10 @@ export interface Formation {
  * rebuild the worker lines from the Procfile's own worker command. Pure.
  */
 export function applyFormation(entries: readonly ProcfileEntry[], config: ResolvedSiteConfig, spec: FormationSpec): Formation {
-  const roleOf = new Map(entries.map((e) => [e.name, classify(e.name, analyzeCommand(e.command)).role]));
+  const infoOf = new Map(entries.map((e) => [e.name, classify(e.name, analyzeCommand(e.command))]));
+  const roleOf = new Map([...infoOf].map(([name, info]) => [name, info.role]));
+  // The worker line that serves every queue (no --queue, as roles.ts reads it) is the model for new ones.
+  const allQueues = (e: ProcfileEntry | undefined): boolean => e !== undefined && infoOf.get(e.name)?.queues === undefined;
   const keep = (e: ProcfileEntry): boolean => {
     const role = roleOf.get(e.name)!;
     if (spec.roles && !spec.roles.includes(role)) return false;
@@ -36,7 +39,7 @@ export function applyFormation(entries: readonly ProcfileEntry[], config: Resolv
   if (spec.roles && !spec.roles.includes('worker')) return { entries: kept, concurrency: {} };
 
   const workers = entries.filter((e) => roleOf.get(e.name) === 'worker');
-  const template = workers.find((e) => !/--queue\b|\s-q\s/.test(e.command)) ?? workers[0];
+  const template = workers.find(allQueues) ?? workers[0];
   const groups: WorkerGroup[] =
     spec.workers.kind === 'each'
       ? resolve(spec.workers.set, config).map((q) => ({
@@ -62,7 +65,7 @@ export function applyFormation(entries: readonly ProcfileEntry[], config: Resolv
     if (built.some((b) => b.name === name))
       throw new FbenchError(`${spec.source} asks for the worker "${name}" twice`, 'list each queue combination once and set its count instead');
     const base = template?.command ?? 'bench worker';
-    built.push({ name, command: everyQueue && template && !/--queue\b/.test(base) ? base : withQueues(base, queues), line: template?.line ?? 0 });
+    built.push({ name, command: everyQueue && allQueues(template) ? base : withQueues(base, queues), line: template?.line ?? 0 });
     const custom = queues.length === 1 ? config.workers[queues[0]!]?.background_workers : undefined;
     const count = g.count ?? custom ?? config.backgroundWorkers;
     if (count !== 1) concurrency[name] = count;
