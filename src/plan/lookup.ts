@@ -6,9 +6,10 @@ import type { Plan } from './types.js';
 /**
  * The processes a name on the command line means: an instance (`worker.1`), a Procfile type
  * (`worker`), a role (`worker`, `redis`), or a log file they write (`worker.log`,
- * `logs/worker.log`). Throws, naming what exists, for a name that means nothing. Pure.
+ * `logs/worker.log`). Throws, naming what exists, for a name that means nothing (unless
+ * `skipUnknown`). Pure.
  */
-export function processesNamed(plan: Plan, names: readonly string[], option = 'name'): string[] {
+export function processesNamed(plan: Plan, names: readonly string[], option = 'name', skipUnknown = false): string[] {
   const procs = plan.processes;
   const out = new Set<string>();
   for (const n of names) {
@@ -16,6 +17,7 @@ export function processesNamed(plan: Plan, names: readonly string[], option = 'n
     if (hits.length === 0) {
       hits = procs.filter((p) => p.logFiles.some((f) => path.basename(f) === n || path.relative(plan.bench, f) === n)).map((p) => p.name);
     }
+    if (hits.length === 0 && skipUnknown) continue;
     if (hits.length === 0) throw new FbenchError(`no process, type, role or log file "${n}" (${option})`, `processes: ${procs.map((p) => p.name).join(', ')}`);
     hits.forEach((h) => out.add(h));
   }

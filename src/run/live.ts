@@ -14,7 +14,7 @@ import { debounceCollect } from '../runtime/debounce.js';
 import { tailFile } from '../runtime/file-tail.js';
 import type { Supervisor } from '../runtime/supervisor.js';
 import { sessionFiles } from './session.js';
-import { checksOf, externalService, processService, type ProbeFor } from './services.js';
+import { checksOf, planServices, type ProbeFor, type ServiceChoices } from './services.js';
 
 /** How to plan again when the Procfile, the site config or the preset changes. */
 export interface Replan {
@@ -28,8 +28,6 @@ export interface LiveOptions {
   reload: string | false;
   /** Follow the log files that compound commands write by themselves (--no-follow-logs: false). */
   followLogs: boolean;
-  /** Processes (names, types, roles) recorded but not printed. */
-  quiet?: string;
 }
 
 interface LiveContext {
@@ -39,9 +37,8 @@ interface LiveContext {
   probeFor: ProbeFor;
   checks: ReturnType<typeof checksOf>;
   session: string;
-  graceMs: number;
-  /** The --quiet names as given (names, types or roles), for processes a re-plan adds. */
-  quiet: ReadonlySet<string>;
+  /** How processes run (grace, --quiet, --stdin-null), for the ones a re-plan adds. */
+  choices: ServiceChoices;
   opts: LiveOptions;
   replan?: Replan;
 }
@@ -168,16 +165,17 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
     printer.system(`${why} changed: ${said.join('; ')}`);
     plan = next;
     for (const [k, v] of checksOf(next)) ctx.checks.set(k, v);
+    const specs = new Map(planServices(next, ctx.probeFor, ctx.choices, undefined, false).map((s) => [s.name, s]));
     for (const x of next.externals) {
       if (sup.status().some((s) => s.name === x.url)) continue;
-      sup.addService(externalService(x, ctx.probeFor));
+      sup.addService(specs.get(x.url)!);
       sup.launch(x.url);
     }
     await Promise.all(diff.removed.map((n) => sup.removeService(n)));
     await Promise.all(diff.changed.map((c) => sup.removeService(c.process.name)));
     for (const p of [...diff.changed.map((c) => c.process), ...diff.added]) {
       printer.addName(p.name);
-      sup.addService(processService(p, ctx.probeFor, { graceMs: ctx.graceMs, quiet: ctx.quiet.has(p.type) || ctx.quiet.has(p.role) || ctx.quiet.has(p.name) }));
+      sup.addService(specs.get(p.name)!);
       sup.launch(p.name);
     }
     syncTails();

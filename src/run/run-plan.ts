@@ -4,7 +4,7 @@ import { loadIoredis } from '../health/redis-ping.js';
 import { preflightRedis } from './redis-preflight.js';
 import { useColor } from '../output/colors.js';
 import { Printer } from '../output/printer.js';
-import { processesNamed, programOnPath } from '../plan/lookup.js';
+import { programOnPath } from '../plan/lookup.js';
 import type { Plan } from '../plan/types.js';
 import { DEFAULT_BACKOFF } from '../runtime/backoff.js';
 import { acquirePidFile, removePidFile } from '../runtime/pidfile.js';
@@ -27,6 +27,8 @@ export interface RunOptions extends LiveOptions {
   tasks: boolean;
   /** Processes, types or roles whose stdin is /dev/null (a program that needs EOF). */
   stdinNull?: string;
+  /** Processes (names, types, roles) recorded but not printed. */
+  quiet?: string;
 }
 
 /** A second signal this soon after the first is the same keypress delivered twice (`timeout -s INT`, a signalled group). */
@@ -94,15 +96,10 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
   }
 
   const probeFor = makeProbe(readyTimeoutMs, printer);
+  const choices = { graceMs, ...(opts.quiet ? { quiet: opts.quiet } : {}), ...(opts.stdinNull ? { stdinNull: opts.stdinNull } : {}) };
+  const services = planServices(plan, probeFor, choices, adopted); // a bad --quiet name stops here, before anything runs
   const watchdog = new Watchdog();
-  const named = (list: string | undefined, option: string): Set<string> => new Set(list ? processesNamed(plan, list.split(','), option) : []);
-  const quiet = named(opts.quiet, '--quiet');
-  const noStdin = named(opts.stdinNull, '--stdin-null');
-  const sup = new Supervisor(
-    planServices(plan, probeFor, { graceMs, adopted, quiet, noStdin }),
-    { exitOnCrash: opts.exitOnCrash === true, graceMs },
-    { createProcess: realProcesses(printer, watchdog, graceMs) },
-  );
+  const sup = new Supervisor(services, { exitOnCrash: opts.exitOnCrash === true, graceMs }, { createProcess: realProcesses(printer, watchdog, graceMs) });
   const checks = checksOf(plan);
   const tasks = opts.tasks && process.stdout.isTTY === true;
   reportToPrinter(sup, printer, { checks, loopWarningAt: DEFAULT_BACKOFF.loopWarningAt, quietStartup: tasks });
@@ -132,8 +129,7 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
     probeFor,
     checks,
     session,
-    graceMs,
-    quiet: new Set(opts.quiet?.split(',') ?? []),
+    choices,
     opts,
     ...(replan ? { replan } : {}),
   });

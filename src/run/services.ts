@@ -2,6 +2,7 @@ import { execForm, ownOutput } from '../config/shell-command.js';
 import { waitForRedis } from '../health/redis-ping.js';
 import { waitForPort } from '../health/tcp.js';
 import type { Printer } from '../output/printer.js';
+import { processesNamed } from '../plan/lookup.js';
 import type { ExternalService, HealthCheck, Plan, PlanProcess } from '../plan/types.js';
 import type { ProcessSpec } from '../runtime/supervised-process.js';
 import type { Probe, ServiceSpec } from '../runtime/supervisor.js';
@@ -52,7 +53,7 @@ export function launch(p: PlanProcess): Pick<ProcessSpec, 'command' | 'stdout' |
 }
 
 /** A plan process as a supervised service. */
-export function processService(p: PlanProcess, probeFor: ProbeFor, o: ServiceOptions): ServiceSpec {
+function processService(p: PlanProcess, probeFor: ProbeFor, o: ServiceOptions): ServiceSpec {
   const { graceMs } = o;
   return {
     name: p.name,
@@ -75,7 +76,7 @@ export function processService(p: PlanProcess, probeFor: ProbeFor, o: ServiceOpt
 }
 
 /** An external Redis: a service with a check and nothing to run. */
-export function externalService(x: ExternalService, probeFor: ProbeFor): ServiceSpec {
+function externalService(x: ExternalService, probeFor: ProbeFor): ServiceSpec {
   const check = probeFor(x.url, x.health);
   return {
     name: x.url,
@@ -92,17 +93,33 @@ export function externalService(x: ExternalService, probeFor: ProbeFor): Service
   };
 }
 
+/** What the command line says about how processes run: the grace, and --quiet / --stdin-null (names, types or roles). */
+export interface ServiceChoices {
+  graceMs: number;
+  quiet?: string;
+  stdinNull?: string;
+}
+
+/**
+ * The services of a plan. `strict`: a --quiet or --stdin-null name that means no process is an
+ * error (at start); a re-plan that removed it just has no such process.
+ */
 export function planServices(
   plan: Plan,
   probeFor: ProbeFor,
-  o: { graceMs: number; adopted: ReadonlyMap<string, number>; quiet: ReadonlySet<string>; noStdin: ReadonlySet<string> },
+  choices: ServiceChoices,
+  adopted: ReadonlyMap<string, number> = new Map(),
+  strict = true,
 ): ServiceSpec[] {
+  const named = (list: string | undefined, option: string): Set<string> => new Set(list ? processesNamed(plan, list.split(','), option, !strict) : []);
+  const quiet = named(choices.quiet, '--quiet');
+  const noStdin = named(choices.stdinNull, '--stdin-null');
   const each = (p: PlanProcess): ServiceSpec => {
-    const adoptPid = o.adopted.get(p.name);
+    const adoptPid = adopted.get(p.name);
     return processService(p, probeFor, {
-      graceMs: o.graceMs,
-      quiet: o.quiet.has(p.name),
-      noStdin: o.noStdin.has(p.name),
+      graceMs: choices.graceMs,
+      quiet: quiet.has(p.name),
+      noStdin: noStdin.has(p.name),
       ...(adoptPid === undefined ? {} : { adoptPid }),
     });
   };
