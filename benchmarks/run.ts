@@ -97,30 +97,54 @@ function timed(command: string, out = '/dev/null'): { ms: number; mb: number; un
   return { ms: wall, mb: kb / 1024, unfinished: r.status === 124 || r.status === 137 };
 }
 
-/** The median wall time and peak RSS of `runs` runs. */
-function medianOf(command: () => string, runs = RUNS, out?: string, check?: () => string | undefined): Cell {
-  const t: number[] = [];
-  const m: number[] = [];
-  let note: string | undefined;
-  for (let i = 0; i < runs; i++) {
-    const r = timed(command(), out);
-    if (r.unfinished) return { note: `did not finish in ${LIMIT_S} s` };
-    t.push(r.ms);
-    m.push(r.mb);
-    note = check?.() ?? note;
-  }
-  return { ms: median(t), mb: median(m), ...(note ? { note } : {}) };
+/** One command measured: a shell command, where its output goes, and a check of that output. */
+interface Subject {
+  name: string;
+  command: string;
+  out?: string;
+  check?: () => string | undefined;
 }
 
-/** Measure every installed peer on the Procfile in `dir`. */
-function eachPeer(dir: string, measure: (command: string) => Cell): Map<string, Cell> {
+/**
+ * The median wall time and peak RSS of each subject over `runs` rounds, the subjects taking
+ * turns within each round: a machine that slows down for a while slows all of them alike.
+ */
+function rounds(subjects: Subject[], runs = RUNS): Map<string, Cell> {
+  const t = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+  const notes = new Map<string, string>(); // the last check of each (a torn line shows in every run that has one)
+  const m = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
   const cells = new Map<string, Cell>();
-  for (const p of PEERS) {
-    const cmd = p.run(dir);
-    if (cmd) cells.set(p.name, measure(cmd));
+  for (let i = 0; i < runs; i++) {
+    for (const s of subjects) {
+      if (cells.has(s.name)) continue; // did not finish: not run again
+      const r = timed(s.command, s.out);
+      if (r.unfinished) {
+        cells.set(s.name, { note: `did not finish in ${LIMIT_S} s` });
+        continue;
+      }
+      t.get(s.name)!.push(r.ms);
+      m.get(s.name)!.push(r.mb);
+      const note = s.check?.();
+      if (note) notes.set(s.name, note);
+    }
+  }
+  for (const s of subjects) {
+    if (cells.has(s.name)) continue;
+    const note = notes.get(s.name);
+    cells.set(s.name, { ms: median(t.get(s.name)!), mb: median(m.get(s.name)!), ...(note ? { note } : {}) });
   }
   return cells;
 }
+
+/** Every installed peer on the Procfile in `dir`, as subjects. */
+function peers(dir: string, out?: string, check?: () => string | undefined): Subject[] {
+  return PEERS.flatMap((p) => {
+    const command = p.run(dir);
+    return command ? [{ name: p.name, command, ...(out ? { out } : {}), ...(check ? { check } : {}) }] : [];
+  });
+}
+/** The cells of `names` only. */
+const only = (cells: Map<string, Cell>, names: string[]): Map<string, Cell> => new Map([...cells].filter(([k]) => names.includes(k)));
 
 // ~50-byte lines "tag:seq:xxx…" from awk: fast enough that the relay, not the writer, is measured.
 const gen = (tag: string): string => `awk 'BEGIN{for(i=0;i<${LINES};i++) printf "${tag}:%d:%s\\n", i, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}'`;
@@ -141,32 +165,35 @@ function integrity(file: string): string {
 function relay(): Row {
   const dir = benchDir(`a: ${gen('a')}\nb: ${gen('b')}\n`);
   const out = path.join(dir, 'out.txt');
-  const cells = eachPeer(dir, (cmd) =>
-    medianOf(
-      () => cmd,
-      RUNS,
-      out,
-      () => integrity(out),
-    ),
-  );
-  const limit = medianOf(() => `(${gen('a')} & ${gen('b')}; wait)`, RUNS, out);
+  const subjects = peers(dir, out, () => integrity(out));
+  const all = rounds([...subjects, { name: 'limit', command: `(${gen('a')} & ${gen('b')}; wait)`, out }]);
   rmSync(dir, { recursive: true, force: true });
+  const cells = only(
+    all,
+    subjects.map((x) => x.name),
+  );
   const f = cells.get('fbench')!;
   const c = cells.get('concurrently')!;
   return {
     figure: `relay: 2 × ${LINES / 1000}k lines, prefixed, to a file`,
     cells,
-    limit: `${Math.round(limit.ms!)} ms (raw sh pipe)`,
+    limit: `${Math.round(all.get('limit')!.ms!)} ms (raw sh pipe)`,
     target: `≤ 0.7 × concurrently = ${Math.round(0.7 * c.ms!)} ms, 0 torn, 0 lost`,
     pass: f.ms! <= 0.7 * c.ms! && f.note === '0 torn, 0 lost',
   };
 }
 
 /** A one-line Procfile that exits at once: the whole run, start-up to exit. */
-function oneLine(node: Cell): Row[] {
+function oneLine(idle: Cell): Row[] {
   const dir = benchDir('a: true\n');
-  const cells = eachPeer(dir, (cmd) => medianOf(() => cmd, RUNS * 2));
+  const subjects = peers(dir);
+  const all = rounds([...subjects, { name: 'node', command: 'node -e 0' }], RUNS * 2);
   rmSync(dir, { recursive: true, force: true });
+  const cells = only(
+    all,
+    subjects.map((x) => x.name),
+  );
+  const node = all.get('node')!;
   const f = cells.get('fbench')!;
   const memory = new Map([...cells].map(([k, v]) => [k, v.mb === undefined ? v : { mb: v.mb }]));
   return [
@@ -180,15 +207,22 @@ function oneLine(node: Cell): Row[] {
     {
       figure: 'peak RSS: the same one-line Procfile',
       cells: memory,
-      limit: `${node.mb!.toFixed(1)} MB (idle node)`,
-      target: `≤ idle node + 12 = ${(node.mb! + 12).toFixed(1)} MB`,
-      pass: f.mb! <= node.mb! + 12,
+      limit: `${idle.mb!.toFixed(1)} MB (idle node)`,
+      target: `≤ idle node + 12 = ${(idle.mb! + 12).toFixed(1)} MB`,
+      pass: f.mb! <= idle.mb! + 12,
     },
   ];
 }
 
-function plan(node: Cell): Row {
-  const cell = medianOf(() => `node ${FBENCH} plan --json --bench ${SAMPLE}`, RUNS * 2);
+function plan(): Row {
+  const all = rounds(
+    [
+      { name: 'fbench', command: `node ${FBENCH} plan --json --bench ${SAMPLE}` },
+      { name: 'node', command: 'node -e 0' },
+    ],
+    RUNS * 2,
+  );
+  const [cell, node] = [all.get('fbench')!, all.get('node')!];
   return {
     figure: 'plan: fbench plan --json on the sample bench',
     cells: new Map([['fbench', { ms: cell.ms! }]]),
@@ -236,20 +270,17 @@ async function ready(): Promise<Row> {
 }
 
 /** The manager's own peak RSS while 20 processes print: `figure` names the load. */
-function memory(figure: string, line: (i: number) => string, node: Cell): Row {
+function memory(figure: string, line: (i: number) => string, idle: Cell): Row {
   const dir = benchDir(Array.from({ length: 20 }, (_, i) => `p${i}: ${line(i)}\n`).join(''));
-  const cells = eachPeer(dir, (cmd) => {
-    const c = medianOf(() => cmd, Math.min(RUNS, 3));
-    return c.mb === undefined ? c : { mb: c.mb };
-  });
+  const cells = new Map([...rounds(peers(dir), Math.min(RUNS, 3))].map(([k, c]) => [k, c.mb === undefined ? c : { mb: c.mb }]));
   rmSync(dir, { recursive: true, force: true });
   const f = cells.get('fbench')!;
   return {
     figure,
     cells,
-    limit: `${node.mb!.toFixed(1)} MB (idle node)`,
-    target: `≤ idle node + 40 = ${(node.mb! + 40).toFixed(1)} MB`,
-    pass: f.mb! <= node.mb! + 40,
+    limit: `${idle.mb!.toFixed(1)} MB (idle node)`,
+    target: `≤ idle node + 40 = ${(idle.mb! + 40).toFixed(1)} MB`,
+    pass: f.mb! <= idle.mb! + 40,
   };
 }
 
@@ -288,11 +319,13 @@ async function shutdown(): Promise<Row> {
 
 async function main(): Promise<void> {
   if (!existsSync(FBENCH)) throw new Error('build first: npm run build');
-  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]!.split(',') : null;
-  const want = (name: string): boolean => !only || only.includes(name);
-  const node = medianOf(() => `node -e 0`, RUNS * 2);
-  const idle = medianOf(() => `node -e "setTimeout(() => {}, 300)"`, RUNS);
-  const baseline = { ms: node.ms!, mb: idle.mb! };
+  const chosen = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1]!.split(',') : null;
+  const want = (name: string): boolean => !chosen || chosen.includes(name);
+  // A proxy's CA bundle in NODE_EXTRA_CA_CERTS is parsed by every Node start (here: 40 → 100 ms):
+  // measured without it, for fbench and every peer alike.
+  const unsetCa = process.env.NODE_EXTRA_CA_CERTS !== undefined;
+  delete process.env.NODE_EXTRA_CA_CERTS;
+  const idle = rounds([{ name: 'idle', command: `node -e "setTimeout(() => {}, 300)"` }]).get('idle')!;
   const rows: Row[] = [];
   const step = async (name: string, fn: () => Row | Row[] | Promise<Row | Row[]>): Promise<void> => {
     if (!want(name)) return;
@@ -301,17 +334,17 @@ async function main(): Promise<void> {
     rows.push(...(Array.isArray(r) ? r : [r]));
   };
   await step('relay', relay);
-  await step('start', () => oneLine(baseline));
-  await step('plan', () => plan(baseline));
+  await step('start', () => oneLine(idle));
+  await step('plan', plan);
   await step('ready', ready);
   await step('memory', () => [
     // a busy but ordinary bench, then 200k lines each at full speed
     memory(
       'peak RSS: 20 chatty processes (a line each 10 ms)',
       (i) => `i=0; while [ $i -lt 300 ]; do echo "p${i} line $i"; i=$((i+1)); sleep 0.01; done`,
-      baseline,
+      idle,
     ),
-    memory('peak RSS: 20 processes × 200k lines', (i) => gen(i % 2 ? 'a' : 'b'), baseline),
+    memory('peak RSS: 20 processes × 200k lines', (i) => gen(i % 2 ? 'a' : 'b'), idle),
   ]);
   await step('shutdown', shutdown);
 
@@ -330,7 +363,8 @@ async function main(): Promise<void> {
   const missing = PEERS.filter((p) => !rows.some((r) => r.cells.has(p.name))).map((p) => p.name);
   process.stdout.write(
     `${table.join('\n')}\n\nMedian of ${RUNS} (start and plan: ${RUNS * 2}); ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, node ${process.version}, \`npm run benchmark\`` +
-      `${missing.length ? `; not on PATH, so not measured: ${missing.join(', ')}` : ''}\n`,
+      `${missing.length ? `; not on PATH, so not measured: ${missing.join(', ')}` : ''}` +
+      `${unsetCa ? '; NODE_EXTRA_CA_CERTS unset for every command' : ''}; each round runs every command in turn\n`,
   );
 }
 

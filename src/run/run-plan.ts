@@ -74,8 +74,6 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
       'install it: `sudo apt-get install redis-server` (Debian/Ubuntu), `sudo dnf install redis` (Fedora), `brew install redis` (macOS)',
     );
   }
-  // The Redis client loads while Redis starts, not after it answers.
-  if (redis.length > 0 || plan.externals.length > 0) void loadIoredis().catch(() => {});
   const adopted = new Map<string, number>();
   for (const p of redis) {
     const decision = await preflightRedis(p, plan.bench);
@@ -136,6 +134,9 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
   // Typing into a process at a debugger prompt, from fbench's own terminal.
   const typed = process.stdin.isTTY ? (await import('./debug-input.js')).routeTypedLines(sup, printer, process.stdin) : null;
   sup.start();
+  // The Redis client loads while Redis boots: after the spawns (queued as microtasks by
+  // start()), before the first PING can be answered.
+  if (redis.length > 0 || plan.externals.length > 0) setImmediate(() => void loadIoredis().catch(() => {}));
   await Promise.race([startup, sup.done]); // a task list must never outlive the run
   const code = await sup.done;
   watchdog.close();

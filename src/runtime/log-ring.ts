@@ -1,29 +1,42 @@
-/** The most recent output of a process, kept in memory for `fbench logs` and start-up errors: bounded in bytes. */
+/**
+ * The most recent output of a process, kept in memory for `fbench logs` and start-up errors:
+ * one buffer of fixed size written round and round, so keeping output allocates nothing.
+ */
 export class LogRing {
-  private chunks: Buffer[] = [];
-  private size = 0;
+  private buf: Buffer | null = null;
+  /** Where the next byte goes. */
+  private end = 0;
+  /** The ring has gone round: its oldest byte is at `end`, and the oldest line may be cut. */
+  private wrapped = false;
 
   constructor(private readonly maxBytes = 128 * 1024) {}
 
   /** Add whole lines (kept as bytes: decoding only happens when someone asks). */
   push(lines: Buffer): void {
-    // One run longer than the whole ring keeps only its last lines (one huge line: its end).
-    if (lines.length > this.maxBytes) {
-      const tail = lines.subarray(lines.length - this.maxBytes);
-      const nl = tail.indexOf(10);
-      lines = nl !== -1 && nl < tail.length - 1 ? tail.subarray(nl + 1) : tail;
-      this.chunks = [];
-      this.size = 0;
+    const buf = (this.buf ??= Buffer.allocUnsafeSlow(this.maxBytes));
+    if (lines.length >= this.maxBytes) {
+      lines.copy(buf, 0, lines.length - this.maxBytes);
+      this.end = 0;
+      this.wrapped = true;
+      return;
     }
-    // A copy: a slice would keep the whole read buffer it came from (64 KiB for a 4 KiB read) alive.
-    this.chunks.push(Buffer.from(lines));
-    this.size += lines.length;
-    while (this.size > this.maxBytes && this.chunks.length > 1) this.size -= this.chunks.shift()!.length;
+    const first = Math.min(lines.length, this.maxBytes - this.end);
+    lines.copy(buf, this.end, 0, first);
+    if (first < lines.length) lines.copy(buf, 0, first);
+    this.wrapped ||= this.end + lines.length >= this.maxBytes;
+    this.end = (this.end + lines.length) % this.maxBytes;
   }
 
   /** The last `n` lines, without their newlines. */
   last(n: number): string[] {
-    const lines = Buffer.concat(this.chunks).toString('utf8').split('\n');
+    if (!this.buf) return [];
+    let bytes = this.wrapped ? Buffer.concat([this.buf.subarray(this.end), this.buf.subarray(0, this.end)]) : this.buf.subarray(0, this.end);
+    if (this.wrapped) {
+      // The oldest line may have lost its start; one huge line keeps its end.
+      const nl = bytes.indexOf(10);
+      if (nl !== -1 && nl < bytes.length - 1) bytes = bytes.subarray(nl + 1);
+    }
+    const lines = bytes.toString('utf8').split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
     return n >= lines.length ? lines : lines.slice(lines.length - n);
   }

@@ -3,16 +3,33 @@ import { fileURLToPath } from 'node:url';
 import type { GroupRegistry } from './group-process.js';
 
 /**
- * The parent side of the watchdog (see watchdog-main.ts): registers process groups so that
- * they die even when fbench is killed with SIGKILL and cannot clean up itself.
+ * The watchdog's waiting half: a shell keeps the registered groups ("+PGID" / "-PGID" lines on
+ * its stdin) and, when that pipe closes with groups still registered (fbench was SIGKILLed),
+ * hands them to the cleanup in watchdog-main.js. A shell costs nothing while fbench runs; a
+ * second Node would take a core for its start-up just when the bench starts.
  */
+const WAIT = `trap '' INT TERM HUP
+groups=' '
+while IFS= read -r line; do
+  g=\${line#?}
+  case $g in ''|*[!0-9]*) continue ;; esac
+  case $line in
+    +*) groups="$groups$g " ;;
+    -*) case $groups in *" $g "*) groups="\${groups%% $g *} \${groups#* $g }" ;; esac ;;
+  esac
+done
+[ "$groups" = ' ' ] || exec "$1" "$2" $groups`;
+
+/** The parent side: registers process groups so that they die even when fbench is killed with SIGKILL and cannot clean up itself. */
 export class Watchdog implements GroupRegistry {
   private child: ChildProcess | null;
 
   constructor() {
     const main = fileURLToPath(new URL('./watchdog-main.js', import.meta.url));
-    // Its own session: a closed terminal or a Ctrl-C to fbench's group must not reach it.
-    this.child = spawn(process.execPath, [main], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
+    // Its own session: a closed terminal or a Ctrl-C to fbench's group must not reach it. No
+    // environment: the cleanup needs none, and Node starts faster without NODE_OPTIONS or a
+    // NODE_EXTRA_CA_CERTS bundle to parse.
+    this.child = spawn('/bin/sh', ['-c', WAIT, 'fbench-watchdog', process.execPath, main], { stdio: ['pipe', 'ignore', 'ignore'], detached: true, env: {} });
     this.child.on('error', () => (this.child = null));
     this.child.stdin?.on('error', () => {});
     this.child.unref();

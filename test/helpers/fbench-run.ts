@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO } from './sample-bench.js';
 
-export const FBENCH = path.join(REPO, 'bin', 'fbench.js');
+export const FBENCH = path.join(REPO, 'bin', 'fbench.cjs');
 
 /** A real `fbench` child process with its output captured. */
 export class FbenchRun {

@@ -13,8 +13,9 @@ import { LogRing } from '../../src/runtime/log-ring.js';
 class MemorySink extends EventEmitter implements Sink {
   chunks: Buffer[] = [];
   full = false;
-  write(chunk: string, encoding: 'latin1'): boolean {
-    this.chunks.push(Buffer.from(chunk, encoding));
+  write(chunk: Uint8Array, done: () => void): boolean {
+    this.chunks.push(Buffer.from(chunk));
+    done();
     return !this.full;
   }
   text(): string {

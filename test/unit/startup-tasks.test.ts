@@ -14,7 +14,7 @@ const printer = (): { p: Printer; out: Buffer[] } => {
   const out: Buffer[] = [];
   return {
     p: new Printer(
-      { write: (c) => (out.push(Buffer.from(c)), true), once: () => undefined },
+      { write: (c, done) => (out.push(Buffer.from(c)), done(), true), once: () => undefined },
       { prefix: true, timestamps: false, color: false, names: ['a.1'] },
     ),
     out,

@@ -1,0 +1,26 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+type Gc = (options: { type: 'minor' }) => void;
+let gc: Gc | null | undefined;
+
+/**
+ * Ask V8 for a young-generation collection (about a millisecond). V8 frees dead Buffers on its
+ * own only once ~16 MB of them have piled up, and each read from a child's pipe is a Buffer:
+ * at 20 busy processes that pile was a quarter of fbench's memory.
+ */
+export function collectYoung(): void {
+  if (gc === undefined) {
+    try {
+      // gc() exists only in contexts made while --expose-gc is set; the flag goes back at once,
+      // so V8's flags (which its code cache is checked against) end as they began.
+      setFlagsFromString('--expose-gc');
+      gc = runInNewContext('gc') as Gc;
+    } catch {
+      gc = null;
+    } finally {
+      setFlagsFromString('--no-expose-gc');
+    }
+  }
+  gc?.({ type: 'minor' });
+}
