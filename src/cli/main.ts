@@ -127,80 +127,90 @@ function oneLineError(text: string): string {
   return `fbench: ${text.trim().replace(/^error: /, '')} → see fbench help COMMAND\n`;
 }
 
-formationOptions(program.command('plan'))
-  .description('show what `fbench start` would run: roles, ports, queues, dependencies (starts nothing)')
-  .option('--json', 'print the plan as JSON (the documented contract)')
-  .option('--show-secrets', 'show Redis passwords in the JSON instead of ***')
-  .action((processes: string[], opts) => run(async () => (await import('./commands/plan.js')).planCommand(processes, opts)));
-
-runOptions(formationOptions(program.command('start')))
-  .description('run the bench: Redis first and health-checked, then everything that needs it')
-  .option('-m, --man <manager>', 'accepted for bench start -m and ignored: fbench is the process manager')
-  .action((processes: string[], opts) => run(async () => (await import('./commands/start.js')).startCommand(processes, opts)));
-
-runOptions(noDev(benchOptions(program.command('workers'))))
-  .description('run just workers, split by queue: one process per listed queue, gated on the queue Redis')
-  .requiredOption('-q, --queues <list>', 'queues, comma-separated; a+b puts two queues in one process (e.g. default,long+short,email)')
-  .option('-n, --count <n>', 'worker processes per entry, 1 to 64 (default: background_workers)', workerCount)
-  .option('--with-redis', "also start the bench's Redis from the Procfile (when it is not running)")
-  .action((opts) => run(async () => (await import('./commands/workers.js')).workersCommand(opts)));
-
-benchOptions(program.command('doctor'))
-  .description('find what would stop this bench from starting, with a fix for each problem (starts nothing)')
-  .option('--json', 'the findings as JSON')
-  .option('--no-color', 'no colours')
-  .action((opts) => run(async () => (await import('./commands/doctor.js')).doctorCommand(opts)));
-
-benchOnly(program.command('ps'))
-  .description('the processes of the running fbench start: state, pid, uptime, restarts, port, health')
-  .option('--json', 'as JSON')
-  .action((opts) => run(async () => (await import('./commands/control.js')).psCommand(opts)));
-
-benchOnly(program.command('restart'))
-  .description('restart processes of the running fbench start (a name like worker.1, a type, or a role); starts stopped ones')
-  .argument('<name...>', 'process names, Procfile types or roles (e.g. worker)')
-  .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).restartCommand(names, opts)));
-
-benchOnly(program.command('stop'))
-  .description('stop processes of the running fbench start, or (with no name) the whole session')
-  .argument('[name...]', 'process names, Procfile types or roles; none stops everything')
-  .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).stopCommand(names, opts)));
-
-benchOnly(program.command('logs'))
-  .description('recent output of the running processes, from memory')
-  .argument('[name...]', 'process names, types or roles (default: all)')
-  .option(
-    '-n, --lines <n>',
-    'lines per process',
-    checked((v) => parseWhole(v, '-n', 0, 100_000)),
-    50,
-  )
-  .option('-f, --follow', 'keep printing new lines')
-  .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).logsCommand(names, opts)));
-
-benchOnly(program.command('attach'))
-  .description('type into a process of the running fbench start (a debugger prompt): its output here, your lines to its stdin')
-  .argument('<name>', 'one process: a name like web.1, or a type or role that means one process')
-  .action((name: string, opts) => run(async () => (await import('./commands/attach.js')).attachCommand(name, opts)));
-
-benchOptions(program.command('export'))
-  .description('write the formation fbench runs as production config: supervisor, systemd, a plain Procfile, Docker Compose or Kubernetes')
-  .argument('<format>', 'supervisor | systemd | procfile | compose | kubernetes')
-  .option('-o, --output <path>', 'write here (a file; a folder for systemd and kubernetes) instead of stdout')
-  .option('--image <image>', "compose, kubernetes: the bench's built image (frappe_docker style)", checked(parseImage))
-  .option('--bench-dir <dir>', 'compose, kubernetes: the bench folder inside the image', checked(parseBenchDir), DEFAULT_BENCH_DIR)
-  .option('--redis-image <image>', 'compose, kubernetes: the image Redis runs from', checked(parseImage), DEFAULT_REDIS_IMAGE)
-  .option('--force', 'overwrite existing files')
-  .option('--user <user>', 'the user the programs run as')
-  .option('--preset <name>', 'a process selection and worker formation from presets/')
-  .option('-q, --queues <list>', 'split the workers by queue instead, as fbench workers --queues')
-  .option('-n, --count <n>', 'worker processes per --queues entry, 1 to 64', workerCount)
-  .option('-c, --concurrency <name=N>', 'instances per process type (repeatable)', concurrency)
-  .action((format: string, opts) => run(async () => (await import('./commands/export.js')).exportCommand(format, opts)));
-
-benchOnly(program.command('presets'))
-  .description("list the presets: shipped ones and the bench's own (config/fbench/presets/)")
-  .action((opts) => run(async () => (await import('./commands/presets.js')).presetsCommand(opts)));
+/**
+ * Each command's definition. Only the command being run is defined (commander's set-up is paid
+ * by every run); help, a mistake or an option first defines them all, in this order.
+ */
+const commands: Record<string, () => unknown> = {
+  plan: () =>
+    formationOptions(program.command('plan'))
+      .description('show what `fbench start` would run: roles, ports, queues, dependencies (starts nothing)')
+      .option('--json', 'print the plan as JSON (the documented contract)')
+      .option('--show-secrets', 'show Redis passwords in the JSON instead of ***')
+      .action((processes: string[], opts) => run(async () => (await import('./commands/plan.js')).planCommand(processes, opts))),
+  start: () =>
+    runOptions(formationOptions(program.command('start')))
+      .description('run the bench: Redis first and health-checked, then everything that needs it')
+      .option('-m, --man <manager>', 'accepted for bench start -m and ignored: fbench is the process manager')
+      .action((processes: string[], opts) => run(async () => (await import('./commands/start.js')).startCommand(processes, opts))),
+  workers: () =>
+    runOptions(noDev(benchOptions(program.command('workers'))))
+      .description('run just workers, split by queue: one process per listed queue, gated on the queue Redis')
+      .requiredOption('-q, --queues <list>', 'queues, comma-separated; a+b puts two queues in one process (e.g. default,long+short,email)')
+      .option('-n, --count <n>', 'worker processes per entry, 1 to 64 (default: background_workers)', workerCount)
+      .option('--with-redis', "also start the bench's Redis from the Procfile (when it is not running)")
+      .action((opts) => run(async () => (await import('./commands/workers.js')).workersCommand(opts))),
+  doctor: () =>
+    benchOptions(program.command('doctor'))
+      .description('find what would stop this bench from starting, with a fix for each problem (starts nothing)')
+      .option('--json', 'the findings as JSON')
+      .option('--no-color', 'no colours')
+      .action((opts) => run(async () => (await import('./commands/doctor.js')).doctorCommand(opts))),
+  ps: () =>
+    benchOnly(program.command('ps'))
+      .description('the processes of the running fbench start: state, pid, uptime, restarts, port, health')
+      .option('--json', 'as JSON')
+      .action((opts) => run(async () => (await import('./commands/control.js')).psCommand(opts))),
+  restart: () =>
+    benchOnly(program.command('restart'))
+      .description('restart processes of the running fbench start (a name like worker.1, a type, or a role); starts stopped ones')
+      .argument('<name...>', 'process names, Procfile types or roles (e.g. worker)')
+      .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).restartCommand(names, opts))),
+  stop: () =>
+    benchOnly(program.command('stop'))
+      .description('stop processes of the running fbench start, or (with no name) the whole session')
+      .argument('[name...]', 'process names, Procfile types or roles; none stops everything')
+      .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).stopCommand(names, opts))),
+  logs: () =>
+    benchOnly(program.command('logs'))
+      .description('recent output of the running processes, from memory')
+      .argument('[name...]', 'process names, types or roles (default: all)')
+      .option(
+        '-n, --lines <n>',
+        'lines per process',
+        checked((v) => parseWhole(v, '-n', 0, 100_000)),
+        50,
+      )
+      .option('-f, --follow', 'keep printing new lines')
+      .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).logsCommand(names, opts))),
+  attach: () =>
+    benchOnly(program.command('attach'))
+      .description('type into a process of the running fbench start (a debugger prompt): its output here, your lines to its stdin')
+      .argument('<name>', 'one process: a name like web.1, or a type or role that means one process')
+      .action((name: string, opts) => run(async () => (await import('./commands/attach.js')).attachCommand(name, opts))),
+  export: () =>
+    benchOptions(program.command('export'))
+      .description('write the formation fbench runs as production config: supervisor, systemd, a plain Procfile, Docker Compose or Kubernetes')
+      .argument('<format>', 'supervisor | systemd | procfile | compose | kubernetes')
+      .option('-o, --output <path>', 'write here (a file; a folder for systemd and kubernetes) instead of stdout')
+      .option('--image <image>', "compose, kubernetes: the bench's built image (frappe_docker style)", checked(parseImage))
+      .option('--bench-dir <dir>', 'compose, kubernetes: the bench folder inside the image', checked(parseBenchDir), DEFAULT_BENCH_DIR)
+      .option('--redis-image <image>', 'compose, kubernetes: the image Redis runs from', checked(parseImage), DEFAULT_REDIS_IMAGE)
+      .option('--force', 'overwrite existing files')
+      .option('--user <user>', 'the user the programs run as')
+      .option('--preset <name>', 'a process selection and worker formation from presets/')
+      .option('-q, --queues <list>', 'split the workers by queue instead, as fbench workers --queues')
+      .option('-n, --count <n>', 'worker processes per --queues entry, 1 to 64', workerCount)
+      .option('-c, --concurrency <name=N>', 'instances per process type (repeatable)', concurrency)
+      .action((format: string, opts) => run(async () => (await import('./commands/export.js')).exportCommand(format, opts))),
+  presets: () =>
+    benchOnly(program.command('presets'))
+      .description("list the presets: shipped ones and the bench's own (config/fbench/presets/)")
+      .action((opts) => run(async () => (await import('./commands/presets.js')).presetsCommand(opts))),
+};
+const named = process.argv[2];
+if (named !== undefined && Object.hasOwn(commands, named)) commands[named]!();
+else for (const define of Object.values(commands)) define();
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`fbench: ${String(err)}\n`);

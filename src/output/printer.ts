@@ -32,8 +32,9 @@ interface Prefix {
 /** Output is gathered in reused buffers of this size: one write each, and no garbage per chunk. */
 const OUT_BYTES = 128 * 1024;
 /**
- * Prefixed text is made this many bytes of input at a time. Short-lived strings keep V8's
- * young generation small: whole 64 KiB reads survived collections and grew it to 32 MB.
+ * Input is prefixed this many bytes at a time: that bounds the WebAssembly memory (every
+ * byte a newline, at worst) and, with strings, keeps them short-lived (strings of whole
+ * 64 KiB reads survived collections and grew V8's young generation to 32 MB).
  */
 const SLICE_BYTES = 4096;
 /** Buffers kept for reuse; more are only in flight while the sink is slow, and then dropped. */
@@ -41,7 +42,7 @@ const POOL = 4;
 
 /**
  * Formats whole lines with honcho's `HH:MM:SS name | ` prefix and writes them in batches:
- * everything queued during one turn of the event loop goes out in a single write.
+ * everything queued during one turn of the event loop goes out in one write per 128 KiB.
  * Emits 'congested' when the sink pushes back and 'drain' when it can take more, so the
  * relays can pause the children instead of buffering without bound.
  */

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { relayLines } from '../../src/output/line-relay.js';
+import { prefixLines } from '../../src/output/prefix-lines.js';
 import { Printer, type Sink } from '../../src/output/printer.js';
 import { diffPlans } from '../../src/plan/diff.js';
 import type { Plan, PlanProcess } from '../../src/plan/types.js';
@@ -47,6 +48,30 @@ describe('printer', { timeout: 5000 }, () => {
     assert.equal(sink.chunks.length, 1);
   });
 
+  test('lines longer than a slice or a whole output buffer come out whole, prefixed, in order', async () => {
+    const sink = new MemorySink();
+    const p = printer(sink);
+    const long = 'x'.repeat(200_000);
+    const mid = 'y'.repeat(6000);
+    p.lines('web.1', Buffer.from(`a\n${long}\nb\n${mid}\n`));
+    p.lines('worker.1', Buffer.from('c\n'));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(sink.text(), `web.1    | a\nweb.1    | ${long}\nweb.1    | b\nweb.1    | ${mid}\nworker.1 | c\n`);
+  });
+
+  test('held output is kept in order and written on release', async () => {
+    const sink = new MemorySink();
+    const p = printer(sink);
+    p.hold();
+    for (let i = 0; i < 3000; i++) p.lines('web.1', Buffer.from(`line ${i} ${'z'.repeat(100)}\n`));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(sink.text(), '');
+    p.release();
+    const lines = sink.text().split('\n').slice(0, -1);
+    assert.equal(lines.length, 3000);
+    assert.ok(lines.every((l, i) => l === `web.1    | line ${i} ${'z'.repeat(100)}`));
+  });
+
   test('a sink that pushes back makes the printer congested until it drains', () => {
     const sink = new MemorySink();
     sink.full = true;
@@ -59,6 +84,34 @@ describe('printer', { timeout: 5000 }, () => {
     sink.emit('drain');
     assert.equal(p.congested, false);
     assert.ok(drained);
+  });
+});
+
+describe('prefixing (WebAssembly)', { timeout: 5000 }, () => {
+  /** What prefixing means, said with strings. */
+  const reference = (prefix: Buffer, input: Buffer): Buffer => {
+    const p = prefix.toString('latin1');
+    const text = input.toString('latin1');
+    return Buffer.from(`${p}${text.slice(0, -1).replaceAll('\n', `\n${p}`)}\n`, 'latin1');
+  };
+  test('the same bytes as a string replace: empty lines, long lines, bytes of any value, long prefixes', () => {
+    let seed = 7;
+    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let round = 0; round < 200; round++) {
+      const lines: Buffer[] = [];
+      for (let i = random(40) + 1; i > 0; i--) {
+        const line = Buffer.alloc(random(4) === 0 ? 0 : random(300));
+        for (let j = 0; j < line.length; j++) line[j] = random(255) + 1 === 10 ? 11 : random(255) + 1; // anything but a newline
+        lines.push(line, Buffer.from('\n'));
+      }
+      const input = Buffer.concat(lines);
+      const prefix = Buffer.from(`12:00:0${round % 10} ${'w'.repeat(random(3) === 0 ? 200 : 6)} | \u001b[1mé`);
+      assert.deepEqual(Buffer.from(prefixLines(prefix, input)!), reference(prefix, input), `round ${round}`);
+    }
+  });
+
+  test('input without a final newline ends its last line at its last byte, and nothing is read past it', () => {
+    assert.equal(Buffer.from(prefixLines(Buffer.from('> '), Buffer.from('a\nbc'))!).toString(), '> a\n> bc');
   });
 });
 
@@ -108,6 +161,22 @@ describe('log ring', { timeout: 5000 }, () => {
     assert.ok(ring.last(1000).length < 20);
     ring.push(Buffer.from(`${'x'.repeat(500)}\nlast\n`));
     assert.deepEqual(ring.last(5), ['last']);
+    ring.push(Buffer.from(`${'y'.repeat(500)}\n`));
+    assert.deepEqual(ring.last(5), ['y'.repeat(99)], 'one huge line keeps its end');
+  });
+
+  test('round and round: always the newest lines, whole, in order', () => {
+    const ring = new LogRing(1000);
+    const all: string[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const line = `${i}:${'v'.repeat(i % 37)}`;
+      all.push(line);
+      ring.push(Buffer.from(`${line}\n`));
+      if (i % 97 !== 0) continue;
+      const kept = ring.last(10_000);
+      assert.deepEqual(kept, all.slice(all.length - kept.length), `after ${i}`);
+      assert.ok(kept.join('\n').length >= Math.min(all.join('\n').length, 1000 - 80), `after ${i}: too little kept`);
+    }
   });
 });
 
