@@ -21,7 +21,8 @@ export function loadIoredis(): Promise<{ Redis: RedisClass }> {
   }));
 }
 
-export async function pingRedis(check: RedisCheck, timeoutMs = 1000): Promise<PingResult> {
+/** `details: false`: PING only, for the start-up gate, which needs no INFO (two round trips less). */
+export async function pingRedis(check: RedisCheck, timeoutMs = 1000, { details = true } = {}): Promise<PingResult> {
   // ioredis keeps a timer alive for seconds after a refused connect: ask the port first.
   if (!(await canConnect(check.host, check.port, timeoutMs)))
     return { ok: false, reason: 'refused', message: `nothing accepts connections on ${check.host}:${check.port}` };
@@ -48,7 +49,7 @@ export async function pingRedis(check: RedisCheck, timeoutMs = 1000): Promise<Pi
     timer = setTimeout(() => resolve(noAnswer(timeoutMs * 2)), timeoutMs * 2);
   });
   try {
-    return await Promise.race([exchange(client, () => lastError, timeoutMs), timeout]);
+    return await Promise.race([exchange(client, () => lastError, timeoutMs, details), timeout]);
   } finally {
     clearTimeout(timer);
     client.disconnect();
@@ -60,11 +61,12 @@ function noAnswer(ms: number): PingResult {
   return { ok: false, reason: 'no-answer', message: `accepts connections but does not answer PING within ${ms} ms (stopped or busy?)` };
 }
 
-async function exchange(client: InstanceType<RedisClass>, lastError: () => Error | null, timeoutMs: number): Promise<PingResult> {
+async function exchange(client: InstanceType<RedisClass>, lastError: () => Error | null, timeoutMs: number, details: boolean): Promise<PingResult> {
   try {
     await client.connect();
     const pong = await client.ping();
     if (pong !== 'PONG') return { ok: false, reason: 'not-redis', message: `answered PING with ${JSON.stringify(pong)}` };
+    if (!details) return { ok: true, info: {} };
     const info = parseInfo(await client.info('server'));
     // CONFIG may be renamed or forbidden; the directory is only a hint of ownership.
     const dir = (await client.config('GET', 'dir').catch(() => [])) as string[];
@@ -97,7 +99,7 @@ export interface WaitOptions {
  * Resolve once Redis answers PING with PONG. Polls the TCP port every few ms (cheap) and
  * only then asks ioredis, so "healthy" comes within a few ms of Redis accepting.
  */
-export async function waitForRedis(check: RedisCheck, opts: WaitOptions): Promise<Record<string, string>> {
+export async function waitForRedis(check: RedisCheck, opts: WaitOptions): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   let saidLoading = false;
   let last = 'nothing listens';
@@ -107,8 +109,8 @@ export async function waitForRedis(check: RedisCheck, opts: WaitOptions): Promis
       await sleep(5, opts.signal);
       continue;
     }
-    const r = await pingRedis(check);
-    if (r.ok) return r.info;
+    const r = await pingRedis(check, 1000, { details: false });
+    if (r.ok) return;
     last = r.message;
     if (r.reason === 'auth') throw new Error(`Redis on ${check.host}:${check.port} refused the credentials: ${r.message}`);
     if (r.reason === 'loading' && !saidLoading) {

@@ -75,10 +75,11 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
     );
   }
   const adopted = new Map<string, number>();
-  for (const p of redis) {
-    const decision = await preflightRedis(p, plan.bench);
+  const decisions = await Promise.all(redis.map((p) => preflightRedis(p, plan.bench)));
+  redis.forEach((p, i) => {
+    const decision = decisions[i]!;
     if (decision.action === 'adopt') adopted.set(p.name, decision.pid);
-  }
+  });
 
   const printer = new Printer(process.stdout, {
     prefix: opts.prefix,
@@ -134,9 +135,9 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
   // Typing into a process at a debugger prompt, from fbench's own terminal.
   const typed = process.stdin.isTTY ? (await import('./debug-input.js')).routeTypedLines(sup, printer, process.stdin) : null;
   sup.start();
-  // The Redis client loads while Redis boots: after the spawns (queued as microtasks by
-  // start()), before the first PING can be answered.
-  if (redis.length > 0 || plan.externals.length > 0) setImmediate(() => void loadIoredis().catch(() => {}));
+  // The Redis client loads while Redis boots: right after the spawns, which start() queued
+  // as microtasks ahead of this one, and before the first PING can be answered.
+  if (redis.length > 0 || plan.externals.length > 0) queueMicrotask(() => void loadIoredis().catch(() => {}));
   await Promise.race([startup, sup.done]); // a task list must never outlive the run
   const code = await sup.done;
   watchdog.close();
