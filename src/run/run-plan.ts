@@ -3,7 +3,7 @@ import { FbenchError, formatWarning } from '../errors.js';
 import { loadIoredis } from '../health/redis-ping.js';
 import { preflightRedis } from './redis-preflight.js';
 import { useColor } from '../output/colors.js';
-import { Printer } from '../output/printer.js';
+import { Printer, sinkFor } from '../output/printer.js';
 import { programOnPath } from '../plan/lookup.js';
 import type { Plan } from '../plan/types.js';
 import { DEFAULT_BACKOFF } from '../runtime/backoff.js';
@@ -81,7 +81,7 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
     if (decision.action === 'adopt') adopted.set(p.name, decision.pid);
   });
 
-  const printer = new Printer(process.stdout, {
+  const printer = new Printer(sinkFor(process.stdout), {
     prefix: opts.prefix,
     timestamps: opts.timestamps,
     color: useColor(process.stdout.isTTY === true, process.env, opts.color),

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import type { Writable } from 'node:stream';
@@ -7,6 +7,7 @@ import { relayLines } from '../output/line-relay.js';
 import type { Printer } from '../output/printer.js';
 import { LogRing } from './log-ring.js';
 import { groupAlive, groupWriting, killTree, signalGroup } from './process-group.js';
+import { writeAll } from '../util/write-all.js';
 import { DEBUGGER_PROMPT, type ExitInfo, type OutputTarget, type ProcessSpec, type SupervisedProcess } from './supervised-process.js';
 import { sleep } from '../util/sleep.js';
 
@@ -89,6 +90,8 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
       const fd = files.get(targets[i]!);
       const onText = (t: Buffer, partial: boolean): void => {
         this.record(t);
+        // Whole lines in one go: appends stay line-exact beside other writers of the same file;
+        // a failed write (a full disk) must not stop the process, whose lines are still shown and kept.
         if (fd !== undefined) writeAll(fd, t);
         // At a prompt while its last output is a prompt shown before its newline.
         this.atPrompt = partial && DEBUGGER_PROMPT.test(t.toString('latin1', 0, t.length - 1));
@@ -181,15 +184,6 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
       if (Date.now() >= killAt) killTree(pgid);
       await sleep(EXIT_POLL_MS);
     }
-  }
-}
-
-/** Whole lines in one go: appends stay line-exact beside other writers of the same file. */
-function writeAll(fd: number, data: Buffer): void {
-  try {
-    for (let off = 0; off < data.length;) off += writeSync(fd, data, off);
-  } catch {
-    // a full disk must not stop the process; its lines are still shown and kept
   }
 }
 

@@ -15,14 +15,14 @@ export class LogRing {
   push(lines: Buffer): void {
     const buf = (this.buf ??= Buffer.allocUnsafeSlow(this.maxBytes));
     if (lines.length >= this.maxBytes) {
-      lines.copy(buf, 0, lines.length - this.maxBytes);
+      buf.set(lines.subarray(lines.length - this.maxBytes));
       this.end = 0;
       this.wrapped = true;
       return;
     }
     const first = Math.min(lines.length, this.maxBytes - this.end);
-    lines.copy(buf, this.end, 0, first);
-    if (first < lines.length) lines.copy(buf, 0, first);
+    buf.set(first === lines.length ? lines : lines.subarray(0, first), this.end);
+    if (first < lines.length) buf.set(lines.subarray(first));
     this.wrapped ||= this.end + lines.length >= this.maxBytes;
     this.end = (this.end + lines.length) % this.maxBytes;
   }

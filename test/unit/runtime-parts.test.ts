@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { relayLines } from '../../src/output/line-relay.js';
 import { prefixLines } from '../../src/output/prefix-lines.js';
-import { Printer, type Sink } from '../../src/output/printer.js';
+import { Printer, sinkFor, type Sink } from '../../src/output/printer.js';
 import { diffPlans } from '../../src/plan/diff.js';
 import type { Plan, PlanProcess } from '../../src/plan/types.js';
 import { backoffDelay, DEFAULT_BACKOFF, nextCrashCount } from '../../src/runtime/backoff.js';
@@ -70,6 +73,25 @@ describe('printer', { timeout: 5000 }, () => {
     const lines = sink.text().split('\n').slice(0, -1);
     assert.equal(lines.length, 3000);
     assert.ok(lines.every((l, i) => l === `web.1    | line ${i} ${'z'.repeat(100)}`));
+  });
+
+  test('output to a regular file is written straight to it; anything else goes through its stream', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fbench-sink-'));
+    const fd = openSync(path.join(dir, 'out.log'), 'w');
+    try {
+      const file = { fd } as unknown as NodeJS.WriteStream & { fd: number };
+      const sink = sinkFor(file);
+      assert.notEqual(sink, file);
+      const p = new Printer(sink, { prefix: true, timestamps: false, color: false, names: ['web.1'] });
+      p.lines('web.1', Buffer.from('a\nb\n'));
+      p.flush();
+      assert.equal(readFileSync(path.join(dir, 'out.log'), 'utf8'), 'web.1  | a\nweb.1  | b\n');
+      const stream = new PassThrough() as unknown as NodeJS.WriteStream & { fd: number };
+      assert.equal(sinkFor(stream), stream);
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a sink that pushes back makes the printer congested until it drains', () => {
