@@ -143,8 +143,8 @@ function peers(dir: string, out?: string, check?: () => string | undefined): Sub
     return command ? [{ name: p.name, command, ...(out ? { out } : {}), ...(check ? { check } : {}) }] : [];
   });
 }
-/** The cells of `names` only. */
-const only = (cells: Map<string, Cell>, names: string[]): Map<string, Cell> => new Map([...cells].filter(([k]) => names.includes(k)));
+/** The cells of the peers among `cells` (the rest are limits). */
+const peerCells = (cells: Map<string, Cell>, peers: Subject[]): Map<string, Cell> => new Map(peers.map((p) => [p.name, cells.get(p.name)!]));
 
 // ~50-byte lines "tag:seq:xxx…" from awk: fast enough that the relay, not the writer, is measured.
 const gen = (tag: string): string => `awk 'BEGIN{for(i=0;i<${LINES};i++) printf "${tag}:%d:%s\\n", i, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}'`;
@@ -168,10 +168,7 @@ function relay(): Row {
   const subjects = peers(dir, out, () => integrity(out));
   const all = rounds([...subjects, { name: 'limit', command: `(${gen('a')} & ${gen('b')}; wait)`, out }]);
   rmSync(dir, { recursive: true, force: true });
-  const cells = only(
-    all,
-    subjects.map((x) => x.name),
-  );
+  const cells = peerCells(all, subjects);
   const f = cells.get('fbench')!;
   const c = cells.get('concurrently')!;
   return {
@@ -189,10 +186,7 @@ function oneLine(idle: Cell): Row[] {
   const subjects = peers(dir);
   const all = rounds([...subjects, { name: 'node', command: 'node -e 0' }], RUNS * 2);
   rmSync(dir, { recursive: true, force: true });
-  const cells = only(
-    all,
-    subjects.map((x) => x.name),
-  );
+  const cells = peerCells(all, subjects);
   const node = all.get('node')!;
   const f = cells.get('fbench')!;
   const memory = new Map([...cells].map(([k, v]) => [k, v.mb === undefined ? v : { mb: v.mb }]));
