@@ -16,14 +16,18 @@ if (!fs.existsSync(MAIN)) {
   process.exit(1);
 }
 
-/** Where caches live: beside the bundle (a rebuild removes them), else in the user's cache folder. */
+/** Where caches live: beside the bundle (a rebuild removes them), else in the user's cache folder; null: nowhere. */
 function cacheDir() {
   try {
     fs.accessSync(BUNDLE, fs.constants.W_OK);
     return path.join(BUNDLE, 'v8-cache');
   } catch {
-    const home = process.env.XDG_CACHE_HOME || path.join(require('node:os').homedir(), '.cache');
-    return path.join(home, 'fbench', encodeURIComponent(BUNDLE));
+    try {
+      const home = process.env.XDG_CACHE_HOME || path.join(require('node:os').homedir(), '.cache');
+      return path.join(home, 'fbench', encodeURIComponent(BUNDLE));
+    } catch {
+      return null; // no home folder: run uncached (never a shared folder: a planted cache would be run)
+    }
   }
 }
 const CACHE = cacheDir();
@@ -41,16 +45,16 @@ function load(file) {
   // V8 checks a cache against the source's length only: the name holds the exact build.
   const stat = fs.statSync(file);
   const key = `${path.basename(file)}-${COMMAND}-${process.version}-${process.arch}-${stat.size}-${Math.trunc(stat.mtimeMs)}-${stat.ino}`;
-  const cacheFile = path.join(CACHE, `${key}.v8cache`);
+  const cacheFile = CACHE && path.join(CACHE, `${key}.v8cache`);
   let cachedData;
   try {
-    cachedData = fs.readFileSync(cacheFile);
+    cachedData = cacheFile ? fs.readFileSync(cacheFile) : undefined;
   } catch {
     cachedData = undefined;
   }
   const script = new Script(wrap(source), { filename: file, cachedData });
   // Written at exit, so it holds the functions this run compiled, not only the top level.
-  if (!cachedData || script.cachedDataRejected) process.once('exit', () => saveCache(script, cacheFile));
+  if (cacheFile && (!cachedData || script.cachedDataRejected)) process.once('exit', () => saveCache(script, cacheFile));
   const mod = { exports: {} };
   loaded.set(file, mod);
   const nodeRequire = createRequire(file);
