@@ -10,7 +10,7 @@ export type PingResult =
 /** One connect + PING (+ INFO server) with ioredis; never retries on its own. */
 type RedisClass = typeof import('ioredis').Redis;
 let ioredis: Promise<{ Redis: RedisClass }> | null = null;
-/** ioredis takes ~100 ms to load: only commands that talk to Redis pay for it, and only once. */
+/** ioredis takes tens of ms to initialise (its command tables): only commands that talk to Redis pay for it, and only once. */
 export function loadIoredis(): Promise<{ Redis: RedisClass }> {
   // ioredis is CommonJS: Node names its exports, a bundle may only give `default`.
   return (ioredis ??= import('ioredis').then((m) => {
