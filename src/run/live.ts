@@ -46,6 +46,8 @@ interface LiveContext {
 const RELOAD_DEBOUNCE_MS = 100;
 /** Watchers start this long after ready: their first scan of apps/ must not compete with start-up. */
 const WATCH_AFTER_READY_MS = 250;
+/** When the control socket opens: after a start-up of only Redis is ready; a run that ends sooner never opens it. */
+const CONTROL_OPENS_AFTER_MS = 100;
 /** `fbench ps` waits this long for each Redis's PONG. */
 const PS_PING_TIMEOUT_MS = 700;
 
@@ -58,11 +60,21 @@ export function startLive(ctx: LiveContext): { close: () => Promise<void> } {
   let plan = ctx.plan;
   const closers: (() => unknown)[] = [];
 
-  const control = serveControl(
-    sessionFiles(plan.bench, ctx.session).socket,
-    handlers(ctx, () => plan),
-  );
-  closers.push(control.close);
+  // The control socket opens a moment into the run, not on the way to the first PING: Node's
+  // listen() loads its cluster module, milliseconds a bench start-up has better use for. Clients
+  // that come sooner try again until it is there.
+  let control: { close: () => void } | null = null;
+  const controlTimer = setTimeout(() => {
+    control = serveControl(
+      sessionFiles(plan.bench, ctx.session).socket,
+      handlers(ctx, () => plan),
+    );
+  }, CONTROL_OPENS_AFTER_MS);
+  controlTimer.unref();
+  closers.push(() => {
+    clearTimeout(controlTimer);
+    control?.close();
+  });
 
   // bench's Procfile sends worker output to logs/*.log: follow those files into the stream.
   const tails = new Map<string, { label: string; close: () => void }>();

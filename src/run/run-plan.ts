@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isatty } from 'node:tty';
 import { FbenchError, formatWarning } from '../errors.js';
 import { loadIoredis } from '../health/redis-ping.js';
 import { preflightRedis } from './redis-preflight.js';
@@ -132,8 +133,9 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
     opts,
     ...(replan ? { replan } : {}),
   });
-  // Typing into a process at a debugger prompt, from fbench's own terminal.
-  const typed = process.stdin.isTTY ? (await import('./debug-input.js')).routeTypedLines(sup, printer, process.stdin) : null;
+  // Typing into a process at a debugger prompt, from fbench's own terminal. isatty(0), not
+  // process.stdin.isTTY: that getter builds a stdin stream (ms for /dev/null) to answer.
+  const typed = isatty(0) ? (await import('./debug-input.js')).routeTypedLines(sup, printer, process.stdin) : null;
   sup.start();
   // The Redis client loads while Redis boots: right after the spawns, which start() queued
   // as microtasks ahead of this one, and before the first PING can be answered.

@@ -1,17 +1,20 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { relayLines } from '../../src/output/line-relay.js';
-import { prefixLines } from '../../src/output/prefix-lines.js';
+import { loadPrefixLines, prefixLines } from '../../src/output/prefix-lines.js';
 import { Printer, sinkFor, type Sink } from '../../src/output/printer.js';
 import { diffPlans } from '../../src/plan/diff.js';
 import type { Plan, PlanProcess } from '../../src/plan/types.js';
 import { backoffDelay, DEFAULT_BACKOFF, nextCrashCount } from '../../src/runtime/backoff.js';
 import { LogRing } from '../../src/runtime/log-ring.js';
+import { serveControl, type ControlHandlers } from '../../src/runtime/control-server.js';
+import { request } from '../../src/run/control-client.js';
+import { sessionFiles } from '../../src/run/session.js';
 
 /** A sink that keeps what it is given and can push back. */
 class MemorySink extends EventEmitter implements Sink {
@@ -116,6 +119,10 @@ describe('prefixing (WebAssembly)', { timeout: 5000 }, () => {
     const text = input.toString('latin1');
     return Buffer.from(`${p}${text.slice(0, -1).replaceAll('\n', `\n${p}`)}\n`, 'latin1');
   };
+  test('compiles off the main thread, asked by the first call (null until then: the string path)', async () => {
+    assert.equal(await loadPrefixLines(), true);
+    assert.equal(Buffer.from(prefixLines(Buffer.from('> '), Buffer.from('a\n'))!).toString(), '> a\n');
+  });
   test('the same bytes as a string replace: empty lines, long lines, bytes of any value, long prefixes', () => {
     let seed = 7;
     const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
@@ -235,5 +242,45 @@ describe('plan diff', { timeout: 5000 }, () => {
       d.changed.map((c) => `${c.process.name}: ${c.why}`),
       ['b.1: command changed', 'c.1: environment changed'],
     );
+  });
+});
+
+describe('control client', { timeout: 10_000 }, () => {
+  /** A bench folder whose session pid file names this (live) process, and whose socket is not there yet. */
+  const starting = (): { bench: string; files: { pid: string; socket: string } } => {
+    const bench = mkdtempSync(path.join(tmpdir(), 'fbench-control-'));
+    const files = sessionFiles(bench);
+    mkdirSync(path.dirname(files.pid), { recursive: true });
+    writeFileSync(files.pid, `${process.pid}\n`);
+    return { bench, files };
+  };
+
+  test('a session still starting (pid file, no socket yet) is waited for, then asked', async () => {
+    const { bench, files } = starting();
+    let server: { close: () => void } | null = null;
+    const opens = setTimeout(() => {
+      server = serveControl(files.socket, { ps: () => Promise.resolve([]) } as unknown as ControlHandlers);
+    }, 300);
+    const answers: Record<string, unknown>[] = [];
+    try {
+      await request(bench, { cmd: 'ps' }, (m) => answers.push(m), 5000);
+      assert.deepEqual(answers, [{ ok: true, processes: [] }]);
+    } finally {
+      clearTimeout(opens);
+      (server as { close: () => void } | null)?.close();
+      rmSync(bench, { recursive: true, force: true });
+    }
+  });
+
+  test('a session that never opens its socket is given up on with one clear line', async () => {
+    const { bench } = starting();
+    try {
+      await assert.rejects(
+        request(bench, { cmd: 'ps' }, () => {}),
+        /cannot reach the running fbench \(pid \d+\): its control socket is missing/,
+      );
+    } finally {
+      rmSync(bench, { recursive: true, force: true });
+    }
   });
 });
