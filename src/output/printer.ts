@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { fstatSync } from 'node:fs';
 import { writeAll } from '../util/write-all.js';
 import { colorFor, paint, SYSTEM_COLOR } from './colors.js';
-import { prefixLines } from './prefix-lines.js';
+import { loadPrefixLines, prefixLines } from './prefix-lines.js';
 
 export interface PrinterOptions {
   prefix: boolean;
@@ -96,6 +96,8 @@ export class Printer extends EventEmitter {
     this.setMaxListeners(0); // one pair of listeners per relayed stream
     this.width = Math.max(SYSTEM.length, ...opts.names.map((n) => n.length));
     opts.names.forEach((n, i) => this.colors.set(n, colorFor(i)));
+    // Compiled on another thread while the processes are spawned, ready for their output.
+    if (opts.prefix) void loadPrefixLines();
   }
 
   /** Register a name that appeared after start (a process added by a re-plan). */
