@@ -75,10 +75,10 @@ const LAZY_BUILTINS = ['crypto', 'tls', 'assert'];
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
-    b.onResolve({ filter: new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`) }, (args) => ({
-      path: args.path.replace(/^node:/, ''),
-      namespace: 'lazy-builtin',
-    }));
+    b.onResolve({ filter: new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`) }, (args) =>
+      // The stand-in's own require is of the real module.
+      args.namespace === 'lazy-builtin' ? { path: args.path, external: true } : { path: args.path.replace(/^node:/, ''), namespace: 'lazy-builtin' },
+    );
     b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
       contents: `let real;
 const load = () => (real ??= require('node:${args.path}'));

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { FBENCH } from '../helpers/fbench-run.js';
+import { freePort, listening } from '../helpers/ports.js';
 import { REPO, SAMPLE } from '../helpers/sample-bench.js';
 
 const BUNDLE = path.join(REPO, 'dist', 'bundle', 'fbench.cjs');
@@ -33,4 +36,26 @@ test('the code cache: written after a first run, and a damaged one is ignored an
   assert.equal(second.status, 0, second.out);
   assert.equal(second.out, first.out, 'the same answer with a damaged cache');
   assert.notDeepEqual(readFileSync(file), garbage, 'rejected, so written anew');
+});
+
+test('the bundled ioredis: the Node modules it loads at first use (crypto, tls) are there when used', { timeout: 30_000 }, async () => {
+  const port = await freePort();
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', tmpdir()], { stdio: 'ignore' });
+  try {
+    await listening(port);
+    const { Redis } = createRequire(import.meta.url)(path.join(path.dirname(BUNDLE), 'vendor', 'ioredis.cjs')) as typeof import('ioredis');
+    const client = new Redis({ port, lazyConnect: true });
+    client.defineCommand('one', { lua: 'return 1', numberOfKeys: 0 }); // a Lua script's SHA-1: crypto
+    await client.connect();
+    assert.equal(await (client as unknown as { one: () => Promise<number> }).one(), 1);
+    client.disconnect();
+    // TLS against a plain Redis: the handshake fails, which takes tls.connect.
+    const tls = new Redis({ port, tls: {}, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    const failed = new Promise<Error>((resolve) => tls.once('error', resolve));
+    await tls.connect().catch(() => {});
+    assert.doesNotMatch((await failed).message, /call stack|is not a function/);
+    tls.disconnect();
+  } finally {
+    redis.kill('SIGKILL');
+  }
 });
