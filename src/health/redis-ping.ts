@@ -21,10 +21,13 @@ export function loadIoredis(): Promise<{ Redis: RedisClass }> {
   }));
 }
 
-/** `details: false`: PING only, for the start-up gate, which needs no INFO (two round trips less). */
-export async function pingRedis(check: RedisCheck, timeoutMs = 1000, { details = true } = {}): Promise<PingResult> {
+/**
+ * `details: false`: PING only, for the start-up gate, which needs no INFO (two round trips
+ * less). `portOpen`: the caller has just connected to the port, so it is not asked again.
+ */
+export async function pingRedis(check: RedisCheck, timeoutMs = 1000, { details = true, portOpen = false } = {}): Promise<PingResult> {
   // ioredis keeps a timer alive for seconds after a refused connect: ask the port first.
-  if (!(await canConnect(check.host, check.port, timeoutMs)))
+  if (!portOpen && !(await canConnect(check.host, check.port, timeoutMs)))
     return { ok: false, reason: 'refused', message: `nothing accepts connections on ${check.host}:${check.port}` };
   const { Redis } = await loadIoredis();
   const client = new Redis({
@@ -109,7 +112,7 @@ export async function waitForRedis(check: RedisCheck, opts: WaitOptions): Promis
       await sleep(5, opts.signal);
       continue;
     }
-    const r = await pingRedis(check, 1000, { details: false });
+    const r = await pingRedis(check, 1000, { details: false, portOpen: true });
     if (r.ok) return;
     last = r.message;
     if (r.reason === 'auth') throw new Error(`Redis on ${check.host}:${check.port} refused the credentials: ${r.message}`);
