@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pingRedis } from '../health/redis-ping.js';
 import type { PlanProcess } from '../plan/types.js';
 import { ownership } from '../run/redis-preflight.js';
-import { programOnPath } from '../plan/lookup.js';
+import { programOnPath, redisProcesses } from '../plan/lookup.js';
 import { describeHeld, portState } from './port-state.js';
 import { programOutput } from './run-program.js';
 import { fail, ok, warn, type DoctorContext, type Finding } from './types.js';
@@ -13,7 +13,7 @@ const G = 'Redis';
 export async function checkRedis(ctx: DoctorContext): Promise<Finding[]> {
   const out: Finding[] = [];
   const { plan } = ctx;
-  const redis = plan.processes.filter((p) => p.role === 'redis');
+  const redis = redisProcesses(plan);
   const bin = programOnPath(plan, 'redis-server');
   if (!bin) {
     if (redis.length)

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { FbenchError } from '../errors.js';
 import { which } from '../util/which.js';
-import type { Plan } from './types.js';
+import type { Plan, PlanProcess } from './types.js';
 
 /**
  * The processes a name on the command line means: an instance (`worker.1`), a Procfile type
@@ -27,4 +27,9 @@ export function processesNamed(plan: Plan, names: readonly string[], option = 'n
 /** Where a program is on the PATH the bench's processes get (its env/bin first), or null. */
 export function programOnPath(plan: Plan, program: string): string | null {
   return which(program, plan.processes[0]?.env.PATH ?? process.env.PATH ?? '');
+}
+
+/** The plan's Redis servers. */
+export function redisProcesses(plan: Plan): PlanProcess[] {
+  return plan.processes.filter((p) => p.role === 'redis');
 }

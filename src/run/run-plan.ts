@@ -2,10 +2,10 @@ import path from 'node:path';
 import { isatty } from 'node:tty';
 import { FbenchError, formatWarning } from '../errors.js';
 import { loadIoredis } from '../health/redis-ping.js';
-import { preflightRedis } from './redis-preflight.js';
+import { preflightRedis, type RedisDecision } from './redis-preflight.js';
 import { useColor } from '../output/colors.js';
 import { Printer, sinkFor } from '../output/printer.js';
-import { programOnPath } from '../plan/lookup.js';
+import { programOnPath, redisProcesses } from '../plan/lookup.js';
 import type { Plan } from '../plan/types.js';
 import { DEFAULT_BACKOFF } from '../runtime/backoff.js';
 import { acquirePidFile, removePidFile } from '../runtime/pidfile.js';
@@ -68,15 +68,35 @@ export async function runPlan(plan: Plan, opts: RunOptions, session = START_SESS
 }
 
 async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs: number, readyTimeoutMs: number, replan?: Replan): Promise<number> {
-  const redis = plan.processes.filter((p) => p.role === 'redis');
+  const redis = redisProcesses(plan);
   if (redis.length > 0 && !programOnPath(plan, 'redis-server')) {
     throw new FbenchError(
       'redis-server is not installed (not found on PATH)',
       'install it: `sudo apt-get install redis-server` (Debian/Ubuntu), `sudo dnf install redis` (Fedora), `brew install redis` (macOS)',
     );
   }
+  // The ports are asked while the watchdog forks (ms here): their answers come meanwhile.
+  const preflights = Promise.all(redis.map((p) => preflightRedis(p, plan.bench)));
+  const watchdog = new Watchdog();
+  try {
+    return await superviseWith(watchdog, await preflights, plan, opts, session, graceMs, readyTimeoutMs, replan);
+  } finally {
+    watchdog.close(); // at once when nothing was started (a port held by another Redis, a bad --quiet name)
+  }
+}
+
+async function superviseWith(
+  watchdog: Watchdog,
+  decisions: RedisDecision[],
+  plan: Plan,
+  opts: RunOptions,
+  session: string,
+  graceMs: number,
+  readyTimeoutMs: number,
+  replan?: Replan,
+): Promise<number> {
+  const redis = redisProcesses(plan);
   const adopted = new Map<string, number>();
-  const decisions = await Promise.all(redis.map((p) => preflightRedis(p, plan.bench)));
   redis.forEach((p, i) => {
     const decision = decisions[i]!;
     if (decision.action === 'adopt') adopted.set(p.name, decision.pid);
@@ -98,7 +118,6 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
   const probeFor = makeProbe(readyTimeoutMs, printer);
   const choices = { graceMs, ...(opts.quiet ? { quiet: opts.quiet } : {}), ...(opts.stdinNull ? { stdinNull: opts.stdinNull } : {}) };
   const services = planServices(plan, probeFor, choices, adopted); // a bad --quiet name stops here, before anything runs
-  const watchdog = new Watchdog();
   const sup = new Supervisor(services, { exitOnCrash: opts.exitOnCrash === true, graceMs }, { createProcess: realProcesses(printer, watchdog, graceMs) });
   const checks = checksOf(plan);
   const tasks = opts.tasks && process.stdout.isTTY === true;
@@ -142,7 +161,6 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
   if (redis.length > 0 || plan.externals.length > 0) queueMicrotask(() => void loadIoredis().catch(() => {}));
   await Promise.race([startup, sup.done]); // a task list must never outlive the run
   const code = await sup.done;
-  watchdog.close();
   typed?.close();
   printer.release(); // whatever a task list still held back (a failed start-up's output)
   await live.close();
