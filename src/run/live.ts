@@ -46,7 +46,7 @@ interface LiveContext {
 const RELOAD_DEBOUNCE_MS = 100;
 /** Watchers start this long after ready: their first scan of apps/ must not compete with start-up. */
 const WATCH_AFTER_READY_MS = 250;
-/** When the control socket opens: after a start-up of only Redis is ready; a run that ends sooner never opens it. */
+/** When the control socket opens: after a small bench's start-up; a run that ends sooner never opens it. */
 const CONTROL_OPENS_AFTER_MS = 100;
 /** `fbench ps` waits this long for each Redis's PONG. */
 const PS_PING_TIMEOUT_MS = 700;

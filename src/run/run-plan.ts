@@ -2,7 +2,7 @@ import path from 'node:path';
 import { isatty } from 'node:tty';
 import { FbenchError, formatWarning } from '../errors.js';
 import { loadIoredis } from '../health/redis-ping.js';
-import { preflightRedis, type RedisDecision } from './redis-preflight.js';
+import { preflightRedis } from './redis-preflight.js';
 import { useColor } from '../output/colors.js';
 import { Printer, sinkFor } from '../output/printer.js';
 import { programOnPath, redisProcesses } from '../plan/lookup.js';
@@ -79,7 +79,13 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
   const preflights = Promise.all(redis.map((p) => preflightRedis(p, plan.bench)));
   const watchdog = new Watchdog();
   try {
-    return await superviseWith(watchdog, await preflights, plan, opts, session, graceMs, readyTimeoutMs, replan);
+    const decisions = await preflights;
+    const adopted = new Map<string, number>();
+    redis.forEach((p, i) => {
+      const decision = decisions[i]!;
+      if (decision.action === 'adopt') adopted.set(p.name, decision.pid);
+    });
+    return await superviseWith(watchdog, adopted, plan, opts, session, graceMs, readyTimeoutMs, replan);
   } finally {
     watchdog.close(); // at once when nothing was started (a port held by another Redis, a bad --quiet name)
   }
@@ -87,7 +93,8 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
 
 async function superviseWith(
   watchdog: Watchdog,
-  decisions: RedisDecision[],
+  /** This bench's Redis servers already running (left by an earlier run): name → pid. */
+  adopted: Map<string, number>,
   plan: Plan,
   opts: RunOptions,
   session: string,
@@ -95,13 +102,6 @@ async function superviseWith(
   readyTimeoutMs: number,
   replan?: Replan,
 ): Promise<number> {
-  const redis = redisProcesses(plan);
-  const adopted = new Map<string, number>();
-  redis.forEach((p, i) => {
-    const decision = decisions[i]!;
-    if (decision.action === 'adopt') adopted.set(p.name, decision.pid);
-  });
-
   const printer = new Printer(sinkFor(process.stdout), {
     prefix: opts.prefix,
     timestamps: opts.timestamps,
@@ -158,7 +158,7 @@ async function superviseWith(
   sup.start();
   // The Redis client loads while Redis boots: right after the spawns, which start() queued
   // as microtasks ahead of this one, and before the first PING can be answered.
-  if (redis.length > 0 || plan.externals.length > 0) queueMicrotask(() => void loadIoredis().catch(() => {}));
+  if (redisProcesses(plan).length > 0 || plan.externals.length > 0) queueMicrotask(() => void loadIoredis().catch(() => {}));
   await Promise.race([startup, sup.done]); // a task list must never outlive the run
   const code = await sup.done;
   typed?.close();

@@ -339,7 +339,7 @@ export class Supervisor extends EventEmitter {
       this.setState(svc, 'starting');
       void svc.proc.spawn().then((info) => this.onExit(svc, generation, info));
       // The services started in the same round spawn before this one is reported and checked:
-      // the last Redis starts booting sooner, and nothing is waited for meanwhile.
+      // the last of them starts sooner, and nothing is waited for meanwhile.
       await null;
       if (!current()) return;
       this.setState(svc, 'running', svc.proc.adopted ? { adopted: true } : {});
