@@ -47,21 +47,41 @@ await build({
 });
 
 /**
- * ioredis adds its ~480 command methods one by one to a prototype V8 keeps in fast mode, where
- * each addition copies every property before it: 20 ms of start-up and 4 MB of garbage, on
- * fbench's way to the first PING. A prototype in dictionary mode takes them in 1 ms, and V8
- * makes it fast again at its first use, so behaviour is unchanged. Only speed depends on the
- * edit, so a newer ioredis that moved the loop is built as is, with a warning.
+ * Edits to ioredis's own files that change only how long it takes to load, on fbench's way to
+ * the first PING. Each is made where its text is found; a newer ioredis that changed the text
+ * is built as is, with a warning.
+ * - Its ~480 command methods are added one by one to a prototype V8 keeps in fast mode, where
+ *   each addition copies every property before it (20 ms and 4 MB of garbage). A prototype in
+ *   dictionary mode takes them in 1 ms, and V8 makes it fast again at its first use.
+ * - Redis Cluster support (and the dns module it loads) is a third of the rest; fbench never
+ *   uses it. It loads at the first use of Redis.Cluster or the Cluster export.
  */
-const COMMAND_LOOP = 'commands.forEach(function (commandName) {';
-const ioredisCommands = {
-  name: 'ioredis-commands',
+const LAZY_CLUSTER = 'let clusterModule;\nconst cluster_1 = { get default() { return (clusterModule ??= require("./cluster")).default; } };';
+const IOREDIS_EDITS = [
+  {
+    file: 'utils/Commander.js',
+    find: 'commands.forEach(function (commandName) {',
+    before: 'Commander.prototype.__fbench = 0; delete Commander.prototype.__fbench;\n',
+  },
+  { file: 'Redis.js', find: 'const cluster_1 = require("./cluster");', replace: LAZY_CLUSTER },
+  {
+    file: 'Redis.js',
+    find: 'Redis.Cluster = cluster_1.default;',
+    replace: 'Object.defineProperty(Redis, "Cluster", { configurable: true, enumerable: true, get: () => cluster_1.default });',
+  },
+  { file: 'index.js', find: 'var cluster_1 = require("./cluster");', replace: LAZY_CLUSTER },
+];
+const ioredisEdits = {
+  name: 'ioredis-edits',
   setup(b) {
-    b.onLoad({ filter: /ioredis[\\/]built[\\/]utils[\\/]Commander\.js$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      if (!source.includes(COMMAND_LOOP)) return { contents: source, warnings: [{ text: 'the command loop was not found: ioredis loads at its own speed' }] };
-      const toDictionary = 'Commander.prototype.__fbench = 0; delete Commander.prototype.__fbench;\n';
-      return { contents: source.replace(COMMAND_LOOP, toDictionary + COMMAND_LOOP) };
+    b.onLoad({ filter: /ioredis[\\/]built[\\/](utils[\\/]Commander|Redis|index)\.js$/ }, (args) => {
+      let contents = readFileSync(args.path, 'utf8');
+      const warnings = [];
+      for (const edit of IOREDIS_EDITS.filter((e) => args.path.replaceAll('\\', '/').endsWith(`/built/${e.file}`))) {
+        if (!contents.includes(edit.find)) warnings.push({ text: `${edit.file}: "${edit.find}" not found: that part of ioredis loads at its own speed` });
+        else contents = contents.replace(edit.find, edit.replace ?? edit.before + edit.find);
+      }
+      return { contents, warnings };
     });
   },
 };
@@ -93,7 +113,7 @@ module.exports = new Proxy(() => {}, {
 };
 
 for (const name of VENDOR) {
-  const plugins = name === 'ioredis' ? [ioredisCommands, lazyBuiltins] : [];
+  const plugins = name === 'ioredis' ? [ioredisEdits, lazyBuiltins] : [];
   await build({ ...common, stdin: { contents: `export * from '${name}';`, resolveDir: '.' }, outfile: `${OUT}/vendor/${name}.cjs`, plugins });
 }
 

@@ -1,6 +1,6 @@
 import { knownQueues, rqQueueName, RQ_KEYS, RQ_WORKER_TTL_S } from '../frappe/queues.js';
 import { redisCheck } from '../frappe/site-config.js';
-import { loadIoredis, pingRedis } from '../health/redis-ping.js';
+import { pingRedis, redisClient } from '../health/redis-ping.js';
 import { ok, warn, type DoctorContext, type Finding } from './types.js';
 
 const G = 'Queues';
@@ -18,16 +18,7 @@ export async function checkQueues(ctx: DoctorContext): Promise<Finding[]> {
         : ok(G, `the queue Redis (${url.url}) does not answer (${ping.message}): no queues to inspect`),
     ];
   }
-  const { Redis } = await loadIoredis();
-  const r = new Redis({
-    ...check,
-    lazyConnect: true,
-    connectTimeout: 800,
-    commandTimeout: 2000,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-  });
+  const r = await redisClient(check, 800, 2000);
   r.on('error', () => {});
   await r.connect();
   try {

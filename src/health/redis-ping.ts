@@ -22,6 +22,30 @@ export function loadIoredis(): Promise<{ Redis: RedisClass }> {
 }
 
 /**
+ * A client for one exchange, as every part of fbench that asks Redis makes it: connected by
+ * the caller, never reconnecting or queueing. No CLIENT SETINFO: ioredis sends it by default,
+ * after reading its own package.json, before the first command can go (the start-up gate's
+ * PING waited for both).
+ */
+export async function redisClient(check: RedisCheck, connectTimeout: number, commandTimeout: number): Promise<InstanceType<RedisClass>> {
+  const { Redis } = await loadIoredis();
+  return new Redis({
+    host: check.host,
+    port: check.port,
+    ...(check.username ? { username: check.username } : {}),
+    ...(check.password ? { password: check.password } : {}),
+    lazyConnect: true,
+    connectTimeout,
+    commandTimeout,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+    enableReadyCheck: false,
+    disableClientInfo: true,
+  });
+}
+
+/**
  * `details: false`: PING only, for the start-up gate, which needs no INFO (two round trips
  * less). `portOpen`: the caller has just connected to the port, so it is not asked again.
  */
@@ -29,20 +53,7 @@ export async function pingRedis(check: RedisCheck, timeoutMs = 1000, { details =
   // ioredis keeps a timer alive for seconds after a refused connect: ask the port first.
   if (!portOpen && !(await canConnect(check.host, check.port, timeoutMs)))
     return { ok: false, reason: 'refused', message: `nothing accepts connections on ${check.host}:${check.port}` };
-  const { Redis } = await loadIoredis();
-  const client = new Redis({
-    host: check.host,
-    port: check.port,
-    ...(check.username ? { username: check.username } : {}),
-    ...(check.password ? { password: check.password } : {}),
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    enableOfflineQueue: false,
-    enableReadyCheck: false,
-  });
+  const client = await redisClient(check, timeoutMs, timeoutMs);
   // A failed AUTH surfaces as an 'error' event, then "Connection is closed." from the command.
   let lastError: Error | null = null;
   client.on('error', (err: Error) => (lastError = err));

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { removeFile } from '../util/remove-file.js';
 import net from 'node:net';
 
 /** One process as `fbench ps` shows it. */
@@ -52,7 +52,7 @@ const FOLLOW_BACKLOG_BYTES = 256 * 1024;
  * `{line}` until the client leaves, skipping (and saying how many) while the client does not read.
  */
 export function serveControl(socketPath: string, handlers: ControlHandlers): { close: () => void } {
-  rmSync(socketPath, { force: true });
+  removeFile(socketPath);
   const server = net.createServer((sock) => {
     let buf = '';
     sock.setEncoding('utf8');
@@ -90,7 +90,7 @@ export function serveControl(socketPath: string, handlers: ControlHandlers): { c
   return {
     close: () => {
       server.close();
-      rmSync(socketPath, { force: true });
+      removeFile(socketPath);
     },
   };
 }

@@ -1,4 +1,5 @@
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { removeFile } from '../util/remove-file.js';
 import path from 'node:path';
 import { pidAlive } from './process-group.js';
 
@@ -52,16 +53,16 @@ export function acquirePidFile(file: string, pid: number): number | null {
           // someone else holds it now; the next attempt reads who
         }
       }
-      rmSync(aside, { force: true });
+      removeFile(aside);
     }
     const holder = readLivePid(file);
     if (holder !== null) return holder;
     throw new Error(`cannot take the pid file ${file}: it keeps changing`);
   } finally {
-    rmSync(mine, { force: true });
+    removeFile(mine);
   }
 }
 
 export function removePidFile(file: string, pid: number): void {
-  if (readPid(file) === pid) rmSync(file, { force: true });
+  if (readPid(file) === pid) removeFile(file);
 }

@@ -1,8 +1,10 @@
-import os from 'node:os';
 import { EventEmitter } from 'node:events';
 import { backoffDelay, DEFAULT_BACKOFF, nextCrashCount, type BackoffPolicy } from './backoff.js';
 import { realClock, type Clock } from './clock.js';
+import { lazyBuiltin } from '../util/lazy-builtin.js';
 import { describeExit, type ExitInfo, type ProcessFactory, type ProcessSpec, type SupervisedProcess } from './supervised-process.js';
+
+const os = lazyBuiltin<typeof import('node:os')>('node:os'); // for an exit's signal number only
 
 /** Resolves when the thing it checks is healthy; rejects with the reason it never will be. */
 export type Probe = (signal: AbortSignal) => Promise<void>;
@@ -381,7 +383,7 @@ export class Supervisor extends EventEmitter {
     }
     if (this.opts.exitOnCrash && svc.spec.critical && info.code !== 0) {
       this.setState(svc, 'exited', { exit: info });
-      void this.shutdown(info.code ?? 128 + (info.signal ? os.constants.signals[info.signal] : 0));
+      void this.shutdown(info.code ?? 128 + (info.signal ? os().constants.signals[info.signal] : 0));
       return;
     }
     if (info.code === 0) {

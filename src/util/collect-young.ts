@@ -1,5 +1,7 @@
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { lazyBuiltin } from './lazy-builtin.js';
+
+const v8 = lazyBuiltin<typeof import('node:v8')>('node:v8');
+const vm = lazyBuiltin<typeof import('node:vm')>('node:vm');
 
 type Gc = (options: { type: 'minor' }) => void;
 let gc: Gc | null | undefined;
@@ -14,12 +16,12 @@ export function collectYoung(): void {
     try {
       // gc() exists only in contexts made while --expose-gc is set; the flag goes back at once,
       // so V8's flags (which its code cache is checked against) end as they began.
-      setFlagsFromString('--expose-gc');
-      gc = runInNewContext('gc') as Gc;
+      v8().setFlagsFromString('--expose-gc');
+      gc = vm().runInNewContext('gc') as Gc;
     } catch {
       gc = null;
     } finally {
-      setFlagsFromString('--no-expose-gc');
+      v8().setFlagsFromString('--no-expose-gc');
     }
   }
   gc?.({ type: 'minor' });

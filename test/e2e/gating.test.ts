@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { pingRedis } from '../../src/health/redis-ping.js';
 import { FBENCH, FbenchRun, survivors } from '../helpers/fbench-run.js';
 import { freePort, listening } from '../helpers/ports.js';
 import { tempSampleBench, type TempBench } from '../helpers/sample-bench.js';
@@ -263,6 +264,19 @@ socketio: /opt/node-v14.0.0/bin/node apps/frappe/socketio.js
     await run.waitFor(/socketio\.1 listening on :/);
     assert.match(run.output, /warning: Procfile:2: socketio: \/opt\/node-v14\.0\.0\/bin\/node does not exist .*using the node on PATH/);
     await run.stop();
+  });
+
+  test("the gate's PING is all it asks of Redis: no CLIENT SETINFO (ioredis's default) before it", async () => {
+    const port = await freePort();
+    own('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '']);
+    await listening(port);
+    const r = await pingRedis({ kind: 'redis', host: '127.0.0.1', port }, 1000, { details: false });
+    assert.equal(r.ok, true);
+    // What Redis ran (commandstats), and what it refused (errorstats: Redis < 7.2 knows no SETINFO).
+    const stats = spawnSync('redis-cli', ['-p', String(port), 'info', 'everything'], { encoding: 'utf8' }).stdout;
+    const ran = [...stats.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)].map((m) => `${m[1]}=${m[2]}`);
+    assert.deepEqual(ran, ['ping=1']);
+    assert.doesNotMatch(stats, /^errorstat_/m);
   });
 
   test('no redis-server on PATH: one clear error with the install hint', async () => {
