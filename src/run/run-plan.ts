@@ -75,16 +75,14 @@ async function supervise(plan: Plan, opts: RunOptions, session: string, graceMs:
       'install it: `sudo apt-get install redis-server` (Debian/Ubuntu), `sudo dnf install redis` (Fedora), `brew install redis` (macOS)',
     );
   }
-  // The ports are asked while the watchdog forks (ms here): their answers come meanwhile.
-  const preflights = Promise.all(redis.map((p) => preflightRedis(p, plan.bench)));
+  const decisions = await Promise.all(redis.map((p) => preflightRedis(p, plan.bench)));
+  const adopted = new Map<string, number>();
+  redis.forEach((p, i) => {
+    const decision = decisions[i]!;
+    if (decision.action === 'adopt') adopted.set(p.name, decision.pid);
+  });
   const watchdog = new Watchdog();
   try {
-    const decisions = await preflights;
-    const adopted = new Map<string, number>();
-    redis.forEach((p, i) => {
-      const decision = decisions[i]!;
-      if (decision.action === 'adopt') adopted.set(p.name, decision.pid);
-    });
     return await superviseWith(watchdog, adopted, plan, opts, session, graceMs, readyTimeoutMs, replan);
   } finally {
     watchdog.close(); // at once when nothing was started (a port held by another Redis, a bad --quiet name)

@@ -20,24 +20,18 @@ while IFS= read -r line; do
 done
 [ "$groups" = ' ' ] || exec "$1" "$2" $groups`;
 
-/** The parent side: registers process groups so that they die even when fbench is killed with SIGKILL and cannot clean up itself. */
+/**
+ * The parent side: registers process groups so that they die even when fbench is killed with
+ * SIGKILL and cannot clean up itself. The shell starts at the first registration, right after
+ * the first fork of a process: each fork makes the parent re-fault every page it writes next,
+ * and two forks in a row cost that once (a run that starts nothing forks no watchdog).
+ */
 export class Watchdog implements GroupRegistry {
-  private child: ChildProcess | null;
-
-  constructor() {
-    const main = fileURLToPath(new URL('./watchdog-main.js', import.meta.url));
-    // Its own session: a closed terminal or a Ctrl-C to fbench's group must not reach it. No
-    // environment: the cleanup needs none, and Node starts faster without NODE_OPTIONS or a
-    // NODE_EXTRA_CA_CERTS bundle to parse.
-    this.child = spawn('/bin/sh', ['-c', WAIT, 'fbench-watchdog', process.execPath, main], { stdio: ['pipe', 'ignore', 'ignore'], detached: true, env: {} });
-    this.child.on('error', () => (this.child = null));
-    this.child.stdin?.on('error', () => {});
-    this.child.unref();
-    (this.child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-  }
+  /** undefined: not started yet; null: could not start, or closed. */
+  private child: ChildProcess | null | undefined;
 
   watch(pgid: number): void {
-    this.child?.stdin?.write(`+${pgid}\n`);
+    (this.child === undefined ? this.start() : this.child)?.stdin?.write(`+${pgid}\n`);
   }
 
   forget(pgid: number): void {
@@ -48,5 +42,19 @@ export class Watchdog implements GroupRegistry {
   close(): void {
     this.child?.stdin?.end();
     this.child = null;
+  }
+
+  private start(): ChildProcess {
+    const main = fileURLToPath(new URL('./watchdog-main.js', import.meta.url));
+    // Its own session: a closed terminal or a Ctrl-C to fbench's group must not reach it. No
+    // environment: the cleanup needs none, and Node starts faster without NODE_OPTIONS or a
+    // NODE_EXTRA_CA_CERTS bundle to parse.
+    const child = spawn('/bin/sh', ['-c', WAIT, 'fbench-watchdog', process.execPath, main], { stdio: ['pipe', 'ignore', 'ignore'], detached: true, env: {} });
+    this.child = child;
+    child.on('error', () => (this.child = null));
+    child.stdin?.on('error', () => {});
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    return child;
   }
 }
