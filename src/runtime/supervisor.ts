@@ -4,7 +4,7 @@ import { realClock, type Clock } from './clock.js';
 import { lazyBuiltin } from '../util/lazy-builtin.js';
 import { describeExit, type ExitInfo, type ProcessFactory, type ProcessSpec, type SupervisedProcess } from './supervised-process.js';
 
-const os = lazyBuiltin<typeof import('node:os')>('node:os'); // for an exit's signal number only
+const os = lazyBuiltin<typeof import('node:os')>('node:os'); // for signal numbers, at the end of a run only
 
 /** Resolves when the thing it checks is healthy; rejects with the reason it never will be. */
 export type Probe = (signal: AbortSignal) => Promise<void>;
@@ -93,7 +93,6 @@ interface Service {
   stop: Promise<void> | null;
 }
 
-const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 /** How long a SIGKILLed process may take to be gone before fbench gives up on it. */
 const KILL_WAIT_MS = 5000;
 /** How often shutdown says what it is still waiting for. */
@@ -270,9 +269,9 @@ export class Supervisor extends EventEmitter {
     return this.stopping;
   }
 
-  /** Exit code for a shutdown caused by a signal to fbench, as honcho reports it. */
+  /** The shell's code for an end by `signal` (128 + its number): fbench's own, as honcho's, and a crashed program's. */
   static signalExitCode(signal: NodeJS.Signals): number {
-    return SIGNAL_EXIT[signal] ?? 1;
+    return 128 + (os().constants.signals[signal] ?? 0);
   }
 
   private hold(svc: Service): void {
@@ -383,7 +382,7 @@ export class Supervisor extends EventEmitter {
     }
     if (this.opts.exitOnCrash && svc.spec.critical && info.code !== 0) {
       this.setState(svc, 'exited', { exit: info });
-      void this.shutdown(info.code ?? 128 + (info.signal ? os().constants.signals[info.signal] : 0));
+      void this.shutdown(info.code ?? (info.signal ? Supervisor.signalExitCode(info.signal) : 128));
       return;
     }
     if (info.code === 0) {
