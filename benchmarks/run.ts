@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pingRedis } from '../src/health/redis-ping.js';
+import { NODE_RUNS_TRUE, nodeReadiesTwoRedis } from './floors.js';
 import { which } from '../src/util/which.js';
 import { FBENCH, FbenchRun } from '../test/helpers/fbench-run.js';
 import { freePort } from '../test/helpers/ports.js';
@@ -180,25 +181,6 @@ function relay(): Row {
   };
 }
 
-// The least any Node process manager does for a figure, in the same run: Node's own start, the
-// spawns, the waiting. What fbench spends above it is its own; a target below it is out of reach
-// of any program started by node on that machine at that time.
-const NODE_RUNS_TRUE = 'require("child_process").spawn("/bin/sh", ["-c", "true"], { stdio: "inherit" }).on("exit", (c) => process.exit(c))';
-/** Spawns two Redis (ports in argv), PINGs each until PONG, prints "ready". */
-const NODE_READIES_TWO_REDIS = `const { spawn } = require('child_process'), net = require('net');
-const ports = process.argv.slice(1);
-const servers = ports.map((p) => spawn('redis-server', ['--port', p, '--save', '', '--bind', '127.0.0.1'], { stdio: 'ignore' }));
-const pong = (port) => new Promise((done) => {
-  const ask = () => {
-    const s = net.connect(Number(port), '127.0.0.1');
-    s.once('connect', () => s.write('PING\\r\\n'));
-    s.once('data', (d) => { s.destroy(); String(d).startsWith('+PONG') ? done() : setTimeout(ask, 1); });
-    s.once('error', () => { s.destroy(); setTimeout(ask, 1); });
-  };
-  ask();
-});
-Promise.all(ports.map(pong)).then(() => { process.stdout.write('ready\\n'); servers.forEach((r) => r.kill('SIGKILL')); });`;
-
 /** A one-line Procfile that exits at once: the whole run, start-up to exit. */
 function oneLine(idle: Cell): Row[] {
   const dir = benchDir('a: true\n');
@@ -268,7 +250,7 @@ async function ready(): Promise<Row> {
 
     const ports = [String(await freePort()), String(await freePort())];
     const t1 = process.hrtime.bigint();
-    const floor = spawn(process.execPath, ['-e', NODE_READIES_TWO_REDIS, ...ports], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const floor = spawn(process.execPath, ['-e', nodeReadiesTwoRedis(), ...ports], { stdio: ['ignore', 'pipe', 'ignore'] });
     const exited = new Promise((r) => floor.once('exit', r));
     await new Promise<void>((r) => floor.stdout.once('data', () => r()));
     floors.push(ms(t1));
