@@ -5,12 +5,12 @@
 // least a Node manager does for the same work (floors.ts), with and without the parts fbench
 // must have: ioredis for the PING (this checkout's bundled build) and a watchdog's fork.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { FBENCH } from '../test/helpers/fbench-run.js';
 import { freePort } from '../test/helpers/ports.js';
 import { REPO } from '../test/helpers/sample-bench.js';
+import { benchDir, twoRedisBench } from './benches.js';
 import { NODE_RUNS_TRUE, nodeReadiesTwoRedis, type ReadyFloor } from './floors.js';
 
 const other = process.argv[2];
@@ -27,14 +27,6 @@ const builds = [
 ];
 
 const now = (): number => Number(process.hrtime.bigint()) / 1e6;
-
-function bench(procfile: string, config?: object): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'fbench-ab-'));
-  mkdirSync(path.join(dir, 'sites'));
-  writeFileSync(path.join(dir, 'Procfile'), procfile);
-  if (config) writeFileSync(path.join(dir, 'sites', 'common_site_config.json'), JSON.stringify(config));
-  return dir;
-}
 
 /** ms from spawning node with `args` to its end, or to its first output matching `until` (then stopped with SIGINT and waited for). */
 function timed(args: string[], until?: RegExp): Promise<number> {
@@ -72,7 +64,7 @@ const figures: { name: string; subjects: Subject[]; run: (s: Subject) => Promise
     name: 'start: one-line Procfile, whole run',
     subjects: [...fbench, ...(FLOORS ? [{ name: 'floor: node running sh -c true', args: () => ['-e', NODE_RUNS_TRUE] }] : [])],
     run: async (s) => {
-      const dir = bench('a: true\n');
+      const dir = benchDir('a: true\n');
       try {
         return await timed(s.args(dir, []));
       } finally {
@@ -94,11 +86,7 @@ const figures: { name: string; subjects: Subject[]; run: (s: Subject) => Promise
     ],
     run: async (s) => {
       const [cache, queue] = [await freePort(), await freePort()];
-      const line = (port: number): string => `redis-server --port ${port} --save "" --bind 127.0.0.1`;
-      const dir = bench(`redis_cache: ${line(cache)}\nredis_queue: ${line(queue)}\n`, {
-        redis_cache: `redis://127.0.0.1:${cache}`,
-        redis_queue: `redis://127.0.0.1:${queue}`,
-      });
+      const dir = twoRedisBench(cache, queue);
       try {
         return await timed(s.args(dir, [cache, queue]), /ready in \d+ ms|^ready$/m);
       } finally {

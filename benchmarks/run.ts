@@ -3,10 +3,11 @@
 // something measured in that run (so a noisy machine cannot move it).
 // `npm run benchmark` (or `node dist/benchmarks/run.js [--runs N] [--only relay,start,…]`).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pingRedis } from '../src/health/redis-ping.js';
+import { benchDir, twoRedisBench } from './benches.js';
 import { NODE_RUNS_TRUE, nodeReadiesTwoRedis } from './floors.js';
 import { which } from '../src/util/which.js';
 import { FBENCH, FbenchRun } from '../test/helpers/fbench-run.js';
@@ -63,13 +64,6 @@ function procfile(dir: string): { name: string; command: string }[] {
     .split('\n')
     .filter(Boolean)
     .map((l) => ({ name: l.slice(0, l.indexOf(':')), command: l.slice(l.indexOf(':') + 1).trim() }));
-}
-
-function benchDir(procfileText: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'fbench-benchmark-'));
-  mkdirSync(path.join(dir, 'sites'));
-  writeFileSync(path.join(dir, 'Procfile'), procfileText);
-  return dir;
 }
 
 /** A peer that never ends (Ruby foreman with processes that exit) is stopped here and said so. */
@@ -234,13 +228,7 @@ async function ready(): Promise<Row> {
   const limits: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const [cache, queue] = [await freePort(), await freePort()];
-    const dir = benchDir(
-      `redis_cache: redis-server --port ${cache} --save "" --bind 127.0.0.1\nredis_queue: redis-server --port ${queue} --save "" --bind 127.0.0.1\n`,
-    );
-    writeFileSync(
-      path.join(dir, 'sites', 'common_site_config.json'),
-      JSON.stringify({ redis_cache: `redis://127.0.0.1:${cache}`, redis_queue: `redis://127.0.0.1:${queue}` }),
-    );
+    const dir = twoRedisBench(cache, queue);
     const t0 = process.hrtime.bigint();
     const run = new FbenchRun(['start', '--bench', dir]);
     await run.waitFor(/ready in \d+ ms/, 30_000);

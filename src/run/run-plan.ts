@@ -154,9 +154,9 @@ async function superviseWith(
   // process.stdin.isTTY: that getter builds a stdin stream (ms for /dev/null) to answer.
   const typed = isatty(0) ? (await import('./debug-input.js')).routeTypedLines(sup, printer, process.stdin) : null;
   sup.start();
-  // The Redis client loads while Redis boots: right after the spawns, which start() queued
-  // as microtasks ahead of this one, and before the first PING can be answered.
-  if (redisProcesses(plan).length > 0 || plan.externals.length > 0) queueMicrotask(() => void loadIoredis().catch(() => {}));
+  // The Redis client (when a check will PING) loads while Redis boots: right after the spawns,
+  // which start() queued as microtasks ahead of this one, and before the first PING can be answered.
+  if ([...checks.values()].some((c) => c.kind === 'redis')) queueMicrotask(() => void loadIoredis().catch(() => {}));
   await Promise.race([startup, sup.done]); // a task list must never outlive the run
   const code = await sup.done;
   typed?.close();
