@@ -247,7 +247,7 @@ async function ready(): Promise<Row> {
     const port = await freePort();
     const t2 = process.hrtime.bigint();
     const redis = spawn('redis-server', ['--port', String(port), '--save', '', '--bind', '127.0.0.1'], { stdio: 'ignore' });
-    while (!(await pingRedis({ kind: 'redis', host: '127.0.0.1', port }, 500)).ok) await new Promise((r) => setTimeout(r, 1));
+    while (!(await pingRedis({ host: '127.0.0.1', port }, 500)).ok) await new Promise((r) => setTimeout(r, 1));
     limits.push(ms(t2));
     redis.kill('SIGKILL');
   }

@@ -1,12 +1,12 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { MAX_PER_TYPE, parseCount, parsePort, parseSeconds, parseWhole } from '../config/numbers.js';
+import { MAX_PER_TYPE, parseCount, parseDuration, parsePort, parseSeconds, parseWhole } from '../config/numbers.js';
 import { FbenchError, formatError } from '../errors.js';
+import { DEFAULT_BENCH_DIR, DEFAULT_REDIS_IMAGE } from '../export/containers.js';
 import { DEFAULT_RELOAD_ROLES } from '../frappe/code-watch.js';
 import { packageVersion } from '../paths.js';
-import { DEFAULT_BENCH_DIR, DEFAULT_REDIS_IMAGE } from '../export/containers.js';
 import { parseConcurrency } from '../plan/formation.js';
 
-// Heavy modules (ioredis, listr2, chokidar) are imported inside the commands that use them,
+// Heavy modules (ioredis, listr2, chokidar, ink) are imported inside the commands that use them,
 // so `fbench --version` and `fbench plan` stay fast.
 
 /** Check an option's value as commander parses it: a bad one is one line naming the option, before anything runs. */
@@ -24,6 +24,7 @@ const concurrency = (v: string, prev: string[] = []): string[] => {
   return [...prev, v];
 };
 const workerCount = checked((v) => parseCount(v, '-n', undefined, 1));
+const seconds = (what: string, min = 0): ((v: string) => number) => checked((v) => parseSeconds(v, what, min));
 /** An image reference: registry/name:tag@digest characters only. */
 const parseImage = (v: string): string => {
   if (!/^[A-Za-z0-9][A-Za-z0-9._/:@-]*$/.test(v))
@@ -39,12 +40,13 @@ const parseBenchDir = (v: string): string => {
 /** Commands that only need to find the bench. */
 const benchOnly = (cmd: Command): Command => cmd.option('-b, --bench <dir>', 'the bench folder (default: the first folder upwards with a Procfile and sites/)');
 
-/** Commands that read the bench's files: bench's -p/--procfile, and honcho's -f (what `bench start -m fbench` passes). */
+/** Commands that read the bench's files: bench's -p/--procfile, honcho's -f (what `bench start -m fbench` passes), and bench's -m. */
 function benchOptions(cmd: Command): Command {
   return benchOnly(cmd)
     .option('-e, --env <files>', 'env files, comma-separated (default: .env when present)')
     .option('-p, --procfile <file>', 'the Procfile to read (default: Procfile), as bench start -p')
-    .addOption(new Option('-f <file>', 'the same, as honcho -f (what bench start -m fbench passes)'));
+    .addOption(new Option('-f <file>', 'the same, as honcho -f (what bench start -m fbench passes)'))
+    .option('-m, --man <manager>', 'accepted for bench start -m and ignored: fbench is the process manager');
 }
 
 const noDev = (cmd: Command): Command => cmd.option('--no-dev', 'do not set DEV_SERVER=true (as bench start --no-dev)');
@@ -52,7 +54,7 @@ const noDev = (cmd: Command): Command => cmd.option('--no-dev', 'do not set DEV_
 /** What shapes the formation of `plan` and `start`. */
 function formationOptions(cmd: Command): Command {
   return noDev(benchOptions(cmd))
-    .argument('[process...]', 'only these process types (and the Redis they need)')
+    .argument('[process...]', 'only these (names, Procfile types, roles or wildcards like worker*) and the Redis they need')
     .option('--preset <name>', 'a process selection and worker formation from presets/ (see fbench presets)')
     .option('-c, --concurrency <name=N>', `instances per process type, 0 to ${MAX_PER_TYPE}, e.g. worker=2,watch=0 (repeatable)`, concurrency)
     .option(
@@ -68,14 +70,13 @@ function runOptions(cmd: Command): Command {
     .option('--exit-on-crash', 'a crash (non-zero exit) of any process but watch stops everything, with its exit code')
     .option(
       '--grace <seconds>',
-      'seconds between SIGTERM and SIGKILL when stopping (a Redis gets at least 30)',
-      checked((v) => parseSeconds(v, '--grace') / 1000),
-      5,
+      "seconds between SIGTERM and SIGKILL for every process (default: a worker its queues' job timeout + 60, others 5; a Redis at least 30; also FBENCH_GRACE)",
+      seconds('--grace'),
     )
     .option(
       '--ready-timeout <seconds>',
-      'seconds to wait for each Redis to answer PING',
-      checked((v) => parseSeconds(v, '--ready-timeout', 0.1) / 1000),
+      'seconds each process may take to be ready; a Redis that is not fails start-up, the rest are reported',
+      seconds('--ready-timeout', 0.1),
       30,
     )
     .option('--no-prefix', 'print child output without the "time name |" prefix')
@@ -89,15 +90,17 @@ function runOptions(cmd: Command): Command {
     .option('--no-follow-logs', 'do not follow log files that compound commands (`cd x && y > f.log`) write by themselves');
 }
 
-/**
- * Run a command and exit with its status once stdout is drained: a finished `fbench start`
- * should not wait for stray timers or watchers to wind down.
- */
+/** Examples under a command's --help. */
+const examples = (cmd: Command, lines: string[]): Command => cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
+
+let stdoutGone = false;
+
+/** Run a command and exit with its status once its output is out. */
 async function run(action: () => number | Promise<number>): Promise<void> {
-  // A reader that went away (`fbench logs -f | head`) is a normal end, not an error.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0);
-  });
+  // A reader that went away (`fbench plan | head`) is not an error; a command that streams
+  // (start, logs -f) carries on or ends by itself as it should.
+  process.stdout.on('error', () => (stdoutGone = true));
+  process.stderr.on('error', () => {});
   try {
     process.exitCode = await action();
   } catch (err) {
@@ -112,106 +115,209 @@ async function run(action: () => number | Promise<number>): Promise<void> {
       process.exitCode = 70;
     }
   }
+  if (stdoutGone) process.exit();
   process.stdout.write('', () => process.exit());
 }
 
 const program = new Command('fbench')
   .description('A Frappe-bench-aware development orchestrator: bench start with Redis gating, zero orphans and line-exact logs')
   .version(packageVersion(), '-V, --version')
+  .enablePositionalOptions()
   .configureOutput({ outputError: (text, write) => write(oneLineError(text)) });
+examples(program, ['fbench start', 'fbench doctor', 'fbench ps', 'fbench logs worker -f', 'fbench ui', 'fbench <command> --help']);
 
 /** commander's errors as fbench's own: one line, what is wrong, what to do. */
 function oneLineError(text: string): string {
   const invalid = /argument '.*' is invalid\. (.*)$/s.exec(text.trim());
   if (invalid) return `fbench: ${invalid[1]}\n`;
-  return `fbench: ${text.trim().replace(/^error: /, '')} → see fbench help COMMAND\n`;
+  const named = process.argv[2];
+  const help = named !== undefined && Object.hasOwn(commands, named) ? `fbench ${named} --help` : 'fbench --help';
+  return `fbench: ${text.trim().replace(/^error: /, '')} → see \`${help}\`\n`;
 }
 
 /**
- * Each command's definition. Only the command being run is defined (commander's set-up is paid
- * by every run); help, a mistake or an option first defines them all, in this order.
+ * Each command's definition. Only the command being run is defined; help, a mistake or an
+ * option first defines them all, in this order.
  */
 const commands: Record<string, () => unknown> = {
-  plan: () =>
-    formationOptions(program.command('plan'))
-      .description('show what `fbench start` would run: roles, ports, queues, dependencies (starts nothing)')
-      .option('--json', 'print the plan as JSON (the documented contract)')
-      .option('--show-secrets', 'show Redis passwords in the JSON instead of ***')
-      .action((processes: string[], opts) => run(async () => (await import('./commands/plan.js')).planCommand(processes, opts))),
   start: () =>
-    runOptions(formationOptions(program.command('start')))
-      .description('run the bench: Redis first and health-checked, then everything that needs it')
-      .option('-m, --man <manager>', 'accepted for bench start -m and ignored: fbench is the process manager')
-      .action((processes: string[], opts) => run(async () => (await import('./commands/start.js')).startCommand(processes, opts))),
+    examples(
+      runOptions(formationOptions(program.command('start')))
+        .description('run the bench: Redis first and health-checked, then everything that needs it, until Ctrl-C')
+        .option('--ui', 'show the full-screen view (fbench ui) instead of the stream; leaving it stops the bench')
+        .action((processes: string[], opts) => run(async () => (await import('./commands/start.js')).startCommand(processes, opts))),
+      [
+        'fbench start',
+        'fbench start worker web          # only these, and the Redis they need',
+        'fbench start -c worker=2,watch=0',
+        'fbench start --preset split --grace 30',
+        'fbench start --ui',
+      ],
+    ),
   workers: () =>
-    runOptions(noDev(benchOptions(program.command('workers'))))
-      .description('run just workers, split by queue: one process per listed queue, gated on the queue Redis')
-      .requiredOption('-q, --queues <list>', 'queues, comma-separated; a+b puts two queues in one process (e.g. default,long+short,email)')
-      .option('-n, --count <n>', 'worker processes per entry, 1 to 64 (default: background_workers)', workerCount)
-      .option('--with-redis', "also start the bench's Redis from the Procfile (when it is not running)")
-      .action((opts) => run(async () => (await import('./commands/workers.js')).workersCommand(opts))),
+    examples(
+      runOptions(noDev(benchOptions(program.command('workers'))))
+        .description('run just workers, split by queue: one process per listed queue, gated on the queue Redis')
+        .requiredOption('-q, --queues <list>', 'queues, comma-separated; a+b puts two queues in one process (e.g. default,long+short,email)')
+        .option('-n, --count <n>', 'worker processes per entry, 1 to 64 (default: background_workers)', workerCount)
+        .option('--with-redis', "also start the bench's Redis from the Procfile (when it is not running)")
+        .action((opts) => run(async () => (await import('./commands/workers.js')).workersCommand(opts))),
+      ['fbench workers --queues default,long,email', 'fbench workers --queues short+default,long -n 2', 'fbench workers --queues long --with-redis'],
+    ),
+  run: () =>
+    examples(
+      noDev(benchOptions(program.command('run')))
+        .description("run one command in the bench's environment (as start gives its processes), once its Redis answers")
+        .argument('<command...>', 'the program and its arguments (no shell), or with --shell one command line')
+        .option('--shell', 'the one argument is a command line for sh')
+        .passThroughOptions()
+        .action((command: string[], opts) => run(async () => (await import('./commands/run.js')).runCommand(command, opts))),
+      [
+        'fbench run bench --site mysite.localhost console',
+        'fbench run bench --site mysite.localhost migrate',
+        "fbench run --shell 'bench build && bench clear-cache'",
+      ],
+    ),
+  plan: () =>
+    examples(
+      formationOptions(program.command('plan'))
+        .description('show what `fbench start` would run: roles, ports, queues, dependencies (starts nothing)')
+        .option('--json', 'print the plan as JSON (the documented contract)')
+        .option('--show-secrets', 'show Redis passwords in the JSON instead of ***')
+        .action((processes: string[], opts) => run(async () => (await import('./commands/plan.js')).planCommand(processes, opts))),
+      ['fbench plan', 'fbench plan worker --preset split', 'fbench plan --json | jq ".processes[].name"'],
+    ),
   doctor: () =>
-    benchOptions(program.command('doctor'))
-      .description('find what would stop this bench from starting, with a fix for each problem (starts nothing)')
-      .option('--json', 'the findings as JSON')
-      .option('--no-color', 'no colours')
-      .action((opts) => run(async () => (await import('./commands/doctor.js')).doctorCommand(opts))),
+    examples(
+      benchOptions(program.command('doctor'))
+        .description('find what would stop this bench from starting, with a fix for each problem (starts nothing)')
+        .option('--json', 'the findings as JSON')
+        .option('--no-color', 'no colours')
+        .action((opts) => run(async () => (await import('./commands/doctor.js')).doctorCommand(opts))),
+      ['fbench doctor', 'fbench doctor --json'],
+    ),
   ps: () =>
-    benchOnly(program.command('ps'))
-      .description('the processes of the running fbench start: state, pid, uptime, restarts, port, health')
-      .option('--json', 'as JSON')
-      .action((opts) => run(async () => (await import('./commands/control.js')).psCommand(opts))),
+    examples(
+      benchOnly(program.command('ps'))
+        .description('the processes of the running sessions: state, readiness, pid, uptime, restarts, port, CPU and memory')
+        .argument('[name...]', 'only these (names, types, roles, wildcards)')
+        .option('--json', 'as JSON')
+        .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).psCommand(names, opts))),
+      ['fbench ps', 'fbench ps worker', 'fbench ps --json'],
+    ),
   restart: () =>
-    benchOnly(program.command('restart'))
-      .description('restart processes of the running fbench start (a name like worker.1, a type, or a role); starts stopped ones')
-      .argument('<name...>', 'process names, Procfile types or roles (e.g. worker)')
-      .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).restartCommand(names, opts))),
+    examples(
+      benchOnly(program.command('restart'))
+        .description('restart processes (or start stopped ones), and wait until they are ready again')
+        .argument('<name...>', 'names (worker.1), Procfile types (worker_email), roles (redis), wildcards (worker*) or all')
+        .option('--grace <seconds>', "seconds the old one gets to stop before SIGKILL (default: its own; a worker its job's timeout)", seconds('--grace'))
+        .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).restartCommand(names, opts))),
+      ['fbench restart worker', 'fbench restart worker.1 --grace 5', "fbench restart 'worker*'"],
+    ),
   stop: () =>
-    benchOnly(program.command('stop'))
-      .description('stop processes of the running fbench start, or (with no name) the whole session')
-      .argument('[name...]', 'process names, Procfile types or roles; none stops everything')
-      .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).stopCommand(names, opts))),
+    examples(
+      benchOnly(program.command('stop'))
+        .description('stop processes of the running sessions, or (with no name) the whole bench, waiting until it has stopped')
+        .argument('[name...]', 'names, types, roles or wildcards; none stops everything')
+        .option('--no-wait', 'return once the stop has begun (with no name)')
+        .option('--grace <seconds>', 'seconds before SIGKILL for the named processes (default: their own)', seconds('--grace'))
+        .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).stopCommand(names, opts))),
+      ['fbench stop', 'fbench stop socketio', 'fbench stop; fbench start'],
+    ),
   logs: () =>
-    benchOnly(program.command('logs'))
-      .description('recent output of the running processes, from memory')
-      .argument('[name...]', 'process names, types or roles (default: all)')
-      .option(
-        '-n, --lines <n>',
-        'lines per process',
-        checked((v) => parseWhole(v, '-n', 0, 100_000)),
-        50,
-      )
-      .option('-f, --follow', 'keep printing new lines')
-      .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).logsCommand(names, opts))),
+    examples(
+      benchOnly(program.command('logs'))
+        .description("recent lines of the running processes, merged in time order (with no session: the last session's logs/fbench.log)")
+        .argument('[name...]', 'names, types, roles, wildcards, log files (worker.log) or system (fbench itself); default: all')
+        .option(
+          '-n, --lines <n>',
+          'lines per process',
+          checked((v) => parseWhole(v, '-n', 0, 100_000)),
+          50,
+        )
+        .option('-f, --follow', 'keep printing new lines')
+        .option(
+          '--since <duration>',
+          'only lines of the last 90, 30s, 10m, 2h…',
+          checked((v) => parseDuration(v, '--since')),
+        )
+        .option('--grep <regex>', 'only lines matching this regular expression')
+        .option('--no-color', 'no colours')
+        .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).logsCommand(names, opts))),
+      ['fbench logs', 'fbench logs worker schedule -n 20', 'fbench logs web -f', 'fbench logs --since 10m --grep Traceback', 'fbench logs system'],
+    ),
   attach: () =>
-    benchOnly(program.command('attach'))
-      .description('type into a process of the running fbench start (a debugger prompt): its output here, your lines to its stdin')
-      .argument('<name>', 'one process: a name like web.1, or a type or role that means one process')
-      .action((name: string, opts) => run(async () => (await import('./commands/attach.js')).attachCommand(name, opts))),
+    examples(
+      benchOnly(program.command('attach'))
+        .description('type into a process (a debugger prompt): its output here, your lines to its stdin')
+        .argument('<name>', 'one process: a name like web.1, or a type or role that means one process')
+        .action((name: string, opts) => run(async () => (await import('./commands/attach.js')).attachCommand(name, opts))),
+      ['fbench attach web', 'fbench attach worker', "printf 'p doc.name\\nc\\n' | fbench attach web"],
+    ),
+  ui: () =>
+    examples(
+      benchOnly(program.command('ui'))
+        .description('a full-screen view of the running bench: processes, queues, logs, keys to restart and attach (the bench runs on when you leave)')
+        .action((opts) => run(async () => (await import('./commands/ui.js')).uiCommand(opts))),
+      ['fbench ui'],
+    ),
+  ports: () =>
+    examples(
+      benchOptions(program.command('ports'))
+        .description("the bench's ports, where each is set and who holds it; --reassign moves a copied bench to free ones")
+        .option('--json', 'as JSON')
+        .option('--reassign', 'pick free ports no sibling bench or running session uses, and write them in every file that names them')
+        .option('--dry-run', 'with --reassign: say what would change, write nothing')
+        .action((opts) => run(async () => (await import('./commands/ports.js')).portsCommand(opts))),
+      ['fbench ports', 'fbench ports --reassign --dry-run', 'fbench ports --reassign'],
+    ),
+  ls: () =>
+    examples(
+      program
+        .command('ls')
+        .description('every fbench session running on this machine for this user: bench, pid, uptime, ports, processes')
+        .option('--json', 'as JSON')
+        .action((opts) => run(async () => (await import('./commands/ls.js')).lsCommand(opts))),
+      ['fbench ls', 'fbench ls --json'],
+    ),
   export: () =>
-    benchOptions(program.command('export'))
-      .description('write the formation fbench runs as production config: supervisor, systemd, a plain Procfile, Docker Compose or Kubernetes')
-      .argument('<format>', 'supervisor | systemd | procfile | compose | kubernetes')
-      .option('-o, --output <path>', 'write here (a file; a folder for systemd and kubernetes) instead of stdout')
-      .option('--image <image>', "compose, kubernetes: the bench's built image (frappe_docker style)", checked(parseImage))
-      .option('--bench-dir <dir>', 'compose, kubernetes: the bench folder inside the image', checked(parseBenchDir), DEFAULT_BENCH_DIR)
-      .option('--redis-image <image>', 'compose, kubernetes: the image Redis runs from', checked(parseImage), DEFAULT_REDIS_IMAGE)
-      .option('--force', 'overwrite existing files')
-      .option('--user <user>', 'the user the programs run as')
-      .option('--preset <name>', 'a process selection and worker formation from presets/')
-      .option('-q, --queues <list>', 'split the workers by queue instead, as fbench workers --queues')
-      .option('-n, --count <n>', 'worker processes per --queues entry, 1 to 64', workerCount)
-      .option('-c, --concurrency <name=N>', 'instances per process type (repeatable)', concurrency)
-      .action((format: string, opts) => run(async () => (await import('./commands/export.js')).exportCommand(format, opts))),
+    examples(
+      benchOptions(program.command('export'))
+        .description('write the formation fbench runs as production config: supervisor, systemd, a plain Procfile, Docker Compose or Kubernetes')
+        .argument('<format>', 'supervisor | systemd | procfile | compose | kubernetes')
+        .option('-o, --output <path>', 'write here (a file; a folder for systemd and kubernetes) instead of stdout')
+        .option('--image <image>', "compose, kubernetes: the bench's built image (frappe_docker style)", checked(parseImage))
+        .option('--bench-dir <dir>', 'compose, kubernetes: the bench folder inside the image', checked(parseBenchDir), DEFAULT_BENCH_DIR)
+        .option('--redis-image <image>', 'compose, kubernetes: the image Redis runs from', checked(parseImage), DEFAULT_REDIS_IMAGE)
+        .option('--force', 'overwrite existing files')
+        .option('--user <user>', 'the user the programs run as')
+        .option('--preset <name>', 'a process selection and worker formation from presets/')
+        .option('-q, --queues <list>', 'split the workers by queue instead, as fbench workers --queues')
+        .option('-n, --count <n>', 'worker processes per --queues entry, 1 to 64', workerCount)
+        .option('-c, --concurrency <name=N>', 'instances per process type (repeatable)', concurrency)
+        .action((format: string, opts) => run(async () => (await import('./commands/export.js')).exportCommand(format, opts))),
+      [
+        'fbench export supervisor -o config/supervisor.conf',
+        'fbench export systemd --preset split-all -o config/systemd',
+        'fbench export compose --image ghcr.io/acme/erpnext:v15',
+      ],
+    ),
   presets: () =>
-    benchOnly(program.command('presets'))
-      .description("list the presets: shipped ones and the bench's own (config/fbench/presets/)")
-      .action((opts) => run(async () => (await import('./commands/presets.js')).presetsCommand(opts))),
+    examples(
+      benchOnly(program.command('presets'))
+        .description("list the presets: shipped ones and the bench's own (config/fbench/presets/)")
+        .action((opts) => run(async () => (await import('./commands/presets.js')).presetsCommand(opts))),
+      ['fbench presets', 'fbench start --preset split'],
+    ),
 };
 const named = process.argv[2];
 if (named !== undefined && Object.hasOwn(commands, named)) commands[named]!();
 else for (const define of Object.values(commands)) define();
 
+if (process.argv.length <= 2) {
+  program.outputHelp();
+  process.exit(0);
+}
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`fbench: ${String(err)}\n`);
   process.exitCode = 2;

@@ -10,13 +10,10 @@ export const MAX_SECONDS = 24 * 3600;
  * The one place numbers from the command line and from config files are checked. `what` names
  * the option or key (`-n`, `background_workers`); `where` the file, for config values. Pure.
  */
-function fail(what: string, value: unknown, expected: string, example: number, where?: SourceLocation): never {
-  // A config key is shown as JSON, an option as typed.
-  throw new FbenchError(
-    `${what} must be ${expected}, got ${JSON.stringify(value)}`,
-    `for example ${where ? `"${what}": ${example}` : `${what} ${example}`}`,
-    where,
-  );
+function fail(what: string, value: unknown, expected: string, example: number | string, where?: SourceLocation): never {
+  // A config key is shown as JSON, an option as typed (`-c worker=2` keeps its "=").
+  const typed = what.startsWith('-c ') ? `${what}=${example}` : `${what} ${example}`;
+  throw new FbenchError(`${what} must be ${expected}, got ${JSON.stringify(value)}`, `for example ${where ? `"${what}": ${example}` : typed}`, where);
 }
 
 function wholeNumber(value: unknown): number | null {
@@ -42,9 +39,16 @@ export function parseCount(value: unknown, what: string, where?: SourceLocation,
   return parseWhole(value, what, min, MAX_PER_TYPE, where);
 }
 
-/** Seconds, fractions allowed, as milliseconds. */
+/** A number of seconds, fractions allowed (`--grace 2.5`). */
 export function parseSeconds(value: unknown, what: string, min = 0): number {
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : typeof value === 'number' ? value : NaN;
   if (!Number.isFinite(n) || n < min || n > MAX_SECONDS) fail(what, value, `a number of seconds from ${min} to ${MAX_SECONDS}`, 5);
-  return Math.round(n * 1000);
+  return n;
+}
+
+/** A duration as `fbench logs --since` takes it: `90`, `30s`, `10m`, `2h`, `1d`; in seconds. */
+export function parseDuration(value: string, what: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$/.exec(value);
+  if (!m) fail(what, value, 'a duration like 90, 30s, 10m, 2h or 1d', '10m');
+  return Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
 }

@@ -159,14 +159,14 @@ export function execForm(line: string): string {
   return line;
 }
 
-/** Where one output stream of a command goes when fbench runs it: fbench's pipe, a file, or nowhere. */
-export type StreamTarget = { file: string; append: boolean } | 'discard' | 'fbench';
+/** Where one output stream of a command goes when fbench runs it: fbench shows it (and appends it to `file`), or nobody reads it. */
+export type OutputTarget = { file: string; append: boolean } | 'discard' | 'fbench';
 
 /** A simple command's output redirections, taken over by fbench: the command without them, and each stream's target. */
 export interface OwnedOutput {
   command: string;
-  stdout: StreamTarget;
-  stderr: StreamTarget;
+  stdout: OutputTarget;
+  stderr: OutputTarget;
 }
 
 /**
@@ -178,7 +178,7 @@ export interface OwnedOutput {
 export function ownOutput(line: string): OwnedOutput | null {
   const tokens = shellTokens(line);
   if (tokens.some((t) => OPERATORS.has(t.word))) return null;
-  const target: Record<1 | 2, StreamTarget> = { 1: 'fbench', 2: 'fbench' };
+  const target: Record<1 | 2, OutputTarget> = { 1: 'fbench', 2: 'fbench' };
   const cut: [number, number][] = [];
   let toFile = false;
   for (let i = 0; i < tokens.length; i++) {
@@ -196,7 +196,7 @@ export function ownOutput(line: string): OwnedOutput | null {
       word = tokens[++i]!.word;
       end = tokens[i]!.end;
     }
-    let to: StreamTarget;
+    let to: OutputTarget;
     if (r[3] === '&') {
       if (word === '1' || word === '2') to = target[Number(word) as 1 | 2];
       else if (word === '-') to = 'discard';

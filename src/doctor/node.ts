@@ -1,8 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { analyzeCommand } from '../config/shell-command.js';
-import { classify } from '../frappe/roles.js';
-import { programOnPath } from '../plan/lookup.js';
+import { programOnPath } from '../run/planning.js';
 import { programOutput } from './run-program.js';
 import { fail, ok, warn, type DoctorContext, type Finding } from './types.js';
 
@@ -11,9 +9,9 @@ const G = 'Node';
 export async function checkNode(ctx: DoctorContext): Promise<Finding[]> {
   const out: Finding[] = [];
   // The Procfile's own line: the plan has already swapped a stale node for the one on PATH.
-  const socketio = ctx.model.entries.find((e) => classify(e.name, analyzeCommand(e.command)).role === 'socketio');
+  const socketio = ctx.model.entries.find((e) => e.info.role === 'socketio');
   let node = programOnPath(ctx.plan, 'node');
-  const program = socketio ? analyzeCommand(socketio.command).argv[0] : undefined;
+  const program = socketio?.shape.argv[0];
   if (program && path.isAbsolute(program)) {
     if (!existsSync(program)) {
       out.push(

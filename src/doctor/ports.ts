@@ -14,7 +14,7 @@ export async function checkPorts(ctx: DoctorContext): Promise<Finding[]> {
     ['webserver_port', config.webserverPort],
     ['socketio_port', config.socketioPort],
   ] as const) {
-    const s = await portState(port, ctx.fbenchPid);
+    const s = await portState(port, ctx.sessionPids);
     if (s.free) out.push(ok(G, `${key} ${port} is free`));
     else if (s.ownFbench) out.push(ok(G, `${key} ${port}: ${describeHeld(port, s)}`));
     else
@@ -68,7 +68,7 @@ function siblingCollisions(ctx: DoctorContext): Finding[] {
         warn(
           G,
           `the sibling bench ${d} uses the same ${shared.join(', ')}`,
-          'give one of them other ports (bench set-config / the Redis confs): both cannot run at once',
+          'move this bench to free ports with `fbench ports --reassign` (every file that names them is rewritten): both cannot run at once otherwise',
         ),
       );
   }

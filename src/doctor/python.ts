@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { programOnPath } from '../plan/lookup.js';
+import { programOnPath } from '../run/planning.js';
 import { fail, ok, type DoctorContext, type Finding } from './types.js';
 
 const G = 'Python';

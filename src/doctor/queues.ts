@@ -1,11 +1,19 @@
-import { knownQueues, rqQueueName, RQ_KEYS, RQ_WORKER_TTL_S } from '../frappe/queues.js';
+import { hostname } from 'node:os';
+import { knownQueues } from '../frappe/queues.js';
+import { queueStats, RQ_KEYS, workerIsLive } from '../frappe/rq.js';
 import { redisCheck } from '../frappe/site-config.js';
 import { pingRedis, redisClient } from '../health/redis-ping.js';
+import { pidAlive } from '../runtime/process-group.js';
+import { ownership } from '../run/preflight.js';
 import { ok, warn, type DoctorContext, type Finding } from './types.js';
 
 const G = 'Queues';
 
-/** Jobs waiting, workers listening and failed jobs per queue, from the queue Redis (RQ's keys). */
+/**
+ * Jobs waiting, live workers and failed jobs per queue, from the queue Redis (RQ's keys) — only
+ * when that Redis is this bench's: counts from another bench's Redis would be that bench's. A
+ * worker counts only when it is alive (RQ lists a dead one for minutes after an unclean stop).
+ */
 export async function checkQueues(ctx: DoctorContext): Promise<Finding[]> {
   const url = ctx.model.config.redis.queue;
   const check = redisCheck(url, 'queue', ctx.model.config);
@@ -18,38 +26,27 @@ export async function checkQueues(ctx: DoctorContext): Promise<Finding[]> {
         : ok(G, `the queue Redis (${url.url}) does not answer (${ping.message}): no queues to inspect`),
     ];
   }
+  const own = ctx.plan.processes.find((p) => p.role === 'redis' && p.redis?.kinds.includes('queue'));
+  if (own && ctx.sessionPids.length === 0 && ownership(own, Number(ping.info.process_id), ping.dir, ctx.dir) === null) {
+    return [ok(G, `the Redis on ${url.url} is not this bench's (see above): its queues are not counted`)];
+  }
   const r = await redisClient(check, 800, 2000);
   r.on('error', () => {});
   await r.connect();
   try {
-    const listening = new Map<string, number>();
-    const now = Date.now();
-    for (const key of await r.smembers(RQ_KEYS.workers)) {
-      const w = await r.hgetall(key);
-      if (!w.queues) continue; // expired: its hash is gone
-      const beat = Date.parse(w.last_heartbeat ?? w.birth ?? '');
-      if (Number.isFinite(beat) && now - beat > RQ_WORKER_TTL_S * 1000) continue;
-      for (const q of w.queues.split(',')) listening.set(q, (listening.get(q) ?? 0) + 1);
-    }
-    const out: Finding[] = [];
-    for (const q of knownQueues(ctx.model.config)) {
-      const name = rqQueueName(ctx.model.queues, q);
-      const waiting = await r.llen(RQ_KEYS.queue(name));
-      const failed = await r.zcard(RQ_KEYS.failed(name));
-      const workers = listening.get(name) ?? 0;
-      const line = `${q}: ${waiting} waiting, ${workers} worker${workers === 1 ? '' : 's'}, ${failed} failed`;
-      if (waiting > 0 && workers === 0)
-        out.push(
-          warn(
-            G,
-            `${line}: jobs wait on a queue no worker listens to`,
-            `start a worker for it: \`fbench workers --queues ${q}\`, or check the worker lines of the Procfile`,
-          ),
+    const host = hostname();
+    const stats = await queueStats(r, ctx.model.queues, knownQueues(ctx.model.config), (w) => workerIsLive(w, host, Date.now(), pidAlive));
+    return stats.map((s) => {
+      const line = `${s.queue}: ${s.waiting} waiting, ${s.workers} worker${s.workers === 1 ? '' : 's'}, ${s.failed} failed`;
+      if (s.waiting > 0 && s.workers === 0)
+        return warn(
+          G,
+          `${line}: jobs wait on a queue no worker listens to`,
+          `start a worker for it: \`fbench workers --queues ${s.queue}\`, or check the worker lines of the Procfile`,
         );
-      else if (failed > 0) out.push(warn(G, line, `inspect them: \`bench --site SITE doctor\` or RQ's failed job registry (rq:failed:${name})`));
-      else out.push(ok(G, line));
-    }
-    return out;
+      if (s.failed > 0) return warn(G, line, `inspect them: \`bench --site SITE doctor\` or RQ's failed job registry (${RQ_KEYS.failed(s.rqName)})`);
+      return ok(G, line);
+    });
   } finally {
     r.disconnect();
   }

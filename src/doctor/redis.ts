@@ -2,8 +2,9 @@ import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { pingRedis } from '../health/redis-ping.js';
 import type { PlanProcess } from '../plan/types.js';
-import { ownership } from '../run/redis-preflight.js';
-import { programOnPath, redisProcesses } from '../plan/lookup.js';
+import { redisProcesses } from '../plan/lookup.js';
+import { programOnPath } from '../run/planning.js';
+import { ownership } from '../run/preflight.js';
 import { describeHeld, portState } from './port-state.js';
 import { programOutput } from './run-program.js';
 import { fail, ok, warn, type DoctorContext, type Finding } from './types.js';
@@ -103,7 +104,7 @@ async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> 
   }
   if (r.port === null) return out;
 
-  const state = await portState(r.port, ctx.fbenchPid);
+  const state = await portState(r.port, ctx.sessionPids);
   if (state.free) {
     out.push(ok(G, `${p.type}: port ${r.port} is free (fbench starts it)`));
     return out;

@@ -1,7 +1,6 @@
 import { FbenchError, formatError } from '../errors.js';
 import { planBench } from '../run/planning.js';
-import { sessionFiles } from '../run/session.js';
-import { readLivePid } from '../runtime/pidfile.js';
+import { runningSessions } from '../run/session-files.js';
 import { checkDatabase } from './database.js';
 import { checkLayout } from './layout.js';
 import { checkNode } from './node.js';
@@ -10,6 +9,7 @@ import { checkPython } from './python.js';
 import { checkQueues } from './queues.js';
 import { checkRedis } from './redis.js';
 import { checkSession } from './session.js';
+import { checkWatches } from './watches.js';
 import { fail, warn, type DoctorContext, type Finding } from './types.js';
 
 /** Run every check; starts nothing and changes nothing. */
@@ -19,15 +19,15 @@ export async function runDoctor(
   read: { procfile?: string; envFiles?: string[] } = {},
 ): Promise<Finding[]> {
   const findings = checkLayout(dir, read.procfile);
-  const fbenchPid = readLivePid(sessionFiles(dir).pid);
+  const sessionPids = runningSessions(dir).map((s) => s.pid);
 
   let ctx: DoctorContext;
   try {
     const { model, plan } = await planBench({ bench: dir, ...read }, env);
-    ctx = { dir, model, plan, fbenchPid };
+    ctx = { dir, model, plan, sessionPids };
   } catch (err) {
     const why = err instanceof FbenchError ? formatError(err) : (err as Error).message;
-    findings.push(...(await checkSession({ dir, fbenchPid })));
+    findings.push(...(await checkSession(dir)));
     if (!findings.some((f) => f.status === 'fail')) findings.push(fail('Layout', `the bench cannot be read: ${why}`, 'fix the error above'));
     findings.push(
       warn(
@@ -39,7 +39,8 @@ export async function runDoctor(
     return findings;
   }
   const groups = await Promise.all([
-    checkSession(ctx),
+    checkSession(dir),
+    Promise.resolve(checkWatches(ctx)),
     checkRedis(ctx),
     checkPorts(ctx),
     checkNode(ctx),

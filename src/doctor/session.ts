@@ -1,36 +1,43 @@
 import { request } from '../run/control-client.js';
-import type { ProcessInfo } from '../runtime/control-server.js';
-import { fail, ok, type DoctorContext, type Finding } from './types.js';
+import type { ProcessInfo } from '../run/control-protocol.js';
+import { runningSessions, sessionCommand } from '../run/session-files.js';
+import { fail, ok, type Finding } from './types.js';
 
 const G = 'fbench';
 
-/** A running `fbench start` is asked how its processes are: one crash-looping or failed is a ✖. */
-export async function checkSession(ctx: Pick<DoctorContext, 'dir' | 'fbenchPid'>): Promise<Finding[]> {
-  if (!ctx.fbenchPid) return [ok(G, 'no fbench start is running for this bench')];
-  let processes: ProcessInfo[] = [];
-  try {
-    await request(ctx.dir, { cmd: 'ps' }, (m) => (processes = (m.processes as ProcessInfo[] | undefined) ?? processes), 2000);
-  } catch (err) {
-    return [
-      fail(
-        G,
-        `fbench start (pid ${ctx.fbenchPid}) is running but does not answer: ${(err as Error).message}`,
-        `look at its terminal; stop it with kill ${ctx.fbenchPid} if it hangs`,
-      ),
-    ];
+/** The sessions running for this bench are asked how their processes are: one crash-looping or failed is a ✖. */
+export async function checkSession(dir: string): Promise<Finding[]> {
+  const sessions = runningSessions(dir);
+  if (sessions.length === 0) return [ok(G, 'no fbench session is running for this bench')];
+  const out: Finding[] = [];
+  for (const s of sessions) {
+    const what = `${sessionCommand(s.kind)} (pid ${s.pid})`;
+    let processes: ProcessInfo[] = [];
+    try {
+      for (const m of await request(s.socket, { cmd: 'ps' }, 2000)) if (Array.isArray(m.processes)) processes = m.processes as ProcessInfo[];
+    } catch (err) {
+      out.push(
+        fail(
+          G,
+          `${what} is running but does not answer: ${(err as Error).message}`,
+          `look at its terminal; stop it with \`fbench stop\` (or kill ${s.pid}) if it hangs`,
+        ),
+      );
+      continue;
+    }
+    out.push(ok(G, `${what} is running for this bench; the ports it holds are explained as its own`));
+    const trouble = processes.filter((p) => p.state === 'backoff' || p.state === 'failed');
+    for (const p of trouble) {
+      const last = p.lastLine ? `; its last line: ${p.lastLine}` : '';
+      out.push(
+        fail(
+          G,
+          `${p.name} is ${p.state === 'failed' ? `failed (${p.readiness})` : `crash-looping (${p.crashes} crash${p.crashes === 1 ? '' : 'es'} in a row)`}${last}`,
+          `see why with \`fbench logs ${p.name}\`; fix it, then \`fbench restart ${p.name}\``,
+        ),
+      );
+    }
+    if (trouble.length === 0 && processes.length) out.push(ok(G, `its ${processes.length} processes run (none crash-looping)`));
   }
-  const out: Finding[] = [ok(G, `fbench start is running for this bench (pid ${ctx.fbenchPid}); ports it holds are explained as its own`)];
-  for (const p of processes) {
-    if (p.state !== 'backoff' && p.state !== 'failed') continue;
-    const last = p.lastLine ? `; its last line: ${p.lastLine}` : '';
-    out.push(
-      fail(
-        G,
-        `${p.name} is ${p.state === 'failed' ? 'failed' : `crash-looping (${p.restarts} restarts)`}${last}`,
-        `see why with \`fbench logs ${p.name}\`; fix it, then \`fbench restart ${p.name}\``,
-      ),
-    );
-  }
-  if (out.length === 1 && processes.length) out.push(ok(G, `its ${processes.length} processes run (none crash-looping)`));
   return out;
 }

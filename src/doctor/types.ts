@@ -16,8 +16,8 @@ export interface DoctorContext {
   dir: string;
   model: BenchModel;
   plan: Plan;
-  /** pid of a running `fbench start` for this bench, if any. */
-  fbenchPid: number | null;
+  /** pids of the fbench sessions running for this bench. */
+  sessionPids: number[];
 }
 
 export const ok = (group: string, finding: string): Finding => ({ group, status: 'ok', finding });

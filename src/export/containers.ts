@@ -4,6 +4,7 @@ import type { Warning } from '../errors.js';
 import type { BenchModel } from '../frappe/bench-model.js';
 import type { Role } from '../frappe/roles.js';
 import type { RedisKind } from '../frappe/site-config.js';
+import { REDIS_STOP_GRACE_S } from '../frappe/stop-policy.js';
 import type { Plan } from '../plan/types.js';
 import { productionPrograms } from './production.js';
 
@@ -95,7 +96,7 @@ export function containerFormation(plan: Plan, model: BenchModel, o: ContainerOp
       replicas: 1,
       port,
       needsRedis: [],
-      stopSeconds: 30, // it saves its data on SIGTERM
+      stopSeconds: REDIS_STOP_GRACE_S, // it saves its data on SIGTERM
       env: {},
       sites: false,
       persistent: !cache,

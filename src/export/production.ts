@@ -1,9 +1,9 @@
 import path from 'node:path';
-import { analyzeCommand, shellQuote } from '../config/shell-command.js';
+import { shellQuote } from '../config/shell-command.js';
 import type { Warning } from '../errors.js';
 import type { Plan, PlanProcess } from '../plan/types.js';
 import type { BenchModel } from '../frappe/bench-model.js';
-import { queueTimeout } from '../frappe/queues.js';
+import { REDIS_STOP_GRACE_S, workerStopSeconds } from '../frappe/stop-policy.js';
 
 /** One program of a production formation: a process type, run `count` times. */
 export interface ProductionProgram {
@@ -36,9 +36,6 @@ export interface ProductionFacts {
   bind?: string;
 }
 
-/** Seconds given to a worker beyond its longest job timeout to finish it (bench gives 60). */
-export const WORKER_STOP_MARGIN_S = 60;
-
 /** Translate a dev plan into the programs a Frappe deployment runs. Pure (facts are injected). */
 export function productionPrograms(plan: Plan, model: BenchModel, facts: ProductionFacts): { programs: ProductionProgram[]; warnings: Warning[] } {
   const warnings: Warning[] = [];
@@ -54,11 +51,11 @@ export function productionPrograms(plan: Plan, model: BenchModel, facts: Product
       warnings.push({ file: 'Procfile', message: `${type}: dropped (asset watching is for development)` });
       continue;
     }
-    const shape = analyzeCommand(first.command);
+    const shape = first.shape;
     const bare = [...shape.argv].map(shellQuote).join(' ');
     let command = bare;
     let cwd = model.dir;
-    let stopSeconds = 10;
+    let stopSeconds = 10; // supervisord's and bench's own default
     if (first.role === 'web') {
       if (facts.gunicorn) {
         command = `${facts.gunicorn} -b ${facts.bind ?? '127.0.0.1'}:${model.config.webserverPort} -w ${model.config.gunicornWorkers} --max-requests 5000 --max-requests-jitter 500 -t ${Number(model.config.raw.http_timeout ?? 120)} frappe.app:application --preload`;
@@ -78,9 +75,10 @@ export function productionPrograms(plan: Plan, model: BenchModel, facts: Product
         command = [node, ...shape.argv.slice(1).map((a) => (a.endsWith('.js') && !path.isAbsolute(a) ? path.join(model.dir, a) : a))].map(shellQuote).join(' ');
       else warnings.push({ file: 'Procfile', message: `${type}: no node found on PATH; keeping ${program}` });
     } else if (first.role === 'worker') {
-      stopSeconds = Math.max(...(first.queues ?? ['default']).map((q) => queueTimeout(model.config, q))) + WORKER_STOP_MARGIN_S;
+      stopSeconds = workerStopSeconds(first.queues ?? [], model.config);
       command = absolutize(bare, shape.argv[0], facts);
     } else if (first.role === 'redis') {
+      stopSeconds = REDIS_STOP_GRACE_S;
       const args = shape.argv.slice(1).map((a, i) => (i === 0 && !a.startsWith('-') ? path.resolve(model.dir, a) : a));
       command = absolutize([shape.argv[0]!, ...args].map(shellQuote).join(' '), shape.argv[0], facts);
     } else {

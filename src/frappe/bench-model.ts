@@ -2,13 +2,12 @@ import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { parseDotenv } from '../config/dotenv.js';
 import { parseJson } from '../config/json-file.js';
-import { parseProcfile, type ProcfileEntry } from '../config/procfile.js';
+import { parseProcfile } from '../config/procfile.js';
 import { readTextFile } from '../config/read-file.js';
-import { analyzeCommand } from '../config/shell-command.js';
 import type { Warning } from '../errors.js';
 import { applyRedisArgs, parseRedisConf, type RedisConf } from './redis-conf.js';
 import { benchId, frappeMajor, type QueueNaming } from './queues.js';
-import { classify } from './roles.js';
+import { classifyEntry, type BenchEntry } from './roles.js';
 import { resolveSiteConfig, type ResolvedSiteConfig } from './site-config.js';
 
 export interface Site {
@@ -21,7 +20,7 @@ export interface Site {
 export interface BenchModel {
   dir: string;
   procfilePath: string;
-  entries: ProcfileEntry[];
+  entries: BenchEntry[];
   dotenv: Record<string, string>;
   config: ResolvedSiteConfig;
   sites: Site[];
@@ -75,11 +74,11 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
   const resolved = resolveSiteConfig(common, { ...opts.env, ...dotenv }, cscFile);
   warnings.push(...resolved.warnings);
 
+  const entries = procfile.entries.map(classifyEntry);
   const redisConfs: BenchModel['redisConfs'] = {};
-  for (const entry of procfile.entries) {
-    const shape = analyzeCommand(entry.command);
-    if (classify(entry.name, shape).role !== 'redis') continue;
-    const argv = shape.argv;
+  for (const entry of entries) {
+    if (entry.info.role !== 'redis') continue;
+    const argv = entry.shape.argv;
     const confArg = argv[1] !== undefined && !argv[1].startsWith('--') ? argv[1] : null;
     const args = argv.slice(confArg ? 2 : 1);
     if (confArg === null) {
@@ -108,7 +107,7 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
   return {
     dir,
     procfilePath,
-    entries: procfile.entries,
+    entries,
     dotenv,
     config: resolved.config,
     sites: readSites(dir, common),

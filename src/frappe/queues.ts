@@ -38,13 +38,3 @@ export function frappeMajor(version: string): number | null {
 export function rqQueueName(naming: QueueNaming, queue: string): string {
   return naming.prefixed ? `${naming.benchId}:${queue}` : queue;
 }
-
-/** RQ's (1.15) Redis keys, as Frappe's workers use them. */
-export const RQ_KEYS = {
-  workers: 'rq:workers',
-  queue: (rqName: string) => `rq:queue:${rqName}`,
-  failed: (rqName: string) => `rq:failed:${rqName}`,
-} as const;
-
-/** A worker is alive while its hash exists; RQ lets it expire ~480 s after the last heartbeat. */
-export const RQ_WORKER_TTL_S = 480;

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import type { CommandShape } from '../config/shell-command.js';
-import { optionValue } from '../config/shell-command.js';
+import type { ProcfileEntry } from '../config/procfile.js';
+import { analyzeCommand, optionValue, type CommandShape } from '../config/shell-command.js';
 import type { RedisKind } from './site-config.js';
 
 export type Role = 'redis' | 'web' | 'socketio' | 'watch' | 'schedule' | 'worker' | 'other';
@@ -13,6 +13,17 @@ export interface RoleInfo {
   queues?: string[];
   /** redis: the kind its Procfile name says (redis_cache → cache), before ports are compared. */
   redisKindByName?: RedisKind;
+}
+
+/** A Procfile line read as sh would read it, and classified: done once, when the bench is read. */
+export interface BenchEntry extends ProcfileEntry {
+  shape: CommandShape;
+  info: RoleInfo;
+}
+
+export function classifyEntry(e: ProcfileEntry): BenchEntry {
+  const shape = analyzeCommand(e.command);
+  return { ...e, shape, info: classify(e.name, shape) };
 }
 
 /** bench's global options that take a value and may stand before the subcommand. */

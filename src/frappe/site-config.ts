@@ -1,6 +1,6 @@
 import { parseCount, parsePort } from '../config/numbers.js';
 import { FbenchError, type Warning } from '../errors.js';
-import type { RedisCheck } from '../health/types.js';
+import type { RedisCheck, RedisTarget } from '../health/types.js';
 
 /** What a queue name may be: it becomes part of a Procfile name (worker_<queue>) and of a command. */
 export const QUEUE_NAME = /^[A-Za-z0-9_-]+$/;
@@ -12,12 +12,8 @@ export interface CustomQueueConfig {
 }
 
 /** A Redis URL with where it came from, so errors can name the key to fix. */
-export interface RedisUrl {
+export interface RedisUrl extends RedisTarget {
   url: string;
-  host: string;
-  port: number;
-  username?: string;
-  password?: string;
   /** `common_site_config.json: redis_queue`, `FRAPPE_REDIS_QUEUE`, or `bench default`. */
   source: string;
 }
@@ -170,11 +166,7 @@ export function resolveSiteConfig(
  * the queue Redis with use_rq_auth set, rq_username/rq_password (what RQ connects with).
  * The one place plan, start and doctor get a Redis client's options from.
  */
-export function redisCheck(
-  url: Pick<RedisUrl, 'host' | 'port' | 'username' | 'password'>,
-  kind: RedisKind,
-  config: Pick<ResolvedSiteConfig, 'useRqAuth' | 'rqUsername' | 'rqPassword'>,
-): RedisCheck {
+export function redisCheck(url: RedisTarget, kind: RedisKind, config: Pick<ResolvedSiteConfig, 'useRqAuth' | 'rqUsername' | 'rqPassword'>): RedisCheck {
   const rqAuth = kind === 'queue' && config.useRqAuth && config.rqPassword !== undefined;
   const username = rqAuth ? config.rqUsername : url.username;
   const password = rqAuth ? config.rqPassword : url.password;

@@ -1,9 +1,8 @@
-import type { ProcfileEntry } from '../config/procfile.js';
-import { analyzeCommand, shellQuote } from '../config/shell-command.js';
+import { shellQuote } from '../config/shell-command.js';
 import { FbenchError } from '../errors.js';
 import type { QueueSelection, WorkerFormation, WorkerGroup } from './preset-file.js';
 import { knownQueues, STANDARD_QUEUES } from './queues.js';
-import { classify, type Role } from './roles.js';
+import { classifyEntry, type BenchEntry, type Role } from './roles.js';
 import { QUEUE_NAME, type ResolvedSiteConfig } from './site-config.js';
 
 export interface FormationSpec {
@@ -15,7 +14,7 @@ export interface FormationSpec {
 }
 
 export interface Formation {
-  entries: ProcfileEntry[];
+  entries: BenchEntry[];
   /** Instances per process type the formation asks for. */
   concurrency: Record<string, number>;
 }
@@ -24,13 +23,12 @@ export interface Formation {
  * Apply a preset or a `--queues` split to the Procfile's entries: filter processes and
  * rebuild the worker lines from the Procfile's own worker command. Pure.
  */
-export function applyFormation(entries: readonly ProcfileEntry[], config: ResolvedSiteConfig, spec: FormationSpec): Formation {
-  const infoOf = new Map(entries.map((e) => [e.name, classify(e.name, analyzeCommand(e.command))]));
-  const roleOf = new Map([...infoOf].map(([name, info]) => [name, info.role]));
+export function applyFormation(entries: readonly BenchEntry[], config: ResolvedSiteConfig, spec: FormationSpec): Formation {
+  const roleOf = new Map(entries.map((e) => [e.name, e.info.role]));
   // The worker line that serves every queue (no --queue, as roles.ts reads it) is the model for new ones.
-  const allQueues = (e: ProcfileEntry | undefined): boolean => e !== undefined && infoOf.get(e.name)?.queues === undefined;
-  const keep = (e: ProcfileEntry): boolean => {
-    const role = roleOf.get(e.name)!;
+  const allQueues = (e: BenchEntry | undefined): boolean => e !== undefined && e.info.queues === undefined;
+  const keep = (e: BenchEntry): boolean => {
+    const role = e.info.role;
     if (spec.roles && !spec.roles.includes(role)) return false;
     return !(spec.exclude ?? []).some((x) => x === e.name || x === role);
   };
@@ -50,7 +48,7 @@ export function applyFormation(entries: readonly ProcfileEntry[], config: Resolv
 
   const all = knownQueues(config);
   const concurrency: Record<string, number> = {};
-  const built: ProcfileEntry[] = [];
+  const built: BenchEntry[] = [];
   for (const g of groups) {
     const queues = resolve(g.queues, config);
     const unknown = queues.filter((q) => !all.includes(q));
@@ -65,7 +63,7 @@ export function applyFormation(entries: readonly ProcfileEntry[], config: Resolv
     if (built.some((b) => b.name === name))
       throw new FbenchError(`${spec.source} asks for the worker "${name}" twice`, 'list each queue combination once and set its count instead');
     const base = template?.command ?? 'bench worker';
-    built.push({ name, command: everyQueue && allQueues(template) ? base : withQueues(base, queues), line: template?.line ?? 0 });
+    built.push(classifyEntry({ name, command: everyQueue && allQueues(template) ? base : withQueues(base, queues), line: template?.line ?? 0 }));
     const custom = queues.length === 1 ? config.workers[queues[0]!]?.background_workers : undefined;
     const count = g.count ?? custom ?? config.backgroundWorkers;
     if (count !== 1) concurrency[name] = count;

@@ -5,11 +5,8 @@ export interface PortHolder {
   command: string;
 }
 
-/**
- * Which process listens on a TCP port, read from /proc (Linux). Null when nothing listens
- * or the holder cannot be seen (another user's process without root).
- */
-export function findPortHolder(port: number): PortHolder | null {
+/** The inodes of the sockets listening on a TCP port (any address), from /proc/net/tcp and tcp6 (Linux). */
+export function listeningInodes(port: number): Set<string> {
   const inodes = new Set<string>();
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text: string;
@@ -25,25 +22,47 @@ export function findPortHolder(port: number): PortHolder | null {
       if (parseInt(local.slice(local.lastIndexOf(':') + 1), 16) === port) inodes.add(cols[9]!);
     }
   }
+  return inodes;
+}
+
+/** The socket inodes a process has open (none when it is gone or not ours to see). */
+function socketInodes(pid: number): string[] {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) out.push(m[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out;
+}
+
+/** True when one of `pids` holds a socket listening on `port`: the port is theirs, not merely open. */
+export function holdsPort(pids: Iterable<number>, port: number): boolean {
+  const inodes = listeningInodes(port);
+  if (inodes.size === 0) return false;
+  for (const pid of pids) if (socketInodes(pid).some((i) => inodes.has(i))) return true;
+  return false;
+}
+
+/**
+ * Which process listens on a TCP port, read from /proc (Linux). Null when nothing listens
+ * or the holder cannot be seen (another user's process without root).
+ */
+export function findPortHolder(port: number): PortHolder | null {
+  const inodes = listeningInodes(port);
   if (inodes.size === 0) return null;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${entry}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      let link: string;
-      try {
-        link = readlinkSync(`/proc/${entry}/fd/${fd}`);
-      } catch {
-        continue;
-      }
-      const m = /^socket:\[(\d+)\]$/.exec(link);
-      if (m && inodes.has(m[1]!)) return { pid: Number(entry), command: commandLine(Number(entry)) };
-    }
+    if (socketInodes(Number(entry)).some((i) => inodes.has(i))) return { pid: Number(entry), command: commandLine(Number(entry)) };
   }
   return null;
 }

@@ -1,14 +1,15 @@
 import { sleep } from '../util/sleep.js';
 import { canConnect } from './tcp.js';
 
-import type { RedisCheck } from './types.js';
+import type { RedisTarget } from './types.js';
 
 export type PingResult =
   | { ok: true; info: Record<string, string>; dir?: string }
   | { ok: false; reason: 'refused' | 'loading' | 'auth' | 'no-answer' | 'not-redis' | 'error'; message: string };
 
-/** One connect + PING (+ INFO server) with ioredis; never retries on its own. */
 type RedisClass = typeof import('ioredis').Redis;
+/** A connected ioredis client. */
+export type RedisClient = InstanceType<RedisClass>;
 let ioredis: Promise<{ Redis: RedisClass }> | null = null;
 /** ioredis takes tens of ms to initialise (its command tables): only commands that talk to Redis pay for it, and only once. */
 export function loadIoredis(): Promise<{ Redis: RedisClass }> {
@@ -27,7 +28,7 @@ export function loadIoredis(): Promise<{ Redis: RedisClass }> {
  * after reading its own package.json, before the first command can go (the start-up gate's
  * PING waited for both).
  */
-export async function redisClient(check: RedisCheck, connectTimeout: number, commandTimeout: number): Promise<InstanceType<RedisClass>> {
+export async function redisClient(check: RedisTarget, connectTimeout: number, commandTimeout: number): Promise<RedisClient> {
   const { Redis } = await loadIoredis();
   return new Redis({
     host: check.host,
@@ -46,10 +47,11 @@ export async function redisClient(check: RedisCheck, connectTimeout: number, com
 }
 
 /**
+ * One connect + PING (+ INFO server) with ioredis; never retries on its own.
  * `details: false`: PING only, for the start-up gate, which needs no INFO (two round trips
  * less). `portOpen`: the caller has just connected to the port, so it is not asked again.
  */
-export async function pingRedis(check: RedisCheck, timeoutMs = 1000, { details = true, portOpen = false } = {}): Promise<PingResult> {
+export async function pingRedis(check: RedisTarget, timeoutMs = 1000, { details = true, portOpen = false } = {}): Promise<PingResult> {
   // ioredis keeps a timer alive for seconds after a refused connect: ask the port first.
   if (!portOpen && !(await canConnect(check.host, check.port, timeoutMs)))
     return { ok: false, reason: 'refused', message: `nothing accepts connections on ${check.host}:${check.port}` };
@@ -75,7 +77,7 @@ function noAnswer(ms: number): PingResult {
   return { ok: false, reason: 'no-answer', message: `accepts connections but does not answer PING within ${ms} ms (stopped or busy?)` };
 }
 
-async function exchange(client: InstanceType<RedisClass>, lastError: () => Error | null, timeoutMs: number, details: boolean): Promise<PingResult> {
+async function exchange(client: RedisClient, lastError: () => Error | null, timeoutMs: number, details: boolean): Promise<PingResult> {
   try {
     await client.connect();
     const pong = await client.ping();
@@ -103,29 +105,30 @@ async function exchange(client: InstanceType<RedisClass>, lastError: () => Error
 }
 
 export interface WaitOptions {
-  timeoutMs: number;
   signal: AbortSignal;
+  /** Told why Redis is not ready yet, each time that changes ("nothing listens", "LOADING …"). */
+  note?: (why: string) => void;
   /** Called once when Redis answers LOADING (reading a big RDB). */
   onLoading?: () => void;
 }
 
 /**
- * Resolve once Redis answers PING with PONG. Polls the TCP port every few ms (cheap) and
- * only then asks ioredis, so "healthy" comes within a few ms of Redis accepting.
+ * Resolve once Redis answers PING with PONG; the caller's signal ends the wait. Polls the TCP
+ * port every few ms (cheap) and only then asks ioredis, so "ready" comes within a few ms of
+ * Redis accepting. Refused credentials reject at once: waiting would not change them.
  */
-export async function waitForRedis(check: RedisCheck, opts: WaitOptions): Promise<void> {
-  const deadline = Date.now() + opts.timeoutMs;
+export async function untilPong(check: RedisTarget, opts: WaitOptions): Promise<void> {
   let saidLoading = false;
-  let last = 'nothing listens';
-  while (Date.now() < deadline) {
+  for (;;) {
     if (opts.signal.aborted) throw opts.signal.reason as Error;
     if (!(await canConnect(check.host, check.port, 200))) {
+      opts.note?.(`nothing accepts connections on ${check.host}:${check.port}`);
       await sleep(5, opts.signal);
       continue;
     }
     const r = await pingRedis(check, 1000, { details: false, portOpen: true });
     if (r.ok) return;
-    last = r.message;
+    opts.note?.(r.message);
     if (r.reason === 'auth') throw new Error(`Redis on ${check.host}:${check.port} refused the credentials: ${r.message}`);
     if (r.reason === 'loading' && !saidLoading) {
       saidLoading = true;
@@ -133,7 +136,6 @@ export async function waitForRedis(check: RedisCheck, opts: WaitOptions): Promis
     }
     await sleep(r.reason === 'loading' ? 50 : 20, opts.signal);
   }
-  throw new Error(`Redis on ${check.host}:${check.port} did not answer PING within ${Math.round(opts.timeoutMs / 1000)} s (last: ${last})`);
 }
 
 function parseInfo(text: string): Record<string, string> {

@@ -1,13 +1,17 @@
-/** A Redis to PING, with the credentials to use. */
-export interface RedisCheck {
-  kind: 'redis';
+/** Where a Redis is and how to log in to it. */
+export interface RedisTarget {
   host: string;
   port: number;
   username?: string;
   password?: string;
 }
 
-/** A port that should accept connections. */
+/** A Redis to PING, with the credentials to use. */
+export interface RedisCheck extends RedisTarget {
+  kind: 'redis';
+}
+
+/** A port that the process must listen on. */
 export interface PortCheck {
   kind: 'port';
   host: string;

@@ -1,6 +1,9 @@
-/** honcho's palette order: one colour per process, cycling. */
-const PALETTE = [36, 33, 32, 35, 31, 34, 96, 93, 92, 95, 91, 94];
+/** One colour per process, cycling: none that reads as a warning (yellow) or an error (red). */
+const PALETTE = [36, 32, 35, 34, 96, 92, 95, 94];
 export const SYSTEM_COLOR = 37;
+/** fbench's own warnings and errors. */
+export const WARN_COLOR = 33;
+export const ERROR_COLOR = 31;
 
 export function colorFor(index: number): number {
   return PALETTE[index % PALETTE.length]!;
@@ -16,4 +19,13 @@ export function useColor(isTTY: boolean, env: Readonly<Record<string, string | u
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') return true;
   return isTTY;
+}
+
+/**
+ * What children are told when fbench's own output is a colour terminal: their output reaches
+ * it through a pipe, so they would drop their colours otherwise. A variable the user set wins.
+ */
+export function colorEnv(color: boolean, env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  if (!color) return {};
+  return { ...(env.FORCE_COLOR === undefined ? { FORCE_COLOR: '1' } : {}), ...(env.CLICOLOR_FORCE === undefined ? { CLICOLOR_FORCE: '1' } : {}) };
 }

@@ -1,17 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { fstatSync } from 'node:fs';
 import { writeAll } from '../util/write-all.js';
-import { colorFor, paint, SYSTEM_COLOR } from './colors.js';
-import { loadPrefixLines, prefixLines } from './prefix-lines.js';
-
-export interface PrinterOptions {
-  prefix: boolean;
-  timestamps: boolean;
-  color: boolean;
-  /** Names to pad the prefix to (honcho pads to the longest). */
-  names: readonly string[];
-  now?: () => Date;
-}
+import { colorFor, ERROR_COLOR, paint, SYSTEM_COLOR, WARN_COLOR } from './colors.js';
 
 /**
  * Where output goes: a stream, or anything with the same write/drain contract. `done` is
@@ -24,69 +14,165 @@ export interface Sink {
 }
 
 /**
- * `stream` as a sink. Output to a regular file (`fbench start > bench.log`) is written with
- * write(2) directly: a stream there writes synchronously too, through machinery that cost a
- * sixth of relaying.
+ * `stream` as a sink. A stream whose reader went away (EPIPE: `fbench start | head`, a dead
+ * `tee`; EIO: a closed terminal) is written to no more, and fbench carries on without it.
+ * Output to a regular file (`fbench start > bench.log`) is written with write(2) directly: a
+ * stream there writes synchronously too, through machinery that cost a sixth of relaying.
  */
 export function sinkFor(stream: NodeJS.WriteStream & { fd: number }): Sink {
   try {
-    if (!fstatSync(stream.fd).isFile()) return stream;
+    if (fstatSync(stream.fd).isFile()) {
+      const fd = stream.fd;
+      return {
+        write(chunk, done) {
+          writeAll(fd, chunk); // a full disk: the output is lost, and fbench goes on
+          done();
+          return true;
+        },
+        once: () => undefined,
+      };
+    }
   } catch {
-    return stream;
+    // not a file descriptor we can look at: the stream it is
   }
-  const fd = stream.fd;
+  const drained = new EventEmitter();
+  let closed = false;
+  stream.on('error', () => {
+    closed = true;
+    drained.emit('drain'); // a reader that is gone holds nothing back
+  });
+  stream.on('drain', () => drained.emit('drain'));
   return {
     write(chunk, done) {
-      writeAll(fd, chunk); // a full disk: the output is lost, as with the stream, and fbench goes on
-      done();
-      return true;
+      if (closed || stream.destroyed) {
+        done();
+        return true;
+      }
+      return stream.write(chunk, () => done());
     },
-    once: () => undefined,
+    once: (event, listener) => drained.once(event, listener),
   };
 }
 
 export const SYSTEM = 'system';
 
-/** A process's prefix as bytes, and as latin1 text of those bytes. */
-interface Prefix {
-  bytes: Buffer;
-  text: string;
+export interface PrinterOptions {
+  prefix: boolean;
+  timestamps: boolean;
+  color: boolean;
+  /** Names to pad the prefix to (honcho pads to the longest). */
+  names: readonly string[];
+  /** Every line also goes here, plain and with its date (the session's log file). */
+  log?: { write(lines: Uint8Array): void };
+  now?: () => Date;
 }
+
+/** Where a run of lines goes: the terminal (stdout), the session's log file, or both. */
+export interface Route {
+  terminal: boolean;
+  log: boolean;
+}
+export const EVERYWHERE: Route = { terminal: true, log: true };
 
 /** Output is gathered in reused buffers of this size: one write each, and no garbage per chunk. */
 const OUT_BYTES = 128 * 1024;
 /**
- * Input is prefixed this many bytes at a time: that bounds the WebAssembly memory (every
- * byte a newline, at worst) and, with strings, keeps them short-lived (strings of whole
- * 64 KiB reads survived collections and grew V8's young generation to 32 MB).
+ * Input is prefixed this many bytes at a time: the strings of a slice die young (strings of
+ * whole 64 KiB reads survived collections and grew V8's young generation to 32 MB).
  */
 const SLICE_BYTES = 4096;
 /** Buffers kept for reuse; more are only in flight while the sink is slow, and then dropped. */
 const POOL = 4;
 
+const two = (n: number): string => String(n).padStart(2, '0');
+
+/** Lines gathered for one destination, in reused buffers. */
+class Batch {
+  out: Buffer | null = null;
+  used = 0;
+  readonly free: Buffer[] = [];
+
+  constructor(private readonly flushOut: (data: Buffer, pooled: Buffer) => void) {}
+
+  /** `prefix` before every line of `chunk` (whole lines), as latin1 text: each byte one character, unchanged. */
+  lines(prefix: string, chunk: Buffer): void {
+    if (prefix === '') return this.put(chunk);
+    const last = chunk.length - 1;
+    for (let from = 0; from <= last;) {
+      // Up to SLICE_BYTES, ending at a newline (a longer line is taken whole).
+      let to = last;
+      if (last - from > SLICE_BYTES) {
+        to = chunk.lastIndexOf(10, from + SLICE_BYTES);
+        if (to < from) to = chunk.indexOf(10, from + SLICE_BYTES);
+        if (to === -1) to = last;
+      }
+      const body = chunk.toString('latin1', from, to).replaceAll('\n', `\n${prefix}`);
+      const n = prefix.length + body.length + 1;
+      if (n > OUT_BYTES) {
+        this.flush();
+        this.put(Buffer.from(`${prefix}${body}\n`, 'latin1'));
+      } else {
+        const out = this.room(n);
+        this.used += out.write(prefix, this.used, 'latin1');
+        this.used += out.write(body, this.used, 'latin1');
+        out[this.used++] = 10;
+      }
+      from = to + 1;
+    }
+  }
+
+  put(bytes: Uint8Array): void {
+    if (bytes.length > OUT_BYTES) {
+      this.flush();
+      const own = Buffer.from(bytes);
+      this.flushOut(own, own);
+      return;
+    }
+    const out = this.room(bytes.length);
+    out.set(bytes, this.used);
+    this.used += bytes.length;
+  }
+
+  flush(): void {
+    if (this.used === 0 || !this.out) return;
+    const b = this.out;
+    const n = this.used;
+    this.out = null;
+    this.used = 0;
+    this.flushOut(b.subarray(0, n), b);
+  }
+
+  release(b: Buffer): void {
+    if (b.length === OUT_BYTES && this.free.length < POOL) this.free.push(b);
+  }
+
+  private room(bytes: number): Buffer {
+    if (this.out && this.used + bytes > this.out.length) this.flush();
+    return (this.out ??= this.free.pop() ?? Buffer.allocUnsafeSlow(OUT_BYTES));
+  }
+}
+
 /**
  * Formats whole lines with honcho's `HH:MM:SS name | ` prefix and writes them in batches:
  * everything queued during one turn of the event loop goes out in one write per 128 KiB.
  * Emits 'congested' when the sink pushes back and 'drain' when it can take more, so the
- * relays can pause the children instead of buffering without bound.
+ * relays can pause the children instead of buffering without bound; 'system' (text) with each
+ * of fbench's own lines.
  */
 export class Printer extends EventEmitter {
-  /** The buffer being filled, and how much of it is. */
-  private out: Buffer | null = null;
-  private used = 0;
-  private readonly free: Buffer[] = [];
-  /** Filled buffers kept back while held. */
-  private heldBack: Uint8Array[] = [];
+  private readonly terminal: Batch;
+  private readonly log: Batch | null;
+  /** Filled terminal buffers kept back while suspended. */
+  private heldBack: { data: Buffer; pooled: Buffer }[] = [];
+  private suspended = false;
   private scheduled = false;
   private width: number;
   private colors = new Map<string, number>();
   private stampSecond = -1;
   private stamp = '';
-  /** Prefix per name, valid for the second in `stampSecond`. */
-  private prefixCache = new Map<string, Prefix>();
+  /** Terminal prefix per name, valid for the second in `stampSecond`. */
+  private prefixCache = new Map<string, string>();
   congested = false;
-  /** While held (a start-up task list owns the terminal), output is kept, not written. */
-  private held = false;
 
   constructor(
     private readonly sink: Sink,
@@ -96,8 +182,16 @@ export class Printer extends EventEmitter {
     this.setMaxListeners(0); // one pair of listeners per relayed stream
     this.width = Math.max(SYSTEM.length, ...opts.names.map((n) => n.length));
     opts.names.forEach((n, i) => this.colors.set(n, colorFor(i)));
-    // Compiled on another thread while the processes are spawned, ready for their output.
-    if (opts.prefix) void loadPrefixLines();
+    this.terminal = new Batch((data, pooled) => {
+      if (this.suspended) this.heldBack.push({ data, pooled });
+      else this.write(data, pooled);
+    });
+    this.log = opts.log
+      ? new Batch((data, pooled) => {
+          opts.log!.write(data);
+          this.log!.release(pooled);
+        })
+      : null;
   }
 
   /** Register a name that appeared after start (a process added by a re-plan). */
@@ -109,80 +203,55 @@ export class Printer extends EventEmitter {
     }
   }
 
-  /** The prefix for `name` at this moment. */
-  private prefix(name: string): string {
-    if (!this.opts.prefix) return '';
-    let p = `${name.padEnd(this.width)} | `;
-    if (this.opts.timestamps) p = `${this.timestamp()} ${p}`;
-    if (!this.opts.color) return p;
-    return paint(p.slice(0, -1), name === SYSTEM ? SYSTEM_COLOR : (this.colors.get(name) ?? SYSTEM_COLOR)) + ' ';
-  }
-
-  /**
-   * Queue whole lines (each ending in "\n") from one process. The bytes go through latin1,
-   * which maps each byte to one character and back unchanged: one native replace puts the
-   * prefix after every newline of a slice, with no UTF-8 decoding or encoding, and the
-   * result is copied into the output buffer.
-   */
-  lines(name: string, chunk: Buffer): void {
+  /** Queue whole lines (each ending in "\n") from one process. */
+  lines(name: string, chunk: Buffer, route: Route = EVERYWHERE): void {
     if (chunk.length === 0) return;
-    const prefix = this.prefixOf(name);
-    if (!prefix) {
-      this.put(chunk);
-      return;
-    }
-    const last = chunk.length - 1;
-    for (let from = 0; from <= last;) {
-      // Up to SLICE_BYTES, ending at a newline (a longer line is taken whole).
-      let to = last;
-      if (last - from > SLICE_BYTES) {
-        to = chunk.lastIndexOf(10, from + SLICE_BYTES);
-        if (to < from) to = chunk.indexOf(10, from + SLICE_BYTES);
-        if (to === -1) to = last;
-      }
-      const slice = chunk.subarray(from, to + 1);
-      const done = slice.length <= SLICE_BYTES ? prefixLines(prefix.bytes, slice) : null;
-      if (done) this.put(done, true);
-      else this.putLines(prefix.text, chunk.toString('latin1', from, to).replaceAll('\n', `\n${prefix.text}`));
-      from = to + 1;
-    }
+    if (route.terminal) this.terminal.lines(this.prefixOf(name), chunk);
+    if (route.log && this.log) this.log.lines(this.logPrefix(name), chunk);
     this.schedule();
   }
 
-  /** One line of fbench's own. */
-  system(message: string): void {
-    this.lines(SYSTEM, Buffer.from(`${message}\n`));
+  /** One line of fbench's own; a warning or an error stands out in colour. */
+  system(message: string, level: 'info' | 'warn' | 'error' = 'info'): void {
+    const text = level === 'info' ? message : `${level === 'warn' ? 'warning' : 'error'}: ${message}`;
+    const plain = Buffer.from(`${text}\n`);
+    const shown = this.opts.color && level !== 'info' ? Buffer.from(`${paint(text, level === 'warn' ? WARN_COLOR : ERROR_COLOR)}\n`) : plain;
+    this.lines(SYSTEM, shown, { terminal: true, log: false });
+    this.lines(SYSTEM, plain, { terminal: false, log: true });
+    this.emit('system', text);
   }
 
-  hold(): void {
-    this.held = true;
+  warn(message: string): void {
+    this.system(message, 'warn');
   }
 
-  release(): void {
-    this.held = false;
+  error(message: string): void {
+    this.system(message, 'error');
+  }
+
+  /** Keep terminal output back (a start-up task list owns the terminal) until resume(). */
+  suspend(): void {
+    this.suspended = true;
+  }
+
+  resume(): void {
+    if (!this.suspended) return;
+    this.suspended = false;
     const kept = this.heldBack;
     this.heldBack = [];
-    for (const b of kept) this.write(b, null);
+    for (const b of kept) this.write(b.data, b.pooled);
     this.flush();
   }
 
   /** Write out what is queued now (also called at exit). */
   flush(): void {
     this.scheduled = false;
-    if (this.used === 0 || !this.out) return;
-    const b = this.out;
-    const n = this.used;
-    this.out = null;
-    this.used = 0;
-    if (this.held) this.heldBack.push(b.subarray(0, n));
-    else this.write(b.subarray(0, n), b);
+    this.terminal.flush();
+    this.log?.flush();
   }
 
-  /** Hand `data` to the sink; `pooled`: the buffer it is in goes back to the pool once written. */
-  private write(data: Uint8Array, pooled: Buffer | null): void {
-    const ok = this.sink.write(data, () => {
-      if (pooled && this.free.length < POOL) this.free.push(pooled);
-    });
+  private write(data: Buffer, pooled: Buffer): void {
+    const ok = this.sink.write(data, () => this.terminal.release(pooled));
     if (!ok && !this.congested) {
       this.congested = true;
       this.emit('congested');
@@ -193,42 +262,6 @@ export class Printer extends EventEmitter {
     }
   }
 
-  /** The buffer being filled, with room for `bytes` (or empty, for more than a buffer holds). */
-  private room(bytes: number): Buffer {
-    if (this.out && this.used + bytes > this.out.length) this.flush();
-    return (this.out ??= this.free.pop() ?? Buffer.allocUnsafeSlow(OUT_BYTES));
-  }
-
-  /** `prefix`, `body` and a newline, as bytes (latin1 text), each written where it goes: no joined string. */
-  private putLines(prefix: string, body: string): void {
-    const n = prefix.length + body.length + 1;
-    if (n > OUT_BYTES) {
-      // One line longer than a buffer: its own write, after what came before it.
-      this.flush();
-      this.put(Buffer.from(`${prefix}${body}\n`, 'latin1'));
-      return;
-    }
-    const out = this.room(n);
-    this.used += out.write(prefix, this.used, 'latin1');
-    this.used += out.write(body, this.used, 'latin1');
-    out[this.used++] = 10;
-  }
-
-  /** Queue bytes as they are; `transient`: they will be overwritten (WebAssembly memory), so a write of their own gets a copy. */
-  private put(bytes: Uint8Array, transient = false): void {
-    if (bytes.length > OUT_BYTES) {
-      this.flush();
-      const own = transient ? Buffer.from(bytes) : bytes;
-      if (this.held) this.heldBack.push(own);
-      else this.write(own, null);
-      return;
-    }
-    const out = this.room(bytes.length);
-    out.set(bytes, this.used);
-    this.used += bytes.length;
-    this.schedule();
-  }
-
   private schedule(): void {
     if (!this.scheduled) {
       this.scheduled = true;
@@ -236,27 +269,35 @@ export class Printer extends EventEmitter {
     }
   }
 
-  /** The prefix for `name` as bytes, and as latin1 text of those bytes (for a string replace). */
-  private prefixOf(name: string): Prefix | null {
-    if (!this.opts.prefix) return null;
+  /** The terminal prefix for `name` at this moment, as latin1 text of its UTF-8 bytes. */
+  private prefixOf(name: string): string {
+    if (!this.opts.prefix) return '';
     if (this.opts.timestamps) this.timestamp(); // a new second empties the cache
     let p = this.prefixCache.get(name);
     if (p === undefined) {
-      const bytes = Buffer.from(this.prefix(name));
-      this.prefixCache.set(name, (p = { bytes, text: bytes.toString('latin1') }));
+      let text = `${name.padEnd(this.width)} |`;
+      if (this.opts.timestamps) text = `${this.stamp} ${text}`;
+      if (this.opts.color) text = paint(text, name === SYSTEM ? SYSTEM_COLOR : (this.colors.get(name) ?? SYSTEM_COLOR));
+      p = Buffer.from(`${text} `).toString('latin1');
+      this.prefixCache.set(name, p);
     }
     return p;
   }
 
-  private timestamp(): string {
+  /** The session log's prefix: the date and time to the millisecond, the name, plain. */
+  private logPrefix(name: string): string {
+    const d = this.opts.now ? this.opts.now() : new Date();
+    const date = `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+    return Buffer.from(`${date} ${name.padEnd(this.width)} | `).toString('latin1');
+  }
+
+  private timestamp(): void {
     const d = this.opts.now ? this.opts.now() : new Date();
     const second = Math.floor(d.getTime() / 1000);
     if (second !== this.stampSecond) {
       this.stampSecond = second;
       this.prefixCache.clear();
-      const two = (n: number): string => String(n).padStart(2, '0');
       this.stamp = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
     }
-    return this.stamp;
   }
 }

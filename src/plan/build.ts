@@ -1,14 +1,15 @@
 import path from 'node:path';
 import { parsePort } from '../config/numbers.js';
-import { analyzeCommand, shellQuote, type CommandShape } from '../config/shell-command.js';
+import { execForm, ownOutput, shellQuote, type CommandShape } from '../config/shell-command.js';
 import { FbenchError, type Warning } from '../errors.js';
 import type { BenchModel } from '../frappe/bench-model.js';
 import { isLocalHost, redisNeeds } from '../frappe/dependencies.js';
-import { knownQueues } from '../frappe/queues.js';
-import { classify, type RoleInfo } from '../frappe/roles.js';
+import { knownQueues, rqQueueName } from '../frappe/queues.js';
+import type { RoleInfo } from '../frappe/roles.js';
 import { redactUrl, redisCheck, type RedisKind, type RedisUrl } from '../frappe/site-config.js';
+import { stopPolicy } from '../frappe/stop-policy.js';
 import { DEFAULT_BASE_PORT, expandFormation } from './formation.js';
-import type { ExternalService, HealthCheck, Plan, PlanProcess, RedisInfo } from './types.js';
+import type { ExternalService, Plan, PlanProcess, Readiness, RedisInfo, RunSpec } from './types.js';
 
 export interface PlanOptions {
   /** `-c name=N`: instances per process type; 0 leaves a type out. */
@@ -21,10 +22,13 @@ export interface PlanOptions {
   dev?: boolean;
   /** PATH fbench itself runs with; the bench's env/bin goes in front. */
   inheritedPath?: string;
-  /** File existence, injected so planning stays free of I/O in tests. */
+  /** File existence, injected so planning stays free of I/O. */
   exists?: (absolutePath: string) => boolean;
+  /** Where the worker formation came from (a preset file, `--queues`), for a warning about it; default the Procfile. */
+  workersFrom?: string;
 }
 
+/** A Procfile line of the plan, with what its Redis line says. */
 interface Entry {
   type: string;
   command: string;
@@ -34,6 +38,14 @@ interface Entry {
   redis: RedisInfo | null;
 }
 
+/** The command as fbench runs it: its output redirections owned by fbench, then exec'd so the pid fbench watches is the program. */
+function runSpec(command: string): RunSpec {
+  const owned = ownOutput(command);
+  return owned
+    ? { command: execForm(owned.command), stdout: owned.stdout, stderr: owned.stderr }
+    : { command: execForm(command), stdout: 'fbench', stderr: 'fbench' };
+}
+
 /** Turn a bench model into the plan of processes to run. Pure (file checks are injected). */
 export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
   const warnings: Warning[] = [...model.warnings];
@@ -41,11 +53,14 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
   const exists = opts.exists ?? (() => true);
   const { config } = model;
 
-  const entries: Entry[] = model.entries.map((e) => {
-    const shape = analyzeCommand(e.command);
-    const info = classify(e.name, shape);
-    return { type: e.name, command: e.command, line: e.line, shape, info, redis: info.role === 'redis' ? redisInfo(model, e.name, info) : null };
-  });
+  const entries: Entry[] = model.entries.map((e) => ({
+    type: e.name,
+    command: e.command,
+    line: e.line,
+    shape: e.shape,
+    info: e.info,
+    redis: e.info.role === 'redis' ? redisInfo(model, e.name, e.info) : null,
+  }));
 
   // A Procfile Redis whose port disagrees with the URL of the same name sends clients elsewhere.
   for (const e of entries) {
@@ -81,6 +96,8 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
         if (!needs.includes(provider.type)) needs.push(provider.type);
         continue;
       }
+      // A custom line waits for the Redis the bench runs, not for one it only names (a plain Procfile has none).
+      if (e.info.role === 'other') continue;
       const url = config.redis[kind] ?? config.redis.queue;
       const id = redactUrl(url.url); // names and messages never show a password
       if (!externals.has(id)) externals.set(id, { url: id, source: url.source, health: redisCheck(url, kind, config) });
@@ -110,6 +127,7 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
       return [t, e.info.role === 'socketio' ? nodeFallback(e, exists, warnings, procfileRel) : e.command];
     }),
   );
+  const runs = new Map([...commands].map(([t, c]) => [t, runSpec(c)]));
   const usedExternals = new Set<string>();
   const processes: PlanProcess[] = instances.map((inst) => {
     const e = byType.get(inst.type)!;
@@ -117,26 +135,32 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
     dependsOn.filter((d) => externals.has(d)).forEach((d) => usedExternals.add(d));
     const command = commands.get(e.type)!;
     const port = listenPort(e, model);
+    const queues = e.info.role === 'worker' ? (e.info.queues ?? knownQueues(config)) : null;
     return {
       name: inst.name,
       type: e.type,
       role: e.info.role,
       command,
+      run: runs.get(e.type)!,
+      shape: e.shape,
       cwd: model.dir,
       port,
-      queues: e.info.role === 'worker' ? (e.info.queues ?? knownQueues(config)) : null,
+      queues,
       dependsOn,
       logFiles: e.shape.redirects.map((r) => path.resolve(model.dir, r.file)),
       env: { ...baseEnv, PORT: String(inst.port) },
-      health: health(e, port, model),
+      health: readiness(e, port, queues, model),
       critical: e.info.role !== 'watch',
+      stop: stopPolicy(e.info.role, queues, config),
       redis: e.redis,
     };
   });
+  warnings.push(...uncoveredQueues(processes, model, opts.workersFrom ?? procfileRel));
 
   return {
     bench: model.dir,
     procfile: model.procfilePath,
+    env: baseEnv,
     processes,
     externals: [...externals.values()].filter((x) => usedExternals.has(x.url)),
     warnings,
@@ -170,7 +194,12 @@ function listenPort(e: Entry, model: BenchModel): number | null {
   }
 }
 
-function health(e: Entry, port: number | null, model: BenchModel): HealthCheck | null {
+/** How its readiness is told: PONG for a Redis, its port for web and socketio, registration for an RQ worker. */
+function readiness(e: Entry, port: number | null, queues: string[] | null, model: BenchModel): Readiness | null {
+  if (e.info.role === 'worker' && queues) {
+    const url = model.config.redis.queue;
+    return { kind: 'rq-worker', redis: redisCheck(url, 'queue', model.config), queues: queues.map((q) => rqQueueName(model.queues, q)) };
+  }
   if (port === null) return null;
   if (e.info.role === 'redis') {
     const conf = model.redisConfs[e.type]?.conf;
@@ -181,6 +210,22 @@ function health(e: Entry, port: number | null, model: BenchModel): HealthCheck |
   }
   if (e.info.role === 'web' || e.info.role === 'socketio') return { kind: 'port', host: '127.0.0.1', port };
   return null;
+}
+
+/**
+ * A bench queue no worker of the plan listens to: its jobs would wait for ever. Said only when
+ * the plan runs workers at all (`fbench start web` leaves them out on purpose). Pure.
+ */
+function uncoveredQueues(processes: readonly PlanProcess[], model: BenchModel, file: string): Warning[] {
+  const workers = processes.filter((p) => p.role === 'worker');
+  if (workers.length === 0) return [];
+  const covered = new Set(workers.flatMap((p) => p.queues ?? []));
+  return knownQueues(model.config)
+    .filter((q) => !covered.has(q))
+    .map((q) => ({
+      file,
+      message: `no worker listens to the queue "${q}": its jobs will wait (add a worker for it, e.g. --preset split-all, or \`fbench workers --queues ${q}\`)`,
+    }));
 }
 
 /** bench bakes an absolute node path into the socketio line; after a node upgrade it is gone (frappe/frappe#25575). */

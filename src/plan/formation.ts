@@ -44,3 +44,25 @@ export function expandFormation(types: readonly string[], concurrency: Readonly<
   });
   return out;
 }
+
+/**
+ * The plan with every process named as no other running session names one: an instance whose
+ * name is taken (`worker_email.1` of `fbench start`, for `fbench workers`) gets the next free
+ * number of its type. Pure.
+ */
+export function withFreeNames<P extends { name: string; type: string; dependsOn: string[] }>(processes: readonly P[], taken: readonly string[]): P[] {
+  const used = new Set(taken);
+  const renamed = new Map<string, string>();
+  for (const p of processes) {
+    if (!used.has(p.name)) {
+      used.add(p.name);
+      continue;
+    }
+    let i = 1;
+    while (used.has(`${p.type}.${i}`) || processes.some((q) => q !== p && q.name === `${p.type}.${i}`)) i++;
+    renamed.set(p.name, `${p.type}.${i}`);
+    used.add(`${p.type}.${i}`);
+  }
+  if (renamed.size === 0) return [...processes];
+  return processes.map((p) => ({ ...p, name: renamed.get(p.name) ?? p.name, dependsOn: p.dependsOn.map((d) => renamed.get(d) ?? d) }));
+}

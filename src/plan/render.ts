@@ -1,10 +1,16 @@
 import path from 'node:path';
 import { formatWarning } from '../errors.js';
-import type { HealthCheck, Plan } from './types.js';
+import type { RedisCheck } from '../health/types.js';
+import { renderTable } from '../util/table.js';
+import type { Plan, Readiness } from './types.js';
 
-/** A health check as shown: its password masked unless asked for. */
-function shownHealth(h: HealthCheck | null, secrets: boolean): HealthCheck | null {
-  return h && h.kind === 'redis' && h.password && !secrets ? { ...h, password: '***' } : h;
+const masked = (r: RedisCheck, secrets: boolean): RedisCheck => (r.password && !secrets ? { ...r, password: '***' } : r);
+
+/** A readiness check as shown: its password masked unless asked for. */
+function shownHealth(h: Readiness | null, secrets: boolean): Readiness | null {
+  if (h?.kind === 'redis') return masked(h, secrets);
+  if (h?.kind === 'rq-worker') return { ...h, redis: masked(h.redis, secrets) };
+  return h;
 }
 
 /** The plan as the stable JSON contract documented in the README; passwords masked unless `secrets`. */
@@ -26,6 +32,7 @@ export function planToJson(plan: Plan, secrets = false): string {
         env: p.env,
         health: shownHealth(p.health, secrets),
         critical: p.critical,
+        stopGraceSeconds: p.stop.graceSeconds,
       })),
       externals: plan.externals.map((x) => ({ ...x, health: shownHealth(x.health, secrets) })),
       warnings: plan.warnings,
@@ -35,8 +42,8 @@ export function planToJson(plan: Plan, secrets = false): string {
   );
 }
 
-/** The plan as a table for people. */
-export function planToTable(plan: Plan): string {
+/** The plan as a table for people, fitted to `width` columns (the command, then AFTER and QUEUES are cut first). */
+export function planToTable(plan: Plan, width?: number): string {
   const rows = plan.processes.map((p) => [
     p.name,
     p.role,
@@ -45,11 +52,15 @@ export function planToTable(plan: Plan): string {
     p.dependsOn.join(', '),
     p.command,
   ]);
-  const head = ['NAME', 'ROLE', 'PORT', 'QUEUES', 'AFTER', 'COMMAND'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  const out = [`bench: ${plan.bench}`, '', line(head), ...rows.map(line)];
+  const out = [
+    `bench: ${plan.bench}`,
+    '',
+    ...renderTable(['NAME', 'ROLE', 'PORT', 'QUEUES', 'AFTER', 'COMMAND'], rows, { ...(width ? { width } : {}), shrink: [5, 4, 3], minWidth: 12 }),
+  ];
   for (const x of plan.externals) out.push('', `external: ${x.url} (from ${x.source}); checked before its dependents start`);
+  const custom = [...new Set(plan.processes.filter((p) => p.role === 'other' && p.dependsOn.length).map((p) => p.type))];
+  if (custom.length)
+    out.push('', `${custom.join(', ')}: custom line${custom.length > 1 ? 's' : ''}, started once the bench's Redis answers and stopped before it`);
   const logs = plan.processes.filter((p) => p.logFiles.length && p.name.endsWith('.1'));
   for (const p of logs) out.push(`${p.type} writes to ${p.logFiles.map((f) => path.relative(plan.bench, f)).join(', ')}`);
   if (plan.warnings.length) out.push('', ...plan.warnings.map((w) => `warning: ${formatWarning(w)}`));

@@ -1,9 +1,15 @@
+import type { CommandShape, OutputTarget } from '../config/shell-command.js';
 import type { Warning } from '../errors.js';
-import type { HealthCheck } from '../health/types.js';
+import type { Role } from '../frappe/roles.js';
+import type { RqWorkerCheck } from '../frappe/rq.js';
+import type { RedisKind } from '../frappe/site-config.js';
+import type { StopPolicy } from '../frappe/stop-policy.js';
+import type { HealthCheck, RedisCheck } from '../health/types.js';
 
 export type { HealthCheck } from '../health/types.js';
-import type { Role } from '../frappe/roles.js';
-import type { RedisKind } from '../frappe/site-config.js';
+
+/** How fbench tells a process is ready: Redis PONG, a port its group listens on, an RQ worker registered; null: it keeps running a moment. */
+export type Readiness = HealthCheck | RqWorkerCheck;
 
 /** What the plan knows of a Redis that the Procfile starts. */
 export interface RedisInfo {
@@ -16,28 +22,40 @@ export interface RedisInfo {
   aclfile: string | null;
 }
 
+/** The command as fbench runs it: exec'd by sh (the pid fbench watches is the program), its output redirections taken over. */
+export interface RunSpec {
+  command: string;
+  stdout: OutputTarget;
+  stderr: OutputTarget;
+}
+
 export interface PlanProcess {
   /** Instance name, honcho style: `worker.1`. */
   name: string;
   /** The Procfile entry (process type) it is an instance of. */
   type: string;
   role: Role;
+  /** The Procfile's command, as written (after the stale-node fallback). */
   command: string;
+  /** That command read as sh would read it. */
+  shape: CommandShape;
+  run: RunSpec;
   cwd: string;
   /** The port it listens on, when known (web, socketio, redis). */
   port: number | null;
   /** Worker queues; null for anything that is not a worker. */
   queues: string[] | null;
-  /** Process names, or `redis://` URLs of external services, that must be healthy first. */
+  /** Process names, or `redis://` URLs of external services, that must be ready first (and that stop only after it). */
   dependsOn: string[];
   /** Files its command redirects output to (absolute). */
   logFiles: string[];
   /** Variables fbench sets on top of its own environment. */
   env: Record<string, string>;
-  /** Gating check (redis) or a readiness report (port); null when there is nothing to check. */
-  health: HealthCheck | null;
+  /** How its readiness is told; a Redis check gates what depends on it. */
+  health: Readiness | null;
   /** A crash of a non-critical process (watch) never stops the run, even with --exit-on-crash. */
   critical: boolean;
+  stop: StopPolicy;
   redis: RedisInfo | null;
 }
 
@@ -46,12 +64,14 @@ export interface ExternalService {
   url: string;
   /** The config key or environment variable the URL came from. */
   source: string;
-  health: HealthCheck;
+  health: RedisCheck;
 }
 
 export interface Plan {
   bench: string;
   procfile: string;
+  /** What every process gets on top of fbench's environment (each also gets its PORT): for `fbench run` too. */
+  env: Record<string, string>;
   processes: PlanProcess[];
   externals: ExternalService[];
   warnings: Warning[];

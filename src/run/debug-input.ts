@@ -1,7 +1,60 @@
-import { createInterface } from 'node:readline';
+import { EventEmitter } from 'node:events';
+import { createInterface, type Interface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Printer } from '../output/printer.js';
 import type { Supervisor } from '../runtime/supervisor.js';
+import type { Clock } from '../util/clock.js';
+
+/** A debugger waiting for a command: pdb, pdb++, ipdb. The end of a partial line. */
+export const DEBUGGER_PROMPT = /(?:\(Pdb\+*\)|\(ipdb\)|ipdb>|\(Pdb\)) $/;
+
+/**
+ * Which processes are at a debugger prompt: their output stops with a prompt shown before its
+ * newline, and nothing was typed to them since. Emits 'prompt' (name) when one gets there.
+ */
+export class PromptTracker extends EventEmitter {
+  private at = new Set<string>();
+
+  constructor(private readonly sup: Supervisor) {
+    super();
+  }
+
+  start(): void {
+    this.sup.on('output', this.onOutput);
+  }
+
+  close(): void {
+    this.sup.off('output', this.onOutput);
+  }
+
+  atPrompt(name: string): boolean {
+    return this.at.has(name) && this.sup.process(name)?.running === true;
+  }
+
+  /** Those at a prompt, the last to get there last. */
+  list(): string[] {
+    return [...this.at].filter((n) => this.atPrompt(n));
+  }
+
+  /** Send a line to a process's stdin: it has left its prompt. */
+  write(name: string, text: string): boolean {
+    const ok = this.sup.process(name)?.write(text) ?? false;
+    if (ok) this.at.delete(name);
+    return ok;
+  }
+
+  private readonly onOutput = (name: string, lines: Buffer, partial: boolean): void => {
+    const at = partial && DEBUGGER_PROMPT.test(lines.toString('latin1', 0, lines.length - 1));
+    this.at.delete(name);
+    if (at) {
+      this.at.add(name);
+      this.emit('prompt', name);
+    }
+  };
+}
+
+/** How long a typed line waits for a prompt that is about to be shown (the partial-line delay and then some). */
+const PROMPT_WAIT_MS = 400;
 
 /**
  * `breakpoint()` in fbench's own terminal: when a process stops at a debugger prompt, each
@@ -10,68 +63,72 @@ import type { Supervisor } from '../runtime/supervisor.js';
  * process is at a prompt (one hint says so). Ctrl-C is still fbench's: the terminal sends it
  * as a signal, not a line.
  */
-/** How long a typed line waits for a prompt that is about to be shown (the partial-line delay and then some). */
-const PROMPT_WAIT_MS = 400;
+export class TypedInput {
+  private target: string | null = null;
+  private hinted = false;
+  /** A line typed while the debugger is still printing its answer (its new prompt not shown yet). */
+  private pending: { line: string; cancel: () => void } | null = null;
+  private lines: Interface | null = null;
 
-export function routeTypedLines(sup: Supervisor, printer: Printer, input: Readable): { close: () => void } {
-  let atPrompt: string[] = [];
-  let target: string | null = null;
-  let hinted = false;
-  const stillAtPrompt = (): string[] => (atPrompt = atPrompt.filter((n) => sup.process(n)?.atPrompt));
+  constructor(
+    private readonly prompts: PromptTracker,
+    private readonly printer: Printer,
+    private readonly input: Readable,
+    private readonly clock: Clock,
+  ) {}
 
-  // A line typed while the debugger is still printing its answer (its new prompt not shown yet)
-  // waits a moment for that prompt instead of going nowhere.
-  let pending: { line: string; cancel: NodeJS.Timeout } | null = null;
-  const onPrompt = (name: string): void => {
-    hinted = false;
-    if (pending && sup.process(name)?.write(`${pending.line}\n`)) {
-      clearTimeout(pending.cancel);
-      pending = null;
-      target = name;
+  start(): void {
+    this.prompts.on('prompt', this.onPrompt);
+    this.lines = createInterface({ input: this.input, crlfDelay: Infinity, terminal: false });
+    this.lines.on('line', this.onLine);
+  }
+
+  close(): void {
+    this.prompts.off('prompt', this.onPrompt);
+    this.pending?.cancel();
+    this.lines?.close();
+  }
+
+  private readonly onPrompt = (name: string): void => {
+    this.hinted = false;
+    if (this.pending && this.prompts.write(name, `${this.pending.line}\n`)) {
+      this.pending.cancel();
+      this.pending = null;
+      this.target = name;
       return;
     }
-    const others = stillAtPrompt().filter((n) => n !== name);
-    atPrompt = [...others, name];
-    if (target === name) return; // the same debugger answering: said already
-    target = name;
-    printer.system(
+    if (this.target === name) return; // the same debugger answering: said already
+    const others = this.prompts.list().filter((n) => n !== name);
+    this.target = name;
+    this.printer.system(
       `${name} is at a debugger prompt: what you type goes to it${others.length ? ` (also at a prompt: ${others.join(', ')}; type @NAME to choose)` : ''}`,
     );
   };
-  sup.on('prompt', onPrompt);
 
-  const lines = createInterface({ input, crlfDelay: Infinity, terminal: false });
-  lines.on('line', (line) => {
-    const waiting = stillAtPrompt();
+  private readonly onLine = (line: string): void => {
+    const waiting = this.prompts.list();
     const pick = /^@(\S+)\s*$/.exec(line);
     if (pick) {
       const name = waiting.find((n) => n === pick[1] || n.startsWith(`${pick[1]}.`));
       if (name) {
-        target = name;
-        printer.system(`what you type goes to ${name}`);
-      } else printer.system(`${pick[1]} is not at a debugger prompt${waiting.length ? ` (at a prompt: ${waiting.join(', ')})` : ''}`);
+        this.target = name;
+        this.printer.system(`what you type goes to ${name}`);
+      } else this.printer.system(`${pick[1]} is not at a debugger prompt${waiting.length ? ` (at a prompt: ${waiting.join(', ')})` : ''}`);
       return;
     }
-    const to = target && waiting.includes(target) ? target : waiting.at(-1);
-    if (to && sup.process(to)?.write(`${line}\n`)) {
-      target = to;
+    const to = this.target && waiting.includes(this.target) ? this.target : waiting.at(-1);
+    if (to && this.prompts.write(to, `${line}\n`)) {
+      this.target = to;
       return;
     }
-    if (pending) return; // one line at a time while a prompt is awaited
-    pending = {
+    if (this.pending) return; // one line at a time while a prompt is awaited
+    this.pending = {
       line,
-      cancel: setTimeout(() => {
-        pending = null;
-        if (!hinted) printer.system('no process is at a debugger prompt: what you type goes nowhere');
-        hinted = true;
-      }, PROMPT_WAIT_MS),
+      cancel: this.clock.setTimer(PROMPT_WAIT_MS, () => {
+        this.pending = null;
+        if (!this.hinted) this.printer.system('no process is at a debugger prompt: what you type goes nowhere');
+        this.hinted = true;
+      }),
     };
-  });
-  return {
-    close: () => {
-      sup.off('prompt', onPrompt);
-      if (pending) clearTimeout(pending.cancel);
-      lines.close();
-    },
   };
 }

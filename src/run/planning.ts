@@ -4,8 +4,10 @@ import { FbenchError } from '../errors.js';
 import { loadBench, type BenchModel } from '../frappe/bench-model.js';
 import { findBench } from '../frappe/discover.js';
 import type { Role } from '../frappe/roles.js';
-import { buildPlan } from '../plan/build.js';
+import { buildPlan, type PlanOptions } from '../plan/build.js';
+import { planPath, processesNamed } from '../plan/lookup.js';
 import type { Plan } from '../plan/types.js';
+import { which } from '../util/which.js';
 
 /** Everything that decides a plan, as the commands take it. */
 export interface PlanRequest {
@@ -17,6 +19,7 @@ export interface PlanRequest {
   /** --queues: workers split by queue (`a,b+c`), `count` each; only these roles are kept. */
   queues?: { spec: string; count?: number; roles?: Role[] };
   concurrency?: Record<string, number>;
+  /** Only these (names, types, roles, wildcards: one rule for every command), and the Redis they need. */
   only?: readonly string[];
   basePort?: number;
   /** false with --no-dev. */
@@ -48,6 +51,7 @@ export async function planBench(req: PlanRequest, env: Readonly<Record<string, s
   const inputs = [model.procfilePath, path.join(dir, 'sites', 'common_site_config.json')];
   let entries = model.entries;
   let concurrency = { ...req.concurrency };
+  let workersFrom: string | undefined;
   if (req.preset || req.queues) {
     // Presets and splits bring the YAML parser: loaded only when one is asked for.
     const { applyFormation, parseQueueGroups } = await import('../frappe/worker-formation.js');
@@ -58,25 +62,36 @@ export async function planBench(req: PlanRequest, env: Readonly<Record<string, s
         workers: { kind: 'groups', groups: parseQueueGroups(req.queues.spec, req.queues.count) },
         source: '--queues',
       });
+      workersFrom = '--queues';
     } else {
       const { loadPreset } = await import('../frappe/presets.js');
       const preset = loadPreset(req.preset!, dir);
       inputs.push(path.resolve(dir, preset.file));
       formation = applyFormation(model.entries, model.config, { ...preset, source: preset.file });
+      workersFrom = preset.file;
     }
     entries = formation.entries;
     concurrency = { ...formation.concurrency, ...concurrency };
   }
-  const plan = buildPlan(
-    { ...model, entries },
-    {
-      concurrency,
-      only: req.only ?? [],
-      ...(req.basePort !== undefined ? { basePort: req.basePort } : {}),
-      dev: req.dev !== false,
-      inheritedPath: env.PATH ?? '',
-      exists: existsSync,
-    },
-  );
+  const opts: PlanOptions = {
+    concurrency,
+    ...(req.basePort !== undefined ? { basePort: req.basePort } : {}),
+    dev: req.dev !== false,
+    inheritedPath: env.PATH ?? '',
+    exists: existsSync,
+    ...(workersFrom ? { workersFrom } : {}),
+  };
+  const shaped = { ...model, entries };
+  let plan = buildPlan(shaped, opts);
+  if (req.only?.length) {
+    // Names as every command reads them; the plan keeps their types, and the Redis those need.
+    const types = new Set(processesNamed(plan, req.only, 'process').map((n) => plan.processes.find((p) => p.name === n)!.type));
+    plan = buildPlan(shaped, { ...opts, only: [...types] });
+  }
   return { model, plan, inputs };
+}
+
+/** Where a program is on the PATH the bench's processes get (its env/bin first), or null. */
+export function programOnPath(plan: Plan, program: string): string | null {
+  return which(program, planPath(plan) || (process.env.PATH ?? ''));
 }

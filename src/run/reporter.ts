@@ -1,87 +1,170 @@
+import { decisiveRedisLine, redisFix, redisVersion } from '../frappe/redis-log.js';
 import type { Printer } from '../output/printer.js';
-import { describeExit } from '../runtime/supervised-process.js';
-import type { StateEvent, Supervisor, Waiting } from '../runtime/supervisor.js';
-import type { ServiceCheck } from './services.js';
+import type { Plan } from '../plan/types.js';
+import { DEFAULT_BACKOFF } from '../runtime/backoff.js';
+import { describeExit, type ExitInfo, type Leftover } from '../runtime/supervised-process.js';
+import type { ReadySummary, StateEvent, Supervisor, Waiting } from '../runtime/supervisor.js';
+import { type Clock } from '../util/clock.js';
 
-export interface ReporterInfo {
-  /** Names with a health check, and what kind: gates are "healthy", ports are ":N". */
-  checks: ReadonlyMap<string, ServiceCheck>;
-  /** How many consecutive crashes make a crash loop worth a warning. */
-  loopWarningAt: number;
-  /** A start-up task list shows starts and checks until ready: don't say them twice. */
-  quietStartup?: boolean;
-}
-
-/** A stop that takes longer than this gets a line saying why it waits. */
+/** A stop of a Redis that takes longer than this gets a line saying why it waits. */
 const SLOW_STOP_MS = 1000;
 
-/** Turns supervisor events into fbench's own `system |` lines. */
-export function reportToPrinter(sup: Supervisor, printer: Printer, info: ReporterInfo): void {
-  const say = (s: string): void => printer.system(s);
-  let ready = false;
-  const stopping = new Set<string>();
-  sup.on('state', (e: StateEvent) => {
-    const check = info.checks.get(e.name);
-    if (info.quietStartup && !ready && (e.state === 'running' || e.state === 'healthy')) return;
+/** How an exit reads: "exit code 3", "killed by SIGKILL"; an adopted process's end has no status to tell. */
+export function exitWords(exit: ExitInfo | undefined): string {
+  return exit && describeExit(exit) !== 'gone' ? ` (${describeExit(exit)})` : '';
+}
+
+/** The line a process that did not start shows: a Redis's decisive line and what to do; another's last line. */
+export function whyNotStarted(sup: Supervisor, plan: Plan, name: string): string[] {
+  const lines = sup.process(name)?.ring.last(40) ?? [];
+  const p = plan.processes.find((x) => x.name === name);
+  if (p?.role === 'redis') {
+    const line = decisiveRedisLine(lines);
+    if (!line) return [];
+    const fix = redisFix(line, { port: p.redis?.port ?? null, aclfile: p.redis?.aclfile ?? null, dir: p.redis?.dir ?? null, conf: p.redis?.conf ?? null });
+    return [`its last line: ${line}`, ...(fix ? [`fix: ${fix}`] : [])];
+  }
+  const last = lines.at(-1);
+  return last ? [`its last line: ${last}`] : [];
+}
+
+export interface ReporterOptions {
+  /** The plan as it is now (a re-plan changes it). */
+  plan: () => Plan;
+  /** A start-up task list shows starts and readiness until ready: they are not said twice. */
+  quietStartup: boolean;
+  clock: Clock;
+}
+
+/** Turns supervisor events into fbench's own `system |` lines, for as long as the session lives. */
+export class Reporter {
+  private ready = false;
+  private slowStops = new Map<string, () => void>();
+
+  constructor(
+    private readonly sup: Supervisor,
+    private readonly printer: Printer,
+    private readonly opts: ReporterOptions,
+  ) {}
+
+  start(): void {
+    this.sup.on('state', this.onState);
+    this.sup.on('waiting', this.onWaiting);
+    this.sup.on('startup-failed', this.onStartupFailed);
+    this.sup.on('ready', this.onReady);
+    this.sup.on('leftover', this.onLeftover);
+    this.sup.on('not-ready', this.onNotReady);
+  }
+
+  close(): void {
+    this.sup.off('state', this.onState);
+    this.sup.off('waiting', this.onWaiting);
+    this.sup.off('startup-failed', this.onStartupFailed);
+    this.sup.off('ready', this.onReady);
+    this.sup.off('leftover', this.onLeftover);
+    this.sup.off('not-ready', this.onNotReady);
+    for (const cancel of this.slowStops.values()) cancel();
+  }
+
+  private say(s: string): void {
+    this.printer.system(s);
+  }
+
+  private readonly onState = (e: StateEvent): void => {
+    if (this.opts.quietStartup && !this.ready && (e.state === 'running' || e.state === 'ready')) return;
     switch (e.state) {
       case 'running':
-        say(e.adopted ? `${e.name} taken over (pid ${e.pid})` : `${e.name} started (pid ${e.pid})`);
+        if (e.pid !== null && e.pid !== undefined) this.say(e.adopted ? `${e.name} taken over (pid ${e.pid})` : `${e.name} started (pid ${e.pid})`);
         break;
-      case 'healthy':
-        if (check?.kind === 'redis') say(`${e.name} healthy: PONG on :${check.port} (${e.elapsedMs} ms after its start)`);
-        else if (check?.kind === 'port') say(`${e.name} listening on :${check.port} (${e.elapsedMs} ms after its start)`);
+      case 'ready': {
+        if (e.readiness === 'running') break; // a process with nothing to check: "started" said it
+        const version = e.readiness === 'PONG' ? redisVersion(this.sup.process(e.name)?.ring.last(20) ?? []) : null;
+        const port = this.opts.plan().processes.find((p) => p.name === e.name)?.port;
+        const what = e.readiness === 'PONG' && port ? `PONG on :${port}` : e.readiness;
+        this.say(`${e.name} ready: ${what} (${version ? `Redis ${version}, ` : ''}${e.elapsedMs} ms after its start)`);
         break;
+      }
       case 'backoff': {
-        const deps = sup.dependents(e.name);
-        say(`${e.name} ${describeExit(e.exit!)}; restarting in ${fmtDelay(e.delayMs!)}${deps.length ? ` (${deps.join(', ')} depend on it)` : ''}`);
-        if (e.crashes! >= info.loopWarningAt) {
-          const last = sup.process(e.name)?.ring.last(1)[0];
-          say(`warning: ${e.name} is crash-looping (${e.crashes} crashes in a row)${last ? `; its last line: ${last}` : ''}`);
+        const deps = this.sup.dependents(e.name);
+        this.say(`${e.name} ${describeExit(e.exit!)}; restarting in ${fmtDelay(e.delayMs!)}${deps.length ? ` (${deps.join(', ')} depend on it)` : ''}`);
+        if (e.crashes! >= DEFAULT_BACKOFF.loopWarningAt) {
+          const last = this.sup.process(e.name)?.ring.last(1)[0];
+          this.printer.warn(`${e.name} is crash-looping (${e.crashes} crashes in a row)${last ? `; its last line: ${last}` : ''}`);
         }
         break;
       }
       case 'exited':
-        say(`${e.name} ${describeExit(e.exit!)}${e.exit!.code === 0 ? ' (finished; not restarted)' : ''}`);
+        this.say(`${e.name} ${e.exit ? describeExit(e.exit) : 'exited'}${e.exit?.code === 0 ? ' (finished; not restarted)' : ''}`);
         break;
       case 'stopping': {
-        // A long grace (a Redis saving its data) is worth a line, once the stop has taken a moment.
-        if (e.graceMs === undefined || e.graceMs <= 10_000) break;
-        const grace = e.graceMs;
-        const timer = setTimeout(() => {
-          if (stopping.has(e.name)) say(`${e.name} is still stopping (${e.hint ?? 'finishing its work'}); SIGKILL after ${Math.round(grace / 1000)} s`);
-        }, SLOW_STOP_MS);
-        timer.unref();
-        stopping.add(e.name);
+        // A Redis saving a big dataset is worth a line, once the stop has taken a moment.
+        if (e.hint === undefined || (e.graceMs ?? 0) <= 10_000 || this.slowStops.has(e.name)) break;
+        const cancel = this.opts.clock.setTimer(SLOW_STOP_MS, () => {
+          this.slowStops.delete(e.name);
+          this.say(`${e.name} is still stopping (${e.hint}); SIGKILL after ${Math.round(e.graceMs! / 1000)} s`);
+        });
+        this.slowStops.set(e.name, cancel);
         break;
       }
       case 'stopped':
-        stopping.delete(e.name);
-        say(`${e.name} stopped${e.exit ? ` (${describeExit(e.exit)})` : ''}`);
+        this.slowStops.get(e.name)?.();
+        this.slowStops.delete(e.name);
+        if (e.killed) this.printer.error(`${e.name} was killed: its grace ran out${e.lost ? `, and ${e.lost}` : ''}`);
+        else this.say(`${e.name} stopped${exitWords(e.exit)}`);
         break;
       case 'failed':
         // A start-up failure is said by 'startup-failed', with the output that explains it.
-        if (ready && e.error) say(`error: ${e.name} ${e.error}`);
+        if (this.ready && e.error) this.printer.error(`${e.name} ${e.error}`);
         break;
-      default:
-        if (e.error) say(`warning: ${e.name}: ${e.error}`);
     }
-  });
-  sup.on('waiting', (left: Waiting[]) => {
-    say(`waiting for ${left.map((w) => (w.hint ? `${w.name} (${w.hint})` : w.name)).join(', ')} — Ctrl-C again to kill`);
-  });
-  sup.on('startup-failed', (name: string, why: string) => {
-    say(`error: ${name} ${why}`);
-    const lines = sup.process(name)?.ring.last(8) ?? [];
-    if (lines.length) say(`its last output:\n${lines.map((l) => `  ${l}`).join('\n')}`);
-    say('nothing that depends on it was started; stopping');
-  });
-  sup.on('ready', (ms: number) => {
-    ready = true;
-    const gates = [...info.checks].filter(([, c]) => c.kind === 'redis').map(([n]) => n);
-    const ports = [...info.checks].filter(([, c]) => c.kind === 'port').map(([n, c]) => `${n} :${c.port}`);
-    const parts = [gates.length ? `${gates.join(', ')} healthy` : '', ports.join(', ')].filter(Boolean);
-    say(`ready in ${ms} ms${parts.length ? `: ${parts.join('; ')}` : ''}`);
-  });
+  };
+
+  /** Before the ready line, that line (or the task list) says it. */
+  private readonly onNotReady = (name: string, why: string): void => {
+    if (this.ready) this.printer.warn(`${name} is not ready: ${why}`);
+  };
+
+  private readonly onWaiting = (left: Waiting[], shuttingDown: boolean): void => {
+    const busy = left.some((w) => w.doing);
+    const what = left.map((w) => (w.doing ? `${w.name} to ${w.doing.waitingFor}` : w.hint ? `${w.name} (${w.hint})` : w.name)).join(', ');
+    const then = shuttingDown ? ` — Ctrl-C again to kill ${busy ? 'it (the job will be lost)' : 'what keeps no data'}` : '';
+    this.say(`waiting for ${what}${then}`);
+  };
+
+  private readonly onStartupFailed = (name: string, why: string): void => {
+    this.printer.error(`${name} ${why}`);
+    for (const l of whyNotStarted(this.sup, this.opts.plan(), name)) this.say(`  ${l}`);
+    this.say('nothing that depends on it was started; stopping');
+  };
+
+  private readonly onReady = (r: ReadySummary): void => {
+    this.ready = true;
+    const plan = this.opts.plan();
+    const notReady = new Set(r.notReady.map((n) => n.name));
+    const up = (role: string): string[] => plan.processes.filter((p) => p.role === role && !notReady.has(p.name)).map((p) => p.name);
+    const redis = [...up('redis'), ...plan.externals.map((x) => x.url).filter((u) => !notReady.has(u))];
+    const ports = plan.processes.filter((p) => (p.role === 'web' || p.role === 'socketio') && !notReady.has(p.name)).map((p) => `${p.name} :${p.port}`);
+    const workers = up('worker');
+    const parts = [
+      redis.length ? `${redis.join(', ')} PONG` : '',
+      ports.join(', '),
+      workers.length ? `${workers.join(', ')} registered` : '',
+      r.notReady.length ? `not ready: ${r.notReady.map((n) => `${n.name} ${n.why}${this.lastLineIfExited(n)}`).join('; ')}` : '',
+    ].filter(Boolean);
+    const line = `ready in ${r.ms} ms${parts.length ? `: ${parts.join('; ')}` : ''}`;
+    if (r.notReady.length) this.printer.warn(line);
+    else this.say(line);
+  };
+
+  private lastLineIfExited(n: { name: string; why: string }): string {
+    const last = /exit|killed/.test(n.why) ? this.sup.process(n.name)?.ring.last(1)[0] : undefined;
+    return last ? ` (its last line: ${last})` : '';
+  }
+
+  private readonly onLeftover = (name: string, left: Leftover[]): void => {
+    const pids = left.map((l) => `pid ${l.pid} (${l.command})`).join(', ');
+    this.say(`${name} exited, leaving ${pids} running; ${left.length > 1 ? 'they are' : 'it is'} stopped with the bench`);
+  };
 }
 
 function fmtDelay(ms: number): string {

@@ -1,135 +1,103 @@
-import { execForm, ownOutput } from '../config/shell-command.js';
-import { waitForRedis } from '../health/redis-ping.js';
-import { waitForPort } from '../health/tcp.js';
-import type { Printer } from '../output/printer.js';
+import { withGrace } from '../frappe/stop-policy.js';
+import { isRedisBootLine } from '../frappe/redis-log.js';
+import type { BenchModel } from '../frappe/bench-model.js';
 import { processesNamed } from '../plan/lookup.js';
-import type { ExternalService, HealthCheck, Plan, PlanProcess } from '../plan/types.js';
-import type { ProcessSpec } from '../runtime/supervised-process.js';
+import type { ExternalService, Plan, PlanProcess } from '../plan/types.js';
 import type { Probe, ServiceSpec } from '../runtime/supervisor.js';
+import { portReady, redisReady, settled, WorkerReadiness, type ReadinessContext } from './readiness.js';
+import { workerActivity } from './worker-activity.js';
 
-export type ProbeFor = (name: string, check: HealthCheck, aclfile?: string | null) => Probe;
-
-/** What the reporter says of each checked service: a gating Redis PING, or a port opening. */
-export interface ServiceCheck {
-  kind: 'redis' | 'port';
-  port: number;
-}
-
-/** Health checks as supervisor probes: Redis PING (gating) or an open port (report only). */
-export function makeProbe(readyTimeoutMs: number, printer: Printer): ProbeFor {
-  return (name, check, aclfile) =>
-    check.kind === 'redis'
-      ? async (signal) => {
-          try {
-            await waitForRedis(check, { timeoutMs: readyTimeoutMs, signal, onLoading: () => printer.system(`${name} is loading its data (LOADING); waiting`) });
-          } catch (err) {
-            // Refused credentials from a Redis with an ACL file: the users are that file's.
-            if (aclfile && /refused the credentials/.test((err as Error).message)) {
-              throw new Error(`${(err as Error).message} (users from the aclfile ${aclfile}; run \`bench setup redis\`, then \`bench create-rq-users\`)`);
-            }
-            throw err;
-          }
-        }
-      : (signal) => waitForPort(check.host, check.port, readyTimeoutMs, signal);
-}
-
-/** A Redis saves its data on SIGTERM (seconds for a big RDB): it gets at least this long. */
-export const REDIS_STOP_GRACE_MS = 30_000;
-
-/** How a plan process is run: not quiet, and no process to take over, unless said. */
-export interface ServiceOptions {
-  graceMs: number;
-  quiet?: boolean;
-  /** stdin /dev/null instead of a pipe (--stdin-null). */
-  noStdin?: boolean;
-  adoptPid?: number;
-}
-
-/** The plan's command as fbench runs it: its output redirections taken over, then exec'd. */
-export function launch(p: PlanProcess): Pick<ProcessSpec, 'command' | 'stdout' | 'stderr'> {
-  const owned = ownOutput(p.command);
-  // exec: the pid fbench watches and signals is the program, not a shell around it.
-  return owned ? { command: execForm(owned.command), stdout: owned.stdout, stderr: owned.stderr } : { command: execForm(p.command) };
-}
-
-/** A plan process as a supervised service. */
-function processService(p: PlanProcess, probeFor: ProbeFor, o: ServiceOptions): ServiceSpec {
-  const { graceMs } = o;
-  return {
-    name: p.name,
-    dependsOn: p.dependsOn,
-    process: {
-      name: p.name,
-      ...launch(p),
-      cwd: p.cwd,
-      env: p.env,
-      ...(o.quiet ? { quiet: true } : {}),
-      ...(o.noStdin ? { stdin: false } : {}),
-      ...(o.adoptPid === undefined ? {} : { adoptPid: o.adoptPid }),
-    },
-    ...(p.health ? { probe: probeFor(p.name, p.health, p.redis?.aclfile) } : {}),
-    gating: p.health?.kind === 'redis',
-    critical: p.critical,
-    ...(p.role === 'redis' ? { graceMs: Math.max(graceMs, REDIS_STOP_GRACE_MS), stoppingHint: 'saving its data?' } : {}),
-    ...(p.role === 'worker' ? { stoppingHint: 'finishing a job?' } : {}),
-  };
-}
-
-/** An external Redis: a service with a check and nothing to run. */
-function externalService(x: ExternalService, probeFor: ProbeFor): ServiceSpec {
-  const check = probeFor(x.url, x.health);
-  return {
-    name: x.url,
-    dependsOn: [],
-    probe: async (signal) => {
-      try {
-        await check(signal);
-      } catch (err) {
-        throw new Error(`(external Redis from ${x.source}) is unreachable: ${(err as Error).message}`);
-      }
-    },
-    gating: true,
-    critical: true,
-  };
-}
-
-/** What the command line says about how processes run: the grace, and --quiet / --stdin-null (names, types or roles). */
+/** What the command line says about how processes run. */
 export interface ServiceChoices {
-  graceMs: number;
-  quiet?: string;
-  stdinNull?: string;
+  /** --grace or FBENCH_GRACE: every process's stop grace (a Redis keeps the time to save). */
+  graceS?: number;
+  /** Processes, types or roles whose lines are kept but not printed (--quiet). */
+  quiet?: readonly string[];
+  /** Processes, types or roles whose stdin is /dev/null (--stdin-null). */
+  stdinNull?: readonly string[];
+  /** This bench's Redis servers already running (left by an earlier run): name → pid. */
+  adopted?: ReadonlyMap<string, number>;
+  /** Added to every process's environment (the colour variables). */
+  env?: Record<string, string>;
 }
 
-/**
- * The services of a plan. `strict`: a --quiet or --stdin-null name that means no process is an
- * error (at start); a re-plan that removed it just has no such process.
- */
-export function planServices(
-  plan: Plan,
-  probeFor: ProbeFor,
-  choices: ServiceChoices,
-  adopted: ReadonlyMap<string, number> = new Map(),
-  strict = true,
-): ServiceSpec[] {
-  const named = (list: string | undefined, option: string): Set<string> => new Set(list ? processesNamed(plan, list.split(','), option, !strict) : []);
-  const quiet = named(choices.quiet, '--quiet');
-  const noStdin = named(choices.stdinNull, '--stdin-null');
-  const each = (p: PlanProcess): ServiceSpec => {
-    const adoptPid = adopted.get(p.name);
-    return processService(p, probeFor, {
-      graceMs: choices.graceMs,
-      quiet: quiet.has(p.name),
-      noStdin: noStdin.has(p.name),
-      ...(adoptPid === undefined ? {} : { adoptPid }),
-    });
-  };
-  return [...plan.processes.map(each), ...plan.externals.map((x) => externalService(x, probeFor))];
-}
+/** Builds the supervisor's services from a plan, with their checks. */
+export class ServiceBuilder {
+  private readonly workers: WorkerReadiness;
 
-/** What the reporter says of each checked service. */
-export function checksOf(plan: Plan): Map<string, ServiceCheck> {
-  return new Map<string, ServiceCheck>([
-    ...plan.processes.filter((p) => p.health).map((p): [string, ServiceCheck] => [p.name, { kind: p.health!.kind, port: p.health!.port }]),
-    ...plan.externals.map((x): [string, ServiceCheck] => [x.url, { kind: 'redis', port: x.health.port }]),
-  ]);
+  constructor(private readonly ctx: ReadinessContext) {
+    this.workers = new WorkerReadiness(ctx);
+  }
+
+  /**
+   * The services of a plan. `strict`: a --quiet or --stdin-null name that means no process is an
+   * error (at start); a re-plan that removed it just has no such process.
+   */
+  build(plan: Plan, model: BenchModel, choices: ServiceChoices, strict = true): ServiceSpec[] {
+    const named = (list: readonly string[] | undefined, option: string): Set<string> =>
+      new Set(list?.length ? processesNamed(plan, list, option, !strict) : []);
+    const quiet = named(choices.quiet, '--quiet');
+    const stdinNull = named(choices.stdinNull, '--stdin-null');
+    // Stopped last by the watchdog: what others depend on.
+    const needed = new Set(plan.processes.flatMap((p) => p.dependsOn));
+    const processes = plan.processes.map((p) =>
+      this.process(p, model, choices, { quiet: quiet.has(p.name), stdinNull: stdinNull.has(p.name), rank: needed.has(p.name) ? 1 : 0 }),
+    );
+    return [...processes, ...plan.externals.map((x) => this.external(x))];
+  }
+
+  private process(p: PlanProcess, model: BenchModel, choices: ServiceChoices, o: { quiet: boolean; stdinNull: boolean; rank: number }): ServiceSpec {
+    const stop = withGrace(p.stop, choices.graceS);
+    const adoptPid = choices.adopted?.get(p.name);
+    return {
+      name: p.name,
+      dependsOn: p.dependsOn,
+      process: {
+        name: p.name,
+        command: p.run.command,
+        stdout: p.run.stdout,
+        stderr: p.run.stderr,
+        cwd: p.cwd,
+        env: { ...choices.env, ...p.env },
+        // A Redis's boot banner is folded into fbench's own "ready" line.
+        show: o.quiet ? false : p.role === 'redis' ? (line) => !isRedisBootLine(line.toString('utf8', 0, line.length - 1)) : true,
+        stdin: o.stdinNull ? 'null' : 'pipe',
+        graceMs: stop.graceSeconds * 1000,
+        stopRank: o.rank,
+        ...(adoptPid === undefined ? {} : { adoptPid }),
+      },
+      ...this.readiness(p),
+      critical: p.critical,
+      stop: { graceMs: stop.graceSeconds * 1000, keepsData: stop.keepsData, ...(stop.hint ? { hint: stop.hint } : {}) },
+      ...(p.health?.kind === 'rq-worker' ? { work: workerActivity(p.health.redis, () => this.ctx.membersOf(p.name), model.queues, model.config) } : {}),
+    };
+  }
+
+  private readiness(p: PlanProcess): { probe: Probe; gating: boolean } {
+    const h = p.health;
+    if (h?.kind === 'redis') return { probe: redisReady(p.name, h, p.redis?.aclfile ?? null, this.ctx), gating: true };
+    if (h?.kind === 'port') return { probe: portReady(p.name, h.port, this.ctx), gating: false };
+    if (h?.kind === 'rq-worker') return { probe: this.workers.probe(p.name, h), gating: false };
+    return { probe: settled(this.ctx.clock), gating: false };
+  }
+
+  /** An external Redis: a service with a check and nothing to run. */
+  private external(x: ExternalService): ServiceSpec {
+    const ping = redisReady(x.url, x.health, null, this.ctx);
+    const from = `(external Redis from ${x.source})`;
+    return {
+      name: x.url,
+      dependsOn: [],
+      probe: async (signal, note) => {
+        try {
+          return await ping(signal, (why) => note(`${from} is unreachable: ${why}`));
+        } catch (err) {
+          throw new Error(`${from} is unreachable: ${(err as Error).message}`);
+        }
+      },
+      gating: true,
+      critical: true,
+      stop: { graceMs: 0, keepsData: false },
+    };
+  }
 }

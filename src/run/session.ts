@@ -1,16 +1,404 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import path from 'node:path';
+import { FbenchError, formatWarning } from '../errors.js';
+import { knownQueues } from '../frappe/queues.js';
+import { queueStats, workerIsLive, type QueueStats } from '../frappe/rq.js';
+import { redisCheck } from '../frappe/site-config.js';
+import { redisClient } from '../health/redis-ping.js';
+import { colorEnv, useColor } from '../output/colors.js';
+import { LogFile } from '../output/log-file.js';
+import { Printer, sinkFor, SYSTEM, type Sink } from '../output/printer.js';
+import type { PlanDiff } from '../plan/diff.js';
+import type { Plan } from '../plan/types.js';
+import { LogFiles } from '../runtime/log-files.js';
+import { LogRing } from '../runtime/log-ring.js';
+import { acquirePidFile, removePidFile } from '../runtime/pidfile.js';
+import { realProcesses } from '../runtime/process-factory.js';
+import { pidAlive } from '../runtime/process-group.js';
+import type { ProcessFactory } from '../runtime/supervised-process.js';
+import { Supervisor } from '../runtime/supervisor.js';
+import { Watchdog } from '../runtime/watchdog.js';
+import { realClock, type Clock } from '../util/clock.js';
+import { CodeReload } from './code-reload.js';
+import { ControlSocket, type ControlledSession } from './control.js';
+import { PromptTracker, TypedInput } from './debug-input.js';
+import { LogTails } from './log-tails.js';
+import type { Planned } from './planning.js';
+import { preflight } from './preflight.js';
+import { SessionEntry } from './registry.js';
+import { Replanner } from './replanner.js';
+import { Reporter } from './reporter.js';
+import { ServiceBuilder, type ServiceChoices } from './services.js';
+import { sessionCommand, sessionFiles, type SessionKind } from './session-files.js';
+import type { StartupTasks } from './startup-tasks.js';
+import { UsageSampler } from './usage.js';
 
-/** `fbench start`'s session; `fbench workers` runs its own beside it. */
-export const START_SESSION = 'fbench';
-export const WORKERS_SESSION = 'fbench-workers';
-
-/** Where a session keeps its pid file and control socket: the bench's config/pids, beside Redis's. */
-export function sessionFiles(bench: string, session = START_SESSION): { pid: string; socket: string } {
-  const dir = path.join(bench, 'config', 'pids');
-  return { pid: path.join(dir, `${session}.pid`), socket: path.join(dir, `${session}.sock`) };
+/** How the processes run and are supervised, as the command line says. */
+export interface RunChoices {
+  exitOnCrash: boolean;
+  /** --grace (or FBENCH_GRACE): every process's stop grace, in seconds; default each role's own. */
+  graceS?: number;
+  readyTimeoutS: number;
+  quiet?: string[];
+  stdinNull?: string[];
+  /** Roles restarted when Python code changes, or false (--no-reload). */
+  reload: string[] | false;
+  followLogs: boolean;
+  /** A task list of the start-up on a terminal. */
+  tasks: boolean;
+  /** FBENCH_MAX_WATCHES: at most this many file watches (to try a system that refuses them). */
+  maxWatches?: number;
+  /** `start --ui`: the full-screen view instead of the stream; leaving it stops the session. */
+  ui?: boolean;
 }
 
-/** The command a session is, for messages. */
-export function sessionCommand(session: string): string {
-  return session === START_SESSION ? 'fbench start' : `fbench ${session.replace(/^fbench-/, '')}`;
+/** The full-screen view of a session's control socket (`fbench ui`), run until it is left. */
+export type View = (socket: string) => Promise<void>;
+
+/** How the stream looks. */
+export interface OutputChoices {
+  prefix: boolean;
+  timestamps: boolean;
+  /** false with --no-color. */
+  color?: boolean;
 }
+
+/** The seams a unit test replaces: how processes are made, time, where output goes, the terminal. */
+export interface SessionSeams {
+  createProcess?: ProcessFactory;
+  clock?: Clock;
+  stdout?: Sink;
+  terminal?: { isTTY: boolean; rows: number; stdinTTY: boolean };
+}
+
+export interface SessionConfig {
+  kind: SessionKind;
+  planned: Planned;
+  /** Planning again from the same request, and the files whose edits change the plan. */
+  replan?: { build: () => Promise<Planned>; files: string[] };
+  run: RunChoices;
+  output: OutputChoices;
+  env: Readonly<Record<string, string | undefined>>;
+  /** With `run.ui`: the view shown in place of the stream. */
+  view?: View;
+  seams?: SessionSeams;
+}
+
+/** A second signal this soon after the first is the same keypress delivered twice (`timeout -s INT`, a signalled group). */
+const SAME_SIGNAL_MS = 250;
+/** The session's own log (logs/fbench.log) is begun again past this size, the previous one kept as fbench.log.1. */
+const SESSION_LOG_BYTES = 8 * 1024 * 1024;
+
+/**
+ * One running bench (`fbench start`, `fbench workers`): built once from one config, it owns
+ * everything that lives as long as it does — the pid file, the control socket, the supervisor
+ * and its processes, the watchdog, the stream and the session log, the start-up task list,
+ * typed input to a debugger, followed log files, code reload and re-planning — and stops it
+ * all the one faithful way, whatever ends it: Ctrl-C, SIGTERM, SIGHUP at any moment,
+ * `fbench stop`, the last process finishing, or a bug of fbench's own.
+ */
+export class Session implements ControlledSession {
+  readonly kind: SessionKind;
+  readonly id = `${process.pid}.${randomBytes(3).toString('hex')}`;
+  readonly clock: Clock;
+  readonly startedAt: number;
+  readonly systemRing: LogRing;
+  readonly printer: Printer;
+  readonly usage: UsageSampler;
+  readonly ended: Promise<number>;
+  private endedWith!: (code: number) => void;
+  private planned: Planned;
+  private sup: Supervisor | null = null;
+  private tracker: PromptTracker | null = null;
+  private readonly files: { pid: string; socket: string };
+  private readonly control: ControlSocket;
+  private readonly entry: SessionEntry;
+  private readonly sessionLog: LogFile;
+  private readonly builder: ServiceBuilder;
+  private readonly choices: ServiceChoices;
+  private readonly terminal: { isTTY: boolean; rows: number; stdinTTY: boolean };
+  private readonly tails: LogTails;
+  private reload: CodeReload | null = null;
+  private replanner: Replanner | null = null;
+  private live: Promise<void> = Promise.resolve();
+  private signals: { at: number; signal: NodeJS.Signals }[] = [];
+  /** A signal that came before anything ran: start-up ends there. */
+  private abortedBy: NodeJS.Signals | null = null;
+  private fatal = false;
+
+  constructor(private readonly config: SessionConfig) {
+    this.kind = config.kind;
+    this.planned = config.planned;
+    this.clock = config.seams?.clock ?? realClock;
+    this.startedAt = this.clock.now();
+    this.systemRing = new LogRing(undefined, this.clock);
+    this.terminal = config.seams?.terminal ?? {
+      isTTY: process.stdout.isTTY === true,
+      rows: process.stdout.rows ?? 24,
+      stdinTTY: process.stdin.isTTY === true,
+    };
+    this.ended = new Promise((r) => (this.endedWith = r));
+    const bench = this.plan().bench;
+    this.files = sessionFiles(bench, this.kind);
+    const color = useColor(this.terminal.isTTY, config.env, config.output.color) && config.run.ui !== true;
+    this.sessionLog = new LogFile(path.join(bench, 'logs', 'fbench.log'), {
+      append: true,
+      maxBytes: SESSION_LOG_BYTES,
+      onFailure: (m) => this.printer.warn(m),
+    });
+    const plan = this.plan();
+    this.printer = new Printer(config.run.ui ? discard : (config.seams?.stdout ?? sinkFor(process.stdout)), {
+      prefix: config.output.prefix,
+      timestamps: config.output.timestamps,
+      color,
+      names: [...plan.processes.map((p) => p.name), ...plan.externals.map((x) => x.url)],
+      log: this.sessionLog,
+    });
+    this.printer.on('system', (text: string) => this.systemRing.push(Buffer.from(`${text}\n`)));
+    this.usage = new UsageSampler(() => this.sup, this.clock);
+    this.control = new ControlSocket(this.files.socket, this);
+    this.entry = new SessionEntry({ kind: this.kind, bench, startedAt: Date.now(), socket: this.files.socket, ports: this.ports() });
+    this.builder = new ServiceBuilder({
+      membersOf: (name) => this.sup?.process(name)?.members() ?? [],
+      clock: this.clock,
+      naming: this.planned.model.queues,
+      onLoading: (name) => this.printer.system(`${name} is loading its data (LOADING); waiting`),
+    });
+    this.choices = {
+      ...(config.run.graceS !== undefined ? { graceS: config.run.graceS } : {}),
+      ...(config.run.quiet ? { quiet: config.run.quiet } : {}),
+      ...(config.run.stdinNull ? { stdinNull: config.run.stdinNull } : {}),
+      env: colorEnv(color, config.env),
+    };
+    this.tails = new LogTails(this, config.run.followLogs);
+  }
+
+  plan(): Plan {
+    return this.planned.plan;
+  }
+
+  supervisor(): Supervisor | null {
+    return this.sup;
+  }
+
+  prompts(): PromptTracker | null {
+    return this.tracker;
+  }
+
+  /** The ports the session's processes listen on. */
+  ports(): { name: string; port: number }[] {
+    return this.plan().processes.flatMap((p) => (p.port !== null ? [{ name: p.name, port: p.port }] : []));
+  }
+
+  async queueStats(): Promise<QueueStats[]> {
+    const { model } = this.planned;
+    const client = await redisClient(redisCheck(model.config.redis.queue, 'queue', model.config), 500, 1000);
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      const host = hostname();
+      return await queueStats(client, model.queues, knownQueues(model.config), (w) => workerIsLive(w, host, Date.now(), pidAlive));
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  stop(why: string): void {
+    this.printer.system(why);
+    void this.sup?.shutdown(0);
+    if (!this.sup) this.abortedBy ??= 'SIGTERM';
+  }
+
+  /** Run the session to its end; resolves its exit code. */
+  async run(): Promise<number> {
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    for (const s of signals) process.on(s, this.onSignal);
+    process.on('uncaughtException', this.onFatal);
+    process.on('unhandledRejection', this.onFatal);
+    let code = 1;
+    try {
+      this.takePidFile();
+      try {
+        this.control.start();
+        this.entry.start();
+        this.sessionLog.open();
+        this.printer.lines(SYSTEM, Buffer.from(`---- ${sessionCommand(this.kind)} (pid ${process.pid}) for ${this.plan().bench}\n`), {
+          terminal: false,
+          log: true,
+        });
+        code = await this.supervise();
+        return code;
+      } finally {
+        this.endedWith(code);
+        this.control.close(code);
+        this.entry.close();
+        this.printer.flush();
+        this.sessionLog.close();
+        removePidFile(this.files.pid, process.pid);
+      }
+    } finally {
+      for (const s of signals) process.off(s, this.onSignal);
+      process.off('uncaughtException', this.onFatal);
+      process.off('unhandledRejection', this.onFatal);
+    }
+  }
+
+  /** First of all: one session of this kind per bench, decided atomically. */
+  private takePidFile(): void {
+    const bench = this.plan().bench;
+    let holder: number | null;
+    try {
+      holder = acquirePidFile(this.files.pid, process.pid);
+    } catch (err) {
+      throw new FbenchError(
+        `${path.relative(bench, this.files.pid)}: cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        'make config/pids writable for this user; nothing was started',
+      );
+    }
+    if (holder !== null) {
+      throw new FbenchError(
+        `${sessionCommand(this.kind)} is already running for this bench (pid ${holder})`,
+        'stop it first: `fbench stop` (or Ctrl-C in its terminal)',
+      );
+    }
+  }
+
+  private async supervise(): Promise<number> {
+    const { plan, model } = this.planned;
+    const adopted = await preflight(plan);
+    const specs = this.builder.build(plan, model, { ...this.choices, adopted }); // a bad --quiet name stops here, before anything runs
+    if (this.abortedBy) return Supervisor.signalExitCode(this.abortedBy);
+
+    for (const w of plan.warnings) this.printer.warn(formatWarning(w));
+    for (const [name, pid] of adopted)
+      this.printer.system(`${name}: this bench's Redis is already running (pid ${pid}, left by an earlier run); using it instead of starting another`);
+
+    const watchdog = new Watchdog(this.id);
+    const logFiles = new LogFiles((m) => this.printer.warn(m));
+    const sup = new Supervisor(
+      specs,
+      { exitOnCrash: this.config.run.exitOnCrash, readyTimeoutMs: this.config.run.readyTimeoutS * 1000 },
+      {
+        createProcess:
+          this.config.seams?.createProcess ?? realProcesses({ printer: this.printer, registry: watchdog, logFiles, session: this.id, clock: this.clock }),
+        clock: this.clock,
+      },
+    );
+    this.sup = sup;
+    const tracker = new PromptTracker(sup);
+    this.tracker = tracker;
+    const showTasks = this.config.run.tasks && this.terminal.isTTY && !this.config.run.ui;
+    const reporter = new Reporter(sup, this.printer, { plan: () => this.plan(), quietStartup: showTasks, clock: this.clock });
+    const tasks: StartupTasks | null = showTasks
+      ? new (await import('./startup-tasks.js')).StartupTasks(sup, this.printer, plan, { screenRows: this.terminal.rows })
+      : null;
+    const typed = this.terminal.stdinTTY && !this.config.run.ui ? new TypedInput(tracker, this.printer, process.stdin, this.clock) : null;
+    const parts = [tracker, reporter, ...(tasks ? [tasks] : []), ...(typed ? [typed] : []), this.tails];
+    for (const p of parts) p.start();
+    sup.once('ready', () => (this.live = this.goLive()));
+    const view = this.config.run.ui && this.config.view ? this.config.view : null;
+    // Leaving the view stops the session, as Ctrl-C does.
+    const ui = view ? view(this.files.socket).then(() => this.stop('the view was closed: stopping')) : null;
+    sup.start();
+    if (this.abortedBy) void sup.shutdown(Supervisor.signalExitCode(this.abortedBy));
+
+    const code = await sup.done;
+    await tasks?.done;
+    await ui;
+    await this.live;
+    this.reload?.close();
+    await this.replanner?.close();
+    for (const p of [...parts].reverse()) p.close();
+    watchdog.close();
+    return this.fatal ? 70 : code;
+  }
+
+  /** From the ready line on: code reload and re-planning, and one line saying what is watched. */
+  private async goLive(): Promise<void> {
+    const said: string[] = [];
+    try {
+      const roles = this.config.run.reload;
+      if (roles && roles.length > 0) {
+        this.reload = new CodeReload(this, roles, this.config.run.maxWatches);
+        const s = await this.reload.start();
+        if (s) said.push(s);
+      }
+      if (this.config.replan) {
+        this.replanner = new Replanner(this, this.config.replan.build, this.config.replan.files);
+        said.push(await this.replanner.start());
+      }
+    } catch (err) {
+      this.printer.warn(`watching for changes failed (${(err as Error).message}); the bench runs on without reloading`);
+    }
+    if (said.length) this.printer.system(`watching ${said.join('; ')}`);
+  }
+
+  /** Restart processes of the plan, each with its own grace (a worker finishes its job first). */
+  restart(names: string[], why: string): void {
+    const sup = this.sup;
+    if (!sup) return;
+    this.printer.system(`${why}: restarting ${names.join(', ')}`);
+    void Promise.all(names.map((n) => sup.restartService(n))).catch((err: Error) =>
+      this.printer.error(`restarting ${names.join(', ')} failed: ${err.message}`),
+    );
+  }
+
+  /** A re-plan: what went is stopped, what changed restarts with its new spec, what came starts. */
+  async applyPlan(next: Planned, diff: PlanDiff): Promise<void> {
+    const sup = this.sup;
+    const before = this.planned.plan;
+    this.planned = next;
+    if (!sup) return;
+    const specs = new Map(this.builder.build(next.plan, next.model, this.choices, false).map((s) => [s.name, s]));
+    const oldExternals = new Set(before.externals.map((x) => x.url));
+    const newExternals = new Set(next.plan.externals.map((x) => x.url));
+    for (const url of newExternals) if (!oldExternals.has(url)) sup.addService(specs.get(url)!);
+    await Promise.all([
+      ...diff.removed.map((n) => sup.removeService(n)),
+      ...[...oldExternals].filter((u) => !newExternals.has(u)).map((u) => sup.removeService(u)),
+      ...diff.changed.map((c) => sup.replaceService(specs.get(c.process.name)!)),
+    ]);
+    for (const p of diff.added) {
+      this.printer.addName(p.name);
+      sup.addService(specs.get(p.name)!);
+    }
+    this.tails.sync();
+  }
+
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    const now = Date.now();
+    const last = this.signals.at(-1);
+    if (last && now - last.at < SAME_SIGNAL_MS) return;
+    this.signals.push({ at: now, signal });
+    const first = this.signals[0]!.signal;
+    if (!this.sup) {
+      this.abortedBy ??= first;
+      return;
+    }
+    const n = this.signals.length;
+    if (n === 1)
+      this.printer.system(`${signal === 'SIGHUP' ? 'the terminal closed (SIGHUP)' : signal} received: stopping (Ctrl-C again to kill what keeps no data)`);
+    else if (n === 2) this.printer.warn(`${signal} again: killing every process but Redis, which saves its data (Ctrl-C again to kill it too)`);
+    else this.printer.warn(`${signal} again: killing what is left`);
+    void this.sup.shutdown(Supervisor.signalExitCode(first));
+  };
+
+  /** A bug of fbench's own: one line, and the bench stopped the faithful way. */
+  private readonly onFatal = (err: unknown): void => {
+    const detail =
+      err instanceof Error ? (this.config.env.FBENCH_DEBUG === '1' ? (err.stack ?? err.message) : `${err.message} (FBENCH_DEBUG=1 shows where)`) : String(err);
+    const line = `internal error: ${detail}; stopping the bench`;
+    this.fatal = true;
+    if (this.sup) {
+      this.printer.error(line);
+      void this.sup.shutdown(70);
+    } else {
+      process.stderr.write(`fbench: ${line}\n`);
+      this.abortedBy ??= 'SIGTERM';
+    }
+  };
+}
+
+/** Output nobody reads (`start --ui`: the view shows it instead). */
+const discard: Sink = { write: (_c, done) => (done(), true), once: () => undefined };

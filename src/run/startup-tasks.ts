@@ -1,70 +1,167 @@
 import { Listr } from 'listr2';
 import type { Printer } from '../output/printer.js';
-import type { StateEvent, Supervisor } from '../runtime/supervisor.js';
-import type { ServiceCheck } from './services.js';
-
-type Checks = ReadonlyMap<string, ServiceCheck>;
+import type { Plan } from '../plan/types.js';
+import type { ReadySummary, StateEvent, Supervisor } from '../runtime/supervisor.js';
+import { whyNotStarted } from './reporter.js';
 
 /** What the task list listens to (a Supervisor). */
-export type StartupEvents = Pick<Supervisor, 'on' | 'off' | 'once' | 'done'>;
+export type StartupEvents = Pick<Supervisor, 'on' | 'off' | 'done' | 'process'>;
+
+/** One row of the list: a process, or all the instances of a type when the processes do not fit the screen. */
+interface Row {
+  title: string;
+  names: string[];
+}
+
+/** The rows: one per process, or one per type when that would be taller than the screen. Pure. */
+export function taskRows(plan: Plan, screenRows: number): Row[] {
+  const names = [...plan.externals.map((x) => x.url), ...plan.processes.map((p) => p.name)];
+  if (names.length + 2 <= screenRows) return names.map((n) => ({ title: n, names: [n] }));
+  const byType = new Map<string, string[]>();
+  for (const x of plan.externals) byType.set(x.url, [x.url]);
+  for (const p of plan.processes) byType.set(p.type, [...(byType.get(p.type) ?? []), p.name]);
+  return [...byType].map(([type, members]) => ({ title: members.length > 1 ? `${type} (${members.length})` : members[0]!, names: members }));
+}
+
+type Outcome = { ok: true; what: string } | { ok: false; why: string };
 
 /**
- * On a terminal: a listr2 task list of the start-up (waiting → starting → healthy/ready with
- * the time each took), holding the log stream back until it is done, then handing over.
- * Call before the supervisor starts; resolves when start-up has succeeded or failed.
+ * On a terminal: a listr2 task list of the start-up, one row per process (or per type when the
+ * processes do not fit): waiting → starting → ✔ what is ready, ✖ why not (an exit with its last
+ * line), or not started (skipped) when start-up failed or was stopped first. The log stream is
+ * held back meanwhile and handed over when the list is done. listr2 never handles a signal here:
+ * Ctrl-C stops the bench as at any other moment.
  */
-export async function showStartupTasks(
-  sup: StartupEvents,
-  printer: Printer,
-  names: readonly string[],
-  checks: Checks,
-  renderer: 'default' | 'silent' = 'default',
-): Promise<void> {
-  printer.hold();
-  const t0 = Date.now();
-  const latest = new Map<string, StateEvent>();
-  const listeners = new Map<string, (e: StateEvent) => void>();
-  const onState = (e: StateEvent): void => {
-    latest.set(e.name, e);
-    listeners.get(e.name)?.(e);
-  };
-  sup.on('state', onState);
-  let failed = false;
-  const settled = new Promise<void>((resolve) => {
-    sup.once('ready', () => resolve());
-    const giveUp = (): void => {
-      failed = true;
-      for (const l of listeners.values()) l({ name: '', state: 'stopped' });
-      resolve();
-    };
-    sup.once('startup-failed', giveUp);
-    void sup.done.then(giveUp); // stopped (Ctrl-C) before it was ready
-  });
+export class StartupTasks {
+  readonly done: Promise<void>;
+  private finish!: () => void;
+  private latest = new Map<string, StateEvent>();
+  private outcomes = new Map<string, Outcome>();
+  private listeners = new Map<string, () => void>();
+  private ended: string | null = null;
+  private closed = false;
+  private readonly t0 = Date.now();
 
-  const list = new Listr(
-    names.map((name) => ({
-      title: `${name}: waiting`,
-      task: (_ctx: unknown, task: { title: string }) =>
-        new Promise<void>((resolve, reject) => {
-          const apply = (e: StateEvent): void => {
-            const check = checks.get(name);
-            if (failed && e.name === '') return resolve(); // start-up failed elsewhere: stop waiting
-            if (e.state === 'running') task.title = `${name}: starting (pid ${e.pid})`;
-            else if (e.state === 'healthy') {
-              const what = check?.kind === 'redis' ? 'healthy (PONG)' : check?.kind === 'port' ? `listening on :${check.port}` : 'started';
-              task.title = `${name}: ${what} after ${Date.now() - t0} ms`;
-              resolve();
-            } else if (e.state === 'failed' || e.error) reject(new Error(`${name}: ${e.error ?? 'failed'}`));
-          };
-          if (failed) return resolve(); // start-up already failed before this task ran
-          listeners.set(name, apply);
-          const seen = latest.get(name);
-          if (seen) apply(seen);
-        }),
-    })),
-    { concurrent: true, exitOnError: false, renderer, rendererOptions: { collapseErrors: false } },
-  );
-  await Promise.all([list.run().catch(() => {}), settled]);
-  sup.off('state', onState);
-  printer.release();
+  constructor(
+    private readonly sup: StartupEvents,
+    private readonly printer: Printer,
+    private readonly plan: Plan,
+    private readonly opts: { screenRows: number; renderer?: 'default' | 'silent' },
+  ) {
+    this.done = new Promise((r) => (this.finish = r));
+  }
+
+  start(): void {
+    this.printer.suspend();
+    this.sup.on('state', this.onState);
+    this.sup.on('ready', this.onReady);
+    this.sup.on('startup-failed', this.onFailed);
+    this.sup.on('not-ready', this.onNotReady);
+    void this.sup.done.then(() => this.end('stopped before it was ready'));
+    const rows = taskRows(this.plan, this.opts.screenRows);
+    const list = new Listr(
+      rows.map((row) => ({
+        title: `${row.title}: waiting`,
+        task: (_ctx: unknown, task: { title: string; skip: (m: string) => void }) => this.run(row, task),
+      })),
+      {
+        concurrent: true,
+        exitOnError: false,
+        registerSignalListeners: false,
+        renderer: this.opts.renderer ?? 'default',
+        rendererOptions: { collapseErrors: false, collapseSkips: true, suffixSkips: false },
+      },
+    );
+    void list
+      .run()
+      .catch(() => {})
+      .then(() => this.close());
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sup.off('state', this.onState);
+    this.sup.off('ready', this.onReady);
+    this.sup.off('startup-failed', this.onFailed);
+    this.sup.off('not-ready', this.onNotReady);
+    this.end('the session ended');
+    this.printer.resume();
+    this.finish();
+  }
+
+  /** Start-up is over (ready, failed or stopped): every row not yet told is told now. */
+  private end(why: string): void {
+    if (this.ended) return;
+    this.ended = why;
+    for (const l of [...this.listeners.values()]) l();
+  }
+
+  private readonly onState = (e: StateEvent): void => {
+    this.latest.set(e.name, e);
+    if (e.state === 'ready') this.outcomes.set(e.name, { ok: true, what: e.readiness === 'PONG' ? 'ready (PONG)' : (e.readiness ?? 'ready') });
+    else if (e.state === 'failed' && e.error) this.outcomes.set(e.name, { ok: false, why: this.withLastLine(e.name, e.error) });
+    this.listeners.get(e.name)?.();
+  };
+
+  private readonly onNotReady = (name: string, why: string): void => {
+    this.outcomes.set(name, { ok: false, why: this.withLastLine(name, why) });
+    this.listeners.get(name)?.();
+  };
+
+  private readonly onReady = (r: ReadySummary): void => {
+    for (const n of r.notReady) if (!this.outcomes.has(n.name)) this.outcomes.set(n.name, { ok: false, why: this.withLastLine(n.name, n.why) });
+    this.end('ready');
+  };
+
+  private readonly onFailed = (name: string, why: string): void => {
+    this.outcomes.set(name, { ok: false, why: [why, ...whyNotStarted(this.sup as Supervisor, this.plan, name)].join('; ') });
+    this.end(`not started: ${name} failed`);
+  };
+
+  private withLastLine(name: string, why: string): string {
+    const last = /exit|killed/.test(why) ? this.sup.process(name)?.ring.last(1)[0] : undefined;
+    return last ? `${why}: ${last}` : why;
+  }
+
+  /** One row: resolves ✔ when all its processes are ready, throws ✖ when one is not, skips when start-up ended first. */
+  private run(row: Row, task: { title: string; skip: (m: string) => void }): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let over = false;
+      const settle = (): void => {
+        over = true;
+        for (const n of row.names) this.listeners.delete(n);
+      };
+      const update = (): void => {
+        if (over) return;
+        const outs = row.names.map((n) => this.outcomes.get(n));
+        const failed = row.names.find((_, i) => outs[i]?.ok === false);
+        const ms = Date.now() - this.t0;
+        if (failed) {
+          settle();
+          const o = this.outcomes.get(failed) as { why: string };
+          reject(new Error(`${failed}: ${o.why}`));
+          return;
+        }
+        if (outs.every((o) => o?.ok === true)) {
+          settle();
+          task.title = `${row.title}: ${(outs[0] as { what: string }).what} after ${ms} ms`;
+          resolve();
+          return;
+        }
+        if (this.ended) {
+          settle();
+          task.skip(`${row.title}: not started (${this.ended})`);
+          resolve();
+          return;
+        }
+        const started = row.names.map((n) => this.latest.get(n)).filter((e) => e && e.state === 'running');
+        if (started.length > 0)
+          task.title =
+            row.names.length > 1 ? `${row.title}: ${started.length} of ${row.names.length} starting` : `${row.title}: starting (pid ${started[0]!.pid})`;
+      };
+      for (const n of row.names) this.listeners.set(n, update);
+      update();
+    });
+  }
 }

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
+import { delay, realClock, type Clock } from '../util/clock.js';
 import { LogRing } from './log-ring.js';
-import { pidAlive } from './process-group.js';
-import type { ExitInfo, SupervisedProcess } from './supervised-process.js';
-import { sleep } from '../util/sleep.js';
+import { pidAlive, signalPid } from './process-group.js';
+import type { ExitInfo, ProcessSpec, SupervisedProcess } from './supervised-process.js';
 
 const POLL_MS = 20;
 
@@ -12,15 +12,21 @@ const POLL_MS = 20;
  * unknown. Once it is gone, a restart runs the real thing (`successor`).
  */
 export class AdoptedProcess extends EventEmitter implements SupervisedProcess {
-  private own = { ring: new LogRing(), startedAt: Date.now(), exit: null as Promise<ExitInfo> | null, termSent: false, gone: false };
+  private own: { ring: LogRing; startedAt: number; exit: Promise<ExitInfo> | null; termSent: boolean; gone: boolean };
   private next: SupervisedProcess | null = null;
 
   constructor(
-    readonly name: string,
+    readonly spec: ProcessSpec,
     private readonly adoptedPid: number,
     private readonly successor: () => SupervisedProcess,
+    private readonly clock: Clock = realClock,
   ) {
     super();
+    this.own = { ring: new LogRing(undefined, clock), startedAt: clock.now(), exit: null, termSent: false, gone: false };
+  }
+
+  get name(): string {
+    return this.spec.name;
   }
 
   get pid(): number | null {
@@ -43,37 +49,38 @@ export class AdoptedProcess extends EventEmitter implements SupervisedProcess {
     return this.next ? this.next.ring : this.own.ring;
   }
 
-  get atPrompt(): boolean {
-    return this.next?.atPrompt ?? false;
+  get exit(): Promise<ExitInfo> | null {
+    return this.next ? this.next.exit : this.own.exit;
   }
 
   write(text: string): boolean {
     return this.next?.write(text) ?? false;
   }
 
-  get exit(): Promise<ExitInfo> | null {
-    return this.next ? this.next.exit : this.own.exit;
+  members(): number[] {
+    if (this.next) return this.next.members();
+    return this.own.gone ? [] : [this.adoptedPid];
   }
 
   record(text: Buffer): void {
     if (this.next) return this.next.record(text);
     this.own.ring.push(text);
-    this.emit('text', text);
+    this.emit('output', text, false);
   }
 
   spawn(): Promise<ExitInfo> {
     if (this.own.gone) {
       if (!this.next) {
         this.next = this.successor();
-        this.next.on('text', (t: Buffer) => this.emit('text', t));
-        this.next.on('prompt', () => this.emit('prompt'));
+        this.next.on('output', (t: Buffer, partial: boolean) => this.emit('output', t, partial));
+        this.next.on('leftover', (l: unknown) => this.emit('leftover', l));
       }
       return this.next.spawn();
     }
     this.own.exit ??= (async () => {
-      while (pidAlive(this.adoptedPid)) await sleep(POLL_MS);
+      while (pidAlive(this.adoptedPid)) await delay(this.clock, POLL_MS);
       this.own.gone = true;
-      return { code: null, signal: null, ranForMs: Date.now() - this.own.startedAt };
+      return { code: null, signal: null, ranForMs: this.clock.now() - this.own.startedAt };
     })();
     return this.own.exit;
   }
@@ -82,19 +89,11 @@ export class AdoptedProcess extends EventEmitter implements SupervisedProcess {
     if (this.next) return this.next.terminate();
     if (this.own.gone || this.own.termSent) return;
     this.own.termSent = true;
-    signal(this.adoptedPid, 'SIGTERM');
+    signalPid(this.adoptedPid, 'SIGTERM');
   }
 
   kill(): void {
     if (this.next) return this.next.kill();
-    if (!this.own.gone) signal(this.adoptedPid, 'SIGKILL');
-  }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
+    if (!this.own.gone) signalPid(this.adoptedPid, 'SIGKILL');
   }
 }

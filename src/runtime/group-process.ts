@@ -1,54 +1,66 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import path from 'node:path';
 import { EventEmitter } from 'node:events';
+import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { relayLines } from '../output/line-relay.js';
+import type { LogFile } from '../output/log-file.js';
+import { LineRelay } from '../output/line-relay.js';
 import type { Printer } from '../output/printer.js';
+import { delay, realClock, type Clock } from '../util/clock.js';
+import type { LogFiles } from './log-files.js';
 import { LogRing } from './log-ring.js';
-import { groupAlive, groupWriting, killTree, signalGroup } from './process-group.js';
-import { writeAll } from '../util/write-all.js';
-import { DEBUGGER_PROMPT, type ExitInfo, type OutputTarget, type ProcessSpec, type SupervisedProcess } from './supervised-process.js';
-import { sleep } from '../util/sleep.js';
+import { commandLine } from '../health/port-holder.js';
+import { groupWriting, killTree, markedProcesses, MARKER_VAR, pidAlive, processTree, signalGroup, signalPid } from './process-group.js';
+import type { ExitInfo, Leftover, OutputTarget, ProcessSpec, SupervisedProcess } from './supervised-process.js';
 
 /** Where process groups are registered so they die with fbench, even after a SIGKILL. */
 export interface GroupRegistry {
-  watch(pgid: number): void;
+  watch(pgid: number, rank: number, graceMs: number): void;
   forget(pgid: number): void;
 }
 
 export interface GroupProcessOptions {
   printer: Printer;
   registry: GroupRegistry;
-  /** After the program exits on its own, what it left in its group gets one SIGTERM and this long. */
-  leftoverGraceMs: number;
+  logFiles: LogFiles;
+  /** This process's value of MARKER_VAR: unique in the session, inherited by all it starts. */
+  marker: string;
+  clock?: Clock;
 }
 
 // The shell waits for fbench's word on fd 3 before it runs anything, so the group is known to
 // the watchdog first; if fbench dies before that word, fd 3 reads EOF and nothing runs.
 const GATE = 'IFS= read -r _ <&3 || exit 111; exec 3<&-; ';
 const EXIT_POLL_MS = 10;
+/** What a daemonized program left is looked for this often (a scan of /proc for the marker). */
+const LEFTOVER_POLL_MS = 200;
+/** Processes that carry the marker outside the group are looked for again this often for `members()`. */
+const MARKED_FRESH_MS = 5000;
 
 /**
  * A command run by sh in its own process group (and session), output relayed line-exact.
- * The process is the whole group: it is running while any member is alive, and its exit
- * settles when the group is empty, with the status of the program (the group leader).
+ * The process is the whole group and what carries its marker: it is running while any of it is
+ * alive, and its exit settles when none is, with the status of the program (the group leader).
  */
 export class GroupProcess extends EventEmitter implements SupervisedProcess {
   pid: number | null = null;
   startedAt = 0;
   readonly adopted = false;
-  readonly ring = new LogRing();
+  readonly ring: LogRing;
   private exited: Promise<ExitInfo> | null = null;
   private termSent = false;
   private stdin: Writable | null = null;
-  atPrompt = false;
+  /** Marked processes outside the group, as last looked for. */
+  private escapees: number[] = [];
+  private escapeesAt = -Infinity;
+  private readonly clock: Clock;
 
   constructor(
     readonly spec: ProcessSpec,
     private readonly opts: GroupProcessOptions,
   ) {
     super();
+    this.clock = opts.clock ?? realClock;
+    this.ring = new LogRing(undefined, this.clock);
   }
 
   get name(): string {
@@ -66,54 +78,47 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
   spawn(): Promise<ExitInfo> {
     if (this.exited) return this.exited;
     this.termSent = false;
-    const targets = [this.spec.stdout ?? 'fbench', this.spec.stderr ?? 'fbench'] as const;
+    this.escapees = [];
+    const targets = [this.spec.stdout, this.spec.stderr] as const;
     const child = spawn('/bin/sh', ['-c', GATE + this.spec.command], {
       cwd: this.spec.cwd,
-      env: { ...process.env, ...this.spec.env },
+      env: { ...process.env, ...this.spec.env, [MARKER_VAR]: this.opts.marker },
       detached: true, // own process group (and session), so the group can be signalled as one
       // stdin: a pipe held open and written to only when someone types to this process, so a
       // debugger waits for input instead of reading EOF.
-      stdio: [this.spec.stdin === false ? 'ignore' : 'pipe', ...targets.map((t) => (t === 'discard' ? 'ignore' : 'pipe')), 'pipe'],
+      stdio: [this.spec.stdin === 'null' ? 'ignore' : 'pipe', ...targets.map((t) => (t === 'discard' ? 'ignore' : 'pipe')), 'pipe'],
     });
     this.stdin = child.stdin?.on('error', () => {}) ?? null;
-    this.atPrompt = false;
-    this.startedAt = Date.now();
+    this.startedAt = this.clock.now();
     const pid = child.pid ?? null;
     this.pid = pid;
-    if (pid !== null) this.opts.registry.watch(pid);
+    if (pid !== null) this.opts.registry.watch(pid, this.spec.stopRank, this.spec.graceMs);
     (child.stdio[3] as Writable | null)?.on('error', () => {}).end('\n');
 
     const files = this.openFiles(targets);
     const writerBusy = (): boolean => pid !== null && groupWriting(pid);
     const relays = [child.stdout, child.stderr].flatMap((stream, i) => {
       if (!stream) return [];
-      const fd = files.get(targets[i]!);
+      const file = files.get(targets[i]!);
       const onText = (t: Buffer, partial: boolean): void => {
-        this.record(t);
-        // Whole lines in one go: appends stay line-exact beside other writers of the same file;
-        // a failed write (a full disk) must not stop the process, whose lines are still shown and kept.
-        if (fd !== undefined) writeAll(fd, t);
-        // At a prompt while its last output is a prompt shown before its newline.
-        this.atPrompt = partial && DEBUGGER_PROMPT.test(t.toString('latin1', 0, t.length - 1));
-        if (this.atPrompt) this.emit('prompt');
+        this.record(t, partial);
+        // Whole lines in one go: appends stay line-exact beside other writers of the same file.
+        file?.write(t);
       };
-      return [relayLines(this.spec.name, stream, this.opts.printer, { onText, writerBusy, show: this.spec.quiet !== true })];
+      return [new LineRelay(this.spec.name, stream, this.opts.printer, { onText, writerBusy, show: this.spec.show, clock: this.clock }).done];
     });
     this.exited = new Promise<ExitInfo>((resolve) => {
       const finish = async (code: number | null, signal: NodeJS.Signals | null): Promise<void> => {
-        if (pid !== null) await this.untilGroupEmpty(pid);
+        if (pid !== null) await this.untilAllGone(pid, code);
         // Output first, then the exit; a descendant that left the group may hold the pipe: bounded.
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([Promise.all(relays), new Promise((r) => (timer = setTimeout(r, 200)))]);
-        clearTimeout(timer);
+        await Promise.race([Promise.all(relays), delay(this.clock, 200)]);
         if (pid !== null) this.opts.registry.forget(pid);
-        for (const fd of new Set(files.values())) closeSync(fd);
+        for (const f of new Set(files.values())) this.opts.logFiles.release(f);
         this.stdin?.destroy();
         this.stdin = null;
-        this.atPrompt = false;
         this.pid = null;
         this.exited = null;
-        resolve({ code, signal, ranForMs: Date.now() - this.startedAt });
+        resolve({ code, signal, ranForMs: this.clock.now() - this.startedAt });
       };
       watchExit(child, finish);
     });
@@ -124,17 +129,40 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
     if (this.pid === null || this.termSent) return;
     this.termSent = true;
     signalGroup(this.pid, 'SIGTERM');
+    for (const pid of this.scanEscapees()) signalEscapee(pid, 'SIGTERM');
   }
 
   kill(): void {
-    if (this.pid !== null) killTree(this.pid);
+    if (this.pid === null) return;
+    const escapees = this.scanEscapees();
+    killTree(this.pid, this.opts.marker);
+    for (const pid of escapees) signalEscapee(pid, 'SIGKILL');
+  }
+
+  members(): number[] {
+    if (this.pid === null) return [];
+    if (this.clock.now() - this.escapeesAt > MARKED_FRESH_MS) this.scanEscapees();
+    return [...new Set([...processTree(this.pid), ...this.escapees.filter(pidAlive)])];
   }
 
   write(text: string): boolean {
     if (!this.stdin || this.stdin.destroyed) return false;
-    this.atPrompt = false;
     this.stdin.write(text);
     return true;
+  }
+
+  /** Keep whole lines of this process's output for `fbench logs`, and say them. */
+  record(text: Buffer, partial = false): void {
+    this.ring.push(text);
+    this.emit('output', text, partial);
+  }
+
+  /** The processes carrying its marker outside its group (a setsid'd work horse, a daemon). */
+  private scanEscapees(): number[] {
+    const group = new Set(this.pid === null ? [] : processTree(this.pid));
+    this.escapees = markedProcesses(this.opts.marker).filter((p) => !group.has(p));
+    this.escapeesAt = this.clock.now();
+    return this.escapees;
   }
 
   /**
@@ -142,48 +170,62 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
    * `>>` appends; a file named twice is opened once). A file that cannot be opened is said once
    * and the stream is still shown.
    */
-  private openFiles(targets: readonly OutputTarget[]): Map<OutputTarget, number> {
-    const byPath = new Map<string, number>();
-    const out = new Map<OutputTarget, number>();
+  private openFiles(targets: readonly OutputTarget[]): Map<OutputTarget, LogFile> {
+    const out = new Map<OutputTarget, LogFile>();
     for (const t of targets) {
       if (typeof t !== 'object') continue;
-      const file = path.resolve(this.spec.cwd, t.file);
-      let fd = byPath.get(file);
-      if (fd === undefined) {
-        try {
-          mkdirSync(path.dirname(file), { recursive: true });
-          fd = openSync(file, t.append ? 'a' : 'w');
-          byPath.set(file, fd);
-        } catch (err) {
-          this.opts.printer.system(
-            `warning: ${this.spec.name}: cannot write ${t.file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); its lines are only shown`,
-          );
-          continue;
-        }
-      }
-      out.set(t, fd);
+      const f = this.opts.logFiles.open(path.resolve(this.spec.cwd, t.file), t.append);
+      if (f) out.set(t, f);
     }
     return out;
   }
 
-  /** Keep whole lines of this process's output for `fbench logs`. */
-  record(text: Buffer): void {
-    this.ring.push(text);
-    this.emit('text', text);
-  }
-
   /**
-   * The program has exited; wait for the rest of its group. What it left behind on an exit of
-   * its own gets the one SIGTERM it has not had, then SIGKILL after the leftover grace.
+   * The program has exited; wait for everything it started. Stopping, the stop's grace does the
+   * rest. A program that finished (exit 0) and left processes running daemonized them: they are
+   * said and run on, stopped with the bench. After a crash, what it left gets the one SIGTERM it
+   * has not had, then SIGKILL after its grace, before anything restarts.
    */
-  private async untilGroupEmpty(pgid: number): Promise<void> {
-    if (!groupAlive(pgid)) return;
-    const killAt = Date.now() + this.opts.leftoverGraceMs;
-    if (!this.termSent) this.terminate();
-    while (groupAlive(pgid)) {
-      if (Date.now() >= killAt) killTree(pgid);
-      await sleep(EXIT_POLL_MS);
+  private async untilAllGone(pgid: number, code: number | null): Promise<void> {
+    const left = (): number[] => [...new Set([...processTree(pgid), ...this.escapees.filter(pidAlive)])];
+    this.scanEscapees();
+    if (left().length === 0) return;
+    if (!this.termSent && code === 0) {
+      this.emit(
+        'leftover',
+        left().map((pid): Leftover => ({ pid, command: commandLine(pid) })),
+      );
+      let lastScan = this.clock.now();
+      while (left().length > 0) {
+        await delay(this.clock, LEFTOVER_POLL_MS);
+        if (this.clock.now() - lastScan >= 1000) {
+          this.scanEscapees(); // a daemon's own children
+          lastScan = this.clock.now();
+        }
+      }
+      return;
     }
+    // Stopping: the stop's own grace ends what is left.
+    const killAt = this.termSent ? Infinity : this.clock.now() + this.spec.graceMs;
+    this.terminate();
+    while (left().length > 0) {
+      if (this.clock.now() >= killAt) this.kill();
+      await delay(this.clock, EXIT_POLL_MS);
+    }
+  }
+}
+
+/** A process that left the group gets the signal with the group it made for itself (a daemon's setsid), if it leads one. */
+function signalEscapee(pid: number, signal: NodeJS.Signals): void {
+  if (isGroupLeader(pid)) signalGroup(pid, signal);
+  signalPid(pid, signal);
+}
+
+function isGroupLeader(pid: number): boolean {
+  try {
+    return process.kill(-pid, 0) === true;
+  } catch {
+    return false;
   }
 }
 

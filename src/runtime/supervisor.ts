@@ -1,32 +1,47 @@
 import { EventEmitter } from 'node:events';
+import { constants } from 'node:os';
+import { realClock, type Clock } from '../util/clock.js';
 import { backoffDelay, DEFAULT_BACKOFF, nextCrashCount, type BackoffPolicy } from './backoff.js';
-import { realClock, type Clock } from './clock.js';
-import { lazyBuiltin } from '../util/lazy-builtin.js';
-import { describeExit, type ExitInfo, type ProcessFactory, type ProcessSpec, type SupervisedProcess } from './supervised-process.js';
+import { describeExit, type ExitInfo, type Leftover, type ProcessFactory, type ProcessSpec, type SupervisedProcess } from './supervised-process.js';
 
-const os = lazyBuiltin<typeof import('node:os')>('node:os'); // for signal numbers, at the end of a run only
+/**
+ * Resolves with a word for what is ready ("PONG", "listening on :8000") once the service is;
+ * rejects with why it never will be. `note` says why it is not ready yet, each time that changes.
+ */
+export type Probe = (signal: AbortSignal, note: (why: string) => void) => Promise<string>;
 
-/** Resolves when the thing it checks is healthy; rejects with the reason it never will be. */
-export type Probe = (signal: AbortSignal) => Promise<void>;
+/** What a process is busy with while it stops, in its own words: what is waited for, and what is lost if it is killed. */
+export interface WorkReport {
+  waitingFor: string;
+  ifKilled: string;
+}
+
+export interface StopSpec {
+  graceMs: number;
+  /** Said while fbench waits for it, when it cannot say what it is doing (`saving its data?`). */
+  hint?: string;
+  /** It writes its data on SIGTERM: a second shutdown still lets it, only a third kills it. */
+  keepsData: boolean;
+}
 
 /** A supervised service: a process to run, or only a check (an external Redis). */
 export interface ServiceSpec {
   name: string;
-  /** Services that must be healthy before this one starts, and that stop only after it. */
+  /** Services that must be ready before this one starts, and that stop only after it. */
   dependsOn: string[];
   process?: ProcessSpec;
+  /** Its readiness; none: ready once started. */
   probe?: Probe;
-  /** A failed probe stops start-up (Redis); otherwise it is only reported (a web port). */
+  /** A failed check stops start-up (a Redis); otherwise it is reported and the bench runs on. */
   gating: boolean;
   /** A crash of a non-critical process never ends the run, even with exitOnCrash. */
   critical: boolean;
-  /** Time between SIGTERM and SIGKILL for this one; default the supervisor's grace. */
-  graceMs?: number;
-  /** Said while fbench waits for it to stop, e.g. "finishing a job?". */
-  stoppingHint?: string;
+  stop: StopSpec;
+  /** Asked while it stops, and before it is killed: what it is doing. */
+  work?: () => Promise<WorkReport | null>;
 }
 
-export type ServiceState = 'waiting' | 'starting' | 'running' | 'healthy' | 'backoff' | 'exited' | 'stopping' | 'stopped' | 'failed';
+export type ServiceState = 'waiting' | 'running' | 'ready' | 'backoff' | 'exited' | 'stopping' | 'stopped' | 'failed';
 
 export interface StateEvent {
   name: string;
@@ -38,23 +53,40 @@ export interface StateEvent {
   /** backoff: the delay before the next start, and the crash count. */
   delayMs?: number;
   crashes?: number;
-  /** healthy: ms from this service's own start. */
+  /** ready: ms from this service's own start, and what is ready. */
   elapsedMs?: number;
+  readiness?: string;
   /** stopping: how long it gets before SIGKILL, and what it may be doing meanwhile. */
   graceMs?: number;
   hint?: string;
+  /** stopped: it had to be killed, and what that lost. */
+  killed?: boolean;
+  lost?: string;
   error?: string;
 }
 
-/** A service fbench is still waiting for at shutdown. */
+/** A service shutdown is still waiting for. */
 export interface Waiting {
   name: string;
+  /** Being stopped now (not waiting for what depends on it). */
+  stopping: boolean;
   hint?: string;
+  doing?: WorkReport;
 }
+
+/** The moment every service has started and its readiness has been told (or has run out of time). */
+export interface ReadySummary {
+  ms: number;
+  notReady: { name: string; why: string }[];
+}
+
+/** How a (re)start ended: ready, or not, and why. */
+export type StartOutcome = { ok: true; readiness: string } | { ok: false; why: string };
 
 export interface SupervisorOptions {
   exitOnCrash: boolean;
-  graceMs: number;
+  /** How long a service's readiness may take from its own start: a gating one then fails start-up, another is reported as not ready. */
+  readyTimeoutMs: number;
   backoff?: BackoffPolicy;
 }
 
@@ -70,49 +102,76 @@ export interface ServiceStatus {
   pid: number | null;
   startedAt: number | null;
   restarts: number;
+  /** Crashes in a row (what the crash-loop warning counts). */
+  crashes: number;
+  /** What is ready (`PONG`, `listening on :8000`), or null. */
+  readiness: string | null;
+  /** Why it is not ready, when it has been told. */
+  why: string | null;
+  /** backoff: when it starts again. */
+  retryAt: number | null;
 }
 
 interface Service {
   spec: ServiceSpec;
   state: ServiceState;
   proc: SupervisedProcess | null;
-  healthy: boolean;
-  healthWaiters: (() => void)[];
+  /** It should run: false once a stop is asked, true again when a start is. */
+  wanted: boolean;
+  removed: boolean;
+  /** Bumped by every stop, restart and replacement: the start half of an older one sees it was overtaken. */
+  ticket: number;
+  /** Bumped at every spawn: the exit and checks of an older run are ignored. */
+  run: number;
+  startedAt: number;
+  ready: boolean;
+  readiness: string | null;
+  pendingWhy: string | null;
+  error: string | null;
+  /** Its readiness has been told since its last start (passed, failed, or out of time). */
+  settled: boolean;
   probeAbort: AbortController | null;
+  cancelDeadline: (() => void) | null;
   crashes: number;
   restarts: number;
-  cancelTimer: (() => void) | null;
-  /** Bumped on every (re)start, so a stale start sequence can tell it was superseded. */
-  generation: number;
-  /** Set by a stop: this service stays down until started again. */
-  held: boolean;
-  /** Its first start-up check has ended (passed, or failed without gating). */
-  settled: boolean;
+  cancelBackoff: (() => void) | null;
+  retryAt: number;
   lastExit: ExitInfo | null;
   /** The stop under way, so two callers (stop NAME, then Ctrl-C) share it. */
   stop: Promise<void> | null;
+  /** Waiting for how the next start ends. */
+  outcomes: ((o: StartOutcome) => void)[];
 }
 
 /** How long a SIGKILLed process may take to be gone before fbench gives up on it. */
 const KILL_WAIT_MS = 5000;
-/** How often shutdown says what it is still waiting for. */
+/** How often a stop says what it is still waiting for. */
 const WAITING_EVERY_MS = 1000;
+/** How long asking a process what it is doing may take (a Redis round trip), before a kill or a waiting line. */
+const WORK_ASK_MS = 500;
 
 /**
- * Runs a graph of services: each starts once its dependencies are healthy, is restarted with
+ * Runs a graph of services: each starts once its dependencies are ready, is restarted with
  * backoff when it crashes, and stops only after everything that depends on it has stopped.
  * A stop is one SIGTERM, a wait for the process to be gone until its grace runs out, then
- * SIGKILL. Generic: it knows processes, probes and dependencies, nothing about what they are.
+ * SIGKILL. Control of one service is ordered: the start half of a restart or a replacement
+ * happens only if nothing was asked of that service since. Generic: it knows processes,
+ * probes and dependencies, nothing about what they are.
  *
- * Events: 'state' (StateEvent), 'ready' (ms), 'startup-failed' (name, error),
- * 'waiting' (Waiting[]) while shutdown waits, 'prompt' (name) when a process stops at a debugger prompt.
+ * Starting is done in rounds: every service whose dependencies are ready is spawned, in the
+ * order the services were given, before any of them is checked.
+ *
+ * Events: 'state' (StateEvent), 'ready' (ReadySummary), 'startup-failed' (name, why),
+ * 'not-ready' (name, why) when a readiness check fails or runs out of time without gating,
+ * 'waiting' (Waiting[], shuttingDown) every second while stops wait, 'output' (name, lines,
+ * partial), 'leftover' (name, Leftover[]).
  */
 export class Supervisor extends EventEmitter {
   private services = new Map<string, Service>();
   private stopping: Promise<number> | null = null;
-  private forced = false;
-  private forceNow!: () => void;
-  private readonly forcedSignal: Promise<void>;
+  /** Shutdowns asked for after the first: 1 kills what keeps no data, 2 kills everything. */
+  private forceLevel = 0;
+  private forceWakers = new Set<() => void>();
   private finished!: (code: number) => void;
   readonly done: Promise<number>;
   private readonly clock: Clock;
@@ -120,6 +179,8 @@ export class Supervisor extends EventEmitter {
   private readyAnnounced = false;
   private readonly backoff: BackoffPolicy;
   private readonly createProcess: ProcessFactory;
+  private cancelWaiting: (() => void) | null = null;
+  private started = false;
 
   constructor(
     specs: readonly ServiceSpec[],
@@ -132,13 +193,13 @@ export class Supervisor extends EventEmitter {
     this.t0 = this.clock.now();
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.done = new Promise((r) => (this.finished = r));
-    this.forcedSignal = new Promise((r) => (this.forceNow = r));
     for (const spec of specs) this.addService(spec);
   }
 
   /** Start every service; each waits for its own dependencies. */
   start(): void {
-    for (const svc of this.services.values()) void this.run(svc);
+    this.started = true;
+    this.schedule();
   }
 
   status(): ServiceStatus[] {
@@ -148,11 +209,19 @@ export class Supervisor extends EventEmitter {
       pid: s.proc?.pid ?? null,
       startedAt: s.proc?.running ? s.proc.startedAt : null,
       restarts: s.restarts,
+      crashes: s.crashes,
+      readiness: s.ready ? s.readiness : null,
+      why: s.ready ? null : (s.state === 'exited' || s.state === 'backoff') && s.lastExit ? describeExit(s.lastExit) : (s.error ?? s.pendingWhy),
+      retryAt: s.state === 'backoff' ? s.retryAt : null,
     }));
   }
 
   process(name: string): SupervisedProcess | null {
     return this.services.get(name)?.proc ?? null;
+  }
+
+  spec(name: string): ServiceSpec | null {
+    return this.services.get(name)?.spec ?? null;
   }
 
   /** Services that depend on `name`, directly or not. */
@@ -169,87 +238,113 @@ export class Supervisor extends EventEmitter {
     return [...out];
   }
 
-  /** Stop one service (and keep it down) while the rest run. */
-  async stopService(name: string): Promise<void> {
+  /** Stop one service and keep it down while the rest run. `graceMs` overrides its own grace. */
+  async stopService(name: string, graceMs?: number): Promise<void> {
     const svc = this.mustGet(name);
-    this.hold(svc);
-    await this.stopProcess(svc);
-    if (svc.state !== 'stopped') this.setState(svc, 'stopped');
+    svc.ticket++;
+    svc.wanted = false;
+    await this.stopProcess(svc, graceMs);
+    if (svc.state !== 'stopped' && svc.state !== 'failed') this.setState(svc, 'stopped');
     this.checkAllDone();
   }
 
-  /** Restart one service (or start it when stopped): the new one starts only once the old one is gone. */
-  async restartService(name: string): Promise<void> {
+  /**
+   * Restart one service (or start it when stopped): the new one starts only once the old one is
+   * gone, and only if nothing else was asked of it meanwhile (a stop wins). Resolves with how
+   * the new start ended.
+   */
+  async restartService(name: string, graceMs?: number): Promise<StartOutcome> {
     const svc = this.mustGet(name);
-    await this.stopService(name);
-    if (this.stopping) return;
+    const ticket = ++svc.ticket;
+    svc.wanted = false;
+    await this.stopProcess(svc, graceMs);
+    if (svc.ticket !== ticket || svc.removed || this.stopping) return { ok: false, why: this.overtaken(svc) };
+    svc.wanted = true;
     svc.crashes = 0;
     svc.restarts++;
-    this.launch(name);
+    const outcome = this.nextOutcome(svc);
+    this.setState(svc, 'waiting');
+    this.schedule();
+    return outcome;
   }
 
-  /** Add a service (at construction, or after start for a re-plan); `launch` starts it. */
+  /** Add a service (at construction, or after start for a re-plan); `restartService` or the next round starts it. */
   addService(spec: ServiceSpec): void {
     if (this.services.has(spec.name)) throw new Error(`duplicate service ${spec.name}`);
-    const proc = spec.process ? this.createProcess(spec.process) : null;
-    proc?.on('prompt', () => this.emit('prompt', spec.name));
     this.services.set(spec.name, {
       spec,
       state: 'waiting',
-      proc,
-      healthy: false,
-      healthWaiters: [],
+      proc: null,
+      wanted: true,
+      removed: false,
+      ticket: 0,
+      run: 0,
+      startedAt: 0,
+      ready: false,
+      readiness: null,
+      pendingWhy: null,
+      error: null,
+      settled: false,
       probeAbort: null,
+      cancelDeadline: null,
       crashes: 0,
       restarts: 0,
-      cancelTimer: null,
-      generation: 0,
-      held: false,
-      settled: false,
+      cancelBackoff: null,
+      retryAt: 0,
       lastExit: null,
       stop: null,
+      outcomes: [],
     });
+    this.schedule();
   }
 
-  /** Start a service added after start, or one that is stopped; it waits for its dependencies. */
-  launch(name: string): void {
-    const svc = this.mustGet(name);
-    svc.held = false;
-    void this.run(svc);
+  /** A service's spec changed (a re-plan): the old process stops, then the new one starts, unless something else was asked of it meanwhile. */
+  async replaceService(spec: ServiceSpec): Promise<void> {
+    const svc = this.mustGet(spec.name);
+    svc.spec = spec;
+    const ticket = ++svc.ticket;
+    svc.wanted = false;
+    await this.stopProcess(svc);
+    if (svc.ticket !== ticket || svc.removed || this.stopping) return;
+    svc.wanted = true;
+    svc.crashes = 0;
+    svc.settled = false;
+    this.setState(svc, 'waiting');
+    this.schedule();
   }
 
   /** Stop and forget a service (a re-plan removed it). */
   async removeService(name: string): Promise<void> {
-    await this.stopService(name);
-    this.services.delete(name);
+    const svc = this.mustGet(name);
+    svc.removed = true;
+    svc.ticket++;
+    svc.wanted = false;
+    await this.stopProcess(svc);
+    if (this.services.get(name) === svc) this.services.delete(name);
+    if (svc.state !== 'stopped') this.setState(svc, 'stopped');
+    this.announceIfSettled();
+    this.checkAllDone();
   }
 
   /**
    * Stop everything: each service gets its SIGTERM once everything that depends on it is gone,
-   * and SIGKILL when its grace runs out. Called again (a second Ctrl-C), it kills what is left
-   * at once. Resolves the exit code once every process is gone.
+   * and SIGKILL when its grace runs out. Asked again (a second Ctrl-C), it kills at once what
+   * keeps no data and lets the rest (a Redis) save theirs; a third time, it kills everything.
+   * Resolves the exit code once every process is gone.
    */
   shutdown(code: number): Promise<number> {
     if (this.stopping) {
-      this.forced = true;
-      this.forceNow();
+      this.forceLevel++;
+      for (const wake of [...this.forceWakers]) wake();
       return this.stopping;
     }
+    for (const svc of this.services.values()) {
+      svc.wanted = false;
+      svc.ticket++;
+      this.quiet(svc);
+    }
     this.stopping = (async () => {
-      for (const svc of this.services.values()) this.hold(svc);
-      let cancelWaiting: () => void = () => {};
-      const sayWaiting = (): void => {
-        // What is being stopped first, then what waits for it (a Redis behind its workers).
-        const left = [...this.services.values()].filter((s) => s.proc?.running).sort((a, b) => Number(b.state === 'stopping') - Number(a.state === 'stopping'));
-        if (left.length > 0)
-          this.emit(
-            'waiting',
-            left.map((s): Waiting => ({ name: s.spec.name, ...(s.spec.stoppingHint && s.state === 'stopping' ? { hint: s.spec.stoppingHint } : {}) })),
-          );
-        cancelWaiting = this.clock.setTimer(WAITING_EVERY_MS, sayWaiting);
-      };
-      cancelWaiting = this.clock.setTimer(WAITING_EVERY_MS, sayWaiting);
-
+      this.keepSayingWaiting();
       const order = new Map<Service, Promise<void>>();
       const inOrder = (svc: Service, path: ReadonlySet<Service>): Promise<void> => {
         let p = order.get(svc);
@@ -262,7 +357,7 @@ export class Supervisor extends EventEmitter {
         return p;
       };
       await Promise.all([...this.services.values()].map((s) => inOrder(s, new Set())));
-      cancelWaiting();
+      this.cancelWaiting?.();
       this.finished(code);
       return code;
     })();
@@ -271,15 +366,7 @@ export class Supervisor extends EventEmitter {
 
   /** The shell's code for an end by `signal` (128 + its number): fbench's own, as honcho's, and a crashed program's. */
   static signalExitCode(signal: NodeJS.Signals): number {
-    return 128 + (os().constants.signals[signal] ?? 0);
-  }
-
-  private hold(svc: Service): void {
-    svc.held = true;
-    svc.generation++;
-    svc.cancelTimer?.();
-    svc.cancelTimer = null;
-    svc.probeAbort?.abort();
+    return 128 + (constants.signals[signal] ?? 0);
   }
 
   private mustGet(name: string): Service {
@@ -292,94 +379,150 @@ export class Supervisor extends EventEmitter {
     return [...this.services.values()].filter((s) => s.spec.dependsOn.includes(name));
   }
 
-  /** One SIGTERM, wait until the process is gone or its grace is over, then SIGKILL; "stopped" only once it is gone. */
-  private stopProcess(svc: Service): Promise<void> {
-    svc.stop ??= this.stopOnce(svc).finally(() => (svc.stop = null));
-    return svc.stop;
+  private overtaken(svc: Service): string {
+    if (svc.removed) return 'it was removed from the plan meanwhile';
+    if (this.stopping) return 'the session is stopping';
+    return svc.wanted ? 'it was restarted again meanwhile' : 'it was stopped meanwhile (fbench stop)';
   }
 
-  private async stopOnce(svc: Service): Promise<void> {
-    const proc = svc.proc;
-    const exit = proc?.running ? proc.exit : null;
-    if (!proc || !exit) {
-      // Nothing runs: a crashed one waiting for its restart is now stopped; one never started is only held.
-      if (svc.state === 'backoff') this.setState(svc, 'stopped');
-      else if (svc.state === 'waiting' && svc.spec.process) svc.state = 'stopped';
+  /** A round: every service that waits and whose dependencies are ready is spawned, in order, then each is checked. */
+  private schedule(): void {
+    if (!this.started || this.stopping) return;
+    const round = [...this.services.values()].filter(
+      (s) => s.state === 'waiting' && s.wanted && s.spec.dependsOn.every((d) => this.services.get(d)?.ready !== false),
+    );
+    for (const svc of round) this.begin(svc);
+    for (const svc of round) this.check(svc);
+  }
+
+  private begin(svc: Service): void {
+    svc.run++;
+    svc.lastExit = null;
+    svc.ready = false;
+    svc.readiness = null;
+    svc.pendingWhy = null;
+    svc.startedAt = this.clock.now();
+    if (!svc.spec.process) {
+      svc.state = 'running';
       return;
     }
-    const graceMs = svc.spec.graceMs ?? this.opts.graceMs;
-    if (!this.forced) {
-      this.setState(svc, 'stopping', { graceMs, ...(svc.spec.stoppingHint ? { hint: svc.spec.stoppingHint } : {}) });
-      proc.terminate();
-      let cancel: () => void = () => {};
-      const graceOver = new Promise<void>((r) => (cancel = this.clock.setTimer(graceMs, r)));
-      await Promise.race([exit, graceOver, this.forcedSignal]);
-      cancel();
-    }
-    if (proc.running) proc.kill();
-    // SIGKILL cannot be refused, but a process stuck in the kernel (D state) can outlast it: say so rather than hang.
-    let cancel: () => void = () => {};
-    const stuck = new Promise<null>((r) => (cancel = this.clock.setTimer(KILL_WAIT_MS, () => r(null))));
-    const info = await Promise.race([exit, stuck]);
-    cancel();
-    svc.healthy = false;
-    if (info) this.setState(svc, 'stopped', { exit: info });
-    else this.setState(svc, 'failed', { error: `still alive ${KILL_WAIT_MS / 1000} s after SIGKILL (pid ${proc.pid}); fbench leaves it` });
+    const proc = this.procFor(svc);
+    const run = svc.run;
+    void proc.spawn().then((info) => this.onExit(svc, run, info));
+    this.setState(svc, 'running', { pid: proc.pid, ...(proc.adopted ? { adopted: true } : {}) });
   }
 
-  private async run(svc: Service): Promise<void> {
-    const generation = ++svc.generation;
-    const current = (): boolean => generation === svc.generation && !this.stopping;
-    svc.lastExit = null;
-    this.setState(svc, 'waiting');
-    await Promise.all(svc.spec.dependsOn.map((d) => this.whenHealthy(d)));
-    if (!current()) return;
+  /** The process of the service's current spec (a new one after a replacement; never while the old one runs). */
+  private procFor(svc: Service): SupervisedProcess {
+    const spec = svc.spec.process!;
+    if (svc.proc && svc.proc.spec === spec) return svc.proc;
+    svc.proc?.removeAllListeners();
+    const proc = this.createProcess(spec);
+    proc.on('output', (t: Buffer, partial: boolean) => this.emit('output', svc.spec.name, t, partial));
+    proc.on('leftover', (l: Leftover[]) => this.emit('leftover', svc.spec.name, l));
+    svc.proc = proc;
+    return proc;
+  }
 
-    const startedAt = this.clock.now();
-    if (svc.proc) {
-      this.setState(svc, 'starting');
-      void svc.proc.spawn().then((info) => this.onExit(svc, generation, info));
-      // The services started in the same round spawn before this one is reported and checked:
-      // the last of them starts sooner, and nothing is waited for meanwhile.
-      await null;
-      if (!current()) return;
-      this.setState(svc, 'running', svc.proc.adopted ? { adopted: true } : {});
-    }
-    if (!svc.spec.probe) {
-      this.markHealthy(svc, startedAt);
+  private check(svc: Service): void {
+    const run = svc.run;
+    const probe = svc.spec.probe;
+    if (!probe) {
+      this.markReady(svc, 'running');
       return;
     }
     const abort = new AbortController();
     svc.probeAbort = abort;
-    try {
-      await svc.spec.probe(abort.signal);
-      if (current()) this.markHealthy(svc, startedAt);
-    } catch (err) {
-      if (!current()) return;
-      const why = svc.lastExit ? `exited during start-up (${describeExit(svc.lastExit)})` : (err as Error).message;
-      svc.settled = true;
-      if (!svc.spec.gating) {
-        this.emit('state', { name: svc.spec.name, state: svc.state, error: why } satisfies StateEvent);
-        this.announceReadyIfAllSettled();
-        return;
-      }
-      this.setState(svc, 'failed', { error: why });
+    svc.cancelDeadline = this.clock.setTimer(this.opts.readyTimeoutMs, () => this.onDeadline(svc, run));
+    probe(abort.signal, (why) => {
+      if (run === svc.run) svc.pendingWhy = why;
+    }).then(
+      (word) => {
+        if (run !== svc.run || abort.signal.aborted) return;
+        this.endCheck(svc);
+        this.markReady(svc, word);
+      },
+      (err: unknown) => {
+        // Ended by a stop: nothing to tell. Ended by the process's exit: that is the reason.
+        if (run !== svc.run || (svc.probeAbort !== abort && !svc.lastExit)) return;
+        this.endCheck(svc);
+        this.onCheckFailed(svc, svc.lastExit ? `exited during start-up (${describeExit(svc.lastExit)})` : (err as Error).message);
+      },
+    );
+  }
+
+  /** No more readiness check for its current run. */
+  private endCheck(svc: Service): void {
+    svc.cancelDeadline?.();
+    svc.cancelDeadline = null;
+    svc.probeAbort?.abort(new Error('no longer checked'));
+    svc.probeAbort = null;
+  }
+
+  /** Nothing pending for it any more: no check, no restart. */
+  private quiet(svc: Service): void {
+    this.endCheck(svc);
+    svc.cancelBackoff?.();
+    svc.cancelBackoff = null;
+  }
+
+  private onDeadline(svc: Service, run: number): void {
+    svc.cancelDeadline = null;
+    if (run !== svc.run || svc.ready || this.stopping) return;
+    const s = Math.round(this.opts.readyTimeoutMs / 100) / 10;
+    const why = `not ready after ${s} s${svc.pendingWhy ? `: ${svc.pendingWhy}` : ''}`;
+    if (svc.spec.gating) {
+      this.endCheck(svc);
+      this.onCheckFailed(svc, why);
+      return;
+    }
+    // Reported, and still checked: it may yet become ready.
+    svc.settled = true;
+    svc.error = why;
+    this.emit('not-ready', svc.spec.name, why);
+    this.resolveOutcome(svc, { ok: false, why });
+    this.announceIfSettled();
+  }
+
+  private onCheckFailed(svc: Service, why: string): void {
+    svc.settled = true;
+    svc.error = why;
+    this.resolveOutcome(svc, { ok: false, why });
+    // It exited: its restart (backoff) is under way, unless it gates a start-up not yet ready.
+    const restarting = svc.lastExit !== null && (this.readyAnnounced || !svc.spec.gating);
+    if (!svc.spec.gating || restarting) {
+      this.emit('not-ready', svc.spec.name, why);
+      this.announceIfSettled();
+      return;
+    }
+    this.setState(svc, 'failed', { error: why });
+    if (!this.readyAnnounced && !this.stopping) {
       this.emit('startup-failed', svc.spec.name, why);
-      if (!this.readyAnnounced) void this.shutdown(1);
-    } finally {
-      if (svc.probeAbort === abort) svc.probeAbort = null;
+      void this.shutdown(1);
     }
   }
 
-  private onExit(svc: Service, generation: number, info: ExitInfo): void {
-    svc.healthy = false;
+  private markReady(svc: Service, readiness: string): void {
+    svc.ready = true;
+    svc.readiness = readiness;
+    svc.settled = true;
+    svc.error = null;
+    this.setState(svc, 'ready', { elapsedMs: this.clock.now() - svc.startedAt, readiness });
+    this.resolveOutcome(svc, { ok: true, readiness });
+    this.schedule();
+    this.announceIfSettled();
+  }
+
+  private onExit(svc: Service, run: number, info: ExitInfo): void {
+    if (run !== svc.run) return;
+    svc.ready = false;
     svc.lastExit = info;
-    if (this.stopping || generation !== svc.generation || svc.held) return;
-    // Died while its start-up check ran: the probe reports it at once, with the exit.
-    if (svc.probeAbort && svc.spec.gating && !this.readyAnnounced) {
-      svc.probeAbort.abort();
-      return;
-    }
+    const probing = svc.probeAbort;
+    // Died while its readiness was checked: the check reports it at once, with the exit.
+    probing?.abort(new Error(describeExit(info)));
+    if (this.stopping || !svc.wanted) return; // a stop is waiting for this exit
+    if (probing && svc.spec.gating && !this.readyAnnounced) return;
+    this.resolveOutcome(svc, { ok: false, why: describeExit(info) });
     if (this.opts.exitOnCrash && svc.spec.critical && info.code !== 0) {
       this.setState(svc, 'exited', { exit: info });
       void this.shutdown(info.code ?? (info.signal ? Supervisor.signalExitCode(info.signal) : 128));
@@ -392,43 +535,144 @@ export class Supervisor extends EventEmitter {
     }
     svc.crashes = nextCrashCount(svc.crashes, info.ranForMs, this.backoff);
     const delayMs = backoffDelay(svc.crashes, this.backoff);
+    svc.retryAt = this.clock.now() + delayMs;
     this.setState(svc, 'backoff', { exit: info, delayMs, crashes: svc.crashes });
-    svc.cancelTimer = this.clock.setTimer(delayMs, () => {
-      svc.cancelTimer = null;
+    svc.cancelBackoff = this.clock.setTimer(delayMs, () => {
+      svc.cancelBackoff = null;
       svc.restarts++;
-      void this.run(svc);
+      this.setState(svc, 'waiting');
+      this.schedule();
     });
   }
 
   private checkAllDone(): void {
     if (this.stopping) return;
     const all = [...this.services.values()];
-    const settled = all.every((s) => !s.proc || s.state === 'exited' || s.state === 'stopped');
+    const settled = all.every((s) => !s.spec.process || s.state === 'exited' || s.state === 'stopped');
     if (settled && all.some((s) => s.state === 'exited')) void this.shutdown(0);
   }
 
-  private markHealthy(svc: Service, startedAt: number): void {
-    svc.healthy = true;
-    svc.settled = true;
-    this.setState(svc, 'healthy', { elapsedMs: this.clock.now() - startedAt });
-    const waiters = svc.healthWaiters;
-    svc.healthWaiters = [];
-    waiters.forEach((w) => w());
-    this.announceReadyIfAllSettled();
-  }
-
-  /** Ready: every service has started and its check has passed (or, for a report-only check, ended). */
-  private announceReadyIfAllSettled(): void {
+  /** Ready: every service it runs has started and its readiness has been told (passed, failed, or out of time). */
+  private announceIfSettled(): void {
     if (this.readyAnnounced || this.stopping) return;
-    if (![...this.services.values()].every((s) => s.settled)) return;
+    const all = [...this.services.values()].filter((s) => s.wanted);
+    if (!all.every((s) => s.settled)) return;
     this.readyAnnounced = true;
-    this.emit('ready', this.clock.now() - this.t0);
+    const notReady = all.filter((s) => !s.ready).map((s) => ({ name: s.spec.name, why: s.error ?? (s.lastExit ? describeExit(s.lastExit) : s.state) }));
+    this.emit('ready', { ms: this.clock.now() - this.t0, notReady } satisfies ReadySummary);
   }
 
-  private whenHealthy(name: string): Promise<void> {
-    const svc = this.services.get(name);
-    if (!svc || svc.healthy) return Promise.resolve();
-    return new Promise((r) => svc.healthWaiters.push(r));
+  private nextOutcome(svc: Service): Promise<StartOutcome> {
+    return new Promise((r) => svc.outcomes.push(r));
+  }
+
+  private resolveOutcome(svc: Service, o: StartOutcome): void {
+    const waiting = svc.outcomes;
+    svc.outcomes = [];
+    for (const w of waiting) w(o);
+  }
+
+  /** One SIGTERM, wait until the process is gone or its grace is over, then SIGKILL; "stopped" only once it is gone. */
+  private stopProcess(svc: Service, graceMs?: number): Promise<void> {
+    this.quiet(svc);
+    this.resolveOutcome(svc, { ok: false, why: this.overtaken(svc) });
+    svc.stop ??= this.stopOnce(svc, graceMs).finally(() => (svc.stop = null));
+    return svc.stop;
+  }
+
+  private forced(svc: Service): boolean {
+    return this.forceLevel >= (svc.spec.stop.keepsData ? 2 : 1);
+  }
+
+  /** Resolves when a later shutdown means `svc` is to be killed now. */
+  private whenForced(svc: Service): { promise: Promise<void>; cancel: () => void } {
+    let wake!: () => void;
+    const promise = new Promise<void>((resolve) => {
+      wake = () => {
+        if (!this.forced(svc)) return;
+        this.forceWakers.delete(wake);
+        resolve();
+      };
+    });
+    this.forceWakers.add(wake);
+    return { promise, cancel: () => this.forceWakers.delete(wake) };
+  }
+
+  private async stopOnce(svc: Service, graceOverride?: number): Promise<void> {
+    const proc = svc.proc;
+    const exit = proc?.running ? proc.exit : null;
+    svc.ready = false;
+    if (!proc || !exit) {
+      // Nothing runs: one waiting for its restart is now stopped; one never started is only held.
+      if (svc.state === 'backoff') this.setState(svc, 'stopped');
+      else if (svc.state === 'waiting' && svc.spec.process) svc.state = 'stopped';
+      return;
+    }
+    const graceMs = graceOverride ?? svc.spec.stop.graceMs;
+    if (!this.forced(svc)) {
+      this.setState(svc, 'stopping', { graceMs, ...(svc.spec.stop.hint ? { hint: svc.spec.stop.hint } : {}) });
+      this.keepSayingWaiting();
+      proc.terminate();
+      let cancel: () => void = () => {};
+      const graceOver = new Promise<void>((r) => (cancel = this.clock.setTimer(graceMs, r)));
+      const force = this.whenForced(svc);
+      await Promise.race([exit, graceOver, force.promise]);
+      cancel();
+      force.cancel();
+    }
+    let lost: string | undefined;
+    let killed = false;
+    if (proc.running) {
+      lost = (await this.askWork(svc))?.ifKilled;
+      proc.kill();
+      killed = true;
+    }
+    // SIGKILL cannot be refused, but a process stuck in the kernel (D state) can outlast it: say so rather than hang.
+    let cancel: () => void = () => {};
+    const stuck = new Promise<null>((r) => (cancel = this.clock.setTimer(KILL_WAIT_MS, () => r(null))));
+    const info = await Promise.race([exit, stuck]);
+    cancel();
+    if (info) this.setState(svc, 'stopped', { exit: info, ...(killed ? { killed: true } : {}), ...(lost ? { lost } : {}) });
+    else this.setState(svc, 'failed', { error: `still alive ${KILL_WAIT_MS / 1000} s after SIGKILL (pid ${proc.pid}); fbench leaves it` });
+  }
+
+  /** What the service says it is doing, if it can say within a moment. */
+  private async askWork(svc: Service): Promise<WorkReport | null> {
+    if (!svc.spec.work) return null;
+    let cancel: () => void = () => {};
+    const late = new Promise<null>((r) => (cancel = this.clock.setTimer(WORK_ASK_MS, () => r(null))));
+    try {
+      return await Promise.race([svc.spec.work().catch(() => null), late]);
+    } finally {
+      cancel();
+    }
+  }
+
+  /** Every second while a stop waits: what for, with what each stopping service says it is doing. */
+  private keepSayingWaiting(): void {
+    if (this.cancelWaiting) return;
+    const tick = async (): Promise<void> => {
+      const all = [...this.services.values()];
+      const stoppingNow = all.filter((s) => s.state === 'stopping' && s.proc?.running);
+      // Shutting down, also what waits for its dependents to go first (a Redis behind its workers).
+      const behind = this.stopping ? all.filter((s) => s.state !== 'stopping' && s.proc?.running) : [];
+      if (stoppingNow.length === 0 && behind.length === 0) {
+        this.cancelWaiting = null;
+        return;
+      }
+      const doing = await Promise.all(stoppingNow.map((s) => this.askWork(s)));
+      const left: Waiting[] = [
+        ...stoppingNow.map((s, i) => ({
+          name: s.spec.name,
+          stopping: true,
+          ...(doing[i] ? { doing: doing[i]! } : s.spec.stop.hint ? { hint: s.spec.stop.hint } : {}),
+        })),
+        ...behind.map((s) => ({ name: s.spec.name, stopping: false })),
+      ].filter((w) => this.services.get(w.name)?.proc?.running);
+      if (left.length > 0) this.emit('waiting', left, this.stopping !== null);
+      this.cancelWaiting = this.clock.setTimer(WAITING_EVERY_MS, () => void tick());
+    };
+    this.cancelWaiting = this.clock.setTimer(WAITING_EVERY_MS, () => void tick());
   }
 
   private setState(svc: Service, state: ServiceState, extra: Omit<StateEvent, 'name' | 'state'> = {}): void {

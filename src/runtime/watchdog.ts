@@ -3,39 +3,46 @@ import { fileURLToPath } from 'node:url';
 import type { GroupRegistry } from './group-process.js';
 
 /**
- * The watchdog's waiting half: a shell keeps the registered groups ("+PGID" / "-PGID" lines on
- * its stdin) and, when that pipe closes with groups still registered (fbench was SIGKILLed),
- * hands them to the cleanup in watchdog-main.js. A shell costs nothing while fbench runs; a
- * second Node would take a core for its start-up just when the bench starts.
+ * The watchdog's waiting half: a shell keeps the registered groups ("+PGID:RANK:GRACE" /
+ * "-PGID:RANK:GRACE" lines on its stdin) and, when that pipe closes with groups still
+ * registered (fbench was SIGKILLed), hands them to the cleanup in watchdog-main.js. A shell
+ * costs nothing while fbench runs.
  */
 const WAIT = `trap '' INT TERM HUP
 groups=' '
 while IFS= read -r line; do
   g=\${line#?}
-  case $g in ''|*[!0-9]*) continue ;; esac
+  case $g in ''|*[!0-9:]*) continue ;; esac
   case $line in
     +*) groups="$groups$g " ;;
     -*) case $groups in *" $g "*) groups="\${groups%% $g *} \${groups#* $g }" ;; esac ;;
   esac
 done
-[ "$groups" = ' ' ] || exec "$1" "$2" $groups`;
+[ "$groups" = ' ' ] || exec "$1" "$2" "$3" $groups`;
 
 /**
- * The parent side: registers process groups so that they die even when fbench is killed with
- * SIGKILL and cannot clean up itself. The shell starts at the first registration, right after
- * the first fork of a process: each fork makes the parent re-fault every page it writes next,
- * and two forks in a row cost that once (a run that starts nothing forks no watchdog).
+ * The parent side: registers process groups so that they are stopped, in order and with their
+ * grace, even when fbench is killed with SIGKILL and cannot do it itself. Started at the first
+ * registration: a run that starts nothing has none.
  */
 export class Watchdog implements GroupRegistry {
   /** undefined: not started yet; null: could not start, or closed. */
   private child: ChildProcess | null | undefined;
+  private tokens = new Map<number, string>();
 
-  watch(pgid: number): void {
-    (this.child === undefined ? this.start() : this.child)?.stdin?.write(`+${pgid}\n`);
+  /** `session`: the part of the marker every process of this session carries (see MARKER_VAR). */
+  constructor(private readonly session: string) {}
+
+  watch(pgid: number, rank: number, graceMs: number): void {
+    const token = `${pgid}:${rank}:${Math.round(graceMs)}`;
+    this.tokens.set(pgid, token);
+    (this.child === undefined ? this.start() : this.child)?.stdin?.write(`+${token}\n`);
   }
 
   forget(pgid: number): void {
-    this.child?.stdin?.write(`-${pgid}\n`);
+    const token = this.tokens.get(pgid);
+    this.tokens.delete(pgid);
+    if (token) this.child?.stdin?.write(`-${token}\n`);
   }
 
   /** Everything is stopped: let the watchdog go. */
@@ -47,9 +54,12 @@ export class Watchdog implements GroupRegistry {
   private start(): ChildProcess {
     const main = fileURLToPath(new URL('./watchdog-main.js', import.meta.url));
     // Its own session: a closed terminal or a Ctrl-C to fbench's group must not reach it. No
-    // environment: the cleanup needs none, and Node starts faster without NODE_OPTIONS or a
-    // NODE_EXTRA_CA_CERTS bundle to parse.
-    const child = spawn('/bin/sh', ['-c', WAIT, 'fbench-watchdog', process.execPath, main], { stdio: ['pipe', 'ignore', 'ignore'], detached: true, env: {} });
+    // environment: the cleanup needs none.
+    const child = spawn('/bin/sh', ['-c', WAIT, 'fbench-watchdog', process.execPath, main, this.session], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+      detached: true,
+      env: {},
+    });
     this.child = child;
     child.on('error', () => (this.child = null));
     child.stdin?.on('error', () => {});

@@ -66,7 +66,7 @@ describe('fbench doctor', () => {
       [],
       r.text,
     );
-    find(r, 'ok', /fbench start is running for this bench \(pid \d+\)/);
+    find(r, 'ok', /fbench start \(pid \d+\) is running for this bench/);
     find(r, 'ok', /redis_queue: healthy on :\d+, run by your own fbench/);
     find(r, 'ok', /MariaDB\/MySQL answers \(server .*MariaDB/);
     assert.match(r.text, /verdict: all clear/);

@@ -55,8 +55,8 @@ describe('Redis gating', () => {
     for (let i = 0; i < 20; i++) {
       const run = start(b);
       await run.waitFor(/worker\.1 +\| Worker \S+ started/);
-      assert.ok(at(run, 'worker.1 started') > at(run, 'redis_queue.1 healthy'), `run ${i}`);
-      assert.ok(at(run, 'worker.1 started') > at(run, 'redis_cache.1 healthy'), `run ${i}`);
+      assert.ok(at(run, 'worker.1 started') > at(run, 'redis_queue.1 ready: PONG'), `run ${i}`);
+      assert.ok(at(run, 'worker.1 started') > at(run, 'redis_cache.1 ready: PONG'), `run ${i}`);
       const { code } = await run.stop();
       assert.equal(code, 130);
       assert.doesNotMatch(run.output, /worker\.1 exit code|ConnectionError/, `run ${i}:\n${run.output}`);
@@ -72,9 +72,9 @@ worker: bench worker
 `);
     const run = start(b);
     await run.waitFor(/ready in/);
-    const queueHealthy = at(run, 'redis_queue.1 healthy');
+    const queueHealthy = at(run, 'redis_queue.1 ready: PONG');
     assert.ok(at(run, 'watch.1 started') < queueHealthy);
-    assert.ok(at(run, 'redis_cache.1 healthy') < queueHealthy);
+    assert.ok(at(run, 'redis_cache.1 ready: PONG') < queueHealthy);
     assert.ok(at(run, 'worker.1 started') > queueHealthy);
     assert.ok(at(run, 'socketio.1 started') > queueHealthy);
     await run.stop();
@@ -111,8 +111,8 @@ worker: bench worker
     const run = start(b);
     await run.waitFor(/worker\.1 +\| Worker \S+ started/, 60_000);
     const loading = at(run, 'redis_queue.1 is loading its data (LOADING); waiting');
-    assert.ok(at(run, 'redis_queue.1 healthy') > loading);
-    assert.ok(at(run, 'worker.1 started') > at(run, 'redis_queue.1 healthy'));
+    assert.ok(at(run, 'redis_queue.1 ready: PONG') > loading);
+    assert.ok(at(run, 'worker.1 started') > at(run, 'redis_queue.1 ready: PONG'));
     await run.stop();
     assert.doesNotMatch(run.output, /worker\.1 exit code|ConnectionError|LOADING Redis is loading/);
   });
@@ -126,9 +126,9 @@ worker: bench worker
     tty.stdout!.on('data', (d) => (out += d));
     const deadline = Date.now() + 20_000;
     while (!/ready in \d+ ms/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.match(out, /redis_queue\.1: healthy \(PONG\) after \d+ ms/);
-    assert.match(out, /worker\.1: started after \d+ ms/);
-    assert.ok(out.indexOf('worker.1: started') < out.indexOf('ready in'), 'log stream before the task list ended');
+    assert.match(out, /redis_queue\.1: ready \(PONG\) after \d+ ms/);
+    assert.match(out, /worker\.1: registered on \S+ after \d+ ms/);
+    assert.ok(out.indexOf('worker.1: registered') < out.indexOf('ready in'), 'log stream before the task list ended');
     tty.stdin!.write('\x03'); // Ctrl-C, through the terminal
     await new Promise((r) => tty.once('exit', r));
     assert.match(out, /redis_queue\.1 stopped/);
@@ -154,7 +154,7 @@ worker: bench worker
     process.kill(-run.startedPids().get('redis_queue.1')!, 'SIGKILL');
     await run.waitFor(/redis_queue\.1 killed by SIGKILL; restarting in 1 s \(worker\.1 depend on it\)/);
     const from = run.output.length;
-    await run.waitFor(/redis_queue\.1 healthy/, 20_000, from);
+    await run.waitFor(/redis_queue\.1 ready: PONG/, 20_000, from);
     await run.waitFor(/worker\.1 +\| Worker \S+ started/, 20_000, from);
     await run.stop();
   });
@@ -218,7 +218,7 @@ worker: bench worker
     assert.doesNotMatch(run.output, /worker\.1 started/);
     own('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '']);
     await run.waitFor(/worker\.1 +\| Worker \S+ started/);
-    assert.ok(at(run, 'worker.1 started') > at(run, `redis://127.0.0.1:${port} healthy`));
+    assert.ok(at(run, 'worker.1 started') > at(run, `redis://127.0.0.1:${port} ready: PONG`));
     await run.stop();
     assert.doesNotMatch(run.output, /ConnectionError/);
 
@@ -232,7 +232,9 @@ worker: bench worker
     assert.equal(r2.code, 1);
     assert.match(
       run2.output,
-      new RegExp(`redis://127\\.0\\.0\\.1:${dead} \\(external Redis from sites/common_site_config\\.json: redis_(queue|cache)\\) is unreachable`),
+      new RegExp(
+        `redis://127\\.0\\.0\\.1:${dead} not ready after 1 s: \\(external Redis from sites/common_site_config\\.json: redis_(queue|cache)\\) is unreachable`,
+      ),
     );
     assert.doesNotMatch(run2.output, /worker\.1 started/);
   });
@@ -261,7 +263,7 @@ worker: bench worker
 socketio: /opt/node-v14.0.0/bin/node apps/frappe/socketio.js
 `);
     const run = start(b);
-    await run.waitFor(/socketio\.1 listening on :/);
+    await run.waitFor(/socketio\.1 ready: listening on :/);
     assert.match(run.output, /warning: Procfile:2: socketio: \/opt\/node-v14\.0\.0\/bin\/node does not exist .*using the node on PATH/);
     await run.stop();
   });
@@ -270,7 +272,7 @@ socketio: /opt/node-v14.0.0/bin/node apps/frappe/socketio.js
     const port = await freePort();
     own('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '']);
     await listening(port);
-    const r = await pingRedis({ kind: 'redis', host: '127.0.0.1', port }, 1000, { details: false });
+    const r = await pingRedis({ host: '127.0.0.1', port }, 1000, { details: false });
     assert.equal(r.ok, true);
     // What Redis ran (commandstats), and what it refused (errorstats: Redis < 7.2 knows no SETINFO).
     const stats = spawnSync('redis-cli', ['-p', String(port), 'info', 'everything'], { encoding: 'utf8' }).stdout;

@@ -225,14 +225,14 @@ describe('a Redis that accepts connections but does not answer', { timeout: 60_0
     cleanups.push(() => run.signal('SIGKILL'));
     await run.waitFor(/ready in/);
     const redisPid = run.startedPids().get('redis_queue.1')!;
-    const ps = async (): Promise<{ name: string; health: string }[]> =>
-      JSON.parse((await fbench(['ps', '--json', '--bench', dir])).out) as { name: string; health: string }[];
-    assert.equal((await ps()).find((p) => p.name === 'redis_queue.1')?.health, 'PONG');
+    const ps = async (): Promise<{ name: string; readiness: string }[]> =>
+      JSON.parse((await fbench(['ps', '--json', '--bench', dir])).out) as { name: string; readiness: string }[];
+    assert.equal((await ps()).find((p) => p.name === 'redis_queue.1')?.readiness, 'PONG');
     process.kill(redisPid, 'SIGSTOP');
     try {
       const t0 = Date.now();
-      const health = (await ps()).find((p) => p.name === 'redis_queue.1')?.health;
-      assert.match(health ?? '', /does not answer PING/);
+      const readiness = (await ps()).find((p) => p.name === 'redis_queue.1')?.readiness;
+      assert.match(readiness ?? '', /does not answer PING/);
       assert.ok(Date.now() - t0 < 3000);
       const doctor = await fbench(['doctor', '--bench', dir]);
       assert.equal(doctor.code, 1, doctor.out);
@@ -242,7 +242,7 @@ describe('a Redis that accepts connections but does not answer', { timeout: 60_0
     } finally {
       process.kill(redisPid, 'SIGCONT');
     }
-    assert.equal((await ps()).find((p) => p.name === 'redis_queue.1')?.health, 'PONG');
+    assert.equal((await ps()).find((p) => p.name === 'redis_queue.1')?.readiness, 'PONG');
     await run.stop();
   });
 });

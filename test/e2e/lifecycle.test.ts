@@ -121,7 +121,8 @@ describe('stopping: one SIGTERM, waited for', { timeout: 60_000 }, () => {
 
   test('a .py change reloads the worker with one SIGTERM, old gone before new', async () => {
     const dir = await counterBench();
-    const run = start(dir, '--grace', '10');
+    // This worker never registers in RQ: ready (and reloading) comes at its readiness timeout.
+    const run = start(dir, '--grace', '10', '--ready-timeout', '1');
     await run.waitFor(/ready in/);
     await until(() => upCount(dir) === 2, 'both up', run);
     await run.waitFor(/watching apps\/ for \.py changes/);
@@ -171,11 +172,11 @@ describe('stopping what ignores SIGTERM', { timeout: 60_000 }, () => {
     for (let i = 0; i < 10; i++) {
       const marker = `${4000 + i}.${process.pid}`;
       const dir = bench(`a: sleep ${marker}\nb: sh -c 'sleep ${marker} & wait'\nc: bash -c 'trap "" TERM; sleep ${marker}'\n`);
-      const run = start(dir);
+      const run = start(dir, '--grace', '1');
       await new Promise((r) => setTimeout(r, 50 + Math.floor((450 * i) / 9)));
       run.signal('SIGKILL');
       await run.exited;
-      const deadline = Date.now() + 2000;
+      const deadline = Date.now() + 3000; // c ignores SIGTERM: the watchdog gives it its grace
       while (pidsMatching(marker).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       assert.deepEqual(pidsMatching(marker), [], `try ${i}: survivors after SIGKILL at ${50 + Math.floor((450 * i) / 9)} ms`);
     }

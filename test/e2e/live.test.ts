@@ -42,7 +42,7 @@ async function cliOn(s: Session, ...args: string[]): Promise<{ code: number | nu
   return { code, out: r.output };
 }
 
-type Ps = { name: string; state: string; pid: number | null; restarts: number; port: number | null; health: string }[];
+type Ps = { name: string; state: string; pid: number | null; restarts: number; port: number | null; readiness: string }[];
 async function ps(s: Session = shared): Promise<Ps> {
   const { code, out } = await cliOn(s, 'ps', '--json');
   assert.equal(code, 0, out);
@@ -65,21 +65,31 @@ describe('a running fbench start, driven from outside', () => {
     ({ b, run } = shared);
   });
 
-  test('fbench ps lists every process with state, pid, port and health', async () => {
+  test('fbench ps lists every process with its state and readiness in words, pid, port, CPU and memory', async () => {
     const list = await ps();
     assert.deepEqual(
       list.map((p) => p.name),
       ['redis_cache.1', 'redis_queue.1', 'web.1', 'socketio.1', 'watch.1', 'schedule.1', 'worker.1', 'worker_email.1'],
     );
     assert.ok(
-      list.every((p) => p.state === 'healthy' && typeof p.pid === 'number'),
+      list.every((p) => p.state === 'ready' && typeof p.pid === 'number'),
       JSON.stringify(list),
     );
-    assert.equal(list.find((p) => p.name === 'redis_queue.1')!.health, 'PONG');
+    const words = Object.fromEntries(list.map((p) => [p.name, p.readiness]));
+    assert.deepEqual(words, {
+      'redis_cache.1': 'PONG',
+      'redis_queue.1': 'PONG',
+      'web.1': `listening on :${b.ports.web}`,
+      'socketio.1': `listening on :${b.ports.socketio}`,
+      'watch.1': 'running',
+      'schedule.1': 'running',
+      'worker.1': 'registered on short,default,long,email',
+      'worker_email.1': 'registered on email',
+    });
     assert.equal(list.find((p) => p.name === 'web.1')!.port, b.ports.web);
     const table = await cli('ps');
-    assert.match(table.out, /^NAME +STATE +PID +UPTIME +RESTARTS +PORT +HEALTH$/m);
-    assert.match(table.out, /^web\.1 +healthy +\d+ +\d+s +0 +\d+ +listening$/m);
+    assert.match(table.out, /^NAME +STATE +PID +UPTIME +RESTARTS +PORT +CPU +RSS +READY$/m);
+    assert.match(table.out, /^web\.1 +ready +\d+ +\d+s +0 +\d+ +[\d.]+% +[\d.]+ MB +listening on :\d+$/m);
   });
 
   test('the worker lines bench sends to logs/worker.log show under the worker that wrote them, and are in the file', async () => {
@@ -91,7 +101,7 @@ describe('a running fbench start, driven from outside', () => {
     await run.waitFor(/worker\.1 +\| long: Job OK \(live-1\)/);
     assert.match(readFileSync(path.join(b.dir, 'logs', 'worker.log'), 'utf8'), /^long: Job OK \(live-1\)$/m);
     const logs = await cli('logs', 'worker.log', '-n', '50');
-    assert.match(logs.out, /^worker\.1 \| long: Job OK \(live-1\)$/m);
+    assert.match(logs.out, /^\d\d:\d\d:\d\d worker\.1 +\| long: Job OK \(live-1\)$/m);
   });
 
   test('fbench restart of one worker changes only its pid; fbench logs shows recent lines', async () => {
@@ -99,17 +109,17 @@ describe('a running fbench start, driven from outside', () => {
     const { code, out } = await cli('restart', 'worker_email.1');
     assert.equal(code, 0, out);
     assert.match(out, /restarted worker_email\.1/);
-    await until(async () => (await ps()).find((p) => p.name === 'worker_email.1')?.state === 'healthy');
+    await until(async () => (await ps()).find((p) => p.name === 'worker_email.1')?.state === 'ready');
     const after = await ps();
     for (const p of before) {
       if (p.name === 'worker_email.1') assert.notEqual(pidOf(after, p.name), p.pid);
       else assert.equal(pidOf(after, p.name), p.pid, `${p.name} was restarted too`);
     }
     const logs = await cli('logs', 'web', '-n', '5');
-    assert.match(logs.out, /^web\.1 \| .*Running on http:\/\/127\.0\.0\.1:\d+\//m);
+    assert.match(logs.out, /^\d\d:\d\d:\d\d web\.1 +\| .*Running on http:\/\/127\.0\.0\.1:\d+\//m);
     const unknown = await cli('restart', 'wrker');
     assert.equal(unknown.code, 1);
-    assert.match(unknown.out, /no process, type, role or log file "wrker"/);
+    assert.match(unknown.out, /no process, type or role "wrker" \(restart\) → did you mean "worker"\?/);
   });
 
   test('a burst of .py changes restarts the workers and the scheduler once; web is left alone', async () => {
@@ -119,9 +129,7 @@ describe('a running fbench start, driven from outside', () => {
     await run.waitFor(/changed: restarting schedule\.1, worker\.1, worker_email\.1/, 10_000, from);
     await until(async () => {
       const now = await ps();
-      return ['schedule.1', 'worker.1', 'worker_email.1'].every(
-        (n) => now.find((p) => p.name === n)!.state === 'healthy' && pidOf(now, n) !== pidOf(before, n),
-      );
+      return ['schedule.1', 'worker.1', 'worker_email.1'].every((n) => now.find((p) => p.name === n)!.state === 'ready' && pidOf(now, n) !== pidOf(before, n));
     });
     await new Promise((r) => setTimeout(r, 500));
     assert.equal((run.output.slice(from).match(/changed: restarting/g) ?? []).length, 1, run.output.slice(from));
@@ -151,7 +159,7 @@ describe('a running fbench start, driven from outside', () => {
     from = run.output.length;
     appendFileSync(procfile, 'extra: sleep 5\n');
     await run.waitFor(/Procfile changed, but it does not plan: Procfile:\d+: duplicate process name "extra".*keeping what runs/, 10_000, from);
-    assert.ok((await ps()).some((p) => p.name === 'extra.1' && p.state === 'healthy'));
+    assert.ok((await ps()).some((p) => p.name === 'extra.1' && p.state === 'ready'));
   });
 
   test('fbench stop NAME stops one process; bare fbench stop ends the session and leaves nothing', async () => {
@@ -171,6 +179,6 @@ describe('a running fbench start, driven from outside', () => {
     assert.deepEqual(await survivors(all, 2000), []);
     const none = await cli('ps');
     assert.equal(none.code, 1);
-    assert.match(none.out, /no fbench start is running for/);
+    assert.match(none.out, /no fbench session is running for/);
   });
 });

@@ -140,7 +140,7 @@ describe('bounded memory and clean ends', { timeout: 60_000 }, () => {
     await run.stop();
     const { code } = await follow.exited;
     assert.equal(code, 1);
-    assert.match(follow.output, /fbench start has stopped: nothing more to follow/);
+    assert.match(follow.output, /the session has stopped: nothing more to follow/);
   });
 });
 
@@ -183,7 +183,7 @@ describe("real RQ workers on bench's Procfile lines", { timeout: 90_000 }, () =>
     assert.equal(/^(\S+) /.exec(lines[startAt]!)![1], /^(\S+) /.exec(lines[traceAt]!)![1], 'the traceback under another process');
     const logs = fbench(['logs', 'worker', '-n', '200', '--bench', dir]);
     await logs.exited;
-    assert.match(logs.output, new RegExp(`^worker\\.1 \\| .*Job OK \\(${long}\\)`, 'm'));
+    assert.match(logs.output, new RegExp(`^\\d\\d:\\d\\d:\\d\\d worker\\.1 +\\| .*Job OK \\(${long}\\)`, 'm'));
     const file = readFileSync(path.join(dir, 'logs/worker.log'), 'utf8');
     assert.match(file, new RegExp(`Job OK \\(${long}\\)`));
     assert.match(readFileSync(path.join(dir, 'logs/worker.error.log'), 'utf8'), /ValueError: this job fails/);

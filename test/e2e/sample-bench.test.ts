@@ -29,7 +29,7 @@ test('the sample bench runs whole: a job enqueued through web is run by a worker
   bench = await tempSampleBench();
   const { ports } = bench;
   run = new FbenchRun(['start', '--bench', bench.dir]);
-  await run.waitFor(/ready in \d+ ms: redis_cache\.1, redis_queue\.1 healthy; web\.1 :\d+, socketio\.1 :\d+/);
+  await run.waitFor(/ready in \d+ ms: redis_cache\.1, redis_queue\.1 PONG; web\.1 :\d+, socketio\.1 :\d+; worker\.1, worker_email\.1 registered$/m);
 
   assert.deepEqual((await get(ports.web, '/api/method/ping')).body, { message: 'pong' });
 

@@ -146,16 +146,26 @@ describe('fbench start: stopping', () => {
     assert.deepEqual(await survivors(pids, 0), []);
   });
 
-  test('after kill -9 of fbench, nothing it started is alive a second later', async () => {
+  test('after kill -9 of fbench, what stops on SIGTERM is gone within a second, and what ignores it at its grace', async () => {
     const dir = bench(`a: sleep 1000\nb: sleep 1000 & echo "grandchild $!"; wait\nstubborn: trap '' TERM; echo ready; sleep 1000\n`);
-    const run = start(dir);
+    const run = start(dir, '--grace', '2');
     const m = await run.waitFor(/grandchild (\d+)/);
     await run.waitFor(/stubborn\.1 +\| ready/);
-    const pids = [...run.startedPids().values(), Number(m[1])];
+    const started = run.startedPids();
+    const stubborn = started.get('stubborn.1')!;
+    const pids = [...started.values(), Number(m[1])];
     assert.equal(pids.length, 4);
     run.signal('SIGKILL');
     await run.exited;
-    assert.deepEqual(await survivors(pids, 1000), []);
+    assert.deepEqual(
+      await survivors(
+        pids.filter((p) => p !== stubborn),
+        1000,
+      ),
+      [],
+    );
+    assert.deepEqual(await survivors([stubborn], 0), [stubborn], 'it has its grace, as under fbench');
+    assert.deepEqual(await survivors([stubborn], 3000), []);
   });
 
   test('a second fbench start in the same bench refuses with the running pid', async () => {

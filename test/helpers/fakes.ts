@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { LogRing } from '../../src/runtime/log-ring.js';
-import type { Clock } from '../../src/runtime/clock.js';
+import type { Clock } from '../../src/util/clock.js';
 import type { ExitInfo, ProcessSpec, SupervisedProcess } from '../../src/runtime/supervised-process.js';
 
 /** Lets promise callbacks run (several rounds, for chains of awaits). */
@@ -74,18 +74,21 @@ export class FakeProcess extends EventEmitter implements SupervisedProcess {
     return this.pid !== null;
   }
 
-  atPrompt = false;
   written: string[] = [];
 
   write(text: string): boolean {
     if (this.pid === null) return false;
     this.written.push(text);
-    this.atPrompt = false;
     return true;
   }
 
-  record(text: Buffer): void {
+  record(text: Buffer, partial = false): void {
     this.ring.push(text);
+    this.emit('output', text, partial);
+  }
+
+  members(): number[] {
+    return this.pid === null ? [] : [this.pid];
   }
 
   spawn(): Promise<ExitInfo> {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { REPO } from '../helpers/sample-bench.js';
@@ -8,21 +8,24 @@ import { REPO } from '../helpers/sample-bench.js';
  * The folders of src/, bottom to top: a folder may import only from itself and folders below
  * it. Keep in step with the README's Development section.
  */
-const STACK = ['.', 'util', 'config', 'health', 'frappe', 'plan', 'output', 'runtime', 'run', 'export', 'doctor', 'cli'];
+const STACK = ['.', 'util', 'config', 'health', 'frappe', 'plan', 'output', 'runtime', 'run', 'export', 'doctor', 'ui', 'cli'];
 
 const SRC = path.join(REPO, 'src');
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((e) => {
     const p = path.join(dir, e);
-    return statSync(p).isDirectory() ? sources(p) : p.endsWith('.ts') ? [p] : [];
+    return statSync(p).isDirectory() ? sources(p) : /\.tsx?$/.test(p) ? [p] : [];
   });
 }
 
 /** Every relative import of a file (static, type-only and dynamic), as source paths. */
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)].map((m) => path.resolve(path.dirname(file), m[1]!.replace(/\.js$/, '.ts')));
+  return [...text.matchAll(/(?:from|import)\s*\(?\s*['"](\.[^'"]+)['"]/g)].map((m) => {
+    const target = path.resolve(path.dirname(file), m[1]!.replace(/\.js$/, '.ts'));
+    return existsSync(target) ? target : target.replace(/\.ts$/, '.tsx');
+  });
 }
 
 const folder = (file: string): string => {

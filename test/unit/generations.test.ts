@@ -3,7 +3,6 @@ import { after, describe, test } from 'node:test';
 import { loadBench } from '../../src/frappe/bench-model.js';
 import { buildPlan } from '../../src/plan/build.js';
 import type { Plan } from '../../src/plan/types.js';
-import { launch } from '../../src/run/services.js';
 import { renderedBench, type Generation } from '../helpers/bench-renders.js';
 
 const cleanups: (() => void)[] = [];
@@ -28,7 +27,7 @@ describe('benches as bench renders them, by generation', { timeout: 10_000 }, ()
     assert.equal(get(p, 'web.1').port, 8000);
     assert.equal(get(p, 'redis_queue.1').redis?.aclfile, `${p.bench}/config/redis_queue.acl`);
     // bench's worker line runs as the program itself, its files written by fbench
-    assert.deepEqual(launch(get(p, 'worker.1')), {
+    assert.deepEqual(get(p, 'worker.1').run, {
       command: 'exec bench worker',
       stdout: { file: 'logs/worker.log', append: true },
       stderr: { file: 'logs/worker.error.log', append: true },
@@ -38,7 +37,7 @@ describe('benches as bench renders them, by generation', { timeout: 10_000 }, ()
 
   test('current-macos: the fork-safety prefix stays in front of the exec', () => {
     const p = plan('current-macos');
-    assert.equal(launch(get(p, 'worker_email.1')).command, 'OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* exec bench worker --queue email');
+    assert.equal(get(p, 'worker_email.1').run.command, 'OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* exec bench worker --queue email');
     assert.equal(get(p, 'worker.1').role, 'worker');
   });
 

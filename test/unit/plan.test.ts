@@ -83,11 +83,22 @@ test('dependencies: workers and schedule need queue and cache, web both, socketi
   assert.deepEqual(byName(p, 'redis_cache.1').dependsOn, []);
 });
 
-test('health checks: redis gates with PING, web and socketio report their port', () => {
+test('readiness: redis gates with PING, web and socketio their port, a worker its registration in RQ on its queues; the rest run a moment', () => {
   const p = plan(CURRENT);
   assert.deepEqual(byName(p, 'redis_queue.1').health, { kind: 'redis', host: '127.0.0.1', port: 11000 });
   assert.deepEqual(byName(p, 'web.1').health, { kind: 'port', host: '127.0.0.1', port: 8000 });
-  assert.equal(byName(p, 'worker.1').health, null);
+  const worker = byName(p, 'worker_email.1').health;
+  assert.equal(worker?.kind, 'rq-worker');
+  assert.deepEqual(worker?.kind === 'rq-worker' && worker.queues.map((q) => q.replace(/^.*:/, '')), ['email']);
+  assert.equal(byName(p, 'schedule.1').health, null);
+});
+
+test("stop graces: a worker its queues' longest job timeout and a minute, a Redis 30 s to save, the rest 5 s", () => {
+  const p = plan(CURRENT);
+  assert.equal(byName(p, 'worker.1').stop.graceSeconds, 1500 + 60);
+  assert.equal(byName(p, 'worker_email.1').stop.graceSeconds, 600 + 60, 'workers.email.timeout');
+  assert.deepEqual(byName(p, 'redis_queue.1').stop, { graceSeconds: 30, hint: 'saving its data?', keepsData: true });
+  assert.equal(byName(p, 'web.1').stop.graceSeconds, 5);
 });
 
 test('the macOS worker prefix is understood', () => {

@@ -4,6 +4,7 @@ import { parseProcfile } from '../../src/config/procfile.js';
 import { FbenchError } from '../../src/errors.js';
 import { parsePreset } from '../../src/frappe/preset-file.js';
 import { listPresets, loadPreset } from '../../src/frappe/presets.js';
+import { classifyEntry } from '../../src/frappe/roles.js';
 import { resolveSiteConfig } from '../../src/frappe/site-config.js';
 import { applyFormation, parseQueueGroups } from '../../src/frappe/worker-formation.js';
 import { SAMPLE } from '../helpers/sample-bench.js';
@@ -16,7 +17,7 @@ watch: bench watch
 schedule: bench schedule
 worker: OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* bench worker 1>> logs/worker.log 2>> logs/worker.error.log
 worker_email: bench worker --queue email 1>> logs/worker.log 2>> logs/worker.error.log
-`).entries;
+`).entries.map(classifyEntry);
 const CONFIG = resolveSiteConfig({ background_workers: 2, workers: { email: { timeout: 600, background_workers: 3 }, reports: {} } }, {}).config;
 
 const fails = (fn: () => unknown, re: RegExp, line?: number) =>

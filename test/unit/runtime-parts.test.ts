@@ -1,20 +1,21 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
-import { relayLines } from '../../src/output/line-relay.js';
-import { loadPrefixLines, prefixLines } from '../../src/output/prefix-lines.js';
+import { finalState, LineRelay } from '../../src/output/line-relay.js';
+import { LogFile } from '../../src/output/log-file.js';
 import { Printer, sinkFor, type Sink } from '../../src/output/printer.js';
 import { diffPlans } from '../../src/plan/diff.js';
 import type { Plan, PlanProcess } from '../../src/plan/types.js';
 import { backoffDelay, DEFAULT_BACKOFF, nextCrashCount } from '../../src/runtime/backoff.js';
-import { LogRing } from '../../src/runtime/log-ring.js';
-import { serveControl, type ControlHandlers } from '../../src/runtime/control-server.js';
+import { LogRing, mergeKept } from '../../src/runtime/log-ring.js';
+import { ControlServer } from '../../src/runtime/control-server.js';
+import { Debounce } from '../../src/runtime/debounce.js';
 import { request } from '../../src/run/control-client.js';
-import { sessionFiles } from '../../src/run/session.js';
+import { FakeClock } from '../helpers/fakes.js';
 
 /** A sink that keeps what it is given and can push back. */
 class MemorySink extends EventEmitter implements Sink {
@@ -68,11 +69,11 @@ describe('printer', { timeout: 5000 }, () => {
   test('held output is kept in order and written on release', async () => {
     const sink = new MemorySink();
     const p = printer(sink);
-    p.hold();
+    p.suspend();
     for (let i = 0; i < 3000; i++) p.lines('web.1', Buffer.from(`line ${i} ${'z'.repeat(100)}\n`));
     await new Promise((r) => setImmediate(r));
     assert.equal(sink.text(), '');
-    p.release();
+    p.resume();
     const lines = sink.text().split('\n').slice(0, -1);
     assert.equal(lines.length, 3000);
     assert.ok(lines.every((l, i) => l === `web.1    | line ${i} ${'z'.repeat(100)}`));
@@ -89,8 +90,21 @@ describe('printer', { timeout: 5000 }, () => {
       p.lines('web.1', Buffer.from('a\nb\n'));
       p.flush();
       assert.equal(readFileSync(path.join(dir, 'out.log'), 'utf8'), 'web.1  | a\nweb.1  | b\n');
-      const stream = new PassThrough() as unknown as NodeJS.WriteStream & { fd: number };
-      assert.equal(sinkFor(stream), stream);
+      const pass = new PassThrough();
+      const got: Buffer[] = [];
+      pass.on('data', (d: Buffer) => got.push(d));
+      const streamSink = sinkFor(pass as unknown as NodeJS.WriteStream & { fd: number });
+      streamSink.write(Buffer.from('x\n'), () => {});
+      await new Promise((r) => setImmediate(r));
+      assert.equal(Buffer.concat(got).toString(), 'x\n');
+      // A reader that went away: written to no more, and no error for fbench.
+      pass.emit('error', Object.assign(new Error('EPIPE'), { code: 'EPIPE' }));
+      let done = false;
+      assert.equal(
+        streamSink.write(Buffer.from('y\n'), () => (done = true)),
+        true,
+      );
+      assert.ok(done);
     } finally {
       closeSync(fd);
       rmSync(dir, { recursive: true, force: true });
@@ -112,73 +126,109 @@ describe('printer', { timeout: 5000 }, () => {
   });
 });
 
-describe('prefixing (WebAssembly)', { timeout: 5000 }, () => {
+describe('prefixing', { timeout: 5000 }, () => {
   /** What prefixing means, said with strings. */
-  const reference = (prefix: Buffer, input: Buffer): Buffer => {
-    const p = prefix.toString('latin1');
+  const reference = (prefix: string, input: Buffer): string => {
     const text = input.toString('latin1');
-    return Buffer.from(`${p}${text.slice(0, -1).replaceAll('\n', `\n${p}`)}\n`, 'latin1');
+    return `${prefix}${text.slice(0, -1).replaceAll('\n', `\n${prefix}`)}\n`;
   };
-  test('compiles off the main thread, asked by the first call (null until then: the string path)', async () => {
-    assert.equal(await loadPrefixLines(), true);
-    assert.equal(Buffer.from(prefixLines(Buffer.from('> '), Buffer.from('a\n'))!).toString(), '> a\n');
-  });
-  test('the same bytes as a string replace: empty lines, long lines, bytes of any value, long prefixes', () => {
+  test('the same bytes as a string replace: empty lines, long lines, bytes of any value, long prefixes, many slices', async () => {
     let seed = 7;
     const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
     for (let round = 0; round < 200; round++) {
       const lines: Buffer[] = [];
-      for (let i = random(40) + 1; i > 0; i--) {
-        const line = Buffer.alloc(random(4) === 0 ? 0 : random(300));
+      for (let i = random(60) + 1; i > 0; i--) {
+        const line = Buffer.alloc(random(4) === 0 ? 0 : random(8) === 0 ? 5000 + random(9000) : random(300));
         for (let j = 0; j < line.length; j++) line[j] = random(255) + 1 === 10 ? 11 : random(255) + 1; // anything but a newline
         lines.push(line, Buffer.from('\n'));
       }
       const input = Buffer.concat(lines);
-      const prefix = Buffer.from(`12:00:0${round % 10} ${'w'.repeat(random(3) === 0 ? 200 : 6)} | \u001b[1mé`);
-      assert.deepEqual(Buffer.from(prefixLines(prefix, input)!), reference(prefix, input), `round ${round}`);
+      const name = random(3) === 0 ? 'w'.repeat(40) : 'web.1';
+      const sink = new MemorySink();
+      const p = new Printer(sink, { prefix: true, timestamps: false, color: false, names: [name] });
+      p.lines(name, input);
+      p.flush();
+      const prefix = `${name.padEnd(Math.max(6, name.length))} | `;
+      assert.equal(Buffer.concat(sink.chunks).toString('latin1'), reference(Buffer.from(prefix).toString('latin1'), input), `round ${round}`);
     }
   });
 
-  test('input without a final newline ends its last line at its last byte, and nothing is read past it', () => {
-    assert.equal(Buffer.from(prefixLines(Buffer.from('> '), Buffer.from('a\nbc'))!).toString(), '> a\n> bc');
+  test('UTF-8 names and text pass through byte for byte', () => {
+    const sink = new MemorySink();
+    const p = new Printer(sink, { prefix: true, timestamps: false, color: false, names: ['wörker.1'] });
+    p.lines('wörker.1', Buffer.from('héllo ✓\n'));
+    p.flush();
+    assert.equal(sink.text(), 'wörker.1 | héllo ✓\n');
   });
 });
 
-describe('line relay', { timeout: 5000 }, () => {
-  test('lines cut across reads arrive whole; a partial line waits for its writer to be quiet', async () => {
+describe('line relay (virtual time)', { timeout: 5000 }, () => {
+  const relay = (opts: ConstructorParameters<typeof LineRelay>[3] = {}) => {
     const sink = new MemorySink();
     const p = printer(sink);
     const stream = new PassThrough();
+    const clock = new FakeClock();
     const kept: string[] = [];
-    const done = relayLines('web.1', stream, p, { idleMs: 30, onText: (t) => kept.push(t.toString()) });
+    const r = new LineRelay('web.1', stream, p, { idleMs: 80, onText: (t) => kept.push(t.toString()), clock, ...opts });
+    const flushed = (): string => {
+      p.flush();
+      return sink.text();
+    };
+    return { stream, clock, kept, r, flushed };
+  };
+
+  test('lines cut across reads arrive whole; a partial line waits for its writer to be quiet', async () => {
+    const { stream, clock, kept, r, flushed } = relay();
     stream.write('hel');
     stream.write('lo\nwor');
-    await new Promise((r) => setTimeout(r, 10));
+    await clock.advance(10);
     stream.write('ld\n(Pdb) ');
-    await new Promise((r) => setTimeout(r, 80));
-    p.flush();
-    assert.equal(sink.text(), 'web.1    | hello\nweb.1    | world\nweb.1    | (Pdb) \n');
+    await clock.advance(79);
+    assert.equal(flushed(), 'web.1    | hello\nweb.1    | world\n', 'the prompt waits its 80 ms');
+    await clock.advance(1);
+    assert.equal(flushed(), 'web.1    | hello\nweb.1    | world\nweb.1    | (Pdb) \n');
     stream.end();
-    await done;
+    await r.done;
     assert.deepEqual(kept, ['hello\n', 'world\n', '(Pdb) \n']);
   });
 
   test('while the writer is busy, a partial line is held', async () => {
-    const sink = new MemorySink();
-    const p = printer(sink);
-    const stream = new PassThrough();
     let busy = true;
-    const done = relayLines('web.1', stream, p, { idleMs: 20, writerBusy: () => busy });
+    const { stream, clock, r, flushed } = relay({ writerBusy: () => busy });
     stream.write('half a li');
-    await new Promise((r) => setTimeout(r, 100));
-    p.flush();
-    assert.equal(sink.text(), '');
+    await clock.advance(500);
+    assert.equal(flushed(), '');
     busy = false;
     stream.write('ne\n');
     stream.end();
-    await done;
-    p.flush();
-    assert.equal(sink.text(), 'web.1    | half a line\n');
+    await r.done;
+    assert.equal(flushed(), 'web.1    | half a line\n');
+  });
+
+  test('a line redrawn with \\r is one line: its state at most once a second on the terminal, its final state kept', async () => {
+    const { stream, clock, kept, r, flushed } = relay();
+    for (let i = 1; i <= 30; i++) {
+      stream.write(`\r${i}/30 ${'#'.repeat(i)}`);
+      await clock.advance(100); // quiet after each redraw, as a progress bar is
+    }
+    stream.write('\r30/30 done\n');
+    stream.end();
+    await r.done;
+    const shown = flushed().split('\n').filter(Boolean);
+    assert.ok(shown.length >= 2 && shown.length <= 5, `at most one state a second over 3 s: ${shown.length}`);
+    assert.ok(
+      shown.every((l) => l.startsWith('web.1    | ') && !l.includes('\r')),
+      'never a raw \\r over the prefix',
+    );
+    assert.equal(shown.at(-1), 'web.1    | 30/30 done');
+    assert.deepEqual(kept, ['30/30 done\n'], 'files and fbench logs get the final state only');
+  });
+
+  test('the final state of a redrawn line', () => {
+    assert.equal(finalState(Buffer.from('a\rb\rc')).toString(), 'c');
+    assert.equal(finalState(Buffer.from('progress 10%\r')).toString(), 'progress 10%');
+    assert.equal(finalState(Buffer.from('windows line\r')).toString(), 'windows line');
+    assert.equal(finalState(Buffer.from('plain')).toString(), 'plain');
   });
 });
 
@@ -209,6 +259,26 @@ describe('log ring', { timeout: 5000 }, () => {
   });
 });
 
+describe('log rings merged', { timeout: 5000 }, () => {
+  test('lines of several rings come back in the order they came, each with its time', () => {
+    const clock = new FakeClock();
+    const a = new LogRing(1000, clock);
+    const b = new LogRing(1000, clock);
+    a.push(Buffer.from('a1\n'));
+    b.push(Buffer.from('b1\nb2\n'));
+    a.push(Buffer.from('a2\n'));
+    const merged = mergeKept([
+      { name: 'a', lines: a.entries(10) },
+      { name: 'b', lines: b.entries(10) },
+    ]).map((l) => `${l.name}:${l.text}`);
+    assert.deepEqual(merged, ['a:a1', 'b:b1', 'b:b2', 'a:a2']);
+    assert.deepEqual(
+      b.entries(1).map((l) => l.text),
+      ['b2'],
+    );
+  });
+});
+
 describe('plan diff', { timeout: 5000 }, () => {
   const proc = (name: string, extra: Partial<PlanProcess> = {}): PlanProcess => ({
     name,
@@ -223,10 +293,13 @@ describe('plan diff', { timeout: 5000 }, () => {
     env: {},
     health: null,
     critical: true,
+    stop: { graceSeconds: 5, keepsData: false },
+    shape: { env: {}, argv: ['x'], redirects: [], compound: false },
+    run: { command: 'exec x', stdout: 'fbench', stderr: 'fbench' },
     redis: null,
     ...extra,
   });
-  const plan = (...processes: PlanProcess[]): Plan => ({ bench: '/b', procfile: '/b/Procfile', processes, externals: [], warnings: [] });
+  const plan = (...processes: PlanProcess[]): Plan => ({ bench: '/b', procfile: '/b/Procfile', env: {}, processes, externals: [], warnings: [] });
 
   test('added, removed, and changed with the reason', () => {
     const d = diffPlans(
@@ -245,42 +318,72 @@ describe('plan diff', { timeout: 5000 }, () => {
   });
 });
 
-describe('control client', { timeout: 10_000 }, () => {
-  /** A bench folder whose session pid file names this (live) process, and whose socket is not there yet. */
-  const starting = (): { bench: string; files: { pid: string; socket: string } } => {
-    const bench = mkdtempSync(path.join(tmpdir(), 'fbench-control-'));
-    const files = sessionFiles(bench);
-    mkdirSync(path.dirname(files.pid), { recursive: true });
-    writeFileSync(files.pid, `${process.pid}\n`);
-    return { bench, files };
-  };
-
-  test('a session still starting (pid file, no socket yet) is waited for, then asked', async () => {
-    const { bench, files } = starting();
-    let server: { close: () => void } | null = null;
-    const opens = setTimeout(() => {
-      server = serveControl(files.socket, { ps: () => Promise.resolve([]) } as unknown as ControlHandlers);
-    }, 300);
-    const answers: Record<string, unknown>[] = [];
+describe('control socket', { timeout: 10_000 }, () => {
+  test('one request a connection, answered by its handler; an unknown one and a failing one are one clear line', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fbench-control-'));
+    const socket = path.join(dir, 'c.sock');
+    const server = new ControlServer(socket, {
+      ps: (_req, ch) => ch.send({ ok: true, processes: [] }),
+      boom: () => {
+        throw Object.assign(new Error('no such process'), { hint: 'try another' });
+      },
+    });
+    server.start();
     try {
-      await request(bench, { cmd: 'ps' }, (m) => answers.push(m), 5000);
-      assert.deepEqual(answers, [{ ok: true, processes: [] }]);
+      assert.deepEqual(await request(socket, { cmd: 'ps' }), [{ ok: true, processes: [] }]);
+      assert.deepEqual(await request(socket, { cmd: 'nope' }), [{ ok: false, error: 'unknown request "nope"' }]);
+      assert.deepEqual(await request(socket, { cmd: 'boom' }), [{ ok: false, error: 'no such process → try another' }]);
     } finally {
-      clearTimeout(opens);
-      (server as { close: () => void } | null)?.close();
-      rmSync(bench, { recursive: true, force: true });
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  test('a session that never opens its socket is given up on with one clear line', async () => {
-    const { bench } = starting();
+  test('no session listening is one clear line', async () => {
+    await assert.rejects(request('/nonexistent/fbench.sock', { cmd: 'ps' }), /cannot reach the running session .*: its control socket is missing/);
+  });
+});
+
+describe('log file', { timeout: 5000 }, () => {
+  test('a write that fails is said once, naming the file and why; the lines are counted, never half-written', () => {
+    const said: string[] = [];
+    const f = new LogFile('/dev/full', { append: true, onFailure: (m) => said.push(m) });
+    assert.ok(f.open());
+    f.write(Buffer.from('a\nb\n'));
+    f.write(Buffer.from('c\n'));
+    f.close();
+    assert.deepEqual(said, ['cannot write /dev/full (disk full): its lines are still shown and kept for fbench logs']);
+  });
+
+  test('past its size, the session log is begun again and the previous one kept as .1', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fbench-log-'));
     try {
-      await assert.rejects(
-        request(bench, { cmd: 'ps' }, () => {}),
-        /cannot reach the running fbench \(pid \d+\): its control socket is missing/,
-      );
+      const file = path.join(dir, 'fbench.log');
+      const f = new LogFile(file, { append: true, maxBytes: 100, onFailure: () => {} });
+      f.open();
+      for (let i = 0; i < 30; i++) f.write(Buffer.from(`line ${i}\n`));
+      f.close();
+      assert.ok(readFileSync(file, 'utf8').length <= 100);
+      assert.match(readFileSync(`${file}.1`, 'utf8'), /^line \d+\n/);
+      assert.match(readFileSync(file, 'utf8'), /line 29\n$/);
     } finally {
-      rmSync(bench, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('debounce (virtual time)', { timeout: 5000 }, () => {
+  test('a burst is one call, after its last push, with everything it carried', async () => {
+    const clock = new FakeClock();
+    const calls: string[][] = [];
+    const d = new Debounce<string>(100, (items) => calls.push(items), clock);
+    for (let i = 0; i < 500; i++) {
+      d.push(`f${i}.py`);
+      await clock.advance(10);
+    }
+    assert.equal(calls.length, 0);
+    await clock.advance(100);
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0]!.length, 500);
   });
 });

@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import { Printer } from '../../src/output/printer.js';
-import { showStartupTasks, type StartupEvents } from '../../src/run/startup-tasks.js';
+import type { Plan } from '../../src/plan/types.js';
+import { StartupTasks, taskRows, type StartupEvents } from '../../src/run/startup-tasks.js';
 
 function fakeSupervisor(): StartupEvents & EventEmitter & { finish: (code: number) => void } {
-  const e = new EventEmitter() as EventEmitter & { done: Promise<number>; finish: (code: number) => void };
+  const e = new EventEmitter() as EventEmitter & { done: Promise<number>; finish: (code: number) => void; process: () => null };
   e.done = new Promise((r) => (e.finish = r));
+  e.process = () => null;
   return e as unknown as StartupEvents & EventEmitter & { finish: (code: number) => void };
 }
 
@@ -21,35 +23,54 @@ const printer = (): { p: Printer; out: Buffer[] } => {
   };
 };
 
-test('a start-up failure before the task list runs its tasks still ends it, and releases the held output', async () => {
+const plan = (...names: string[]): Plan =>
+  ({
+    bench: '/b',
+    procfile: '/b/Procfile',
+    env: {},
+    externals: [],
+    warnings: [],
+    processes: names.map((name) => ({ name, type: name.split('.')[0]! })),
+  }) as unknown as Plan;
+
+test('a start-up failure ends the list at once, and the output held back comes out', async () => {
   const sup = fakeSupervisor();
   const { p, out } = printer();
-  const shown = showStartupTasks(sup, p, ['a.1', 'b.1'], new Map(), 'silent');
-  // Fails at once, before listr2 has started the task bodies.
+  const tasks = new StartupTasks(sup, p, plan('a.1', 'b.1'), { screenRows: 24, renderer: 'silent' });
+  tasks.start();
   sup.emit('state', { name: 'a.1', state: 'failed', error: 'boom' });
   sup.emit('startup-failed', 'a.1', 'boom');
   p.system('held until the list is done');
-  await shown;
+  await tasks.done;
   p.flush();
   assert.match(Buffer.concat(out).toString(), /held until the list is done/);
 });
 
-test('the task list ends when the run ends before anything was ready (Ctrl-C during start-up)', async () => {
+test('the list ends when the run ends before anything was ready (Ctrl-C during start-up)', async () => {
   const sup = fakeSupervisor();
-  const { p } = printer();
-  const shown = showStartupTasks(sup, p, ['a.1'], new Map(), 'silent');
+  const tasks = new StartupTasks(sup, printer().p, plan('a.1'), { screenRows: 24, renderer: 'silent' });
+  tasks.start();
   sup.emit('state', { name: 'a.1', state: 'waiting' });
   sup.finish(130);
-  await shown;
+  await tasks.done;
 });
 
-test('ready: every task done', async () => {
+test('ready: every row done', async () => {
   const sup = fakeSupervisor();
-  const { p } = printer();
-  const shown = showStartupTasks(sup, p, ['a.1'], new Map([['a.1', { kind: 'redis' as const, port: 1 }]]), 'silent');
+  const tasks = new StartupTasks(sup, printer().p, plan('a.1'), { screenRows: 24, renderer: 'silent' });
+  tasks.start();
   await new Promise((r) => setTimeout(r, 10));
   sup.emit('state', { name: 'a.1', state: 'running', pid: 1 });
-  sup.emit('state', { name: 'a.1', state: 'healthy' });
-  sup.emit('ready', 5);
-  await shown;
+  sup.emit('state', { name: 'a.1', state: 'ready', readiness: 'PONG' });
+  sup.emit('ready', { ms: 5, notReady: [] });
+  await tasks.done;
+});
+
+test('a row per process, or a row per type when the processes would not fit the screen', () => {
+  const many = plan('redis.1', ...Array.from({ length: 20 }, (_, i) => `worker.${i + 1}`), 'web.1');
+  assert.equal(taskRows(many, 50).length, 22);
+  assert.deepEqual(
+    taskRows(many, 20).map((r) => r.title),
+    ['redis.1', 'worker (20)', 'web.1'],
+  );
 });

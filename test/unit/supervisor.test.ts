@@ -1,32 +1,61 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Supervisor, type ServiceSpec, type StateEvent } from '../../src/runtime/supervisor.js';
+import { Supervisor, type Probe, type ReadySummary, type ServiceSpec, type StateEvent, type Waiting } from '../../src/runtime/supervisor.js';
+import type { ProcessSpec } from '../../src/runtime/supervised-process.js';
 import { FakeClock, FakeProcess, settle } from '../helpers/fakes.js';
 
 const backoff = { initialMs: 1000, maxMs: 30_000, resetAfterMs: 60_000, loopWarningAt: 3 };
 
-/** A supervisor over fake processes and a fake clock; `gate` resolves the Redis probe. */
-function setup(specs: Partial<ServiceSpec & { cmd: string }>[], opts: { graceMs?: number; exitOnCrash?: boolean } = {}) {
+interface Spec {
+  name: string;
+  cmd?: string;
+  dependsOn?: string[];
+  probe?: Probe;
+  gating?: boolean;
+  critical?: boolean;
+  graceMs?: number;
+  hint?: string;
+  keepsData?: boolean;
+  work?: ServiceSpec['work'];
+}
+
+const processSpec = (name: string, command = 'x'): ProcessSpec => ({
+  name,
+  command,
+  cwd: '/',
+  env: {},
+  stdout: 'fbench',
+  stderr: 'fbench',
+  show: true,
+  stdin: 'pipe',
+  graceMs: 5000,
+  stopRank: 0,
+});
+
+const service = (s: Spec): ServiceSpec => ({
+  name: s.name,
+  dependsOn: s.dependsOn ?? [],
+  process: processSpec(s.name, s.cmd),
+  gating: s.gating ?? false,
+  critical: s.critical ?? true,
+  stop: { graceMs: s.graceMs ?? 5000, keepsData: s.keepsData ?? false, ...(s.hint ? { hint: s.hint } : {}) },
+  ...(s.probe ? { probe: s.probe } : {}),
+  ...(s.work ? { work: s.work } : {}),
+});
+
+/** A supervisor over fake processes and a fake clock. */
+function setup(specs: Spec[], opts: { exitOnCrash?: boolean; readyTimeoutMs?: number } = {}) {
   const clock = new FakeClock();
   const log: string[] = [];
   const procs = new Map<string, FakeProcess>();
-  const full: ServiceSpec[] = specs.map((s) => ({
-    name: s.name!,
-    dependsOn: s.dependsOn ?? [],
-    process: { name: s.name!, command: s.cmd ?? 'x', cwd: '/', env: {} },
-    gating: s.gating ?? false,
-    critical: s.critical ?? true,
-    ...(s.probe ? { probe: s.probe } : {}),
-    ...(s.graceMs !== undefined ? { graceMs: s.graceMs } : {}),
-    ...(s.stoppingHint ? { stoppingHint: s.stoppingHint } : {}),
-  }));
   const sup = new Supervisor(
-    full,
-    { exitOnCrash: opts.exitOnCrash ?? false, graceMs: opts.graceMs ?? 5000, backoff },
+    specs.map(service),
+    { exitOnCrash: opts.exitOnCrash ?? false, readyTimeoutMs: opts.readyTimeoutMs ?? 30_000, backoff },
     {
       clock,
       createProcess: (spec) => {
         const p = new FakeProcess(spec, log, clock);
+        procs.set(`${spec.name}:${spec.command}`, p);
         procs.set(spec.name, p);
         return p;
       },
@@ -35,23 +64,42 @@ function setup(specs: Partial<ServiceSpec & { cmd: string }>[], opts: { graceMs?
   const events: StateEvent[] = [];
   sup.on('state', (e: StateEvent) => events.push(e));
   const states = (name: string): string[] => events.filter((e) => e.name === name).map((e) => e.state);
-  return { sup, clock, log, proc: (n: string) => procs.get(n)!, states };
+  return { sup, clock, log, proc: (n: string) => procs.get(n)!, states, events };
+}
+
+/** A probe the test passes (or fails) by hand. */
+function gate(): { probe: Probe; pass: () => void; fail: (why: string) => void } {
+  let pass!: () => void;
+  let fail!: (why: string) => void;
+  const probe: Probe = () =>
+    new Promise<string>((resolve, reject) => {
+      pass = () => resolve('PONG');
+      fail = (why) => reject(new Error(why));
+    });
+  return { probe, pass: () => pass(), fail: (w) => fail(w) };
 }
 
 describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () => {
-  test('a process waits for its Redis to be healthy before it is spawned', async () => {
-    let pass!: () => void;
-    const probe = (): Promise<void> => new Promise((r) => (pass = r));
+  test('start order: one round spawns every service whose dependencies are ready, in the given order, before anything is checked', async () => {
+    const cache = gate();
+    const queue = gate();
     const { sup, log } = setup([
-      { name: 'redis.1', probe, gating: true },
-      { name: 'worker.1', dependsOn: ['redis.1'] },
+      { name: 'redis_cache.1', probe: cache.probe, gating: true },
+      { name: 'redis_queue.1', probe: queue.probe, gating: true },
+      { name: 'watch.1' },
+      { name: 'web.1', dependsOn: ['redis_cache.1', 'redis_queue.1'] },
+      { name: 'worker.1', dependsOn: ['redis_queue.1', 'redis_cache.1'] },
+      { name: 'socketio.1', dependsOn: ['redis_queue.1'] },
     ]);
     sup.start();
+    // No await: the round is synchronous, whatever the microtasks.
+    assert.deepEqual(log, ['redis_cache.1 up', 'redis_queue.1 up', 'watch.1 up']);
+    queue.pass();
     await settle();
-    assert.deepEqual(log, ['redis.1 up']);
-    pass();
+    assert.deepEqual(log.slice(3), ['socketio.1 up']);
+    cache.pass();
     await settle();
-    assert.deepEqual(log, ['redis.1 up', 'worker.1 up']);
+    assert.deepEqual(log.slice(4), ['web.1 up', 'worker.1 up']);
   });
 
   test('shutdown: one SIGTERM each; Redis gets its SIGTERM only once its dependents are gone', async () => {
@@ -74,58 +122,72 @@ describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () =
     assert.deepEqual(states('worker.1').slice(-2), ['stopping', 'stopped']);
   });
 
-  test('a process that ignores SIGTERM is SIGKILLed when its grace is over, not before, and gets no second TERM', async () => {
-    const { sup, clock, proc } = setup([{ name: 'a.1' }], { graceMs: 5000 });
+  test('a process that ignores SIGTERM is SIGKILLed when its grace is over, not before; what it was doing is said as lost', async () => {
+    const { sup, clock, proc, events } = setup([
+      { name: 'w.1', graceMs: 5000, work: async () => ({ waitingFor: 'finish job 1', ifKilled: 'job 1 was lost' }) },
+    ]);
     sup.start();
     await settle();
-    proc('a.1').ignoresTerm = true;
+    proc('w.1').ignoresTerm = true;
     void sup.shutdown(130);
     await clock.advance(4999);
-    assert.deepEqual(proc('a.1').signals, ['TERM']);
+    assert.deepEqual(proc('w.1').signals, ['TERM']);
     await clock.advance(1);
-    assert.deepEqual(proc('a.1').signals, ['TERM', 'KILL']);
+    assert.deepEqual(proc('w.1').signals, ['TERM', 'KILL']);
     assert.equal(await sup.done, 130);
+    const stopped = events.find((e) => e.name === 'w.1' && e.state === 'stopped')!;
+    assert.equal(stopped.killed, true);
+    assert.equal(stopped.lost, 'job 1 was lost');
   });
 
-  test("a Redis's own longer grace applies to it, and shutdown says what it waits for every second", async () => {
-    const { sup, clock, proc } = setup(
-      [
-        { name: 'redis.1', graceMs: 30_000, stoppingHint: 'saving its data?' },
-        { name: 'worker.1', dependsOn: ['redis.1'], stoppingHint: 'finishing a job?' },
-      ],
-      { graceMs: 2000 },
-    );
+  test('while a stop waits, it says every second what for, in the words of what each is doing', async () => {
+    let ran = 12;
+    const { sup, clock, proc } = setup([
+      { name: 'redis.1', graceMs: 30_000, hint: 'saving its data?', keepsData: true },
+      {
+        name: 'worker.1',
+        dependsOn: ['redis.1'],
+        graceMs: 360_000,
+        work: async () => ({ waitingFor: `finish x.flush (running ${ran++} s)`, ifKilled: 'lost' }),
+      },
+    ]);
     const said: string[] = [];
-    sup.on('waiting', (w: { name: string; hint?: string }[]) => said.push(w.map((x) => `${x.name}${x.hint ? ` (${x.hint})` : ''}`).join(', ')));
+    sup.on('waiting', (w: Waiting[], down: boolean) =>
+      said.push(`${down ? 'down' : 'stop'}: ${w.map((x) => `${x.name}${x.doing ? ` to ${x.doing.waitingFor}` : x.hint ? ` (${x.hint})` : ''}`).join(', ')}`),
+    );
     sup.start();
     await settle();
-    proc('worker.1').termDelayMs = 1500;
+    proc('worker.1').termDelayMs = 2500;
     proc('redis.1').ignoresTerm = true;
     void sup.shutdown(130);
     await clock.advance(1000);
-    assert.deepEqual(said, ['worker.1 (finishing a job?), redis.1']);
-    await clock.advance(20_000);
-    assert.deepEqual(proc('redis.1').signals, ['TERM'], 'not killed before its own 30 s');
-    assert.equal(said.length, 21);
-    assert.equal(said.at(-1), 'redis.1 (saving its data?)');
-    await clock.advance(10_499); // its TERM came at 1.5 s, when the worker was gone
-    assert.deepEqual(proc('redis.1').signals, ['TERM']);
-    await clock.advance(1);
-    assert.deepEqual(proc('redis.1').signals, ['TERM', 'KILL']);
+    assert.deepEqual(said, ['down: worker.1 to finish x.flush (running 12 s), redis.1']);
+    await clock.advance(2000);
+    assert.equal(said.at(-1), 'down: redis.1 (saving its data?)');
+    await clock.advance(30_000);
+    assert.deepEqual(proc('redis.1').signals, ['TERM', 'KILL'], 'killed at its own 30 s');
     await sup.done;
   });
 
-  test('a second shutdown kills what is left at once, even a Redis still waiting for its dependents', async () => {
-    const { sup, clock, proc } = setup([{ name: 'redis.1' }, { name: 'worker.1', dependsOn: ['redis.1'] }]);
+  test('a second shutdown kills at once what keeps no data; a Redis still gets its TERM and its grace; a third kills it', async () => {
+    const { sup, clock, proc } = setup([
+      { name: 'redis.1', keepsData: true, graceMs: 30_000 },
+      { name: 'worker.1', dependsOn: ['redis.1'], graceMs: 360_000 },
+    ]);
     sup.start();
     await settle();
     proc('worker.1').ignoresTerm = true;
+    proc('redis.1').ignoresTerm = true;
     void sup.shutdown(130);
     await clock.advance(100);
     void sup.shutdown(130);
     await settle();
     assert.deepEqual(proc('worker.1').signals, ['TERM', 'KILL']);
-    assert.deepEqual(proc('redis.1').signals, ['KILL']);
+    await clock.advance(10);
+    assert.deepEqual(proc('redis.1').signals, ['TERM'], 'the Redis saves its data');
+    void sup.shutdown(130);
+    await settle();
+    assert.deepEqual(proc('redis.1').signals, ['TERM', 'KILL']);
     assert.equal(await sup.done, 130);
   });
 
@@ -138,10 +200,73 @@ describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () =
     await clock.advance(1999);
     assert.deepEqual(log, ['w.1 up', 'w.1 TERM']);
     await clock.advance(1);
-    await restarted;
-    await settle();
+    assert.deepEqual(await restarted, { ok: true, readiness: 'running' });
     assert.deepEqual(log, ['w.1 up', 'w.1 TERM', 'w.1 done', 'w.1 up']);
     assert.equal(proc('w.1').spawns, 2);
+  });
+
+  test('a stop after a restart wins: the restart does not start it again, and says why', async () => {
+    const { sup, clock, log, proc, states } = setup([{ name: 'w.1' }]);
+    sup.start();
+    await settle();
+    proc('w.1').termDelayMs = 3000;
+    const restarted = sup.restartService('w.1');
+    await clock.advance(500);
+    const stopped = sup.stopService('w.1');
+    await clock.advance(2500);
+    await stopped;
+    assert.deepEqual(await restarted, { ok: false, why: 'it was stopped meanwhile (fbench stop)' });
+    await clock.advance(60_000);
+    assert.deepEqual(log, ['w.1 up', 'w.1 TERM', 'w.1 done']);
+    assert.equal(states('w.1').at(-1), 'stopped');
+  });
+
+  test('a replacement while a restart waits for the old process: one new process runs, of the new spec', async () => {
+    const { sup, clock, log, proc } = setup([{ name: 'w.1', cmd: 'v1' }]);
+    sup.start();
+    await settle();
+    proc('w.1').termDelayMs = 3000;
+    const restarted = sup.restartService('w.1');
+    await clock.advance(500);
+    const replaced = sup.replaceService(service({ name: 'w.1', cmd: 'v2' }));
+    await clock.advance(2500);
+    await Promise.all([restarted, replaced]);
+    await settle();
+    assert.deepEqual(log, ['w.1 up', 'w.1 TERM', 'w.1 done', 'w.1 up']);
+    assert.equal(proc('w.1:v2').spawns, 1);
+    assert.equal(proc('w.1:v1').spawns, 1);
+    assert.equal(proc('w.1:v1').running, false);
+  });
+
+  test('two replacements 0.4 s apart while the old one stops: the last spec runs, once', async () => {
+    const { sup, clock, log, proc } = setup([{ name: 'w.1', cmd: 'v1' }]);
+    sup.start();
+    await settle();
+    proc('w.1').termDelayMs = 3000;
+    const a = sup.replaceService(service({ name: 'w.1', cmd: 'v2' }));
+    await clock.advance(400);
+    const b = sup.replaceService(service({ name: 'w.1', cmd: 'v3' }));
+    await clock.advance(3000);
+    await Promise.all([a, b]);
+    await settle();
+    assert.deepEqual(log, ['w.1 up', 'w.1 TERM', 'w.1 done', 'w.1 up']);
+    assert.equal(proc('w.1:v3').spawns, 1);
+  });
+
+  test('removed, then added again once the removal is done: no duplicate, the new one runs', async () => {
+    const { sup, clock, log, proc } = setup([{ name: 'w.1', cmd: 'v1' }]);
+    sup.start();
+    await settle();
+    proc('w.1').termDelayMs = 3000;
+    const removed = sup.removeService('w.1');
+    await clock.advance(500);
+    assert.throws(() => sup.addService(service({ name: 'w.1', cmd: 'v2' })), /duplicate service w\.1/, 'the re-planner waits for the removal first');
+    await clock.advance(2500);
+    await removed;
+    sup.addService(service({ name: 'w.1', cmd: 'v2' }));
+    await settle();
+    assert.deepEqual(log, ['w.1 up', 'w.1 TERM', 'w.1 done', 'w.1 up']);
+    assert.equal(proc('w.1:v2').running, true);
   });
 
   test('a crash is restarted after 1 s, then 2 s; a process that ran a minute is forgiven', async () => {
@@ -165,6 +290,51 @@ describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () =
     assert.ok(states('c.1').filter((s) => s === 'backoff').length === 3);
   });
 
+  test('ready waits for every readiness; one that exits during its check is named, not ready', async () => {
+    const settleProbe: Probe = (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+    const { sup, proc } = setup([
+      { name: 'redis.1', probe: async () => 'PONG', gating: true },
+      { name: 'bad.1', dependsOn: ['redis.1'], probe: settleProbe },
+    ]);
+    let ready: ReadySummary | null = null;
+    sup.on('ready', (r: ReadySummary) => (ready = r));
+    sup.start();
+    await settle();
+    assert.equal(ready, null, 'not ready while bad.1 is being checked');
+    proc('bad.1').exitWith(3);
+    await settle();
+    assert.deepEqual(ready!.notReady, [{ name: 'bad.1', why: 'exited during start-up (exit code 3)' }]);
+  });
+
+  test('a readiness that runs out of time: a gating one fails start-up, another is reported and still checked', async () => {
+    const web = gate();
+    const { sup, clock, events } = setup([{ name: 'web.1', probe: web.probe }], { readyTimeoutMs: 30_000 });
+    let ready: ReadySummary | null = null;
+    sup.on('ready', (r: ReadySummary) => (ready = r));
+    sup.start();
+    await clock.advance(30_000);
+    assert.deepEqual(ready!.notReady, [{ name: 'web.1', why: 'not ready after 30 s' }]);
+    web.pass();
+    await settle();
+    assert.equal(events.at(-1)!.state, 'ready', 'ready later, said');
+
+    const redis = gate();
+    const s2 = setup(
+      [
+        { name: 'redis.1', probe: redis.probe, gating: true },
+        { name: 'w.1', dependsOn: ['redis.1'] },
+      ],
+      { readyTimeoutMs: 1000 },
+    );
+    const failed: string[] = [];
+    s2.sup.on('startup-failed', (n: string, why: string) => failed.push(`${n}: ${why}`));
+    s2.sup.start();
+    await s2.clock.advance(1000);
+    assert.deepEqual(failed, ['redis.1: not ready after 1 s']);
+    assert.equal(await s2.sup.done, 1);
+    assert.deepEqual(s2.log, ['redis.1 up', 'redis.1 TERM', 'redis.1 done'], 'its dependent never started');
+  });
+
   test('--exit-on-crash: a crash stops the others with one TERM each and ends with its code', async () => {
     const { sup, proc } = setup([{ name: 'a.1' }, { name: 'b.1' }], { exitOnCrash: true });
     sup.start();
@@ -174,16 +344,17 @@ describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () =
     assert.deepEqual(proc('b.1').signals, ['TERM']);
   });
 
-  test('stopService keeps it down; "stopped" comes only after its exit', async () => {
-    const { sup, clock, proc, states } = setup([{ name: 'a.1' }, { name: 'b.1' }]);
+  test('stopService keeps it down; "stopped" comes only after its exit; a per-call grace is honoured', async () => {
+    const { sup, clock, proc, states } = setup([{ name: 'a.1', graceMs: 60_000 }, { name: 'b.1' }]);
     sup.start();
     await settle();
-    proc('a.1').termDelayMs = 500;
-    const stopped = sup.stopService('a.1');
-    await clock.advance(499);
+    proc('a.1').ignoresTerm = true;
+    const stopped = sup.stopService('a.1', 2000);
+    await clock.advance(1999);
     assert.equal(states('a.1').at(-1), 'stopping');
     await clock.advance(1);
     await stopped;
+    assert.deepEqual(proc('a.1').signals, ['TERM', 'KILL']);
     assert.equal(states('a.1').at(-1), 'stopped');
     await clock.advance(60_000);
     assert.equal(proc('a.1').spawns, 1);

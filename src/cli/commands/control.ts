@@ -1,30 +1,50 @@
-import { findBench } from '../../frappe/discover.js';
+import path from 'node:path';
 import { FbenchError } from '../../errors.js';
-import type { ProcessInfo } from '../../runtime/control-server.js';
-import { request } from '../../run/control-client.js';
+import { findBench } from '../../frappe/discover.js';
+import { colorFor, paint, SYSTEM_COLOR, useColor } from '../../output/colors.js';
+import { SYSTEM } from '../../output/printer.js';
+import { resolveNames } from '../../plan/lookup.js';
+import { benchSessions, connect, request, type SessionAnswer } from '../../run/control-client.js';
+import type { LogLine, ProcessInfo } from '../../run/control-protocol.js';
+import { readSessionLog } from '../../run/session-log.js';
+import { sessionCommand } from '../../run/session-files.js';
+import { pidAlive } from '../../runtime/process-group.js';
+import { renderTable } from '../../util/table.js';
 
 interface Opts {
   bench?: string;
 }
 
-/** Send a request and fail on an {ok:false} answer. */
-async function ask(opts: Opts, req: Parameters<typeof request>[1], onMessage: (m: Record<string, unknown>) => void = () => {}): Promise<void> {
-  const bench = findBench(opts.bench, process.cwd());
-  let error: string | null = null;
-  await request(bench, req, (m) => {
-    if (m.ok === false) error = String(m.error);
-    else onMessage(m);
-  });
-  if (error) throw new FbenchError(error);
+const what = (s: SessionAnswer): string => `${sessionCommand(s.kind)}, pid ${s.pid}`;
+
+/** The names as the one rule reads them, across every session of the bench, grouped by the session that runs each. */
+function bySession(sessions: SessionAnswer[], names: readonly string[], option: string, bench: string): { session: SessionAnswer; names: string[] }[] {
+  const all = sessions.flatMap((s) => s.processes);
+  const wanted = new Set(resolveNames(all, names, { option, bench }));
+  return sessions.map((session) => ({ session, names: session.processes.map((p) => p.name).filter((n) => wanted.has(n)) })).filter((x) => x.names.length > 0);
 }
 
-export async function psCommand(opts: Opts & { json?: boolean }): Promise<number> {
-  let processes: ProcessInfo[] = [];
-  await ask(opts, { cmd: 'ps' }, (m) => (processes = m.processes as ProcessInfo[]));
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify(processes, null, 2)}\n`);
-    return 0;
-  }
+/** The answer's messages, failing on an {ok:false} one. */
+async function ask(socket: string, req: object): Promise<Record<string, unknown>[]> {
+  const got = await request(socket, req);
+  const bad = got.find((m) => m.ok === false);
+  if (bad) throw new FbenchError(String(bad.error));
+  return got;
+}
+
+export function uptime(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+export function megabytes(bytes: number | null): string {
+  return bytes === null ? '' : `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+}
+
+/** The table of `fbench ps`, fitted to `width` (the readiness column is cut first). Pure. */
+export function psTable(processes: readonly ProcessInfo[], width?: number): string[] {
   const rows = processes.map((p) => [
     p.name,
     p.state,
@@ -32,45 +52,199 @@ export async function psCommand(opts: Opts & { json?: boolean }): Promise<number
     p.uptimeMs === null ? '-' : uptime(p.uptimeMs),
     String(p.restarts),
     p.port === null ? '' : String(p.port),
-    p.health,
+    p.cpuPercent === null ? '' : `${p.cpuPercent.toFixed(1)}%`,
+    megabytes(p.rssBytes),
+    p.atPrompt ? `${p.readiness} (at a debugger prompt)` : p.readiness,
   ]);
-  const head = ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'PORT', 'HEALTH'];
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  process.stdout.write(
-    [head, ...rows]
-      .map((r) =>
-        r
-          .map((c, i) => c.padEnd(w[i]!))
-          .join('  ')
-          .trimEnd(),
+  return renderTable(['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'PORT', 'CPU', 'RSS', 'READY'], rows, {
+    ...(width ? { width } : {}),
+    shrink: [8],
+    minWidth: 12,
+  });
+}
+
+export async function psCommand(names: string[], opts: Opts & { json?: boolean }): Promise<number> {
+  const bench = findBench(opts.bench, process.cwd());
+  const sessions = await benchSessions(bench);
+  const chosen = names.length
+    ? new Set(
+        resolveNames(
+          sessions.flatMap((s) => s.processes),
+          names,
+          { option: 'ps', bench },
+        ),
       )
-      .join('\n') + '\n',
+    : null;
+  const keep = (p: ProcessInfo): boolean => !chosen || chosen.has(p.name);
+  if (opts.json) {
+    const out = sessions.flatMap((s) => s.processes.filter(keep).map((p) => ({ ...p, session: s.kind, sessionPid: s.pid })));
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return 0;
+  }
+  const width = process.stdout.isTTY ? process.stdout.columns : undefined;
+  const lines = sessions.flatMap((s) => [...(sessions.length > 1 ? [`${what(s)}:`] : []), ...psTable(s.processes.filter(keep), width)]);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+export async function restartCommand(names: string[], opts: Opts & { grace?: number }): Promise<number> {
+  const bench = findBench(opts.bench, process.cwd());
+  const sessions = await benchSessions(bench);
+  let failed = false;
+  for (const { session, names: mine } of bySession(sessions, names, 'restart', bench)) {
+    const got = await ask(session.socket, { cmd: 'restart', names: mine, ...(opts.grace !== undefined ? { graceSeconds: opts.grace } : {}) });
+    const results = (got.find((m) => Array.isArray(m.results))?.results ?? []) as {
+      name: string;
+      ok: boolean;
+      readiness?: string;
+      why?: string;
+      lastLine?: string | null;
+    }[];
+    for (const r of results) {
+      if (r.ok) process.stdout.write(`restarted ${r.name}: ${r.readiness} (${what(session)})\n`);
+      else {
+        failed = true;
+        process.stderr.write(
+          `fbench: ${r.name} did not start again: ${r.why}${r.lastLine ? `; its last line: ${r.lastLine}` : ''} → see \`fbench logs ${r.name}\`\n`,
+        );
+      }
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+/** How long `fbench stop` waits for a session's process to be gone once it says it has ended. */
+const GONE_WAIT_MS = 5000;
+
+export async function stopCommand(names: string[], opts: Opts & { wait: boolean; grace?: number }): Promise<number> {
+  const bench = findBench(opts.bench, process.cwd());
+  const sessions = await benchSessions(bench);
+  if (names.length > 0) {
+    for (const { session, names: mine } of bySession(sessions, names, 'stop', bench)) {
+      const got = await ask(session.socket, { cmd: 'stop', names: mine, ...(opts.grace !== undefined ? { graceSeconds: opts.grace } : {}) });
+      const stopped = (got.find((m) => Array.isArray(m.names))?.names ?? mine) as string[];
+      process.stdout.write(`stopped ${stopped.join(', ')} (${what(session)})\n`);
+    }
+    return 0;
+  }
+  // The whole bench: every session, waited for until its process is gone (so `fbench stop; fbench start` works).
+  await Promise.all(
+    sessions.map(async (s) => {
+      let ended: number | null = null;
+      let lastSaid = '';
+      let error: string | null = null;
+      const conn = connect(s.socket, { cmd: 'stop', names: [] }, (m) => {
+        if (m.ok === false) error = String(m.error);
+        if (m.ok === true) process.stdout.write(`stopping ${what(s)}${opts.wait ? '' : ' (not waiting for it)'}\n`);
+        if (Array.isArray(m.waiting)) {
+          const said = `waiting for ${(m.waiting as string[]).join(', ')} (${what(s)})`;
+          if (said !== lastSaid) process.stdout.write(`${said}\n`);
+          lastSaid = said;
+        }
+        if (typeof m.ended === 'number') ended = m.ended;
+        if (!opts.wait && m.ok === true) conn.close();
+      });
+      await conn.done;
+      if (error) throw new FbenchError(error);
+      if (!opts.wait) return;
+      const deadline = Date.now() + GONE_WAIT_MS;
+      while (pidAlive(s.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      process.stdout.write(`${sessionCommand(s.kind)} (pid ${s.pid}) stopped${ended !== null ? ` (exit ${ended})` : ''}\n`);
+    }),
   );
   return 0;
 }
 
-export async function restartCommand(names: string[], opts: Opts): Promise<number> {
-  await ask(opts, { cmd: 'restart', names }, (m) => process.stdout.write(`restarted ${(m.names as string[]).join(', ')}\n`));
-  return 0;
+/** A log line as `fbench logs` prints it: its time, its name padded, in colour on a terminal. Pure. */
+export function formatLogLine(l: LogLine, width: number, color: number | null): string {
+  const d = new Date(l.time);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const prefix = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${l.name.padEnd(width)} |`;
+  return `${color === null ? prefix : paint(prefix, color)} ${l.text}`;
 }
 
-export async function stopCommand(names: string[], opts: Opts): Promise<number> {
-  await ask(opts, { cmd: 'stop', names }, (m) =>
-    process.stdout.write(names.length ? `stopped ${(m.names as string[]).join(', ')}\n` : 'stopping the session\n'),
+export interface LogsOptions extends Opts {
+  follow?: boolean;
+  lines: number;
+  since?: number;
+  grep?: string;
+  color?: boolean;
+}
+
+export async function logsCommand(names: string[], opts: LogsOptions): Promise<number> {
+  const bench = findBench(opts.bench, process.cwd());
+  const grep = opts.grep !== undefined ? checkRegex(opts.grep) : undefined;
+  const since = opts.since !== undefined ? Date.now() - opts.since * 1000 : undefined;
+  const tty = useColor(process.stdout.isTTY === true, process.env, opts.color);
+  const colors = new Map<string, number>();
+  const colorOf = (n: string): number | null => (tty ? (n === SYSTEM ? SYSTEM_COLOR : (colors.get(n) ?? colors.set(n, colorFor(colors.size)).get(n)!)) : null);
+  let stopped = false;
+  process.stdout.on('error', () => (stopped = true)); // `| head`: the reader has what it wanted
+  const print = (l: LogLine, width: number): void => {
+    if (!stopped) process.stdout.write(`${formatLogLine(l, width, colorOf(l.name))}\n`);
+  };
+
+  let sessions: SessionAnswer[];
+  try {
+    sessions = await benchSessions(bench);
+  } catch (err) {
+    if (opts.follow) throw err;
+    // No session: what the last one wrote to logs/fbench.log.
+    const file = path.join(bench, 'logs', 'fbench.log');
+    const lines = readSessionLog(file, { names, n: opts.lines, ...(since !== undefined ? { since } : {}), ...(grep ? { grep } : {}) });
+    if (lines === null) throw err;
+    process.stderr.write(`fbench: no session is running; from ${path.relative(process.cwd(), file) || file}:\n`);
+    const width = Math.max(0, ...lines.map((l) => l.name.length));
+    for (const l of lines) print(l, width);
+    return 0;
+  }
+  const wantSystem = names.length === 0 || names.includes(SYSTEM);
+  const rest = names.filter((n) => n !== SYSTEM);
+  const targets = rest.length
+    ? bySession(sessions, rest, 'logs', bench)
+    : sessions.map((session) => ({ session, names: session.processes.map((p) => p.name) }));
+  if (wantSystem) for (const s of sessions) if (!targets.some((t) => t.session === s)) targets.push({ session: s, names: [] });
+  const width = Math.max(SYSTEM.length, ...targets.flatMap((t) => t.names.map((n) => n.length)));
+  const req = (t: (typeof targets)[number]): object => ({
+    cmd: 'logs',
+    names: [...t.names, ...(wantSystem ? [SYSTEM] : [])],
+    n: opts.lines,
+    follow: opts.follow === true,
+    ...(since !== undefined ? { since } : {}),
+    ...(grep ? { grep } : {}),
+  });
+  if (!opts.follow) {
+    // Merged in time order across the sessions.
+    const all = (await Promise.all(targets.map(async (t) => (await ask(t.session.socket, req(t))).flatMap((m) => (m.line ? [m.line as LogLine] : [])))))
+      .flat()
+      .sort((a, b) => a.time - b.time || a.seq - b.seq);
+    for (const l of all) print(l, width);
+    return 0;
+  }
+  let error: string | null = null;
+  await Promise.all(
+    targets.map(async (t) => {
+      const conn = connect(t.session.socket, req(t), (m) => {
+        if (m.ok === false) error = String(m.error);
+        if (m.line) print(m.line as LogLine, width);
+        if (typeof m.skipped === 'number')
+          print({ time: Date.now(), seq: 0, name: SYSTEM, text: `… ${m.skipped} lines skipped (the reader was not keeping up)` }, width);
+        if (stopped) conn.close();
+      });
+      await conn.done;
+    }),
   );
-  return 0;
-}
-
-export async function logsCommand(names: string[], opts: Opts & { follow?: boolean; lines: number }): Promise<number> {
-  await ask(opts, { cmd: 'logs', names, n: opts.lines, follow: opts.follow === true }, (m) => process.stdout.write(`${String(m.line)}\n`));
+  if (error) throw new FbenchError(error);
+  if (stopped) return 0;
   // A follow ends only when the session does.
-  if (opts.follow) throw new FbenchError('fbench start has stopped: nothing more to follow');
-  return 0;
+  throw new FbenchError('the session has stopped: nothing more to follow');
 }
 
-function uptime(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
-  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+function checkRegex(re: string): string {
+  try {
+    new RegExp(re);
+    return re;
+  } catch (err) {
+    throw new FbenchError(`--grep: ${JSON.stringify(re)} is not a regular expression (${(err as Error).message})`, 'for example --grep "Traceback|Error"');
+  }
 }

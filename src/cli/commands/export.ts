@@ -8,9 +8,8 @@ import { productionPrograms } from '../../export/production.js';
 import { renderProcfile } from '../../export/procfile.js';
 import { renderSupervisor } from '../../export/supervisor.js';
 import { renderSystemd, type UnitFile } from '../../export/systemd.js';
-import { programOnPath } from '../../plan/lookup.js';
-import { planBench } from '../../run/planning.js';
-import { formationRequest, type FormationOptions } from '../context.js';
+import { planBench, programOnPath } from '../../run/planning.js';
+import { formationRequest, noteManager, type FormationOptions } from '../context.js';
 
 export interface ExportOptions extends FormationOptions {
   output?: string;
@@ -28,6 +27,7 @@ const CONTAINERS = ['compose', 'kubernetes'];
 
 /** `fbench export FORMAT`: the formation fbench runs, for production on one machine or on containers. */
 export async function exportCommand(format: string, opts: ExportOptions): Promise<number> {
+  noteManager(opts);
   if (!(FORMATS as readonly string[]).includes(format)) throw new FbenchError(`unknown export format "${format}"`, `formats: ${FORMATS.join(', ')}`);
   if (CONTAINERS.includes(format) && !opts.image)
     throw new FbenchError(

@@ -1,13 +1,36 @@
-import { planBench } from '../../run/planning.js';
-import { runPlan, type RunOptions } from '../../run/run-plan.js';
-import { START_SESSION } from '../../run/session.js';
-import { formationRequest, type FormationOptions } from '../context.js';
+import { withFreeNames } from '../../plan/formation.js';
+import { namesInUse } from '../../run/control-client.js';
+import { planBench, type PlanRequest, type Planned } from '../../run/planning.js';
+import { Session, type View } from '../../run/session.js';
+import type { SessionKind } from '../../run/session-files.js';
+import { formationRequest, noteManager, outputChoices, runChoices, type FormationOptions, type RunOptions } from '../context.js';
 
-export async function startCommand(processes: string[], opts: RunOptions & FormationOptions & { man?: string }): Promise<number> {
-  // `bench start -m X` chooses the process manager; here fbench is it.
-  if (opts.man !== undefined) process.stderr.write(`fbench: -m ${opts.man} ignored: fbench is the process manager\n`);
-  const request = formationRequest(opts, processes);
-  const { plan, inputs } = await planBench(request);
-  // Edits to the inputs re-plan the running session; only what changed is restarted.
-  return runPlan(plan, opts, START_SESSION, { build: async () => (await planBench(request)).plan, files: inputs });
+/** Plan the bench, naming every process as no other session of it does. */
+async function planFree(kind: SessionKind, request: PlanRequest): Promise<Planned> {
+  const planned = await planBench(request);
+  const taken = await namesInUse(planned.plan.bench, kind);
+  return taken.length ? { ...planned, plan: { ...planned.plan, processes: withFreeNames(planned.plan.processes, taken) } } : planned;
+}
+
+/** Run a session of the bench until it ends: the body of `fbench start` and `fbench workers`. */
+export async function runSession(kind: SessionKind, request: PlanRequest, opts: RunOptions): Promise<number> {
+  const planned = await planFree(kind, request);
+  const run = runChoices(opts, process.env);
+  const view: View | undefined = run.ui ? async (socket) => (await import('../../ui/view.js')).runView({ sockets: [socket], own: true }) : undefined;
+  const session = new Session({
+    kind,
+    planned,
+    // Edits to the inputs re-plan the running session; only what changed is restarted.
+    replan: { build: () => planFree(kind, request), files: planned.inputs },
+    run,
+    output: outputChoices(opts),
+    env: process.env,
+    ...(view ? { view } : {}),
+  });
+  return session.run();
+}
+
+export function startCommand(processes: string[], opts: RunOptions & FormationOptions): Promise<number> {
+  noteManager(opts);
+  return runSession('start', formationRequest(opts, processes), opts);
 }

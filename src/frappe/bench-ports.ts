@@ -1,0 +1,208 @@
+import path from 'node:path';
+import { jsonMembers, setJsonMembers } from '../config/json-file.js';
+import type { BenchModel } from './bench-model.js';
+import type { ResolvedSiteConfig } from './site-config.js';
+
+/** The ports a bench is set up with, by the key bench names them with in common_site_config.json. */
+export type PortKey = 'webserver_port' | 'socketio_port' | 'file_watcher_port' | 'redis_cache' | 'redis_queue' | 'redis_socketio';
+export const PORT_KEYS: readonly PortKey[] = ['webserver_port', 'socketio_port', 'file_watcher_port', 'redis_cache', 'redis_queue', 'redis_socketio'];
+
+/** One port of the bench and every place it is set. */
+export interface BenchPort {
+  key: PortKey;
+  port: number;
+  /** `sites/common_site_config.json:12`, `config/redis_queue.conf:5`, `Procfile:3`, or `bench default`. */
+  where: string[];
+}
+
+const CSC = path.join('sites', 'common_site_config.json');
+
+/** The line of a text an offset is on. */
+const lineOf = (text: string, offset: number): number => text.slice(0, offset).split('\n').length;
+
+/** The ports of a config, by key (a Redis URL's port; redis_socketio only when set). Pure. */
+export function configPorts(config: ResolvedSiteConfig): Partial<Record<PortKey, number>> {
+  return {
+    webserver_port: config.webserverPort,
+    socketio_port: config.socketioPort,
+    file_watcher_port: config.fileWatcherPort,
+    redis_cache: config.redis.cache.port,
+    redis_queue: config.redis.queue.port,
+    ...(config.redis.socketio ? { redis_socketio: config.redis.socketio.port } : {}),
+  };
+}
+
+/** The Procfile Redis line and conf that serve a Redis key, if the bench starts that Redis. */
+function redisLineOf(model: BenchModel, key: PortKey): { name: string; line: number; conf: string | null; confLine: number | null } | null {
+  const port = configPorts(model.config)[key];
+  for (const e of model.entries) {
+    const found = model.redisConfs[e.name];
+    if (!found?.conf || found.conf.port !== port) continue;
+    return { name: e.name, line: e.line, conf: found.path, confLine: found.conf.lines.port ?? null };
+  }
+  return null;
+}
+
+/** Every port of the bench with the places it is set, as read from its files (`csc`: the text of common_site_config.json). Pure. */
+export function benchPorts(model: BenchModel, csc: string | null): BenchPort[] {
+  const members = csc ? jsonMembers(csc) : [];
+  const inCsc = (key: string): string[] => {
+    const m = members.find((x) => x.key === key);
+    return m ? [`${CSC}:${lineOf(csc!, m.valueStart)}`] : [];
+  };
+  const ports = configPorts(model.config);
+  const web = model.entries.find((e) => e.info.role === 'web' && e.info.port !== undefined);
+  return PORT_KEYS.filter((k) => ports[k] !== undefined).map((key) => {
+    const where = inCsc(key);
+    if (key === 'webserver_port' && web) where.push(`${path.relative(model.dir, model.procfilePath)}:${web.line}`);
+    const redis = key.startsWith('redis_') ? redisLineOf(model, key) : null;
+    if (redis?.conf) where.push(`${path.relative(model.dir, redis.conf)}${redis.confLine ? `:${redis.confLine}` : ''}`);
+    return { key, port: key === 'webserver_port' && web ? web.info.port! : ports[key]!, where: where.length ? where : ['bench default'] };
+  });
+}
+
+/** A port moved by `fbench ports --reassign`. */
+export interface PortMove {
+  key: PortKey;
+  from: number;
+  to: number;
+}
+
+/**
+ * New ports for a copied bench, by bench's own rule for a new bench: each one more than the
+ * highest its key has among the sibling benches, then the next that nothing else uses
+ * (`taken`: held by another program, or a running fbench session's). A port that clashes with
+ * nothing stays. redis_socketio on the cache port (v14 and later) moves with it. Pure.
+ */
+export function choosePorts(mine: readonly BenchPort[], siblings: readonly Partial<Record<PortKey, number>>[], taken: (port: number) => boolean): PortMove[] {
+  const siblingPorts = new Set(siblings.flatMap((s) => Object.values(s)));
+  const chosen = new Set<number>();
+  const moves: PortMove[] = [];
+  const cache = mine.find((p) => p.key === 'redis_cache');
+  for (const p of mine) {
+    if (p.key === 'redis_socketio' && cache && p.port === cache.port) continue; // with the cache
+    const clash =
+      siblingPorts.has(p.port) || taken(p.port) || chosen.has(p.port) || mine.some((q) => q !== p && q.port === p.port && q.key !== 'redis_socketio');
+    if (!clash) {
+      chosen.add(p.port);
+      continue;
+    }
+    let to = Math.max(p.port, ...siblings.map((s) => s[p.key] ?? 0)) + 1;
+    while (siblingPorts.has(to) || chosen.has(to) || taken(to) || mine.some((q) => q.port === to)) to++;
+    chosen.add(to);
+    moves.push({ key: p.key, from: p.port, to });
+  }
+  const cacheMove = moves.find((m) => m.key === 'redis_cache');
+  const socketio = mine.find((p) => p.key === 'redis_socketio');
+  if (cacheMove && socketio && cache && socketio.port === cache.port) moves.push({ key: 'redis_socketio', from: socketio.port, to: cacheMove.to });
+  return moves;
+}
+
+/** One file rewritten: its text before and after, and what changed in it, in words. */
+export interface FileEdit {
+  file: string;
+  before: string;
+  after: string;
+  changes: string[];
+}
+
+/** A Redis URL with another port, its scheme, credentials, host and database kept. Pure. */
+export function withPort(url: string, port: number): string {
+  const m = /^(rediss?:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/]*))(?::\d+)?(.*)$/.exec(url);
+  return m ? `${m[1]}:${port}${m[2]}` : url;
+}
+
+export interface ReassignFacts {
+  /** The text of each file, by absolute path (missing: not there). */
+  read: (file: string) => string | null;
+  /** Whether a folder is a bench (a Procfile and sites/), for paths a copied conf still points into. */
+  isBench: (dir: string) => boolean;
+}
+
+/** An absolute path into another bench, re-pointed at this one (its part after that bench's folder kept); null when it is not one. */
+function repoint(value: string, bench: string, facts: ReassignFacts): string | null {
+  if (!path.isAbsolute(value) || !path.relative(bench, value).startsWith('..')) return null;
+  for (let dir = path.dirname(value); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (facts.isBench(dir)) return path.join(bench, path.relative(dir, value));
+  }
+  return null;
+}
+
+/**
+ * The files to rewrite for these moves: common_site_config.json (the ports, and the Redis URLs
+ * with their scheme, host and credentials kept), each Redis conf (`port`, and `dir`, `pidfile`,
+ * `aclfile` that point into another bench re-pointed at this one), the Procfile's `--port`s.
+ * Only the changed values; every other byte stays. Pure (files read through `facts`).
+ */
+export function reassignEdits(model: BenchModel, moves: readonly PortMove[], facts: ReassignFacts): FileEdit[] {
+  const edits: FileEdit[] = [];
+  const moved = new Map(moves.map((m) => [m.from, m.to]));
+  const byKey = new Map(moves.map((m) => [m.key, m]));
+
+  const cscFile = path.join(model.dir, CSC);
+  const csc = facts.read(cscFile);
+  if (csc !== null) {
+    const values: Record<string, string> = {};
+    const changes: string[] = [];
+    for (const m of moves) {
+      if (m.key.startsWith('redis_')) {
+        const url = model.config.redis[m.key.slice('redis_'.length) as 'cache' | 'queue' | 'socketio'];
+        const raw = model.config.raw[m.key];
+        const base = typeof raw === 'string' ? raw : (url?.url ?? `redis://127.0.0.1:${m.from}`);
+        values[m.key] = JSON.stringify(withPort(base, m.to));
+      } else values[m.key] = String(m.to);
+      changes.push(`${m.key} ${m.from} → ${m.to}`);
+    }
+    // Another Redis URL on a moved port (redis_socketio set apart from a cache that moved) follows it.
+    for (const key of ['redis_socketio'] as const) {
+      const raw = model.config.raw[key];
+      if (typeof raw !== 'string' || byKey.has(key)) continue;
+      const port = Number(/:(\d+)(?:\/|$)/.exec(raw)?.[1]);
+      if (moved.has(port)) {
+        values[key] = JSON.stringify(withPort(raw, moved.get(port)!));
+        changes.push(`${key} ${port} → ${moved.get(port)}`);
+      }
+    }
+    if (changes.length) edits.push({ file: cscFile, before: csc, after: setJsonMembers(csc, values), changes });
+  }
+
+  for (const [name, found] of Object.entries(model.redisConfs)) {
+    if (!found.path) continue;
+    const text = facts.read(found.path);
+    if (text === null) continue;
+    const changes: string[] = [];
+    const lines = text.split('\n').map((line) => {
+      const m = /^(\s*)(port|dir|pidfile|aclfile)(\s+)(\S+)(.*)$/i.exec(line);
+      if (!m) return line;
+      const key = m[2]!.toLowerCase();
+      const value = m[4]!.replace(/^"(.*)"$/, '$1');
+      let next: string | null = null;
+      if (key === 'port' && moved.has(Number(value))) next = String(moved.get(Number(value)));
+      else if (key !== 'port') next = repoint(value, model.dir, facts);
+      if (next === null) return line;
+      changes.push(`${key} ${value} → ${next}`);
+      return `${m[1]}${m[2]}${m[3]}${next}${m[5]}`;
+    });
+    if (changes.length) edits.push({ file: found.path, before: text, after: lines.join('\n'), changes: changes.map((c) => `${name}: ${c}`) });
+  }
+
+  const procfile = facts.read(model.procfilePath);
+  if (procfile !== null) {
+    const changes: string[] = [];
+    const after = procfile
+      .split('\n')
+      .map((line, i) => {
+        const entry = model.entries.find((e) => e.line === i + 1);
+        if (!entry || (entry.info.role !== 'web' && entry.info.role !== 'redis')) return line;
+        return line.replace(/(--port[= ])(\d+)/, (all, flag: string, port: string) => {
+          const to = entry.info.role === 'web' ? byKey.get('webserver_port')?.to : moved.get(Number(port));
+          if (to === undefined) return all;
+          changes.push(`${entry.name} --port ${port} → ${to}`);
+          return `${flag}${to}`;
+        });
+      })
+      .join('\n');
+    if (changes.length) edits.push({ file: model.procfilePath, before: procfile, after, changes });
+  }
+  return edits;
+}

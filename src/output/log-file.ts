@@ -1,0 +1,110 @@
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import path from 'node:path';
+
+const REASON: Record<string, string> = {
+  ENOSPC: 'disk full',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'I/O error',
+  EFBIG: 'file too large',
+  EROFS: 'read-only file system',
+};
+const count = (b: Uint8Array): number => {
+  let n = 0;
+  for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) n++;
+  return n;
+};
+
+export interface LogFileOptions {
+  /** `>>` (keep what is there) or `>` (empty it first), as sh opens a redirection. */
+  append: boolean;
+  /** Past this size the file is renamed to `<name>.1` (the previous one goes) and begun again; no limit when undefined. */
+  maxBytes?: number;
+  /** Said once when writing starts to fail, naming the file and why. */
+  onFailure: (message: string) => void;
+}
+
+/**
+ * A log file written in whole lines. A write that fails (a full disk) is taken back to the last
+ * whole line, so the file never holds half a line glued to the next; the lines that could not be
+ * written are counted, and once writing works again a line says how many are missing.
+ */
+export class LogFile {
+  private fd: number | null = null;
+  private size = 0;
+  private lost = 0;
+  private lostWhy = '';
+
+  constructor(
+    readonly file: string,
+    private readonly opts: LogFileOptions,
+  ) {}
+
+  /** Open it (creating its folder); false, said once, when it cannot be. */
+  open(): boolean {
+    try {
+      mkdirSync(path.dirname(this.file), { recursive: true });
+      this.fd = openSync(this.file, this.opts.append ? 'a' : 'w');
+      this.size = fstatSync(this.fd).size;
+      return true;
+    } catch (err) {
+      this.opts.onFailure(`cannot write ${this.file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      return false;
+    }
+  }
+
+  /** Append whole lines. */
+  write(lines: Uint8Array): void {
+    if (this.fd === null || lines.length === 0) return;
+    if (this.opts.maxBytes !== undefined && this.size + lines.length > this.opts.maxBytes && this.size > 0) this.rotate();
+    if (this.lost > 0) {
+      const note = Buffer.from(`[… ${this.lost} line${this.lost === 1 ? '' : 's'} not written: ${this.lostWhy}]\n`);
+      if (!this.put(note)) return this.drop(lines);
+      this.lost = 0;
+      this.lostWhy = '';
+    }
+    if (!this.put(lines)) this.drop(lines);
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+
+  /** All of `data`, or nothing of it. */
+  private put(data: Uint8Array): boolean {
+    let off = 0;
+    try {
+      while (off < data.length) off += writeSync(this.fd!, data, off);
+      this.size += data.length;
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (off > 0) {
+        try {
+          ftruncateSync(this.fd!, fstatSync(this.fd!).size - off); // what came before stays whole
+        } catch {
+          // the next write fails too, and is counted
+        }
+      }
+      if (this.lostWhy === '') this.opts.onFailure(`cannot write ${this.file} (${REASON[code] ?? code}): its lines are still shown and kept for fbench logs`);
+      this.lostWhy = REASON[code] ?? code;
+      return false;
+    }
+  }
+
+  private drop(lines: Uint8Array): void {
+    this.lost += count(lines);
+  }
+
+  private rotate(): void {
+    try {
+      renameSync(this.file, `${this.file}.1`);
+      const fd = openSync(this.file, 'a');
+      closeSync(this.fd!);
+      this.fd = fd;
+      this.size = 0;
+    } catch {
+      // keep writing where it is
+    }
+  }
+}

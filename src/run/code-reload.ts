@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isCodeChange, mayHoldCode } from '../frappe/code-watch.js';
+import type { Printer } from '../output/printer.js';
+import type { Plan } from '../plan/types.js';
+import { Debounce } from '../runtime/debounce.js';
+import { FolderWatch } from '../runtime/folder-watch.js';
+import type { Clock } from '../util/clock.js';
+import { plural } from '../util/plural.js';
+
+/** A burst of changes (a `git checkout` of 500 files) is one restart, this long after its last change. */
+const RELOAD_DEBOUNCE_MS = 100;
+
+/** The system's limit on inotify watches, for the message that says it was reached. */
+function watchLimit(): string {
+  try {
+    return readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8').trim();
+  } catch {
+    return '?';
+  }
+}
+
+/**
+ * Restarts the roles that do not reload themselves (workers, the scheduler) when Python code
+ * under apps/ changes, once per burst. It watches the folders that can hold an app's code, not
+ * their files; when the system refuses watches, it says so once and polls the rest.
+ */
+export class CodeReload {
+  private watch: FolderWatch | null = null;
+  private readonly reload: Debounce<string>;
+
+  constructor(
+    private readonly session: { plan: () => Plan; printer: Printer; clock: Clock; restart: (names: string[], why: string) => void },
+    private readonly roles: readonly string[],
+    /** FBENCH_MAX_WATCHES: at most this many watches, to try the path of a system that refuses them. */
+    private readonly maxWatches?: number,
+  ) {
+    this.reload = new Debounce(RELOAD_DEBOUNCE_MS, (files) => this.restart(files), session.clock);
+  }
+
+  /** Watch apps/; resolves with what the "watching" line says of it, or null when there is nothing to watch. */
+  async start(): Promise<string | null> {
+    const apps = path.join(this.session.plan().bench, 'apps');
+    if (this.roles.length === 0) return null;
+    const watch = new FolderWatch({
+      root: apps,
+      enter: mayHoldCode,
+      wanted: isCodeChange,
+      onChange: (f) => this.reload.push(f),
+      onRefused: ({ watched, polled, code }) =>
+        this.session.printer.warn(
+          `could not watch ${polled} of ${watched + polled} folders under apps/ (${code}: the system's limit of file watches, fs.inotify.max_user_watches = ${watchLimit()}, is reached): ` +
+            `.py changes there are found by polling instead, a few seconds late. To watch them all: sudo sysctl fs.inotify.max_user_watches=524288 (and add it to /etc/sysctl.conf)`,
+        ),
+      ...(this.maxWatches !== undefined ? { maxWatches: this.maxWatches } : {}),
+      clock: this.session.clock,
+    });
+    this.watch = watch;
+    await watch.start();
+    if (watch.watchCount + watch.polledCount === 0) return null;
+    return `apps/ for .py changes (${plural(watch.watchCount + watch.polledCount, 'folder')}; restarting ${this.roles.join(', ')})`;
+  }
+
+  close(): void {
+    this.reload.cancel();
+    this.watch?.close();
+  }
+
+  private restart(files: string[]): void {
+    const plan = this.session.plan();
+    const names = plan.processes.filter((p) => this.roles.includes(p.role)).map((p) => p.name);
+    if (names.length === 0) return;
+    const first = path.relative(plan.bench, files[0]!);
+    this.session.restart(names, `${first}${files.length > 1 ? ` and ${files.length - 1} more` : ''} changed`);
+  }
+}

@@ -1,0 +1,275 @@
+import type { QueueStats } from '../frappe/rq.js';
+import { pingRedis } from '../health/redis-ping.js';
+import type { Printer } from '../output/printer.js';
+import { resolveNames } from '../plan/lookup.js';
+import type { Plan } from '../plan/types.js';
+import { ControlServer, type Channel } from '../runtime/control-server.js';
+import { mergeKept, type LogRing } from '../runtime/log-ring.js';
+import type { ServiceStatus, StartOutcome, Supervisor } from '../runtime/supervisor.js';
+import { SYSTEM } from '../output/printer.js';
+import type { Clock } from '../util/clock.js';
+import type { LogLine, ProcessInfo, SessionInfo } from './control-protocol.js';
+import type { PromptTracker } from './debug-input.js';
+import type { SessionKind } from './session-files.js';
+import type { UsageSampler } from './usage.js';
+
+/** `fbench ps` waits this long for each Redis's PONG. */
+const PS_PING_TIMEOUT_MS = 700;
+/** Lines of recent output an attach starts with. */
+const ATTACH_BACKLOG = 20;
+
+/** What the control socket needs of its session. */
+export interface ControlledSession {
+  readonly kind: SessionKind;
+  readonly startedAt: number;
+  readonly clock: Clock;
+  readonly printer: Printer;
+  readonly systemRing: LogRing;
+  plan(): Plan;
+  /** Null while the session is still starting (before anything runs). */
+  supervisor(): Supervisor | null;
+  prompts(): PromptTracker | null;
+  readonly usage: UsageSampler;
+  ports(): { name: string; port: number }[];
+  queueStats(): Promise<QueueStats[]>;
+  /** Stop the whole session, as Ctrl-C does; `why` is said. */
+  stop(why: string): void;
+  /** Ends when the session has ended (its exit code). */
+  readonly ended: Promise<number>;
+}
+
+/** How a process is ready, or why not, in a few words. */
+export function readinessWords(s: ServiceStatus, now: number): string {
+  switch (s.state) {
+    case 'ready':
+      return s.readiness ?? 'ready';
+    case 'running':
+      return s.why ? `starting (${s.why})` : 'starting';
+    case 'backoff':
+      return s.retryAt !== null ? `backoff ${Math.max(0, Math.ceil((s.retryAt - now) / 1000))} s` : 'backoff';
+    case 'exited':
+      return s.why ?? 'exited';
+    case 'failed':
+      return `failed: ${s.why ?? '?'}`;
+    default:
+      return s.why && s.state === 'waiting' ? `waiting (${s.why})` : s.state;
+  }
+}
+
+/**
+ * The session's control socket (`config/pids/<session>.sock`): ps, restart, stop, logs, attach,
+ * queues and info for `fbench ps/restart/stop/logs/attach/ui/ls`, from the moment the session
+ * holds its pid file.
+ */
+export class ControlSocket {
+  private server: ControlServer;
+  /** Who is attached to which process: one client each. */
+  private attached = new Map<string, string>();
+  /** `fbench stop` clients waiting for the end. */
+  private waiters = new Set<Channel>();
+
+  constructor(
+    socketPath: string,
+    private readonly s: ControlledSession,
+  ) {
+    this.server = new ControlServer(socketPath, {
+      ps: async (_req, ch) => ch.send({ ok: true, processes: await this.ps() }),
+      info: (_req, ch) => ch.send({ ok: true, info: this.info() }),
+      queues: async (_req, ch) => ch.send({ ok: true, queues: await this.s.queueStats() }),
+      restart: (req, ch) => this.restart(req, ch),
+      stop: (req, ch) => this.stop(req, ch),
+      logs: (req, ch) => this.logs(req, ch),
+      attach: (req, ch) => this.attach(req, ch),
+    });
+  }
+
+  start(): void {
+    this.server.start();
+  }
+
+  /** The session has ended: every `fbench stop` waiting is told, then the socket goes. */
+  close(code: number): void {
+    for (const ch of this.waiters) {
+      ch.send({ ended: code });
+      ch.end();
+    }
+    this.waiters.clear();
+    this.server.close();
+  }
+
+  private sup(): Supervisor {
+    const sup = this.s.supervisor();
+    if (!sup) throw new Error('the session is still starting: try again in a moment');
+    return sup;
+  }
+
+  private resolve(names: unknown, option: string): string[] {
+    const list = Array.isArray(names) ? names.map(String) : [];
+    const plan = this.s.plan();
+    return resolveNames(plan.processes, list, { option, bench: plan.bench });
+  }
+
+  private info(): SessionInfo {
+    const status = this.s.supervisor()?.status() ?? [];
+    return {
+      kind: this.s.kind,
+      pid: process.pid,
+      bench: this.s.plan().bench,
+      startedAt: this.s.startedAt,
+      ports: this.s.ports(),
+      processes: this.s.plan().processes.length,
+      notReady: this.s.plan().processes.filter((p) => status.find((x) => x.name === p.name)?.state !== 'ready').length,
+    };
+  }
+
+  // Readiness is asked now for a Redis, not remembered: one that stopped answering (SIGSTOP) shows at once.
+  private async ps(): Promise<ProcessInfo[]> {
+    const sup = this.s.supervisor();
+    const plan = this.s.plan();
+    const status = sup?.status() ?? [];
+    const usage = await this.s.usage.sample(status.filter((x) => x.pid !== null).map((x) => x.name));
+    const now = this.s.clock.now();
+    return Promise.all(
+      status.map(async (st): Promise<ProcessInfo> => {
+        const p = plan.processes.find((x) => x.name === st.name);
+        const x = plan.externals.find((e) => e.url === st.name);
+        let readiness = readinessWords(st, now);
+        let ready = st.state === 'ready';
+        const check = p?.health?.kind === 'redis' ? p.health : x?.health;
+        if (check && ready) {
+          const r = await pingRedis(check, PS_PING_TIMEOUT_MS);
+          if (!r.ok) [readiness, ready] = [r.message, false];
+        }
+        const u = usage.get(st.name);
+        return {
+          name: st.name,
+          type: p?.type ?? st.name,
+          role: p?.role ?? 'redis',
+          state: st.state,
+          ready,
+          readiness,
+          pid: st.pid,
+          uptimeMs: st.startedAt ? now - st.startedAt : null,
+          restarts: st.restarts,
+          crashes: st.crashes,
+          port: p?.port ?? x?.health.port ?? null,
+          cpuPercent: u?.cpuPercent ?? null,
+          rssBytes: u?.rssBytes ?? null,
+          atPrompt: this.s.prompts()?.atPrompt(st.name) ?? false,
+          lastLine: sup?.process(st.name)?.ring.last(1)[0] ?? null,
+          logFiles: p?.logFiles ?? [],
+        };
+      }),
+    );
+  }
+
+  private async restart(req: Record<string, unknown>, ch: Channel): Promise<void> {
+    const sup = this.sup();
+    const names = this.resolve(req.names, 'restart');
+    const graceMs = typeof req.graceSeconds === 'number' ? req.graceSeconds * 1000 : undefined;
+    this.s.printer.system(`restart of ${names.join(', ')} requested (fbench restart)`);
+    const outcomes: StartOutcome[] = await Promise.all(names.map((n) => sup.restartService(n, graceMs)));
+    ch.send({
+      ok: true,
+      results: names.map((name, i) => ({ name, ...outcomes[i]!, ...(outcomes[i]!.ok ? {} : { lastLine: sup.process(name)?.ring.last(1)[0] ?? null }) })),
+    });
+  }
+
+  private async stop(req: Record<string, unknown>, ch: Channel): Promise<void | 'keep'> {
+    const names = Array.isArray(req.names) ? req.names : [];
+    if (names.length === 0) {
+      // The whole session: the client hears what it waits for, and the end.
+      const sup = this.s.supervisor();
+      const onWaiting = (left: { name: string }[]): void => ch.send({ waiting: left.map((w) => w.name) });
+      sup?.on('waiting', onWaiting);
+      ch.onClose(() => {
+        sup?.off('waiting', onWaiting);
+        this.waiters.delete(ch);
+      });
+      this.waiters.add(ch);
+      ch.send({ ok: true, stopping: process.pid });
+      this.s.stop('stop requested (fbench stop): stopping');
+      return 'keep';
+    }
+    const sup = this.sup();
+    const resolved = this.resolve(names, 'stop');
+    const graceMs = typeof req.graceSeconds === 'number' ? req.graceSeconds * 1000 : undefined;
+    this.s.printer.system(`stop of ${resolved.join(', ')} requested (fbench stop)`);
+    await Promise.all(resolved.map((n) => sup.stopService(n, graceMs)));
+    ch.send({ ok: true, names: resolved });
+  }
+
+  /** Lines of the named processes (and `system`: fbench's own), merged in the order they came; then new ones, with follow. */
+  private logs(req: Record<string, unknown>, ch: Channel): 'keep' | void {
+    const sup = this.sup();
+    const list = Array.isArray(req.names) ? req.names.map(String) : [];
+    const wantSystem = list.length === 0 || list.includes(SYSTEM);
+    const rest = list.filter((n) => n !== SYSTEM);
+    const names = rest.length ? this.resolve(rest, 'logs') : list.length ? [] : this.s.plan().processes.map((p) => p.name);
+    const grep = typeof req.grep === 'string' ? new RegExp(req.grep) : null;
+    const since = typeof req.since === 'number' ? req.since : -Infinity;
+    const n = typeof req.n === 'number' ? req.n : 50;
+    const keep = (l: { text: string }): boolean => !grep || grep.test(l.text);
+    const kept = mergeKept([
+      ...names.map((name) => ({ name, lines: (sup.process(name)?.ring.entries(Infinity, since) ?? []).filter(keep).slice(-n) })),
+      ...(wantSystem ? [{ name: SYSTEM, lines: this.s.systemRing.entries(Infinity, since).filter(keep).slice(-n) }] : []),
+    ]);
+    for (const l of kept) ch.send({ line: l satisfies LogLine });
+    if (req.follow !== true) return;
+    const send = ch.follower();
+    const wanted = new Set(names);
+    const onOutput = (name: string, lines: Buffer): void => {
+      if (!wanted.has(name)) return;
+      const time = this.s.clock.now();
+      for (const text of lines.toString('utf8').slice(0, -1).split('\n')) if (keep({ text })) send({ line: { time, seq: 0, name, text } });
+    };
+    const onSystem = (line: string): void => {
+      if (keep({ text: line })) send({ line: { time: this.s.clock.now(), seq: 0, name: SYSTEM, text: line } });
+    };
+    sup.on('output', onOutput);
+    if (wantSystem) this.s.printer.on('system', onSystem);
+    ch.onClose(() => {
+      sup.off('output', onOutput);
+      this.s.printer.off('system', onSystem);
+    });
+    void this.s.ended.then(() => ch.end());
+    return 'keep';
+  }
+
+  private attach(req: Record<string, unknown>, ch: Channel): 'keep' {
+    const sup = this.sup();
+    const names = this.resolve([req.name], 'attach');
+    if (names.length !== 1) throw new Error(`attach takes one process: "${String(req.name)}" is ${names.join(', ')}; name one of them`);
+    const name = names[0]!;
+    const who = typeof req.who === 'string' ? req.who : 'another client';
+    const holder = this.attached.get(name);
+    if (holder) throw new Error(`${name} is already attached (by ${holder}); one client at a time`);
+    const proc = sup.process(name);
+    if (!proc?.running) throw new Error(`${name} is not running: nothing to attach to`);
+    this.attached.set(name, who);
+    this.s.printer.system(`${who} attached to ${name}`);
+    ch.send({ ok: true, name });
+    const send = ch.follower();
+    for (const l of proc.ring.last(ATTACH_BACKLOG)) send({ line: l });
+    const onOutput = (n: string, t: Buffer): void => {
+      if (n === name) for (const l of t.toString('utf8').slice(0, -1).split('\n')) send({ line: l });
+    };
+    sup.on('output', onOutput);
+    ch.onMessage((m) => {
+      if (typeof m.input !== 'string') return;
+      const prompts = this.s.prompts();
+      if (prompts) prompts.write(name, m.input);
+      else sup.process(name)?.write(m.input);
+    });
+    ch.onClose(() => {
+      sup.off('output', onOutput);
+      this.attached.delete(name);
+      this.s.printer.system(`${who} detached from ${name}`);
+    });
+    void this.s.ended.then(() => {
+      ch.send({ ended: true });
+      ch.end();
+    });
+    return 'keep';
+  }
+}

@@ -1,0 +1,143 @@
+import { copyFileSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { FbenchError } from '../errors.js';
+import { benchPorts, choosePorts, configPorts, reassignEdits, type BenchPort, type FileEdit, type PortKey, type PortMove } from '../frappe/bench-ports.js';
+import { isBenchDir } from '../frappe/discover.js';
+import { resolveSiteConfig } from '../frappe/site-config.js';
+import { findPortHolder, listeningInodes } from '../health/port-holder.js';
+import { sessionOf } from '../runtime/process-group.js';
+import type { Planned } from './planning.js';
+import { runningRecords } from './registry.js';
+import { runningSessions, sessionCommand } from './session-files.js';
+
+/** One port of the bench and who has it now. */
+export interface PortReport extends BenchPort {
+  /** free; held by this bench's own session; by another bench's fbench session; by another program. */
+  state: 'free' | 'ours' | 'session' | 'held';
+  /** Who holds it, in words. */
+  by?: string;
+  holder?: { pid: number; command: string };
+  /** The other session's bench folder. */
+  session?: { bench: string; pid: number };
+}
+
+const readOrNull = (f: string): string | null => {
+  try {
+    return readFileSync(f, 'utf8');
+  } catch {
+    return null;
+  }
+};
+
+/** The bench's ports, where each is set, and who holds each. */
+export function portReport(planned: Planned): PortReport[] {
+  const { model } = planned;
+  const bench = planned.plan.bench;
+  const ours = new Set(runningSessions(bench).map((s) => s.pid));
+  const records = runningRecords().filter((r) => r.bench !== bench);
+  const all = [...ours, ...records.map((r) => r.pid)];
+  return benchPorts(model, readOrNull(path.join(bench, 'sites', 'common_site_config.json'))).map((p): PortReport => {
+    const holder = listeningInodes(p.port).size > 0 ? findPortHolder(p.port) : null;
+    if (holder) {
+      const session = sessionOf(holder.pid, all);
+      if (session !== null && ours.has(session)) return { ...p, state: 'ours', by: `this bench's session (pid ${session})`, holder };
+      const other = records.find((r) => r.pid === session);
+      if (other)
+        return {
+          ...p,
+          state: 'session',
+          by: `the ${sessionCommand(other.kind)} of ${other.bench} (pid ${other.pid})`,
+          holder,
+          session: { bench: other.bench, pid: other.pid },
+        };
+      return { ...p, state: 'held', by: `pid ${holder.pid} (${holder.command})`, holder };
+    }
+    if (listeningInodes(p.port).size > 0) return { ...p, state: 'held', by: 'a process this user cannot see' };
+    const claimed = records.find((r) => r.ports.some((x) => x.port === p.port));
+    if (claimed)
+      return {
+        ...p,
+        state: 'session',
+        by: `the ${sessionCommand(claimed.kind)} of ${claimed.bench} (pid ${claimed.pid})`,
+        session: { bench: claimed.bench, pid: claimed.pid },
+      };
+    return { ...p, state: 'free' };
+  });
+}
+
+/** Ports of the report that stop this bench from starting: held by others, or set twice (a cache and queue on one port). */
+export function conflicts(report: readonly PortReport[]): string[] {
+  const out = report.filter((p) => p.state === 'held' || p.state === 'session').map((p) => `${p.key} ${p.port} is held by ${p.by}`);
+  for (const p of report) {
+    const twice = report.find(
+      (q) =>
+        q !== p &&
+        q.port === p.port &&
+        q.key < p.key &&
+        !(p.key === 'redis_socketio' && q.key === 'redis_cache') &&
+        !(q.key === 'redis_socketio' && p.key === 'redis_cache'),
+    );
+    if (twice) out.push(`${twice.key} and ${p.key} are both ${p.port}`);
+  }
+  return out;
+}
+
+/** The ports of the other benches in the parent folder, as bench reads them when it makes a new one. */
+function siblingPorts(bench: string): Partial<Record<PortKey, number>>[] {
+  const parent = path.dirname(bench);
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return [];
+  }
+  return names.flatMap((n) => {
+    const dir = path.join(parent, n);
+    if (dir === bench || !isBenchDir(dir)) return [];
+    const text = readOrNull(path.join(dir, 'sites', 'common_site_config.json'));
+    try {
+      return [configPorts(resolveSiteConfig(text ? JSON.parse(text) : {}, {}).config)];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * `fbench ports --reassign`: new ports no sibling bench and no running session uses, written in
+ * every file that names them. Refused while this bench's session runs (its processes hold the
+ * ports being moved). With `dryRun` nothing is written. Files are written whole (a temporary
+ * file renamed over), each after a copy of it is kept as `<file>.fbench-bak`; a failure puts
+ * back what was written.
+ */
+export function reassignPorts(planned: Planned, dryRun: boolean): { moves: PortMove[]; edits: FileEdit[] } {
+  const bench = planned.plan.bench;
+  const running = runningSessions(bench);
+  if (running.length > 0)
+    throw new FbenchError(
+      `${sessionCommand(running[0]!.kind)} is running for this bench (pid ${running[0]!.pid}): its processes hold the ports to move`,
+      'stop it first (`fbench stop`), then run `fbench ports --reassign` again',
+    );
+  const mine = benchPorts(planned.model, readOrNull(path.join(bench, 'sites', 'common_site_config.json')));
+  const claimed = new Set(runningRecords().flatMap((r) => r.ports.map((p) => p.port)));
+  const moves = choosePorts(mine, siblingPorts(bench), (port) => claimed.has(port) || listeningInodes(port).size > 0);
+  const edits = reassignEdits(planned.model, moves, { read: readOrNull, isBench: isBenchDir });
+  if (dryRun || edits.length === 0) return { moves, edits };
+  for (const e of edits) copyFileSync(e.file, `${e.file}.fbench-bak`);
+  const done: FileEdit[] = [];
+  try {
+    for (const e of edits) {
+      const tmp = `${e.file}.fbench-tmp`;
+      writeFileSync(tmp, e.after);
+      renameSync(tmp, e.file);
+      done.push(e);
+    }
+  } catch (err) {
+    for (const e of done) writeFileSync(e.file, e.before);
+    throw new FbenchError(
+      `cannot write ${path.relative(bench, edits[done.length]!.file)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      'nothing was changed; make the bench writable and try again',
+    );
+  }
+  return { moves, edits };
+}

@@ -1,0 +1,144 @@
+import { hostname } from 'node:os';
+import { aclHint } from '../frappe/redis-log.js';
+import { benchQueueName, registeredWorkers, type RqWorker, type RqWorkerCheck } from '../frappe/rq.js';
+import type { QueueNaming } from '../frappe/queues.js';
+import { describeHolder, findPortHolder, holdsPort } from '../health/port-holder.js';
+import { redisClient, untilPong, type RedisClient } from '../health/redis-ping.js';
+import type { RedisCheck } from '../health/types.js';
+import type { Probe } from '../runtime/supervisor.js';
+import { delay, type Clock } from '../util/clock.js';
+import { sleep } from '../util/sleep.js';
+
+/** How long a scheduler, a watcher or a custom line must keep running to count as started (one that fails at once does not). */
+export const SETTLE_MS = 300;
+const PORT_POLL_MS = 25;
+const WORKER_POLL_MS = 100;
+
+/** What the checks need of the session: the live processes of a service (its group and what it started). */
+export interface ReadinessContext {
+  membersOf(name: string): number[];
+  clock: Clock;
+  naming: QueueNaming;
+  /** Said once when a Redis answers LOADING. */
+  onLoading(name: string): void;
+}
+
+/** A Redis is ready when it answers PING with PONG; refused credentials fail at once, with where its users come from. */
+export function redisReady(name: string, check: RedisCheck, aclfile: string | null, ctx: ReadinessContext): Probe {
+  return async (signal, note) => {
+    try {
+      await untilPong(check, { signal, note, onLoading: () => ctx.onLoading(name) });
+    } catch (err) {
+      if (aclfile && /refused the credentials/.test((err as Error).message)) throw new Error(`${(err as Error).message} (${aclHint(aclfile)})`);
+      throw err;
+    }
+    return 'PONG';
+  };
+}
+
+/** web and socketio: ready when a process of their own holds the listening socket (a port merely open may be someone else's). */
+export function portReady(name: string, port: number, ctx: ReadinessContext): Probe {
+  return async (signal, note) => {
+    let askedHolder = -Infinity;
+    for (;;) {
+      if (holdsPort(ctx.membersOf(name), port)) return `listening on :${port}`;
+      if (ctx.clock.now() - askedHolder >= 1000) {
+        askedHolder = ctx.clock.now();
+        const holder = findPortHolder(port);
+        note(holder ? `${describeHolder(port, holder)}, not by ${name}` : `nothing listens on :${port} yet`);
+      }
+      await delay(ctx.clock, PORT_POLL_MS, signal);
+    }
+  };
+}
+
+/** Long-lived checks of one queue Redis: every worker waiting to be registered is looked for in one read of rq:workers. */
+class WorkerRegistrations {
+  private waiters = new Set<{ match: (w: RqWorker[]) => boolean }>();
+  private running = false;
+
+  constructor(private readonly check: RedisCheck) {}
+
+  wait(match: (w: RqWorker[]) => boolean, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        match: (ws: RqWorker[]) => {
+          if (!match(ws)) return false;
+          resolve();
+          return true;
+        },
+      };
+      this.waiters.add(waiter);
+      signal.addEventListener(
+        'abort',
+        () => {
+          this.waiters.delete(waiter);
+          reject(signal.reason as Error);
+        },
+        { once: true },
+      );
+      if (!this.running) void this.loop();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    let client: RedisClient | null = null;
+    try {
+      while (this.waiters.size > 0) {
+        try {
+          if (!client) {
+            client = await redisClient(this.check, 500, 1000);
+            client.on('error', () => {});
+            await client.connect();
+          }
+          const workers = await registeredWorkers(client);
+          for (const w of [...this.waiters]) if (w.match(workers)) this.waiters.delete(w);
+        } catch {
+          client?.disconnect();
+          client = null; // the queue Redis restarting: ask again
+        }
+        if (this.waiters.size > 0) await sleep(WORKER_POLL_MS);
+      }
+    } finally {
+      client?.disconnect();
+      this.running = false;
+    }
+  }
+}
+
+/** One reader of rq:workers per queue Redis, for every worker of the session. */
+export class WorkerReadiness {
+  private readers = new Map<string, WorkerRegistrations>();
+  private readonly host = hostname();
+
+  constructor(private readonly ctx: ReadinessContext) {}
+
+  /** An RQ worker is ready once RQ lists it: its hash names a pid of its own, on this host, listening to its queues. */
+  probe(name: string, check: RqWorkerCheck): Probe {
+    return async (signal, note) => {
+      const key = `${check.redis.host}:${check.redis.port}`;
+      let reader = this.readers.get(key);
+      if (!reader) this.readers.set(key, (reader = new WorkerRegistrations(check.redis)));
+      note('not registered in rq:workers yet');
+      await reader.wait((workers) => {
+        const members = new Set(this.ctx.membersOf(name));
+        const mine = workers.find((w) => w.hostname === this.host && w.pid !== null && members.has(w.pid));
+        if (!mine) return false;
+        const missing = check.queues.filter((q) => !mine.queues.includes(q));
+        if (missing.length === 0) return true;
+        note(`registered on ${mine.queues.join(',')}, not on ${missing.join(',')} (another bench_id?)`);
+        return false;
+      }, signal);
+      return `registered on ${check.queues.map((q) => benchQueueName(this.ctx.naming, q)).join(',')}`;
+    };
+  }
+}
+
+/** A scheduler, a watcher, a custom line: started once it has kept running a moment. */
+export function settled(clock: Clock): Probe {
+  return async (signal) => {
+    await delay(clock, SETTLE_MS, signal);
+    return 'running';
+  };
+}

@@ -1,0 +1,191 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { realClock, type Clock } from '../util/clock.js';
+
+export interface FolderWatchOptions {
+  root: string;
+  /** Whether a folder is entered and watched, by its name alone, before anything under it is read. */
+  enter: (folderName: string) => boolean;
+  /** Whether a change to a file of this name counts. */
+  wanted: (fileName: string) => boolean;
+  onChange: (file: string) => void;
+  /**
+   * Said once when the system refuses a watch (its inotify limit): how many folders are watched,
+   * how many are polled instead, and the error.
+   */
+  onRefused: (info: { watched: number; polled: number; code: string }) => void;
+  /** At most this many watches, as if the system refused the next one (to try the refusal path). */
+  maxWatches?: number;
+  clock?: Clock;
+}
+
+/** Polled folders are looked at again after this long at least, and at most after POLL_MAX_MS, by how many there are. */
+const POLL_MIN_MS = 2000;
+const POLL_MAX_MS = 30_000;
+
+/**
+ * Watches a tree by its folders, not its files: a watch on a folder reports every file in it,
+ * so the cost grows with the folders entered, not with what they hold. Folders that appear
+ * later (a `git checkout` adding a module) are watched as they come. When the system refuses a
+ * watch, the folders it could not watch are polled instead, at an interval bounded by how
+ * many they are; the watch never fails for it.
+ */
+export class FolderWatch {
+  private watchers = new Map<string, FSWatcher>();
+  private polled = new Set<string>();
+  /** mtimes of the wanted files of polled folders. */
+  private seen = new Map<string, number>();
+  /** Why the system refused a watch, once it did. */
+  private refusedCode: string | null = null;
+  private started = false;
+  private cancelPoll: (() => void) | null = null;
+  private closed = false;
+  private readonly clock: Clock;
+
+  constructor(private readonly opts: FolderWatchOptions) {
+    this.clock = opts.clock ?? realClock;
+  }
+
+  /** The watches held (one per folder watched). */
+  get watchCount(): number {
+    return this.watchers.size;
+  }
+
+  get polledCount(): number {
+    return this.polled.size;
+  }
+
+  /** Walk the tree and watch it; resolves once every folder there now is watched (or polled). */
+  async start(): Promise<void> {
+    await this.add(this.opts.root);
+    this.started = true;
+    if (this.refusedCode) this.sayRefused();
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+    this.cancelPoll?.();
+  }
+
+  /** Watch `dir` and every folder under it that may be entered. */
+  private async add(dir: string): Promise<void> {
+    if (this.closed || this.watchers.has(dir) || this.polled.has(dir)) return;
+    const watched = this.watchFolder(dir);
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      this.forget(dir);
+      return;
+    }
+    if (!watched) await this.remember(dir, entries);
+    await Promise.all(entries.filter((e) => e.isDirectory() && this.opts.enter(e.name)).map((e) => this.add(path.join(dir, e.name))));
+  }
+
+  private watchFolder(dir: string): boolean {
+    if (this.refusedCode || (this.opts.maxWatches !== undefined && this.watchers.size >= this.opts.maxWatches)) return this.refuse(dir, 'ENOSPC');
+    let w: FSWatcher;
+    try {
+      w = watch(dir, { persistent: false }, (_event, name) => this.onEvent(dir, name));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      if (code === 'ENOENT' || code === 'ENOTDIR') return true; // gone already
+      return this.refuse(dir, code);
+    }
+    // A watched folder removed, or the kernel giving up on it: forget it, never crash.
+    w.on('error', () => this.forget(dir));
+    this.watchers.set(dir, w);
+    return true;
+  }
+
+  /** No more watches: this folder and every one after it are polled. Said once the walk has counted them. */
+  private refuse(dir: string, code: string): false {
+    this.polled.add(dir);
+    if (this.refusedCode === null) {
+      this.refusedCode = code;
+      if (this.started) this.sayRefused(); // a folder that appeared later
+    }
+    return false;
+  }
+
+  private sayRefused(): void {
+    this.opts.onRefused({ watched: this.watchers.size, polled: this.polled.size, code: this.refusedCode! });
+    this.schedulePoll();
+  }
+
+  private onEvent(dir: string, name: string | Buffer | null): void {
+    if (this.closed) return;
+    if (name === null) return;
+    const file = path.join(dir, name.toString());
+    if (this.opts.wanted(path.basename(file))) this.opts.onChange(file);
+    // A folder that appeared is watched in its turn; one that went is forgotten.
+    if (this.opts.enter(path.basename(file)))
+      void stat(file).then(
+        (st) => (st.isDirectory() ? this.add(file) : undefined),
+        () => this.forget(file),
+      );
+  }
+
+  private forget(dir: string): void {
+    for (const d of [...this.watchers.keys()]) {
+      if (d === dir || d.startsWith(`${dir}${path.sep}`)) {
+        this.watchers.get(d)!.close();
+        this.watchers.delete(d);
+      }
+    }
+  }
+
+  /** The wanted files of a folder that is polled, with their mtimes. */
+  private async remember(dir: string, entries: { name: string; isFile(): boolean }[]): Promise<void> {
+    for (const e of entries) {
+      if (!e.isFile() || !this.opts.wanted(e.name)) continue;
+      const f = path.join(dir, e.name);
+      const st = await stat(f).catch(() => null);
+      if (st) this.seen.set(f, st.mtimeMs);
+    }
+  }
+
+  private schedulePoll(): void {
+    if (this.cancelPoll || this.closed) return;
+    const every = Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, this.polled.size * 2));
+    this.cancelPoll = this.clock.setTimer(every, () => {
+      void this.poll().finally(() => {
+        this.cancelPoll = null;
+        this.schedulePoll();
+      });
+    });
+  }
+
+  private async poll(): Promise<void> {
+    const now = new Set<string>();
+    for (const dir of [...this.polled]) {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        continue;
+      }
+      for (const e of entries) {
+        const f = path.join(dir, e.name);
+        if (e.isDirectory() && this.opts.enter(e.name) && !this.polled.has(f) && !this.watchers.has(f)) await this.add(f);
+        if (!e.isFile() || !this.opts.wanted(e.name)) continue;
+        now.add(f);
+        const st = await stat(f).catch(() => null);
+        if (!st) continue;
+        if (this.seen.get(f) !== st.mtimeMs) {
+          this.opts.onChange(f); // changed, or new
+          this.seen.set(f, st.mtimeMs);
+        }
+      }
+    }
+    for (const f of [...this.seen.keys()]) {
+      if (!now.has(f)) {
+        this.seen.delete(f);
+        this.opts.onChange(f);
+      }
+    }
+  }
+}

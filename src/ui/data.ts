@@ -1,0 +1,159 @@
+import { EventEmitter } from 'node:events';
+import { connect, request, type Connection } from '../run/control-client.js';
+import type { LogLine, ProcessInfo, QueueStats } from '../run/control-protocol.js';
+
+/** How often the processes are asked for, and the queues (a few Redis commands each time). */
+const PS_EVERY_MS = 1000;
+const QUEUES_EVERY_MS = 2000;
+/** Lines kept for scrolling back: at most this many, the oldest go first. */
+const MAX_LINES = 20_000;
+/** Lines asked for per process when the view opens. */
+const BACKLOG = 1000;
+
+/** A session the view shows. */
+export interface ViewSession {
+  socket: string;
+  processes: ProcessInfo[];
+  gone: boolean;
+}
+
+/**
+ * What the view shows, fetched from the sessions' control sockets for as long as it is open:
+ * their processes every second, the queues every two, and every line they print (kept in one
+ * bounded list, in the order they came). Emits 'change' — at most ten times a second however
+ * fast lines come — and 'ended' when every session has gone.
+ */
+export class ViewData extends EventEmitter {
+  readonly sessions: ViewSession[];
+  lines: LogLine[] = [];
+  queues: QueueStats[] | null = null;
+  queuesError: string | null = null;
+  /** Said in the footer: the outcome of the last key (a restart, a refusal). */
+  notice = '';
+  private timers: NodeJS.Timeout[] = [];
+  private follows: Connection[] = [];
+  private dirty = false;
+  private closed = false;
+
+  constructor(sockets: readonly string[]) {
+    super();
+    this.sessions = sockets.map((socket) => ({ socket, processes: [], gone: false }));
+  }
+
+  start(): void {
+    void this.poll();
+    void this.pollQueues();
+    this.timers.push(setInterval(() => void this.poll(), PS_EVERY_MS));
+    this.timers.push(setInterval(() => void this.pollQueues(), QUEUES_EVERY_MS));
+    // Lines come as they come; the view is told of them at most ten times a second.
+    this.timers.push(
+      setInterval(() => {
+        if (!this.dirty) return;
+        this.dirty = false;
+        this.emit('change');
+      }, 100),
+    );
+    for (const s of this.sessions) this.follow(s);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const f of this.follows) f.close();
+  }
+
+  /** Every process of every session, in their order. */
+  processes(): ProcessInfo[] {
+    return this.sessions.flatMap((s) => s.processes);
+  }
+
+  private sessionOf(name: string): ViewSession | undefined {
+    return this.sessions.find((s) => s.processes.some((p) => p.name === name));
+  }
+
+  async restart(name: string): Promise<void> {
+    const s = this.sessionOf(name);
+    if (!s) return;
+    this.say(`restarting ${name}…`);
+    const got: Record<string, unknown>[] = await request(s.socket, { cmd: 'restart', names: [name] }).catch((err: Error) => [
+      { ok: false, error: err.message },
+    ]);
+    const r = (got.find((m) => Array.isArray(m.results))?.results as { ok: boolean; readiness?: string; why?: string }[] | undefined)?.[0];
+    this.say(r ? (r.ok ? `restarted ${name}: ${r.readiness}` : `${name} did not start again: ${r.why}`) : String(got[0]?.error ?? 'no answer'));
+  }
+
+  async stop(name: string): Promise<void> {
+    const s = this.sessionOf(name);
+    if (!s) return;
+    this.say(`stopping ${name}…`);
+    const got: Record<string, unknown>[] = await request(s.socket, { cmd: 'stop', names: [name] }).catch((err: Error) => [{ ok: false, error: err.message }]);
+    this.say(got.some((m) => m.ok === true) ? `stopped ${name}` : String(got[0]?.error ?? 'no answer'));
+  }
+
+  /** What is typed goes to the process's stdin until `close`; its lines come as usual. */
+  attach(name: string): { send: (line: string) => void; close: () => void } | null {
+    const s = this.sessionOf(name);
+    if (!s) return null;
+    const conn = connect(s.socket, { cmd: 'attach', name, who: `fbench ui (pid ${process.pid})` }, (m) => {
+      if (m.ok === false) this.say(String(m.error));
+    });
+    conn.done.catch(() => {});
+    return { send: (line) => conn.send({ input: `${line}\n` }), close: () => conn.close() };
+  }
+
+  say(notice: string): void {
+    this.notice = notice;
+    this.emit('change');
+  }
+
+  private async poll(): Promise<void> {
+    await Promise.all(
+      this.sessions.map(async (s) => {
+        if (s.gone) return;
+        try {
+          const got = await request(s.socket, { cmd: 'ps' }, 3000);
+          const ps = got.find((m) => Array.isArray(m.processes));
+          if (ps) s.processes = ps.processes as ProcessInfo[];
+        } catch {
+          s.gone = true;
+        }
+      }),
+    );
+    if (this.closed) return;
+    this.emit('change');
+    if (this.sessions.every((s) => s.gone)) this.emit('ended');
+  }
+
+  private async pollQueues(): Promise<void> {
+    const s = this.sessions.find((x) => !x.gone);
+    if (!s) return;
+    try {
+      const got = await request(s.socket, { cmd: 'queues' }, 3000);
+      const q = got.find((m) => Array.isArray(m.queues));
+      this.queues = q ? (q.queues as QueueStats[]) : this.queues;
+      this.queuesError = q ? null : String(got.find((m) => m.ok === false)?.error ?? 'no answer');
+    } catch (err) {
+      this.queuesError = (err as Error).message;
+    }
+    this.dirty = true;
+  }
+
+  private follow(s: ViewSession): void {
+    const conn = connect(s.socket, { cmd: 'logs', names: [], n: BACKLOG, follow: true }, (m) => {
+      if (m.line) this.add(m.line as LogLine);
+      else if (typeof m.skipped === 'number')
+        this.add({ time: Date.now(), seq: 0, name: 'system', text: `… ${m.skipped} lines skipped (the view was not keeping up)` });
+    });
+    conn.done.then(
+      () => (s.gone = true),
+      () => (s.gone = true),
+    );
+    this.follows.push(conn);
+  }
+
+  private add(line: LogLine): void {
+    this.lines.push(line);
+    if (this.lines.length > MAX_LINES + 1000) this.lines = this.lines.slice(-MAX_LINES);
+    this.dirty = true;
+  }
+}

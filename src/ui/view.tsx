@@ -1,0 +1,302 @@
+import { Box, render, Text, useApp, useInput, useStdout } from 'ink';
+import { useEffect, useState } from 'react';
+import { FbenchError } from '../errors.js';
+import type { LogLine, ProcessInfo, QueueStats } from '../run/control-protocol.js';
+import { ViewData } from './data.js';
+
+/** Colours, or none at all (NO_COLOR). */
+interface Theme {
+  bad?: string;
+  warn?: string;
+  good?: string;
+  dim?: string;
+  accent?: string;
+}
+const COLORS: Theme = { bad: 'red', warn: 'yellow', good: 'green', dim: 'gray', accent: 'cyan' };
+
+type Mode = 'normal' | 'search' | 'filter' | 'attach' | 'help';
+
+const KEYS = '↑↓/jk select  r restart  s stop/start  a attach  l all logs  / search  f filter  ? help  q quit';
+const HELP = [
+  '↑ ↓  j k      select a process',
+  'r            restart it (waits for it to be ready again)',
+  's            stop it, or start it when stopped',
+  'a            attach: what you type goes to it (a (Pdb) prompt) until Esc',
+  'l            the logs of every process, merged, or of the selected one',
+  '/            search the log (Enter finds, n the one before), Esc clears',
+  'f            show only log lines with this text, Esc clears',
+  'PgUp PgDn    scroll the log; End follows it again',
+  'q  Ctrl-C    leave (fbench ui: the bench runs on; start --ui: stops it)',
+];
+
+const pad = (s: string, n: number): string => (s.length > n ? `${s.slice(0, Math.max(0, n - 1))}…` : s.padEnd(n));
+const two = (n: number): string => String(n).padStart(2, '0');
+const clock = (t: number): string => {
+  const d = new Date(t);
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+};
+const uptime = (ms: number | null): string => {
+  if (ms === null) return '-';
+  const s = Math.floor(ms / 1000);
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+};
+const mb = (b: number | null): string => (b === null ? '' : `${(b / 1048576).toFixed(b < 10485760 ? 1 : 0)}M`);
+
+function rowColor(p: ProcessInfo, t: Theme): string | undefined {
+  if (p.state === 'failed' || (p.state === 'backoff' && p.crashes >= 3)) return t.bad;
+  if (p.state === 'backoff' || (!p.ready && p.state !== 'stopped' && p.state !== 'exited')) return t.warn;
+  return undefined;
+}
+
+function useSize(): { columns: number; rows: number } {
+  const { stdout } = useStdout();
+  const [size, setSize] = useState({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+  useEffect(() => {
+    const on = (): void => setSize({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
+    stdout.on('resize', on);
+    return () => void stdout.off('resize', on);
+  }, [stdout]);
+  return size;
+}
+
+function Processes({ list, selected, width, height, t }: { list: ProcessInfo[]; selected: number; width: number; height: number; t: Theme }) {
+  const first = Math.max(0, Math.min(selected - Math.floor(height / 2), list.length - height));
+  const fixed = 16 + 1 + 8 + 1 + 7 + 1 + 5 + 1 + 3 + 1 + 6 + 1 + 6;
+  const ready = Math.max(8, width - fixed - 2);
+  const line = (c: string[]): string =>
+    [pad(c[0]!, 16), pad(c[1]!, 8), pad(c[2]!, ready), pad(c[3]!, 7), pad(c[4]!, 5), pad(c[5]!, 3), pad(c[6]!, 6), pad(c[7]!, 6)].join(' ');
+  return (
+    <Box flexDirection="column">
+      <Text bold wrap="truncate">
+        {line(['NAME', 'STATE', 'READY', 'PID', 'UP', 'RST', 'CPU', 'RSS'])}
+      </Text>
+      {list.slice(first, first + height).map((p, i) => (
+        <Text key={p.name} inverse={first + i === selected} color={rowColor(p, t)} wrap="truncate">
+          {line([
+            p.name,
+            p.state,
+            `${p.atPrompt ? '(Pdb) ' : ''}${p.readiness}${p.port ? ` :${p.port}` : ''}`.replace(/ on :(\d+) :\1$/, ' :$1'),
+            p.pid === null ? '-' : String(p.pid),
+            uptime(p.uptimeMs),
+            String(p.restarts),
+            p.cpuPercent === null ? '' : `${p.cpuPercent.toFixed(1)}%`,
+            mb(p.rssBytes),
+          ])}
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
+function Queues({ queues, error, height, t }: { queues: QueueStats[] | null; error: string | null; height: number; t: Theme }) {
+  if (!queues) return <Text color={t.dim}>{error ? `queues: ${error}` : 'queues: asking the queue Redis…'}</Text>;
+  const now = Date.now();
+  return (
+    <Box flexDirection="column">
+      {queues.slice(0, height).map((q) => (
+        <Text key={q.queue} wrap="truncate" color={q.waiting > 0 && q.workers === 0 ? t.warn : q.failed > 0 ? t.warn : undefined}>
+          {`${pad(q.queue, 10)} ${String(q.waiting).padStart(4)} waiting  ${q.workers} worker${q.workers === 1 ? '' : 's'} (${q.busy.length} busy)  ${q.failed} failed`}
+          {q.busy.map((b) => `  · ${b.job?.func ?? '?'}${b.job?.startedAt ? ` ${Math.round((now - b.job.startedAt) / 1000)} s` : ''}`).join('')}
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
+function Logs({ lines, height, scroll, search, t }: { lines: LogLine[]; height: number; scroll: number; search: string; t: Theme }) {
+  const end = Math.max(0, lines.length - scroll);
+  const shown = lines.slice(Math.max(0, end - height), end);
+  const width = Math.max(6, ...shown.map((l) => l.name.length));
+  return (
+    <Box flexDirection="column" height={height}>
+      {shown.map((l) => (
+        <Text key={`${l.time}-${l.seq}-${l.name}-${l.text.length}`} wrap="truncate" inverse={search !== '' && l.text.includes(search)}>
+          <Text color={t.dim}>{`${clock(l.time)} ${l.name.padEnd(width)} | `}</Text>
+          {l.text}
+        </Text>
+      ))}
+    </Box>
+  );
+}
+
+/** The whole screen: processes, queues, log, footer. */
+function App({ data, own }: { data: ViewData; own: boolean }) {
+  const { exit } = useApp();
+  const { columns, rows } = useSize();
+  const [, setVersion] = useState(0);
+  const [selected, setSelected] = useState(0);
+  const [all, setAll] = useState(false);
+  const [mode, setMode] = useState<Mode>('normal');
+  const [input, setInput] = useState('');
+  const [search, setSearch] = useState('');
+  const [filter, setFilter] = useState('');
+  const [scroll, setScroll] = useState(0);
+  const [attached, setAttached] = useState<{ name: string; send: (l: string) => void; close: () => void } | null>(null);
+  const t = process.env.NO_COLOR ? {} : COLORS;
+
+  useEffect(() => {
+    const change = (): void => setVersion((v) => v + 1);
+    const ended = (): void => exit();
+    data.on('change', change);
+    data.on('ended', ended);
+    return () => {
+      data.off('change', change);
+      data.off('ended', ended);
+    };
+  }, [data, exit]);
+
+  const procs = data.processes();
+  const current = procs[Math.min(selected, Math.max(0, procs.length - 1))];
+  const lines = data.lines.filter((l) => (all || !current || l.name === current.name) && (filter === '' || l.text.includes(filter)));
+  const atPrompt = procs.filter((p) => p.atPrompt).map((p) => p.name);
+
+  const leave = (): void => {
+    attached?.close();
+    exit();
+  };
+
+  useInput((ch, key) => {
+    if (mode === 'help') return setMode('normal');
+    if (mode !== 'normal') {
+      if (key.escape) {
+        if (mode === 'attach') {
+          attached?.close();
+          setAttached(null);
+        }
+        if (mode === 'search') setSearch('');
+        if (mode === 'filter') setFilter('');
+        setInput('');
+        return setMode('normal');
+      }
+      if (key.return) {
+        if (mode === 'attach') attached?.send(input);
+        if (mode === 'search') {
+          setSearch(input);
+          const at = [...lines].reverse().findIndex((l) => input !== '' && l.text.includes(input));
+          setScroll(at === -1 ? 0 : at);
+          setMode('normal');
+        }
+        if (mode === 'filter') {
+          setFilter(input);
+          setScroll(0);
+          setMode('normal');
+        }
+        return setInput('');
+      }
+      if (key.backspace || key.delete) return setInput((s) => s.slice(0, -1));
+      if (key.ctrl && ch === 'c') return mode === 'attach' ? attached?.send('\x03') : leave();
+      if (ch && !key.ctrl && !key.meta) setInput((s) => s + ch);
+      return;
+    }
+    if ((key.ctrl && ch === 'c') || ch === 'q') return leave();
+    if (key.upArrow || ch === 'k') setSelected((s) => Math.max(0, s - 1));
+    else if (key.downArrow || ch === 'j') setSelected((s) => Math.min(procs.length - 1, s + 1));
+    else if (key.pageUp) setScroll((s) => Math.min(Math.max(0, lines.length - 1), s + 10));
+    else if (key.pageDown) setScroll((s) => Math.max(0, s - 10));
+    else if (key.end || ch === 'G') setScroll(0);
+    else if (ch === 'l') setAll((a) => !a);
+    else if (ch === '?') setMode('help');
+    else if (ch === '/' || ch === 'f') {
+      setInput('');
+      setMode(ch === '/' ? 'search' : 'filter');
+    } else if (ch === 'n' && search) {
+      const older = [...lines].reverse().findIndex((l, i) => i > scroll && l.text.includes(search));
+      if (older !== -1) setScroll(older);
+    } else if (current && ch === 'r') void data.restart(current.name);
+    else if (current && ch === 's') void (current.pid === null ? data.restart(current.name) : data.stop(current.name));
+    else if (current && ch === 'a') {
+      const a = data.attach(current.name);
+      if (a) {
+        setAttached({ name: current.name, ...a });
+        setAll(false);
+        setScroll(0);
+        setInput('');
+        setMode('attach');
+      }
+    }
+  });
+
+  const procRows = Math.max(3, Math.min(procs.length, Math.floor(rows * 0.4)));
+  const queueRows = data.queues ? Math.min(data.queues.length, rows >= 30 ? 6 : 3) : 1;
+  const logRows = Math.max(3, rows - procRows - queueRows - 6);
+  const footer =
+    mode === 'attach'
+      ? `attached to ${attached?.name}: what you type goes to it (Enter sends), Esc detaches › ${input}`
+      : mode === 'search'
+        ? `search: ${input}`
+        : mode === 'filter'
+          ? `filter: ${input}`
+          : data.notice || KEYS;
+  const title = `fbench ui · ${procs.length} processes, ${procs.filter((p) => !p.ready).length} not ready${own ? ' · q stops the bench' : ''}`;
+
+  if (mode === 'help')
+    return (
+      <Box flexDirection="column" width={columns} height={rows}>
+        <Text bold>fbench ui: keys (any key to go back)</Text>
+        {HELP.map((h) => (
+          <Text key={h}>{h}</Text>
+        ))}
+      </Box>
+    );
+  return (
+    <Box flexDirection="column" width={columns} height={rows}>
+      <Text bold color={t.accent} wrap="truncate">
+        {title}
+      </Text>
+      {atPrompt.length > 0 && (
+        <Text
+          color={t.warn}
+          wrap="truncate"
+        >{`${atPrompt.join(', ')} ${atPrompt.length > 1 ? 'are' : 'is'} at a debugger prompt: select it and press a to type to it`}</Text>
+      )}
+      <Processes list={procs} selected={Math.min(selected, procs.length - 1)} width={columns} height={procRows} t={t} />
+      <Text bold wrap="truncate">
+        QUEUES
+      </Text>
+      <Queues queues={data.queues} error={data.queuesError} height={queueRows} t={t} />
+      <Text
+        bold
+        wrap="truncate"
+      >{`LOGS ${all ? '(all processes)' : current ? `(${current.name})` : ''}${filter ? ` filter "${filter}"` : ''}${scroll ? ` ${scroll} lines up (End follows)` : ' following'}`}</Text>
+      <Logs lines={lines} height={logRows} scroll={scroll} search={search} t={t} />
+      <Text color={t.dim} wrap="truncate">
+        {footer}
+      </Text>
+    </Box>
+  );
+}
+
+/** The terminal's alternate screen: the view leaves the shell's scrollback as it found it. */
+const ENTER = '\x1b[?1049h\x1b[H';
+const LEAVE = '\x1b[?1049l';
+
+/**
+ * `fbench ui` (and `start --ui`): a full-screen view of the sessions behind these control
+ * sockets, until it is left (q, Ctrl-C) or every session ends. The terminal is put back as it
+ * was on every way out, an error included.
+ */
+export async function runView(opts: { sockets: string[]; own: boolean }): Promise<void> {
+  if (!process.stdout.isTTY || !process.stdin.isTTY)
+    throw new FbenchError(
+      'fbench ui needs a terminal (stdin and stdout), and this is not one',
+      'run it in a terminal, or use `fbench ps` and `fbench logs -f`',
+    );
+  const data = new ViewData(opts.sockets);
+  const restore = (): void => void process.stdout.write(LEAVE);
+  process.stdout.write(ENTER);
+  process.once('exit', restore);
+  data.start();
+  const app = render(<App data={data} own={opts.own} />, { exitOnCtrlC: false, patchConsole: false, maxFps: 10, incrementalRendering: true });
+  try {
+    await app.waitUntilExit();
+  } finally {
+    app.unmount();
+    app.cleanup();
+    data.close();
+    restore();
+    process.off('exit', restore);
+    process.stdin.setRawMode?.(false);
+    process.stdin.pause();
+  }
+  if (data.sessions.every((s) => s.gone)) process.stderr.write('fbench: the session has ended\n');
+}

@@ -1,0 +1,44 @@
+/** Visible width of a cell: what a terminal shows, colour codes left out. */
+// eslint-disable-next-line no-control-regex -- an escape sequence starts with ESC
+const visible = (s: string): number => s.replace(/\x1b\[[0-9;]*m/g, '').length;
+
+/** Cut a plain cell to `width`, marking the cut. */
+function cut(s: string, width: number): string {
+  return visible(s) <= width ? s : width <= 1 ? '…'.slice(0, width) : `${s.slice(0, width - 1)}…`;
+}
+
+export interface TableOptions {
+  /** The terminal's width; no limit when undefined (a pipe). */
+  width?: number;
+  /** Columns that may be cut to fit, the first cut first (default: the last column). */
+  shrink?: readonly number[];
+  /** The narrowest a shrinking column is cut to. */
+  minWidth?: number;
+}
+
+/**
+ * Rows under a header, columns padded to their widest cell and two spaces apart; wider than
+ * `width`, the shrinking columns are cut (with …) until it fits. Pure.
+ */
+export function renderTable(head: readonly string[], rows: readonly (readonly string[])[], opts: TableOptions = {}): string[] {
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => visible(r[i] ?? ''))));
+  const total = (): number => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
+  if (opts.width !== undefined) {
+    const min = opts.minWidth ?? 8;
+    for (const col of opts.shrink ?? [head.length - 1]) {
+      const over = total() - opts.width;
+      if (over <= 0) break;
+      widths[col] = Math.max(Math.min(min, widths[col]!), widths[col]! - over);
+    }
+  }
+  return all.map((r) =>
+    r
+      .map((c, i) => {
+        const cell = cut(c, widths[i]!);
+        return i === r.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visible(cell));
+      })
+      .join('  ')
+      .trimEnd(),
+  );
+}
