@@ -119,10 +119,11 @@ export interface JobReport {
 export function describeJob(job: RqJob, naming: QueueNaming, config: Pick<ResolvedSiteConfig, 'workers'>, now: number): JobReport {
   const id = job.id.length > 8 ? `${job.id.slice(0, 8)}…` : job.id;
   const queue = job.origin ? benchQueueName(naming, job.origin) : null;
-  const timeout = job.timeoutS ?? (queue ? queueTimeout(config, queue) : null);
+  // Frappe enqueues with its queue's timeout; a job without one has its queue's.
+  const timeout = job.timeoutS !== null ? `timeout ${job.timeoutS} s` : queue ? `queue timeout ${queueTimeout(config, queue)} s` : '';
   const ran = job.startedAt === null ? '' : `, running ${Math.max(0, Math.round((now - job.startedAt) / 1000))} s`;
   return {
-    waitingFor: `finish ${job.func} (job ${id}${ran}${timeout ? `, queue timeout ${timeout} s` : ''})`,
+    waitingFor: `finish ${job.func} (job ${id}${ran}${timeout ? `, ${timeout}` : ''})`,
     ifKilled: `the job ${id} (${job.func}) was lost; it stays in ${RQ_KEYS.wip(job.origin ?? rqQueueName(naming, 'default'))} until RQ cleans it up`,
   };
 }

@@ -56,13 +56,15 @@ export class LogFile {
   write(lines: Uint8Array): void {
     if (this.fd === null || lines.length === 0) return;
     if (this.opts.maxBytes !== undefined && this.size + lines.length > this.opts.maxBytes && this.size > 0) this.rotate();
-    if (this.lost > 0) {
-      const note = Buffer.from(`[… ${this.lost} line${this.lost === 1 ? '' : 's'} not written: ${this.lostWhy}]\n`);
-      if (!this.put(note)) return this.drop(lines);
-      this.lost = 0;
-      this.lostWhy = '';
+    // What could not be written is said first, in the same write: both, or neither.
+    const data =
+      this.lost > 0 ? Buffer.concat([Buffer.from(`[… ${this.lost} line${this.lost === 1 ? '' : 's'} not written: ${this.lostWhy}]\n`), lines]) : lines;
+    if (!this.put(data)) {
+      this.lost += count(lines);
+      return;
     }
-    if (!this.put(lines)) this.drop(lines);
+    this.lost = 0;
+    this.lostWhy = '';
   }
 
   close(): void {
@@ -90,10 +92,6 @@ export class LogFile {
       this.lostWhy = REASON[code] ?? code;
       return false;
     }
-  }
-
-  private drop(lines: Uint8Array): void {
-    this.lost += count(lines);
   }
 
   private rotate(): void {

@@ -47,7 +47,7 @@ export class Replanner {
     w.on('error', () => {}); // a file that went away is seen as a change; nothing else to do
     await new Promise<void>((r) => w.once('ready', () => r()));
     const bench = this.session.plan().bench;
-    return `${this.files.map((f) => path.relative(bench, f)).join(', ')} for re-planning`;
+    return `${this.files.map((f) => (path.relative(bench, f).startsWith('..') ? f : path.relative(bench, f))).join(', ')} for re-planning`;
   }
 
   /** Re-plan for these changed files, after the re-plan under way if there is one. */

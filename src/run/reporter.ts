@@ -4,28 +4,28 @@ import type { Plan } from '../plan/types.js';
 import { DEFAULT_BACKOFF } from '../runtime/backoff.js';
 import { describeExit, type ExitInfo, type Leftover } from '../runtime/supervised-process.js';
 import type { ReadySummary, StateEvent, Supervisor, Waiting } from '../runtime/supervisor.js';
-import { type Clock } from '../util/clock.js';
-
-/** A stop of a Redis that takes longer than this gets a line saying why it waits. */
-const SLOW_STOP_MS = 1000;
 
 /** How an exit reads: "exit code 3", "killed by SIGKILL"; an adopted process's end has no status to tell. */
 export function exitWords(exit: ExitInfo | undefined): string {
   return exit && describeExit(exit) !== 'gone' ? ` (${describeExit(exit)})` : '';
 }
 
-/** The line a process that did not start shows: a Redis's decisive line and what to do; another's last line. */
-export function whyNotStarted(sup: Supervisor, plan: Plan, name: string): string[] {
+/** What a process that did not start said last that tells why: a Redis's decisive line, another's last line. */
+export function lastWords(sup: Pick<Supervisor, 'process'>, plan: Plan, name: string): string | null {
   const lines = sup.process(name)?.ring.last(40) ?? [];
+  return plan.processes.find((x) => x.name === name)?.role === 'redis' ? decisiveRedisLine(lines) : (lines.at(-1) ?? null);
+}
+
+/** The lines a process that did not start gets: its last words, and for a Redis what to do about them. */
+export function whyNotStarted(sup: Pick<Supervisor, 'process'>, plan: Plan, name: string): string[] {
+  const line = lastWords(sup, plan, name);
+  if (!line) return [];
   const p = plan.processes.find((x) => x.name === name);
-  if (p?.role === 'redis') {
-    const line = decisiveRedisLine(lines);
-    if (!line) return [];
-    const fix = redisFix(line, { port: p.redis?.port ?? null, aclfile: p.redis?.aclfile ?? null, dir: p.redis?.dir ?? null, conf: p.redis?.conf ?? null });
-    return [`its last line: ${line}`, ...(fix ? [`fix: ${fix}`] : [])];
-  }
-  const last = lines.at(-1);
-  return last ? [`its last line: ${last}`] : [];
+  const fix =
+    p?.role === 'redis'
+      ? redisFix(line, { port: p.redis?.port ?? null, aclfile: p.redis?.aclfile ?? null, dir: p.redis?.dir ?? null, conf: p.redis?.conf ?? null })
+      : null;
+  return [`its last line: ${line}`, ...(fix ? [`fix: ${fix}`] : [])];
 }
 
 export interface ReporterOptions {
@@ -33,13 +33,11 @@ export interface ReporterOptions {
   plan: () => Plan;
   /** A start-up task list shows starts and readiness until ready: they are not said twice. */
   quietStartup: boolean;
-  clock: Clock;
 }
 
 /** Turns supervisor events into fbench's own `system |` lines, for as long as the session lives. */
 export class Reporter {
   private ready = false;
-  private slowStops = new Map<string, () => void>();
 
   constructor(
     private readonly sup: Supervisor,
@@ -63,7 +61,6 @@ export class Reporter {
     this.sup.off('ready', this.onReady);
     this.sup.off('leftover', this.onLeftover);
     this.sup.off('not-ready', this.onNotReady);
-    for (const cancel of this.slowStops.values()) cancel();
   }
 
   private say(s: string): void {
@@ -96,19 +93,7 @@ export class Reporter {
       case 'exited':
         this.say(`${e.name} ${e.exit ? describeExit(e.exit) : 'exited'}${e.exit?.code === 0 ? ' (finished; not restarted)' : ''}`);
         break;
-      case 'stopping': {
-        // A Redis saving a big dataset is worth a line, once the stop has taken a moment.
-        if (e.hint === undefined || (e.graceMs ?? 0) <= 10_000 || this.slowStops.has(e.name)) break;
-        const cancel = this.opts.clock.setTimer(SLOW_STOP_MS, () => {
-          this.slowStops.delete(e.name);
-          this.say(`${e.name} is still stopping (${e.hint}); SIGKILL after ${Math.round(e.graceMs! / 1000)} s`);
-        });
-        this.slowStops.set(e.name, cancel);
-        break;
-      }
       case 'stopped':
-        this.slowStops.get(e.name)?.();
-        this.slowStops.delete(e.name);
         if (e.killed) this.printer.error(`${e.name} was killed: its grace ran out${e.lost ? `, and ${e.lost}` : ''}`);
         else this.say(`${e.name} stopped${exitWords(e.exit)}`);
         break;
@@ -157,7 +142,7 @@ export class Reporter {
   };
 
   private lastLineIfExited(n: { name: string; why: string }): string {
-    const last = /exit|killed/.test(n.why) ? this.sup.process(n.name)?.ring.last(1)[0] : undefined;
+    const last = /exit|killed/.test(n.why) ? lastWords(this.sup, this.opts.plan(), n.name) : null;
     return last ? ` (its last line: ${last})` : '';
   }
 

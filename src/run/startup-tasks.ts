@@ -2,7 +2,7 @@ import { Listr } from 'listr2';
 import type { Printer } from '../output/printer.js';
 import type { Plan } from '../plan/types.js';
 import type { ReadySummary, StateEvent, Supervisor } from '../runtime/supervisor.js';
-import { whyNotStarted } from './reporter.js';
+import { lastWords } from './reporter.js';
 
 /** What the task list listens to (a Supervisor). */
 export type StartupEvents = Pick<Supervisor, 'on' | 'off' | 'done' | 'process'>;
@@ -69,7 +69,7 @@ export class StartupTasks {
         exitOnError: false,
         registerSignalListeners: false,
         renderer: this.opts.renderer ?? 'default',
-        rendererOptions: { collapseErrors: false, collapseSkips: true, suffixSkips: false },
+        rendererOptions: { collapseErrors: false, showErrorMessage: false, collapseSkips: true, suffixSkips: false },
       },
     );
     void list
@@ -115,12 +115,12 @@ export class StartupTasks {
   };
 
   private readonly onFailed = (name: string, why: string): void => {
-    this.outcomes.set(name, { ok: false, why: [why, ...whyNotStarted(this.sup as Supervisor, this.plan, name)].join('; ') });
-    this.end(`not started: ${name} failed`);
+    this.outcomes.set(name, { ok: false, why: this.withLastLine(name, why) });
+    this.end(`${name} failed`);
   };
 
   private withLastLine(name: string, why: string): string {
-    const last = /exit|killed/.test(why) ? this.sup.process(name)?.ring.last(1)[0] : undefined;
+    const last = /exit|killed/.test(why) ? lastWords(this.sup, this.plan, name) : null;
     return last ? `${why}: ${last}` : why;
   }
 
@@ -140,7 +140,8 @@ export class StartupTasks {
         if (failed) {
           settle();
           const o = this.outcomes.get(failed) as { why: string };
-          reject(new Error(`${failed}: ${o.why}`));
+          task.title = `${row.names.length > 1 ? `${row.title}: ${failed}` : row.title}: ${o.why}`;
+          reject(new Error(o.why));
           return;
         }
         if (outs.every((o) => o?.ok === true)) {
@@ -151,7 +152,8 @@ export class StartupTasks {
         }
         if (this.ended) {
           settle();
-          task.skip(`${row.title}: not started (${this.ended})`);
+          const ran = row.names.some((n) => this.latest.has(n) && this.latest.get(n)!.state !== 'waiting');
+          task.skip(`${row.title}: ${ran ? 'stopped before it was ready' : 'not started'} (${this.ended})`);
           resolve();
           return;
         }
