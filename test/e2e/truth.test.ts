@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { benchId } from '../../src/frappe/queues.js';
 import { makeBench } from '../helpers/bench-fixture.js';
 import { FBENCH, FbenchRun } from '../helpers/fbench-run.js';
-import { freePort, listening } from '../helpers/ports.js';
+import { listening } from '../helpers/ports.js';
 import { tempSampleBench, type TempBench } from '../helpers/sample-bench.js';
 import { testScope } from '../helpers/scope.js';
 
