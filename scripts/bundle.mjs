@@ -38,13 +38,24 @@ for (const name of VENDOR) {
   await build({ ...common, format: 'cjs', stdin: { contents: `export * from '${name}';`, resolveDir: '.' }, outfile: `${OUT}/vendor/${name}.cjs` });
 }
 
+/** Ink connects to React's devtools only when DEV=true; the view never does, and does not ship them. */
+const noDevtools = {
+  name: 'no-devtools',
+  setup(b) {
+    b.onResolve({ filter: /^react-devtools-core$/ }, () => ({ path: 'react-devtools-core', namespace: 'no-devtools' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-devtools' }, () => ({ contents: 'export default { initialize() {}, connectToDevTools() {} };', loader: 'js' }));
+  },
+};
+
 await build({
   ...common,
   format: 'esm',
   entryPoints: ['src/ui/view.tsx'],
   outfile: `${OUT}/ui.mjs`,
   jsx: 'automatic',
-  external: ['react-devtools-core'],
+  // React's production build: no development checks or warnings on the user's screen.
+  define: { 'process.env.NODE_ENV': '"production"' },
+  plugins: [noDevtools],
   // CommonJS inside (React) asks for require: give it Node's.
   banner: { js: 'import { createRequire as __fbenchRequire } from "node:module"; const require = __fbenchRequire(import.meta.url);' },
 });

@@ -66,7 +66,8 @@ export class CodeReload {
     this.watch?.close();
   }
 
-  private restart(files: string[]): void {
+  private restart(changes: string[]): void {
+    const files = [...new Set(changes)]; // a save is often several events
     const plan = this.session.plan();
     const names = plan.processes.filter((p) => this.roles.includes(p.role)).map((p) => p.name);
     if (names.length === 0) return;

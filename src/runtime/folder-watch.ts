@@ -20,6 +20,8 @@ export interface FolderWatchOptions {
   clock?: Clock;
 }
 
+/** Folders listed at once while the tree is walked. */
+const WALKERS = 8;
 /** Polled folders are looked at again after this long at least, and at most after POLL_MAX_MS, by how many there are. */
 const POLL_MIN_MS = 2000;
 const POLL_MAX_MS = 30_000;
@@ -70,8 +72,30 @@ export class FolderWatch {
     this.cancelPoll?.();
   }
 
-  /** Watch `dir` and every folder under it that may be entered. */
-  private async add(dir: string): Promise<void> {
+  /**
+   * Watch `root` and every folder under it that may be entered: a walk a few folders at a time,
+   * so that what is held at once is a few listings, not the whole tree's.
+   */
+  private add(root: string): Promise<void> {
+    const queue = [root];
+    let active = 0;
+    return new Promise((resolve) => {
+      const pump = (): void => {
+        while (active < WALKERS && queue.length > 0) {
+          active++;
+          void this.list(queue.pop()!, queue).finally(() => {
+            active--;
+            pump();
+          });
+        }
+        if (active === 0 && queue.length === 0) resolve();
+      };
+      pump();
+    });
+  }
+
+  /** Watch one folder (or poll it), and queue the folders in it. */
+  private async list(dir: string, queue: string[]): Promise<void> {
     if (this.closed || this.watchers.has(dir) || this.polled.has(dir)) return;
     const watched = this.watchFolder(dir);
     let entries;
@@ -82,7 +106,7 @@ export class FolderWatch {
       return;
     }
     if (!watched) await this.remember(dir, entries);
-    await Promise.all(entries.filter((e) => e.isDirectory() && this.opts.enter(e.name)).map((e) => this.add(path.join(dir, e.name))));
+    for (const e of entries) if (e.isDirectory() && this.opts.enter(e.name)) queue.push(path.join(dir, e.name));
   }
 
   private watchFolder(dir: string): boolean {

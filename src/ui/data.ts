@@ -5,6 +5,8 @@ import type { LogLine, ProcessInfo, QueueStats } from '../run/control-protocol.j
 /** How often the processes are asked for, and the queues (a few Redis commands each time). */
 const PS_EVERY_MS = 1000;
 const QUEUES_EVERY_MS = 2000;
+/** How long the footer says what a key did. */
+const NOTICE_MS = 6000;
 /** Lines kept for scrolling back: at most this many, the oldest go first. */
 const MAX_LINES = 20_000;
 /** Lines asked for per process when the view opens. */
@@ -31,6 +33,7 @@ export class ViewData extends EventEmitter {
   /** Said in the footer: the outcome of the last key (a restart, a refusal). */
   notice = '';
   private timers: NodeJS.Timeout[] = [];
+  private noticeTimer: NodeJS.Timeout | undefined;
   private follows: Connection[] = [];
   private dirty = false;
   private closed = false;
@@ -59,6 +62,7 @@ export class ViewData extends EventEmitter {
   close(): void {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
+    clearTimeout(this.noticeTimer);
     for (const f of this.follows) f.close();
   }
 
@@ -101,8 +105,14 @@ export class ViewData extends EventEmitter {
     return { send: (line) => conn.send({ input: `${line}\n` }), close: () => conn.close() };
   }
 
+  /** The footer says it for a few seconds, then shows the keys again. */
   say(notice: string): void {
     this.notice = notice;
+    clearTimeout(this.noticeTimer);
+    this.noticeTimer = setTimeout(() => {
+      this.notice = '';
+      this.emit('change');
+    }, NOTICE_MS);
     this.emit('change');
   }
 

@@ -1,5 +1,5 @@
-import { Box, render, Text, useApp, useInput, useStdout } from 'ink';
-import { useEffect, useState } from 'react';
+import { Box, render, Text, useApp, useInput, useStdout, type Key } from 'ink';
+import { useEffect, useReducer, useRef, useState } from 'react';
 import { FbenchError } from '../errors.js';
 import type { LogLine, ProcessInfo, QueueStats } from '../run/control-protocol.js';
 import { ViewData } from './data.js';
@@ -17,6 +17,8 @@ const COLORS: Theme = { bad: 'red', warn: 'yellow', good: 'green', dim: 'gray', 
 type Mode = 'normal' | 'search' | 'filter' | 'attach' | 'help';
 
 const KEYS = '↑↓/jk select  r restart  s stop/start  a attach  l all logs  / search  f filter  ? help  q quit';
+/** The keys on a narrow screen (80 columns), q quit still in sight. */
+const KEYS_NARROW = 'jk select r restart s stop a attach l logs / find f filter ? help q quit';
 const HELP = [
   '↑ ↓  j k      select a process',
   'r            restart it (waits for it to be ready again)',
@@ -109,8 +111,8 @@ function Logs({ lines, height, scroll, search, t }: { lines: LogLine[]; height: 
   const width = Math.max(6, ...shown.map((l) => l.name.length));
   return (
     <Box flexDirection="column" height={height}>
-      {shown.map((l) => (
-        <Text key={`${l.time}-${l.seq}-${l.name}-${l.text.length}`} wrap="truncate" inverse={search !== '' && l.text.includes(search)}>
+      {shown.map((l, i) => (
+        <Text key={end - shown.length + i} wrap="truncate" inverse={search !== '' && l.text.includes(search)}>
           <Text color={t.dim}>{`${clock(l.time)} ${l.name.padEnd(width)} | `}</Text>
           {l.text}
         </Text>
@@ -119,106 +121,117 @@ function Logs({ lines, height, scroll, search, t }: { lines: LogLine[]; height: 
   );
 }
 
+/** What the keys change. One object, changed in place: keys read faster than a frame act on what the keys before them left. */
+interface KeyState {
+  selected: number;
+  mode: Mode;
+  /** The text being typed (attach, search, filter). */
+  input: string;
+  search: string;
+  filter: string;
+  /** Lines up from the end of the log; 0 follows it. */
+  scroll: number;
+  all: boolean;
+  attached: { name: string; send: (l: string) => void; close: () => void } | null;
+}
+
 /** The whole screen: processes, queues, log, footer. */
 function App({ data, own }: { data: ViewData; own: boolean }) {
   const { exit } = useApp();
   const { columns, rows } = useSize();
-  const [, setVersion] = useState(0);
-  const [selected, setSelected] = useState(0);
-  const [all, setAll] = useState(false);
-  const [mode, setMode] = useState<Mode>('normal');
-  const [input, setInput] = useState('');
-  const [search, setSearch] = useState('');
-  const [filter, setFilter] = useState('');
-  const [scroll, setScroll] = useState(0);
-  const [attached, setAttached] = useState<{ name: string; send: (l: string) => void; close: () => void } | null>(null);
+  const [, redraw] = useReducer((v: number) => v + 1, 0);
+  const st = useRef<KeyState>({ selected: 0, mode: 'normal', input: '', search: '', filter: '', scroll: 0, all: false, attached: null }).current;
   const t = process.env.NO_COLOR ? {} : COLORS;
 
   useEffect(() => {
-    const change = (): void => setVersion((v) => v + 1);
     const ended = (): void => exit();
-    data.on('change', change);
+    data.on('change', redraw);
     data.on('ended', ended);
     return () => {
-      data.off('change', change);
+      data.off('change', redraw);
       data.off('ended', ended);
     };
   }, [data, exit]);
 
   const procs = data.processes();
-  const current = procs[Math.min(selected, Math.max(0, procs.length - 1))];
-  const lines = data.lines.filter((l) => (all || !current || l.name === current.name) && (filter === '' || l.text.includes(filter)));
+  const current = (): ProcessInfo | undefined => procs[Math.min(st.selected, Math.max(0, procs.length - 1))];
+  const shownLines = (): LogLine[] =>
+    data.lines.filter((l) => (st.all || !current() || l.name === current()!.name) && (st.filter === '' || l.text.includes(st.filter)));
   const atPrompt = procs.filter((p) => p.atPrompt).map((p) => p.name);
 
   const leave = (): void => {
-    attached?.close();
+    st.attached?.close();
     exit();
   };
 
-  useInput((ch, key) => {
-    if (mode === 'help') return setMode('normal');
-    if (mode !== 'normal') {
-      if (key.escape) {
-        if (mode === 'attach') {
-          attached?.close();
-          setAttached(null);
-        }
-        if (mode === 'search') setSearch('');
-        if (mode === 'filter') setFilter('');
-        setInput('');
-        return setMode('normal');
-      }
-      if (key.return) {
-        if (mode === 'attach') attached?.send(input);
-        if (mode === 'search') {
-          setSearch(input);
-          const at = [...lines].reverse().findIndex((l) => input !== '' && l.text.includes(input));
-          setScroll(at === -1 ? 0 : at);
-          setMode('normal');
-        }
-        if (mode === 'filter') {
-          setFilter(input);
-          setScroll(0);
-          setMode('normal');
-        }
-        return setInput('');
-      }
-      if (key.backspace || key.delete) return setInput((s) => s.slice(0, -1));
-      if (key.ctrl && ch === 'c') return mode === 'attach' ? attached?.send('\x03') : leave();
-      if (ch && !key.ctrl && !key.meta) setInput((s) => s + ch);
-      return;
-    }
-    if ((key.ctrl && ch === 'c') || ch === 'q') return leave();
-    if (key.upArrow || ch === 'k') setSelected((s) => Math.max(0, s - 1));
-    else if (key.downArrow || ch === 'j') setSelected((s) => Math.min(procs.length - 1, s + 1));
-    else if (key.pageUp) setScroll((s) => Math.min(Math.max(0, lines.length - 1), s + 10));
-    else if (key.pageDown) setScroll((s) => Math.max(0, s - 10));
-    else if (key.end || ch === 'G') setScroll(0);
-    else if (ch === 'l') setAll((a) => !a);
-    else if (ch === '?') setMode('help');
-    else if (ch === '/' || ch === 'f') {
-      setInput('');
-      setMode(ch === '/' ? 'search' : 'filter');
-    } else if (ch === 'n' && search) {
-      const older = [...lines].reverse().findIndex((l, i) => i > scroll && l.text.includes(search));
-      if (older !== -1) setScroll(older);
-    } else if (current && ch === 'r') void data.restart(current.name);
-    else if (current && ch === 's') void (current.pid === null ? data.restart(current.name) : data.stop(current.name));
-    else if (current && ch === 'a') {
-      const a = data.attach(current.name);
-      if (a) {
-        setAttached({ name: current.name, ...a });
-        setAll(false);
-        setScroll(0);
-        setInput('');
-        setMode('attach');
-      }
-    }
+  useInput((input, key) => {
+    // Keys typed faster than a frame come as one string: each is a key of its own (text is text).
+    if (st.mode === 'normal' && input.length > 1 && !key.ctrl && !key.meta) for (const ch of input) onKey(ch, key);
+    else onKey(input, key);
+    redraw();
   });
 
+  function onKey(ch: string, key: Key): void {
+    if (st.mode === 'help') {
+      st.mode = 'normal';
+      return;
+    }
+    if (st.mode !== 'normal') return onTyping(ch, key);
+    if ((key.ctrl && ch === 'c') || ch === 'q') return leave();
+    const p = current();
+    if (key.upArrow || ch === 'k') st.selected = Math.max(0, st.selected - 1);
+    else if (key.downArrow || ch === 'j') st.selected = Math.min(procs.length - 1, st.selected + 1);
+    else if (key.pageUp) st.scroll = Math.min(Math.max(0, shownLines().length - 1), st.scroll + 10);
+    else if (key.pageDown) st.scroll = Math.max(0, st.scroll - 10);
+    else if (key.end || ch === 'G') st.scroll = 0;
+    else if (ch === 'l') st.all = !st.all;
+    else if (ch === '?') st.mode = 'help';
+    else if (ch === '/' || ch === 'f') {
+      st.input = '';
+      st.mode = ch === '/' ? 'search' : 'filter';
+    } else if (ch === 'n' && st.search) {
+      const older = [...shownLines()].reverse().findIndex((l, i) => i > st.scroll && l.text.includes(st.search));
+      if (older !== -1) st.scroll = older;
+    } else if (p && ch === 'r') void data.restart(p.name);
+    else if (p && ch === 's') void (p.pid === null ? data.restart(p.name) : data.stop(p.name));
+    else if (p && ch === 'a') {
+      const a = data.attach(p.name);
+      if (a) Object.assign(st, { attached: { name: p.name, ...a }, all: false, scroll: 0, input: '', mode: 'attach' });
+    }
+  }
+
+  /** A key while text is typed: to the attached process, the search or the filter. */
+  function onTyping(ch: string, key: Key): void {
+    if (key.escape) {
+      if (st.mode === 'attach') st.attached?.close();
+      if (st.mode === 'search') st.search = '';
+      if (st.mode === 'filter') st.filter = '';
+      Object.assign(st, { attached: null, input: '', mode: 'normal' });
+    } else if (key.return) {
+      if (st.mode === 'attach') st.attached?.send(st.input);
+      if (st.mode === 'search') {
+        st.search = st.input;
+        const at = [...shownLines()].reverse().findIndex((l) => st.search !== '' && l.text.includes(st.search));
+        Object.assign(st, { scroll: at === -1 ? 0 : at, mode: 'normal' });
+      }
+      if (st.mode === 'filter') Object.assign(st, { filter: st.input, scroll: 0, mode: 'normal' });
+      st.input = '';
+    } else if (key.backspace || key.delete) st.input = st.input.slice(0, -1);
+    else if (key.ctrl && ch === 'c') {
+      if (st.mode === 'attach') st.attached?.send('\x03');
+      else leave();
+    } else if (ch && !key.ctrl && !key.meta) st.input += ch;
+  }
+
+  const { mode, input, all, filter, scroll, search, attached } = st;
+  const lines = shownLines();
+  const shown = current();
+  const selected = Math.min(st.selected, procs.length - 1);
   const procRows = Math.max(3, Math.min(procs.length, Math.floor(rows * 0.4)));
-  const queueRows = data.queues ? Math.min(data.queues.length, rows >= 30 ? 6 : 3) : 1;
-  const logRows = Math.max(3, rows - procRows - queueRows - 6);
+  const queueRows = data.queues ? Math.min(data.queues.length, Math.max(2, Math.floor(rows / 6))) : 1;
+  // One line short of the screen: Ink clears the whole terminal at each frame that fills it (flicker).
+  const height = rows - 1;
+  const logRows = Math.max(3, height - procRows - queueRows - 5 - (atPrompt.length > 0 ? 1 : 0));
   const footer =
     mode === 'attach'
       ? `attached to ${attached?.name}: what you type goes to it (Enter sends), Esc detaches › ${input}`
@@ -226,12 +239,12 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
         ? `search: ${input}`
         : mode === 'filter'
           ? `filter: ${input}`
-          : data.notice || KEYS;
+          : data.notice || (columns >= KEYS.length ? KEYS : KEYS_NARROW);
   const title = `fbench ui · ${procs.length} processes, ${procs.filter((p) => !p.ready).length} not ready${own ? ' · q stops the bench' : ''}`;
 
   if (mode === 'help')
     return (
-      <Box flexDirection="column" width={columns} height={rows}>
+      <Box flexDirection="column" width={columns} height={height}>
         <Text bold>fbench ui: keys (any key to go back)</Text>
         {HELP.map((h) => (
           <Text key={h}>{h}</Text>
@@ -239,7 +252,7 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
       </Box>
     );
   return (
-    <Box flexDirection="column" width={columns} height={rows}>
+    <Box flexDirection="column" width={columns} height={height}>
       <Text bold color={t.accent} wrap="truncate">
         {title}
       </Text>
@@ -249,7 +262,7 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
           wrap="truncate"
         >{`${atPrompt.join(', ')} ${atPrompt.length > 1 ? 'are' : 'is'} at a debugger prompt: select it and press a to type to it`}</Text>
       )}
-      <Processes list={procs} selected={Math.min(selected, procs.length - 1)} width={columns} height={procRows} t={t} />
+      <Processes list={procs} selected={selected} width={columns} height={procRows} t={t} />
       <Text bold wrap="truncate">
         QUEUES
       </Text>
@@ -257,7 +270,7 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
       <Text
         bold
         wrap="truncate"
-      >{`LOGS ${all ? '(all processes)' : current ? `(${current.name})` : ''}${filter ? ` filter "${filter}"` : ''}${scroll ? ` ${scroll} lines up (End follows)` : ' following'}`}</Text>
+      >{`LOGS ${all ? '(all processes)' : shown ? `(${shown.name})` : ''}${filter ? ` filter "${filter}"` : ''}${scroll ? ` ${scroll} lines up (End follows)` : ' following'}`}</Text>
       <Logs lines={lines} height={logRows} scroll={scroll} search={search} t={t} />
       <Text color={t.dim} wrap="truncate">
         {footer}
@@ -286,7 +299,7 @@ export async function runView(opts: { sockets: string[]; own: boolean }): Promis
   process.stdout.write(ENTER);
   process.once('exit', restore);
   data.start();
-  const app = render(<App data={data} own={opts.own} />, { exitOnCtrlC: false, patchConsole: false, maxFps: 10, incrementalRendering: true });
+  const app = render(<App data={data} own={opts.own} />, { exitOnCtrlC: false, patchConsole: false, maxFps: 10 });
   try {
     await app.waitUntilExit();
   } finally {

@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { makeBench } from '../helpers/bench-fixture.js';
 import { FBENCH, FbenchRun, survivors } from '../helpers/fbench-run.js';
 import { freePort } from '../helpers/ports.js';
+import { Terminal } from '../helpers/terminal.js';
 import { DEBUG_JOB, enqueue, installBench, requireRq, RQ_BENCH, RQ_JOBS, SYSTEM_PYTHON, TWO_BREAKPOINTS } from '../helpers/real-programs.js';
 
 const cleanups: (() => void)[] = [];
 after(() => cleanups.forEach((c) => c()));
-
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', args, { encoding: 'utf8' });
-}
 
 async function until<T>(get: () => T | null | undefined | false, what: string, ms = 15_000): Promise<T> {
   const end = Date.now() + ms;
@@ -43,40 +40,17 @@ function attach(dir: string, name: string, input: string): Promise<{ code: numbe
 
 describe('breakpoint() under fbench', { timeout: 90_000 }, () => {
   test("in fbench's own terminal (tmux), then with fbench attach; another process keeps printing; Ctrl-C leaves nothing", async () => {
-    execFileSync('tmux', ['-V']); // fails loudly without tmux (.ci/run installs it)
-    const b = makeBench({
-      Procfile: `web: ${SYSTEM_PYTHON} bp.py\ntick: ${SYSTEM_PYTHON} -u -c "import time\nwhile True: print('tick', flush=True); time.sleep(0.2)"\n`,
-      'bp.py': TWO_BREAKPOINTS,
-    });
-    writeFileSync(path.join(b.dir, 'Procfile'), `web: ${SYSTEM_PYTHON} bp.py\ntick: ${SYSTEM_PYTHON} tick.py\n`);
+    const b = makeBench({ Procfile: `web: ${SYSTEM_PYTHON} bp.py\ntick: ${SYSTEM_PYTHON} tick.py\n`, 'bp.py': TWO_BREAKPOINTS });
     writeFileSync(path.join(b.dir, 'tick.py'), "import time\nwhile True:\n    print('tick', flush=True)\n    time.sleep(0.2)\n");
     cleanups.push(b.cleanup);
-    const session = `fbench-test-${process.pid}-${Date.now()}`;
-    tmux(
-      'new-session',
-      '-d',
-      '-s',
-      session,
-      '-x',
-      '220',
-      '-y',
-      '50',
-      `${process.execPath} ${FBENCH} start --bench ${b.dir} --no-timestamps --no-tasks --no-color`,
-    );
-    tmux('set-option', '-t', session, 'remain-on-exit', 'on'); // the screen stays readable after fbench exits
-    cleanups.push(() => {
-      try {
-        tmux('kill-session', '-t', session);
-      } catch {
-        // gone
-      }
-    });
-    const screen = (): string => tmux('capture-pane', '-p', '-J', '-t', session, '-S', '-2000');
-    await until(() => screen().includes('web.1 is at a debugger prompt: what you type goes to it'), 'the prompt announced');
-    tmux('send-keys', '-t', session, 'p x + 1000', 'Enter');
-    await until(() => /web\.1 +\| 1041$/m.test(screen()), 'p x + 1000 answered');
-    tmux('send-keys', '-t', session, 'c', 'Enter');
-    await until(() => /web\.1 +\| between$/m.test(screen()) && (screen().match(/web\.1 +\| \(Pdb\)/g) ?? []).length >= 3, 'the second breakpoint');
+    const term = new Terminal(`${process.execPath} ${FBENCH} start --bench ${b.dir} --no-timestamps --no-tasks --no-color`, 220, 50);
+    cleanups.push(() => term.close());
+    const screen = (): string => term.screen(true);
+    await term.until((s) => s.includes('web.1 is at a debugger prompt: what you type goes to it'), 'the prompt announced', 15_000, true);
+    term.keys('p x + 1000', 'Enter');
+    await term.until((s) => /web\.1 +\| 1041$/m.test(s), 'p x + 1000 answered', 15_000, true);
+    term.keys('c', 'Enter');
+    await term.until((s) => /web\.1 +\| between$/m.test(s) && (s.match(/web\.1 +\| \(Pdb\)/g) ?? []).length >= 3, 'the second breakpoint', 15_000, true);
     const ticksBefore = (screen().match(/tick\.1 +\| tick/g) ?? []).length;
 
     const attached = await attach(b.dir, 'web', 'p x * 1000\nc\n');
@@ -88,9 +62,9 @@ describe('breakpoint() under fbench', { timeout: 90_000 }, () => {
 
     const pids = [...screen().matchAll(/started \(pid (\d+)\)/g)].map((m) => Number(m[1]));
     assert.equal(pids.length, 2);
-    tmux('send-keys', '-t', session, 'C-c');
-    await until(() => /tick\.1 stopped/.test(screen()) && /web\.1 stopped/.test(screen()), 'both stopped');
-    await until(() => tmux('display-message', '-p', '-t', session, '#{pane_dead}').trim() === '1', 'fbench exited', 10_000);
+    term.keys('C-c');
+    await term.until((s) => /tick\.1 stopped/.test(s) && /web\.1 stopped/.test(s), 'both stopped', 15_000, true);
+    await until(() => term.exited, 'fbench exited', 10_000);
     assert.deepEqual(await survivors(pids, 0), []);
   });
 

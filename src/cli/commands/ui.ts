@@ -4,6 +4,11 @@ import { FbenchError } from '../../errors.js';
 
 /** `fbench ui`: the full-screen view of every session running for the bench; leaving it leaves them running. */
 export async function uiCommand(opts: { bench?: string }): Promise<number> {
+  if (!process.stdout.isTTY || !process.stdin.isTTY)
+    throw new FbenchError(
+      'fbench ui needs a terminal (stdin and stdout), and this is not one',
+      'run it in a terminal, or use `fbench ps` and `fbench logs -f`',
+    );
   const bench = findBench(opts.bench, process.cwd());
   const sessions = runningSessions(bench);
   if (sessions.length === 0)

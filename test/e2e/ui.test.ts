@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { benchId } from '../../src/frappe/queues.js';
+import { FBENCH, FbenchRun, survivors } from '../helpers/fbench-run.js';
+import { SYSTEM_PYTHON } from '../helpers/real-programs.js';
+import { tempSampleBench } from '../helpers/sample-bench.js';
+import { testScope } from '../helpers/scope.js';
+import { Terminal } from '../helpers/terminal.js';
+
+const { runs, cleanups } = testScope();
+
+/** A program stopped at breakpoint() with a local x, for attaching. */
+const DEBUGGEE = "x = 41\nprint('before', flush=True)\nbreakpoint()\nprint('after', flush=True)\nimport time\ntime.sleep(300)\n";
+
+type Ps = { name: string; restarts: number; pid: number | null }[];
+const ps = async (dir: string): Promise<Ps> => {
+  const r = new FbenchRun(['ps', '--json', '--bench', dir]);
+  runs.push(r);
+  await r.exited;
+  return JSON.parse(r.output) as Ps;
+};
+
+describe('fbench ui', { timeout: 120_000 }, () => {
+  test('processes with their readiness, queues from RQ with a busy job, r restarts, a attaches to a (Pdb) prompt, / finds, resize, q leaves the bench running and the terminal as it was', async () => {
+    // The split preset leaves the custom queue `email` without a worker: its jobs wait there.
+    const b = await tempSampleBench((dir) => {
+      writeFileSync(path.join(dir, 'dbg.py'), DEBUGGEE);
+      writeFileSync(path.join(dir, 'Procfile'), `${readFileSync(path.join(dir, 'Procfile'), 'utf8')}dbg: ${SYSTEM_PYTHON} -u dbg.py\n`);
+    });
+    cleanups.push(b.cleanup);
+    const run = new FbenchRun(['start', '--bench', b.dir, '--preset', 'split']);
+    runs.push(run);
+    await run.waitFor(/ready in/, 30_000);
+    const id = benchId({}, b.dir);
+    const redis = new Redis({ port: b.ports.queue });
+    try {
+      for (let i = 0; i < 3; i++) {
+        await redis.hset(`rq:job:wait-${i}`, { description: 'app.email.send', origin: `${id}:email` });
+        await redis.rpush(`rq:queue:${id}:email`, `wait-${i}`);
+      }
+      await redis.hset('rq:job:busy-1', { description: 'app.reports.build_big_report', origin: `${id}:long`, seconds: '60' });
+      await redis.rpush(`rq:queue:${id}:long`, 'busy-1');
+      await run.waitFor(/long: app\.reports\.build_big_report \(busy-1\)/);
+      assert.equal(await redis.llen(`rq:queue:${id}:email`), 3);
+    } finally {
+      redis.disconnect();
+    }
+
+    const term = new Terminal(
+      `sh -c 'stty -a > ${b.dir}/stty.before; ${process.execPath} ${FBENCH} ui --bench ${b.dir}; echo "ui exited $?"; stty -a > ${b.dir}/stty.after; sleep 60'`,
+      200,
+      50,
+    );
+    cleanups.push(() => term.close());
+    let s = await term.until((x) => /worker_long\.1 +ready +registered on long/.test(x) && /email +3 waiting +0 workers/.test(x), 'the panes');
+    for (const n of [
+      'redis_cache.1',
+      'redis_queue.1',
+      'web.1',
+      'socketio.1',
+      'watch.1',
+      'schedule.1',
+      'worker_short.1',
+      'worker_default.1',
+      'worker_long.1',
+      'dbg.1',
+    ])
+      assert.match(s, new RegExp(`^${n.replace('.', '\\.')} +\\S+`, 'm'), n);
+    assert.match(s, /web\.1 +ready +listening :\d+/);
+    assert.match(s, /redis_queue\.1 +ready +PONG/);
+    s = await term.until((x) => /long +0 waiting +1 worker \(1 busy\) +0 failed +· app\.reports\.build_big_report \d+ s/.test(x), 'the busy job');
+    await term.until((x) => /dbg\.1 is at a debugger prompt/.test(x), 'the prompt announced');
+
+    // r on a worker: its restarts go up by one
+    const rows = s.split('\n');
+    // A table row is the name and its padding (the banner above says "dbg.1 is at …").
+    const row = (name: string): number => rows.findIndex((l) => l.startsWith(`${name}  `));
+    const at = (name: string): number => row(name) - row('redis_cache.1');
+    const before = (await ps(b.dir)).find((p) => p.name === 'worker_short.1')!;
+    for (let i = 0; i < at('worker_short.1'); i++) term.keys('j');
+    await new Promise((r) => setTimeout(r, 300));
+    term.keys('r');
+    await term.until((x) => /restarted worker_short\.1: registered on short/.test(x), 'the restart answered', 30_000);
+    const after = (await ps(b.dir)).find((p) => p.name === 'worker_short.1')!;
+    assert.equal(after.restarts, before.restarts + 1);
+    assert.notEqual(after.pid, before.pid);
+
+    // a on dbg.1: what is typed goes to the (Pdb) prompt
+    for (let i = at('worker_short.1'); i < at('dbg.1'); i++) term.keys('j');
+    await new Promise((r) => setTimeout(r, 300));
+    term.keys('a');
+    await term.until((x) => /attached to dbg\.1/.test(x), 'attached');
+    term.type('p x + 1000');
+    term.keys('Enter');
+    await term.until((x) => /dbg\.1 +\| 1041/.test(x), 'the debugger answered');
+    term.type('c');
+    term.keys('Enter');
+    await term.until((x) => /dbg\.1 +\| after/.test(x), 'continued');
+    term.keys('Escape');
+    // Esc and a key in one read are Alt+key to a terminal: a person's next key comes later.
+    await term.until((x) => !/attached to dbg\.1/.test(x), 'detached');
+
+    // / finds a line in all the logs
+    term.keys('l');
+    term.type('/');
+    term.type('Running on http');
+    term.keys('Enter');
+    await term.until((x) => /web\.1 +\| +\* Running on http/.test(x), 'found');
+
+    // resize: still a usable layout at 80×24
+    term.resize(80, 24);
+    s = await term.until((x) => x.split('\n').some((l) => /^web\.1 +ready/.test(l)) && /q quit/.test(x), 'the 80×24 layout, the keys in the footer');
+    assert.ok(s.split('\n').every((l) => l.length <= 80));
+    assert.match(s, /^QUEUES/m);
+    assert.match(s, /q quit/);
+
+    term.type('q');
+    await term.until((x) => /ui exited 0/.test(x), 'left');
+    await new Promise((r) => setTimeout(r, 300));
+    // The modes as they were (the size line aside: the window was resized).
+    const modes = (f: string): string => readFileSync(path.join(b.dir, f), 'utf8').split('\n').slice(1).join('\n');
+    assert.equal(modes('stty.after'), modes('stty.before'), 'the terminal as it was');
+    assert.match(modes('stty.after'), / icanon .* echo /);
+    assert.equal(run.child.exitCode, null, 'the bench runs on');
+    await run.stop();
+  });
+
+  test('start --ui, then q: the bench stops with its one-TERM stop; a pipe is refused in one line', async () => {
+    const b = await tempSampleBench();
+    cleanups.push(b.cleanup);
+    const term = new Terminal(`sh -c '${process.execPath} ${FBENCH} start --ui --bench ${b.dir}; echo "start exited $?"; sleep 60'`, 120, 40);
+    cleanups.push(() => term.close());
+    await term.until((x) => /worker\.1 +ready +registered/.test(x), 'the view', 30_000);
+    const pids = (await ps(b.dir)).map((p) => p.pid).filter((p): p is number => p !== null);
+    term.type('q');
+    await term.until((x) => /start exited 0/.test(x), 'stopped', 30_000);
+    assert.deepEqual(await survivors(pids, 2000), []);
+    const log = readFileSync(path.join(b.dir, 'logs', 'fbench.log'), 'utf8');
+    assert.match(log, /the view was closed: stopping/);
+    assert.match(log, /redis_queue\.1 stopped/);
+
+    const piped = new FbenchRun(['ui', '--bench', b.dir]);
+    runs.push(piped);
+    assert.equal((await piped.exited).code, 1);
+    assert.match(piped.output, /^fbench: fbench ui needs a terminal \(stdin and stdout\), and this is not one → run it in a terminal/);
+  });
+});
