@@ -132,7 +132,12 @@ function oneLineError(text: string): string {
   if (invalid) return `fbench: ${invalid[1]}\n`;
   const named = process.argv[2];
   const help = named !== undefined && Object.hasOwn(commands, named) ? `fbench ${named} --help` : 'fbench --help';
-  return `fbench: ${text.trim().replace(/^error: /, '')} → see \`${help}\`\n`;
+  // commander puts its "(Did you mean …?)" on a line of its own.
+  const said = text
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/\s*\n\s*/g, ' ');
+  return `fbench: ${said} → see \`${help}\`\n`;
 }
 
 /**

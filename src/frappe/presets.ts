@@ -16,7 +16,8 @@ export interface PresetRef {
   origin: 'shipped' | 'bench';
 }
 
-export function listPresets(benchDir: string): PresetRef[] {
+/** The shipped presets and (with a bench) the bench's own. */
+export function listPresets(benchDir: string | null): PresetRef[] {
   const found = new Map<string, PresetRef>();
   const scan = (dir: string, origin: PresetRef['origin']): void => {
     if (!existsSync(dir)) return;
@@ -26,16 +27,16 @@ export function listPresets(benchDir: string): PresetRef[] {
     }
   };
   scan(SHIPPED_PRESETS, 'shipped');
-  scan(path.join(benchDir, BENCH_PRESETS), 'bench');
+  if (benchDir !== null) scan(path.join(benchDir, BENCH_PRESETS), 'bench');
   return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
-export function loadPreset(name: string, benchDir: string): Preset {
+export function loadPreset(name: string, benchDir: string | null): Preset {
   const refs = listPresets(benchDir);
   const ref = refs.find((r) => r.name === name);
   if (!ref) {
     throw new FbenchError(`unknown preset "${name}"`, `presets: ${refs.map((r) => r.name).join(', ')} (add your own as ${BENCH_PRESETS}/${name}.yaml)`);
   }
-  const shown = path.relative(benchDir, ref.file).startsWith('..') ? ref.file : path.relative(benchDir, ref.file);
+  const shown = benchDir === null || path.relative(benchDir, ref.file).startsWith('..') ? ref.file : path.relative(benchDir, ref.file);
   return parsePreset(name, readTextFile(ref.file, shown, 'make it a readable YAML file, or remove it'), shown);
 }

@@ -116,7 +116,7 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
   const instanceNames = (type: string): string[] => instances.filter((i) => i.type === type).map((i) => i.name);
   const baseEnv: Record<string, string> = {
     ...model.dotenv,
-    PYTHONUNBUFFERED: '1',
+    PYTHONUNBUFFERED: 'true',
     ...(opts.dev === false ? {} : { DEV_SERVER: 'true' }),
     PATH: [path.join(model.dir, 'env', 'bin'), opts.inheritedPath].filter(Boolean).join(path.delimiter),
   };

@@ -191,6 +191,9 @@ worker: bench worker
     assert.equal((run.output.match(/redis-server config\/redis_queue|redis_queue\.1 started/g) ?? []).length, 0);
     await run.stop();
     assert.deepEqual(await survivors([leftover.pid!], 1000), []);
+    // An adopted process has no exit status to tell (it is not fbench's child).
+    assert.match(run.output, /redis_queue\.1 stopped \(gone\)/);
+    assert.doesNotMatch(run.output, /exit code null/);
   });
 
   test("a Redis that cannot start fails at once with Redis's own message", async () => {

@@ -171,7 +171,7 @@ test('a Procfile Redis on another port than its URL is a warning naming the key'
 test('environment: PYTHONUNBUFFERED, DEV_SERVER, .env, env/bin first on PATH, PORT', () => {
   const p = plan(CURRENT, { '.env': 'FOO=bar\n' });
   const env = byName(p, 'web.1').env;
-  assert.equal(env.PYTHONUNBUFFERED, '1');
+  assert.equal(env.PYTHONUNBUFFERED, 'true');
   assert.equal(env.DEV_SERVER, 'true');
   assert.equal(env.FOO, 'bar');
   assert.equal(env.PATH, `${p.bench}/env/bin:/usr/bin`);

@@ -202,7 +202,9 @@ export async function logsCommand(names: string[], opts: LogsOptions): Promise<n
   const rest = names.filter((n) => n !== SYSTEM);
   const targets = rest.length
     ? bySession(sessions, rest, 'logs', bench)
-    : sessions.map((session) => ({ session, names: session.processes.map((p) => p.name) }));
+    : names.length
+      ? []
+      : sessions.map((session) => ({ session, names: session.processes.map((p) => p.name) }));
   if (wantSystem) for (const s of sessions) if (!targets.some((t) => t.session === s)) targets.push({ session: s, names: [] });
   const width = Math.max(SYSTEM.length, ...targets.flatMap((t) => t.names.map((n) => n.length)));
   const req = (t: (typeof targets)[number]): object => ({

@@ -4,11 +4,22 @@ import { listPresets, loadPreset } from '../../frappe/presets.js';
 import { findBench } from '../../frappe/discover.js';
 import type { BenchOptions } from '../context.js';
 
+/** The bench named or around, else none (outside a bench: the shipped presets alone). */
+function benchOrNone(explicit: string | undefined): string | null {
+  try {
+    return findBench(explicit, process.cwd());
+  } catch (err) {
+    if (explicit !== undefined || !(err instanceof FbenchError)) throw err;
+    process.stderr.write("fbench: not in a bench: the shipped presets (a bench's own are in its config/fbench/presets/)\n");
+    return null;
+  }
+}
+
 /** `fbench presets`: name, where it comes from, what it is for. */
 export function presetsCommand(opts: BenchOptions): number {
-  const dir = findBench(opts.bench, process.cwd());
+  const dir = benchOrNone(opts.bench);
   const rows = listPresets(dir).map((ref) => {
-    const where = ref.origin === 'bench' ? path.relative(dir, ref.file) : 'shipped';
+    const where = ref.origin === 'bench' && dir !== null ? path.relative(dir, ref.file) : 'shipped';
     try {
       return [ref.name, where, loadPreset(ref.name, dir).description];
     } catch (err) {
