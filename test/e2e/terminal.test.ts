@@ -1,3 +1,4 @@
+/* eslint-disable no-control-regex -- the test reads escape sequences (ESC) off the screen */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
