@@ -8,7 +8,11 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { pingRedis } from '../src/health/redis-ping.js';
 import { benchDir, twoRedisBench } from './benches.js';
+import { median, type Cell, type Row } from './row.js';
+import { watchTree } from './tree.js';
+import { viewCost } from './view.js';
 import { NODE_RUNS_TRUE, nodeReadiesTwoRedis } from './floors.js';
+import { killTree, processTree, signalPid } from '../src/runtime/process-group.js';
 import { which } from '../src/util/which.js';
 import { FBENCH, FbenchRun } from '../test/helpers/fbench-run.js';
 import { freePort } from '../test/helpers/ports.js';
@@ -39,24 +43,7 @@ const PEERS: Peer[] = [
   { name: 'honcho', run: (dir) => (which('honcho', process.env.PATH ?? '') ? `honcho -f ${dir}/Procfile -d ${dir} start` : null) },
 ];
 
-interface Cell {
-  ms?: number;
-  mb?: number;
-  note?: string;
-}
-interface Row {
-  figure: string;
-  cells: Map<string, Cell>;
-  limit: string;
-  target: string;
-  pass: boolean;
-}
-
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6;
 
 function procfile(dir: string): { name: string; command: string }[] {
@@ -84,7 +71,8 @@ function timed(command: string, out = '/dev/null'): { ms: number; mb: number; un
   );
   const wall = ms(t0);
   if (existsSync(sid)) {
-    spawnSync('pkill', ['-KILL', '-s', readFileSync(sid, 'utf8').trim()]);
+    // What it left behind: its group, and what descends from it.
+    killTree(Number(readFileSync(sid, 'utf8').trim()));
     rmSync(sid, { force: true });
   }
   const kb = Number(readFileSync(rss, 'utf8').trim().split('\n').pop());
@@ -163,15 +151,16 @@ function relay(): Row {
   const subjects = peers(dir, out, () => integrity(out));
   const all = rounds([...subjects, { name: 'limit', command: `(${gen('a')} & ${gen('b')}; wait)`, out }]);
   rmSync(dir, { recursive: true, force: true });
-  const cells = peerCells(all, subjects);
+  // Time and integrity: the memory under this load is a row of its own.
+  const cells = new Map([...peerCells(all, subjects)].map(([k, { mb: _, ...v }]) => [k, v]));
   const f = cells.get('fbench')!;
   const c = cells.get('concurrently')!;
   return {
     figure: `relay: 2 × ${LINES / 1000}k lines, prefixed, to a file`,
     cells,
     limit: `${Math.round(all.get('limit')!.ms!)} ms (raw sh pipe)`,
-    target: `≤ 0.7 × concurrently = ${Math.round(0.7 * c.ms!)} ms, 0 torn, 0 lost`,
-    pass: f.ms! <= 0.7 * c.ms! && f.note === '0 torn, 0 lost',
+    target: `≤ 0.8 × concurrently = ${Math.round(0.8 * c.ms!)} ms, 0 torn, 0 lost`,
+    pass: f.ms! <= 0.8 * c.ms! && f.note === '0 torn, 0 lost',
   };
 }
 
@@ -191,8 +180,8 @@ function oneLine(idle: Cell): Row[] {
       figure: 'start: a one-line Procfile that exits at once, whole run',
       cells: new Map([...cells].map(([k, v]) => [k, v.ms === undefined ? v : { ms: v.ms }])),
       limit: `${Math.round(node.ms!)} ms (node -e 0); ${Math.round(floor.ms!)} ms (the least a Node manager does: node, one spawn of sh -c true)`,
-      target: `≤ node -e 0 + 50 = ${Math.round(node.ms! + 50)} ms`,
-      pass: f.ms! <= node.ms! + 50,
+      target: `≤ node -e 0 + 40 = ${Math.round(node.ms! + 40)} ms, below every peer`,
+      pass: f.ms! <= node.ms! + 40 && [...cells].every(([name, c]) => name === 'fbench' || c.ms === undefined || f.ms! < c.ms),
     },
     {
       figure: 'peak RSS: the same one-line Procfile',
@@ -263,7 +252,7 @@ async function ready(): Promise<Row> {
 }
 
 /** The manager's own peak RSS while 20 processes print: `figure` names the load. */
-function memory(figure: string, line: (i: number) => string, idle: Cell): Row {
+function memory(figure: string, line: (i: number) => string, idle: Cell, allowMb: number): Row {
   const dir = benchDir(Array.from({ length: 20 }, (_, i) => `p${i}: ${line(i)}\n`).join(''));
   const cells = new Map([...rounds(peers(dir), Math.min(RUNS, 3))].map(([k, c]) => [k, c.mb === undefined ? c : { mb: c.mb }]));
   rmSync(dir, { recursive: true, force: true });
@@ -272,9 +261,20 @@ function memory(figure: string, line: (i: number) => string, idle: Cell): Row {
     figure,
     cells,
     limit: `${idle.mb!.toFixed(1)} MB (idle node)`,
-    target: `≤ idle node + 40 = ${(idle.mb! + 40).toFixed(1)} MB`,
-    pass: f.mb! <= idle.mb! + 40,
+    target: `≤ idle node + ${allowMb} = ${(idle.mb! + allowMb).toFixed(1)} MB`,
+    pass: f.mb! <= idle.mb! + allowMb,
   };
+}
+
+/** The `sleep 1000`s among what `pid` started (its group and its descendants). */
+function sleepsOf(pid: number): number[] {
+  return processTree(pid).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8') === 'sleep\x001000\x00';
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** 10 processes that exit on SIGTERM: SIGINT to the manager → its exit. */
@@ -291,23 +291,23 @@ async function shutdown(): Promise<Row> {
       const exited = new Promise((r) => child.once('exit', r));
       child.stdout.resume();
       child.stderr.resume();
-      // Started: all ten sleeps run.
+      // Started: all ten sleeps it started run.
       const deadline = Date.now() + 10_000;
-      while (Number(spawnSync('pgrep', ['-c', '-f', '^sleep 1000$']).stdout.toString().trim() || 0) < 10 && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 10));
+      let sleeps: number[] = [];
+      while ((sleeps = sleepsOf(child.pid!)).length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       const t0 = process.hrtime.bigint();
       process.kill(-child.pid!, 'SIGINT');
       const kill = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 10_000);
       await exited;
       clearTimeout(kill);
       times.push(ms(t0));
-      spawnSync('pkill', ['-KILL', '-f', '^sleep 1000$']); // what a peer left behind
+      for (const pid of sleeps) signalPid(pid, 'SIGKILL'); // what a peer left behind
     }
     cells.set(p.name, { ms: median(times) });
   }
   rmSync(dir, { recursive: true, force: true });
   const f = cells.get('fbench')!;
-  return { figure: 'shutdown: SIGINT → exit, 10 compliant processes', cells, limit: '–', target: '≤ 150 ms', pass: f.ms! <= 150 };
+  return { figure: 'shutdown: SIGINT → exit, 10 compliant processes', cells, limit: '–', target: '≤ 50 ms', pass: f.ms! <= 50 };
 }
 
 async function main(): Promise<void> {
@@ -336,18 +336,21 @@ async function main(): Promise<void> {
       'peak RSS: 20 chatty processes (a line each 10 ms)',
       (i) => `i=0; while [ $i -lt 300 ]; do echo "p${i} line $i"; i=$((i+1)); sleep 0.01; done`,
       idle,
+      40,
     ),
-    memory('peak RSS: 20 processes × 200k lines', (i) => gen(i % 2 ? 'a' : 'b'), idle),
+    memory('peak RSS: 20 processes × 200k lines', (i) => gen(i % 2 ? 'a' : 'b'), idle, 45),
   ]);
   await step('shutdown', shutdown);
+  await step('watch', watchTree);
+  await step('ui', viewCost);
 
   const names = PEERS.map((p) => p.name).filter((n) => rows.some((r) => r.cells.has(n)));
   const fmt = (c: Cell | undefined): string =>
     !c
       ? '–'
-      : c.ms === undefined && c.mb === undefined
+      : c.ms === undefined && c.mb === undefined && c.cpu === undefined
         ? (c.note ?? '–')
-        : `${c.ms !== undefined ? `${Math.round(c.ms)} ms` : `${c.mb!.toFixed(1)} MB`}${c.note ? ` (${c.note})` : ''}`;
+        : `${[c.ms !== undefined ? `${Math.round(c.ms)} ms` : '', c.mb !== undefined ? `${c.mb.toFixed(1)} MB` : '', c.cpu !== undefined ? `${c.cpu.toFixed(2)} % CPU` : ''].filter(Boolean).join(', ')}${c.note ? ` (${c.note})` : ''}`;
   const table = [
     `| figure | ${names.join(' | ')} | limit | target | |`,
     `|---|${names.map(() => '---|').join('')}---|---|---|`,

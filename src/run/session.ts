@@ -303,7 +303,10 @@ export class Session implements ControlledSession {
     sup.start();
     if (this.abortedBy) void sup.shutdown(Supervisor.signalExitCode(this.abortedBy));
 
-    const code = await sup.done;
+    // The session lives until its processes are gone: the clock's timers keep nothing alive,
+    // and a process taken over (a leftover Redis) is not a child whose handle would.
+    const alive = setInterval(() => {}, 2 ** 30);
+    const code = await sup.done.finally(() => clearInterval(alive));
     await tasks?.done;
     await ui;
     await this.live;

@@ -31,6 +31,8 @@ export interface GroupProcessOptions {
 // the watchdog first; if fbench dies before that word, fd 3 reads EOF and nothing runs.
 const GATE = 'IFS= read -r _ <&3 || exit 111; exec 3<&-; ';
 const EXIT_POLL_MS = 10;
+/** How long a program that finished is given to be seen daemonizing (fork, setsid, fork). */
+const DAEMON_SETTLE_MS = 50;
 /** What a daemonized program left is looked for this often (a scan of /proc for the marker). */
 const LEFTOVER_POLL_MS = 200;
 /** Processes that carry the marker outside the group are looked for again this often for `members()`. */
@@ -189,6 +191,11 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
   private async untilAllGone(pgid: number, code: number | null): Promise<void> {
     const left = (): number[] => [...new Set([...processTree(pgid), ...this.escapees.filter(pidAlive)])];
     this.scanEscapees();
+    if (left().length === 0 && code === 0 && !this.termSent) {
+      // A double fork may be mid-way: the scan can read the child just gone and miss the grandchild just born.
+      await delay(this.clock, DAEMON_SETTLE_MS);
+      this.scanEscapees();
+    }
     if (left().length === 0) return;
     if (!this.termSent && code === 0) {
       this.emit(

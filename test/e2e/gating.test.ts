@@ -192,7 +192,7 @@ worker: bench worker
     await run.stop();
     assert.deepEqual(await survivors([leftover.pid!], 1000), []);
     // An adopted process has no exit status to tell (it is not fbench's child).
-    assert.match(run.output, /redis_queue\.1 stopped \(gone\)/);
+    assert.match(run.output, /redis_queue\.1 stopped$/m);
     assert.doesNotMatch(run.output, /exit code null/);
   });
 

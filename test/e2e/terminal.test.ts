@@ -79,7 +79,7 @@ describe('fbench on a real terminal', { timeout: 120_000 }, () => {
   test('80×24: -c worker=20 gives a task list that fits (one row per type), no line wider than the screen', async () => {
     const dir = await bench();
     const term = terminal(`start --bench ${dir} -c worker=20`, 80, 24);
-    const s = await term.until((x) => /worker \(20\): /.test(x), 'the task list', 30_000);
+    const s = await term.until((x) => /worker \(20\): /.test(x) && /bad\.1: /.test(x), 'the task list', 30_000);
     const rows = s.split('\n').filter((l) => /^[✔✖⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏◼↓] /.test(l));
     assert.ok(rows.length <= 23 && rows.length >= 10, s);
     assert.doesNotMatch(s, /worker\.1\d: /);

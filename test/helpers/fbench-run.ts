@@ -24,7 +24,13 @@ export class FbenchRun {
     };
     this.child.stdout!.on('data', onData);
     this.child.stderr!.on('data', onData);
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+    // Exited, and what it wrote read to the end ('exit' can come before the last of its output;
+    // a process it left holding the pipe must not hold this up for long).
+    const drained = (stream: NodeJS.ReadableStream): Promise<void> => new Promise((r) => stream.once('end', r));
+    const ends = Promise.all([drained(this.child.stdout!), drained(this.child.stderr!)]);
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', (code, signal) => void Promise.race([ends, new Promise((r) => setTimeout(r, 500))]).then(() => resolve({ code, signal }))),
+    );
   }
 
   /** Wait for output matching `re` (searching from `from`, default the start). */

@@ -41,6 +41,11 @@ export class Terminal {
     this.tmux('resize-window', '-t', 't', '-x', String(cols), '-y', String(rows));
   }
 
+  /** The pid of the program the window runs. */
+  get pid(): number {
+    return Number(this.tmux('display-message', '-p', '-t', 't', '#{pane_pid}').trim());
+  }
+
   get exited(): boolean {
     return this.tmux('display-message', '-p', '-t', 't', '#{pane_dead}').trim() === '1';
   }

@@ -3,6 +3,7 @@ import { namesInUse } from '../../run/control-client.js';
 import { planBench, type PlanRequest, type Planned } from '../../run/planning.js';
 import { Session, type View } from '../../run/session.js';
 import type { SessionKind } from '../../run/session-files.js';
+import { loadView } from '../load-view.js';
 import { formationRequest, noteManager, outputChoices, runChoices, type FormationOptions, type RunOptions } from '../context.js';
 
 /** Plan the bench, naming every process as no other session of it does. */
@@ -16,7 +17,7 @@ async function planFree(kind: SessionKind, request: PlanRequest): Promise<Planne
 export async function runSession(kind: SessionKind, request: PlanRequest, opts: RunOptions): Promise<number> {
   const planned = await planFree(kind, request);
   const run = runChoices(opts, process.env);
-  const view: View | undefined = run.ui ? async (socket) => (await import('../../ui/view.js')).runView({ sockets: [socket], own: true }) : undefined;
+  const view: View | undefined = run.ui ? async (socket) => (await loadView())({ sockets: [socket], own: true }) : undefined;
   const session = new Session({
     kind,
     planned,

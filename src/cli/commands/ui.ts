@@ -1,6 +1,7 @@
 import { findBench } from '../../frappe/discover.js';
 import { runningSessions } from '../../run/session-files.js';
 import { FbenchError } from '../../errors.js';
+import { loadView } from '../load-view.js';
 
 /** `fbench ui`: the full-screen view of every session running for the bench; leaving it leaves them running. */
 export async function uiCommand(opts: { bench?: string }): Promise<number> {
@@ -13,7 +14,7 @@ export async function uiCommand(opts: { bench?: string }): Promise<number> {
   const sessions = runningSessions(bench);
   if (sessions.length === 0)
     throw new FbenchError(`no fbench session is running for ${bench}`, 'start one with `fbench start` (or `fbench start --ui` for the view at once)');
-  const { runView } = await import('../../ui/view.js');
+  const runView = await loadView();
   await runView({ sockets: sessions.map((s) => s.socket), own: false });
   return 0;
 }
