@@ -140,7 +140,10 @@ function integrity(file: string): string {
     const m = /(?:^|[\s|\]])([ab]):(\d+):(x*)$/.exec(line);
     if (m && m[3]!.length === 40 && m.index + m[0].length === line.length && !/[ab]:\d+:x*[^x]/.test(line.slice(0, m.index + 1)))
       seen[m[1]!]!.add(Number(m[2]));
-    else if (/[ab]:\d/.test(line)) torn++;
+    else if (/[ab]:\d/.test(line)) {
+      if (torn === 0) process.stderr.write(`benchmark: a torn line in ${file}: ${JSON.stringify(line.slice(0, 300))}\n`);
+      torn++;
+    }
   }
   return `${torn} torn, ${2 * LINES - seen.a!.size - seen.b!.size} lost`;
 }

@@ -9,7 +9,7 @@ import { delay, realClock, type Clock } from '../util/clock.js';
 import type { LogFiles } from './log-files.js';
 import { LogRing } from './log-ring.js';
 import { commandLine } from '../health/port-holder.js';
-import { groupWriting, killTree, markedProcesses, MARKER_VAR, pidAlive, processTree, signalGroup, signalPid } from './process-group.js';
+import { groupWriting, killTree, markedProcesses, MARKER_VAR, processTree, signalGroup, signalPid } from './process-group.js';
 import type { ExitInfo, Leftover, OutputTarget, ProcessSpec, SupervisedProcess } from './supervised-process.js';
 
 /** Where process groups are registered so they die with fbench, even after a SIGKILL. */
@@ -31,12 +31,10 @@ export interface GroupProcessOptions {
 // the watchdog first; if fbench dies before that word, fd 3 reads EOF and nothing runs.
 const GATE = 'IFS= read -r _ <&3 || exit 111; exec 3<&-; ';
 const EXIT_POLL_MS = 10;
-/** How long a program that finished is given to be seen daemonizing (fork, setsid, fork). */
+/** How long a program's leftovers are given to finish daemonizing before they are named. */
 const DAEMON_SETTLE_MS = 50;
 /** What a daemonized program left is looked for this often (a scan of /proc for the marker). */
 const LEFTOVER_POLL_MS = 200;
-/** Processes that carry the marker outside the group are looked for again this often for `members()`. */
-const MARKED_FRESH_MS = 5000;
 
 /**
  * A command run by sh in its own process group (and session), output relayed line-exact.
@@ -52,8 +50,6 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
   private termSent = false;
   private stdin: Writable | null = null;
   /** Marked processes outside the group, as last looked for. */
-  private escapees: number[] = [];
-  private escapeesAt = -Infinity;
   private readonly clock: Clock;
 
   constructor(
@@ -80,7 +76,6 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
   spawn(): Promise<ExitInfo> {
     if (this.exited) return this.exited;
     this.termSent = false;
-    this.escapees = [];
     const targets = [this.spec.stdout, this.spec.stderr] as const;
     const child = spawn('/bin/sh', ['-c', GATE + this.spec.command], {
       cwd: this.spec.cwd,
@@ -131,20 +126,19 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
     if (this.pid === null || this.termSent) return;
     this.termSent = true;
     signalGroup(this.pid, 'SIGTERM');
-    for (const pid of this.scanEscapees()) signalEscapee(pid, 'SIGTERM');
+    for (const pid of this.escapees()) signalEscapee(pid, 'SIGTERM');
   }
 
   kill(): void {
     if (this.pid === null) return;
-    const escapees = this.scanEscapees();
+    const escapees = this.escapees();
     killTree(this.pid, this.opts.marker);
     for (const pid of escapees) signalEscapee(pid, 'SIGKILL');
   }
 
+  /** Its group, what descends from it, and what carries its marker elsewhere. */
   members(): number[] {
-    if (this.pid === null) return [];
-    if (this.clock.now() - this.escapeesAt > MARKED_FRESH_MS) this.scanEscapees();
-    return [...new Set([...processTree(this.pid), ...this.escapees.filter(pidAlive)])];
+    return this.pid === null ? [] : processTree(this.pid, this.opts.marker);
   }
 
   write(text: string): boolean {
@@ -159,12 +153,15 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
     this.emit('output', text, partial);
   }
 
-  /** The processes carrying its marker outside its group (a setsid'd work horse, a daemon). */
-  private scanEscapees(): number[] {
-    const group = new Set(this.pid === null ? [] : processTree(this.pid));
-    this.escapees = markedProcesses(this.opts.marker).filter((p) => !group.has(p));
-    this.escapeesAt = this.clock.now();
-    return this.escapees;
+  /**
+   * The processes carrying its marker that no longer descend from its group: they left it and
+   * lost their parent (a daemon's double fork). A descendant outside the group (RQ's work horse)
+   * is not one: its parent stops it (a warm shutdown lets the job finish).
+   */
+  private escapees(): number[] {
+    if (this.pid === null) return [];
+    const tree = new Set(processTree(this.pid));
+    return markedProcesses(this.opts.marker).filter((p) => !tree.has(p));
   }
 
   /**
@@ -189,29 +186,26 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
    * has not had, then SIGKILL after its grace, before anything restarts.
    */
   private async untilAllGone(pgid: number, code: number | null): Promise<void> {
-    const left = (): number[] => [...new Set([...processTree(pgid), ...this.escapees.filter(pidAlive)])];
-    this.scanEscapees();
-    if (left().length === 0 && code === 0 && !this.termSent) {
-      // A double fork may be mid-way: the scan can read the child just gone and miss the grandchild just born.
-      await delay(this.clock, DAEMON_SETTLE_MS);
-      this.scanEscapees();
-    }
-    if (left().length === 0) return;
+    // Read afresh: the table a moment ago still had the program in it.
+    const left = (fresh = false): number[] => processTree(pgid, this.opts.marker, fresh);
+    let found = left(true);
     if (!this.termSent && code === 0) {
+      // A double fork may be mid-way: a reading can list the child, then find it gone, while
+      // the grandchild it forked was born after the listing. A second reading lists that one.
+      if (found.length === 0) found = left(true);
+      if (found.length === 0) return;
+      // What is said is what stays: the middle of a double fork is gone a moment later.
+      await delay(this.clock, DAEMON_SETTLE_MS);
+      found = left(true);
+      if (found.length === 0) return;
       this.emit(
         'leftover',
-        left().map((pid): Leftover => ({ pid, command: commandLine(pid) })),
+        found.map((pid): Leftover => ({ pid, command: commandLine(pid) })),
       );
-      let lastScan = this.clock.now();
-      while (left().length > 0) {
-        await delay(this.clock, LEFTOVER_POLL_MS);
-        if (this.clock.now() - lastScan >= 1000) {
-          this.scanEscapees(); // a daemon's own children
-          lastScan = this.clock.now();
-        }
-      }
+      while (left().length > 0) await delay(this.clock, LEFTOVER_POLL_MS);
       return;
     }
+    if (found.length === 0) return;
     // Stopping: the stop's own grace ends what is left.
     const killAt = this.termSent ? Infinity : this.clock.now() + this.spec.graceMs;
     this.terminate();

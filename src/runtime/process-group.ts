@@ -45,6 +45,8 @@ interface ProcStat {
   cpuTicks: number;
   /** Resident pages. */
   rssPages: number;
+  /** When it started (clock ticks after boot): with the pid, one process for good. */
+  start: number;
 }
 
 /** State, parent, process group and usage from /proc/PID/stat; null when gone. */
@@ -52,53 +54,93 @@ function procStat(pid: string | number): ProcStat | null {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { pid: Number(pid), state: f[0]!, ppid: Number(f[1]), pgrp: Number(f[2]), cpuTicks: Number(f[11]) + Number(f[12]), rssPages: Number(f[21]) };
+    return {
+      pid: Number(pid),
+      state: f[0]!,
+      ppid: Number(f[1]),
+      pgrp: Number(f[2]),
+      cpuTicks: Number(f[11]) + Number(f[12]),
+      rssPages: Number(f[21]),
+      start: Number(f[19]),
+    };
   } catch {
     return null;
   }
 }
 
-/** Every process on the machine, from /proc; null where /proc cannot tell. */
-function allProcesses(): ProcStat[] | null {
+/**
+ * How long one reading of /proc serves. A bench stopping at once has a dozen exits to look
+ * into within a few milliseconds; each reading is a file per process on the machine (hundreds
+ * on a desktop), so they share one.
+ */
+const READING_FRESH_MS = 5;
+let reading: { at: number; list: ProcStat[] } | null = null;
+
+/** Every process on the machine, from /proc, as read at most `maxAgeMs` ago; null where /proc cannot tell. */
+function allProcesses(maxAgeMs = READING_FRESH_MS): ProcStat[] | null {
   if (!HAS_PROC) return null;
-  const out: ProcStat[] = [];
+  const now = performance.now();
+  if (reading && now - reading.at <= maxAgeMs) return reading.list;
+  const list: ProcStat[] = [];
   for (const entry of readdirSync('/proc')) {
     if (entry.charCodeAt(0) > 57) continue; // not a pid (digits sort first)
     const st = procStat(entry);
-    if (st) out.push(st);
+    if (st) list.push(st);
   }
-  return out;
+  reading = { at: now, list };
+  return list;
 }
 
-/** The live processes whose environment has MARKER_VAR set to `value` (or, with `prefix`, starting with it). */
-export function markedProcesses(value: string, prefix = false): number[] {
-  if (!HAS_PROC) return [];
-  const needle = Buffer.from(`${MARKER_VAR}=${value}${prefix ? '' : '\0'}`);
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (entry.charCodeAt(0) > 57 || Number(entry) === process.pid) continue;
-    let env: Buffer;
-    try {
-      env = readFileSync(`/proc/${entry}/environ`);
-    } catch {
-      continue; // gone, or not ours to read
+/**
+ * The marker of each process, read from its environment once: the environment a process
+ * starts with stays (Redis overwrites it later with its title, which would hide the marker).
+ * Keyed by pid and start, so a reused pid is read again; entries of processes gone are dropped.
+ */
+const markers = new Map<number, { start: number; marker: string | null }>();
+const MARKER_PREFIX = `${MARKER_VAR}=`;
+
+function markerOf(p: ProcStat): string | null {
+  const known = markers.get(p.pid);
+  if (known?.start === p.start) return known.marker;
+  let marker: string | null = null;
+  try {
+    const env = `\0${readFileSync(`/proc/${p.pid}/environ`, 'latin1')}`;
+    const at = env.indexOf(`\0${MARKER_PREFIX}`);
+    if (at !== -1) {
+      const from = at + 1 + MARKER_PREFIX.length;
+      const end = env.indexOf('\0', from);
+      marker = env.slice(from, end === -1 ? undefined : end);
     }
-    const at = env.indexOf(needle);
-    if (at === -1 || (at > 0 && env[at - 1] !== 0)) continue;
-    if (pidAlive(Number(entry))) out.push(Number(entry));
+  } catch {
+    return null; // gone, or not ours to read: asked again next time
   }
-  return out;
+  markers.set(p.pid, { start: p.start, marker });
+  return marker;
+}
+
+/**
+ * The live processes whose MARKER_VAR is `value` (or, with `prefix`, starts with it). `fresh`:
+ * from a new reading of /proc (a process born a moment ago is in it).
+ */
+export function markedProcesses(value: string, prefix = false, fresh = false): number[] {
+  const all = allProcesses(fresh ? -1 : READING_FRESH_MS);
+  if (!all) return [];
+  const live = new Set(all.map((p) => p.pid));
+  for (const pid of markers.keys()) if (!live.has(pid)) markers.delete(pid);
+  return all
+    .filter((p) => {
+      if (p.pid === process.pid || p.state === 'Z') return false;
+      const m = markerOf(p);
+      return m !== null && (prefix ? m.startsWith(value) : m === value);
+    })
+    .map((p) => p.pid);
 }
 
 /** The session a process belongs to, from its marker (`<fbench pid>.<id>:<process>`): the fbench pid, or null. */
 export function sessionOfProcess(pid: number): number | null {
-  try {
-    const env = readFileSync(`/proc/${pid}/environ`, 'latin1');
-    const m = new RegExp(String.raw`(?:^|\x00)${MARKER_VAR}=(\d+)\.`).exec(env);
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
+  const st = procStat(pid);
+  const m = st ? /^(\d+)\./.exec(markerOf(st) ?? '') : null;
+  return m ? Number(m[1]) : null;
 }
 
 /** True when `ancestor` started `pid`, directly or not (a process that was not re-parented). */
@@ -127,8 +169,8 @@ export function sessionOf(pid: number, sessionPids: readonly number[]): number |
  * descendant may have left the group (RQ's work horse calls setsid()), yet it is part of what
  * the process started; a marked one may have lost its parent too (a double-forked daemon).
  */
-export function processTree(pgid: number, marker?: string): number[] {
-  const all = allProcesses();
+export function processTree(pgid: number, marker?: string, fresh = false): number[] {
+  const all = allProcesses(fresh ? -1 : READING_FRESH_MS);
   if (!all) return [];
   const children = new Map<number, number[]>();
   for (const p of all) if (p.state !== 'Z') children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);

@@ -117,20 +117,26 @@ export class ViewData extends EventEmitter {
   }
 
   private async poll(): Promise<void> {
+    let changed = false;
     await Promise.all(
       this.sessions.map(async (s) => {
         if (s.gone) return;
         try {
           const got = await request(s.socket, { cmd: 'ps' }, 3000);
           const ps = got.find((m) => Array.isArray(m.processes));
-          if (ps) s.processes = ps.processes as ProcessInfo[];
+          // Redrawn only when something shown changed (an idle bench changes little).
+          if (ps && JSON.stringify(ps.processes) !== JSON.stringify(s.processes)) {
+            s.processes = ps.processes as ProcessInfo[];
+            changed = true;
+          }
         } catch {
           s.gone = true;
+          changed = true;
         }
       }),
     );
     if (this.closed) return;
-    this.emit('change');
+    if (changed) this.emit('change');
     if (this.sessions.every((s) => s.gone)) this.emit('ended');
   }
 
@@ -140,11 +146,18 @@ export class ViewData extends EventEmitter {
     try {
       const got = await request(s.socket, { cmd: 'queues' }, 3000);
       const q = got.find((m) => Array.isArray(m.queues));
-      this.queues = q ? (q.queues as QueueStats[]) : this.queues;
-      this.queuesError = q ? null : String(got.find((m) => m.ok === false)?.error ?? 'no answer');
+      this.setQueues(q ? (q.queues as QueueStats[]) : this.queues, q ? null : String(got.find((m) => m.ok === false)?.error ?? 'no answer'));
     } catch (err) {
-      this.queuesError = (err as Error).message;
+      this.setQueues(this.queues, (err as Error).message);
     }
+  }
+
+  private setQueues(queues: QueueStats[] | null, error: string | null): void {
+    // A busy job's running time is shown: it moves on while the job runs.
+    const busy = queues?.some((q) => q.busy.length > 0) ?? false;
+    if (!busy && JSON.stringify(queues) === JSON.stringify(this.queues) && error === this.queuesError) return;
+    this.queues = queues;
+    this.queuesError = error;
     this.dirty = true;
   }
 

@@ -299,6 +299,8 @@ export async function runView(opts: { sockets: string[]; own: boolean }): Promis
   process.stdout.write(ENTER);
   process.once('exit', restore);
   data.start();
+  // Each frame goes out whole inside a synchronized update (DEC 2026), which a terminal shows at
+  // once: no flicker. (Ink's incremental mode garbles the screen when a line comes or goes.)
   const app = render(<App data={data} own={opts.own} />, { exitOnCtrlC: false, patchConsole: false, maxFps: 10 });
   try {
     await app.waitUntilExit();

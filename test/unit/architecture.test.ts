@@ -63,3 +63,46 @@ test('no import cycle between files', { timeout: 10_000 }, () => {
   for (const f of graph.keys()) visit(f, []);
   assert.deepEqual(cycles, []);
 });
+
+/** The code of a source file, its comments taken out (they may name an example: "a Redis"). */
+const code = (file: string): string =>
+  readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/(^|[^:'"`\\])\/\/.*$/gm, '$1');
+
+test('the generic runtime, output and utilities know nothing of Redis, RQ or pdb (that is frappe/)', { timeout: 10_000 }, () => {
+  const found = ['runtime', 'output', 'util'].flatMap((dir) =>
+    sources(path.join(SRC, dir)).flatMap((f) => [...code(f).matchAll(/\b(redis|ioredis|rq|pdb)\b/gi)].map((m) => `${path.relative(SRC, f)}: ${m[0]}`)),
+  );
+  assert.deepEqual(found, []);
+});
+
+/** Every file of the project that is code or a script (not node_modules, dist or the bench renders). */
+function projectFiles(dir = REPO): string[] {
+  return readdirSync(dir).flatMap((e) => {
+    if (['node_modules', 'dist', '.git'].includes(e)) return [];
+    const p = path.join(dir, e);
+    return statSync(p).isDirectory() ? projectFiles(p) : [p];
+  });
+}
+
+test('no start-up machinery and nothing that acts on processes by name', { timeout: 10_000 }, () => {
+  const files = projectFiles();
+  assert.deepEqual(
+    files.filter((f) => /\.(wat|wasm)$/.test(f)).map((f) => path.relative(REPO, f)),
+    [],
+    'a hand-written WebAssembly module',
+  );
+  const scripts = files.filter((f) => /\.(ts|tsx|mjs|cjs|js|sh)$/.test(f) || path.basename(f) === 'run');
+  const wrong = scripts.flatMap((f) => {
+    const text = f.endsWith('architecture.test.ts') ? '' : readFileSync(f, 'utf8');
+    return [
+      // V8 flags set at run time, a code cache of our own, a dependency's text edited before it runs
+      ...(/setFlagsFromString|v8\.Script|cachedData/.test(text) ? ['V8 machinery'] : []),
+      ...(/readFileSync\([^)]*node_modules[^)]*\)[\s\S]{0,80}\.replace\(/.test(text) ? ['a dependency edited as text'] : []),
+      // other work runs on the machine: processes are ended by pid or group, never by name
+      ...(/\b(pkill|pgrep|killall)\b/.test(text) ? ['pkill/pgrep/killall'] : []),
+    ].map((what) => `${path.relative(REPO, f)}: ${what}`);
+  });
+  assert.deepEqual(wrong, []);
+});
