@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { removeFile } from '../util/remove-file.js';
 
 const REASON: Record<string, string> = {
   ENOSPC: 'disk full',
@@ -96,6 +97,9 @@ export class LogFile {
 
   private rotate(): void {
     try {
+      // The old one goes first: a rename over it would make the file system write this one out
+      // at once (ext4 does so for a replace by rename), holding up every process's output.
+      removeFile(`${this.file}.1`);
       renameSync(this.file, `${this.file}.1`);
       const fd = openSync(this.file, 'a');
       closeSync(this.fd!);

@@ -62,7 +62,11 @@ export interface PrinterOptions {
   color: boolean;
   /** Names to pad the prefix to (honcho pads to the longest). */
   names: readonly string[];
-  /** Every line also goes here, plain and with its date (the session's log file). */
+  /**
+   * Every line also goes here (the session's log file), plain: `HH:MM:SS name | line`, after a
+   * `---- YYYY-MM-DD` line for each new day. Written as the terminal's bytes when the terminal
+   * gets exactly that (no colour), so a line is formatted once.
+   */
   log?: { write(lines: Uint8Array): void };
   now?: () => Date;
 }
@@ -94,9 +98,16 @@ class Batch {
 
   constructor(private readonly flushOut: (data: Buffer, pooled: Buffer) => void) {}
 
-  /** `prefix` before every line of `chunk` (whole lines), as latin1 text: each byte one character, unchanged. */
-  lines(prefix: string, chunk: Buffer): void {
-    if (prefix === '') return this.put(chunk);
+  /**
+   * `prefix` before every line of `chunk` (whole lines), as latin1 text: each byte one
+   * character, unchanged. What is written here is also put in `mirror` (the same bytes).
+   */
+  lines(prefix: string, chunk: Buffer, mirror?: Batch): void {
+    if (prefix === '') {
+      this.put(chunk);
+      mirror?.put(chunk);
+      return;
+    }
     const last = chunk.length - 1;
     for (let from = 0; from <= last;) {
       // Up to SLICE_BYTES, ending at a newline (a longer line is taken whole).
@@ -110,12 +121,16 @@ class Batch {
       const n = prefix.length + body.length + 1;
       if (n > OUT_BYTES) {
         this.flush();
-        this.put(Buffer.from(`${prefix}${body}\n`, 'latin1'));
+        const whole = Buffer.from(`${prefix}${body}\n`, 'latin1');
+        this.put(whole);
+        mirror?.put(whole);
       } else {
         const out = this.room(n);
+        const at = this.used;
         this.used += out.write(prefix, this.used, 'latin1');
         this.used += out.write(body, this.used, 'latin1');
         out[this.used++] = 10;
+        mirror?.put(out.subarray(at, this.used));
       }
       from = to + 1;
     }
@@ -170,8 +185,12 @@ export class Printer extends EventEmitter {
   private colors = new Map<string, number>();
   private stampSecond = -1;
   private stamp = '';
-  /** Terminal prefix per name, valid for the second in `stampSecond`. */
+  private day = '';
+  /** Terminal and log prefixes per name, valid for the second in `stampSecond`. */
   private prefixCache = new Map<string, string>();
+  private logPrefixCache = new Map<string, string>();
+  /** The terminal shows what the log holds: one formatting for both. */
+  private readonly terminalIsLog: boolean;
   congested = false;
 
   constructor(
@@ -186,6 +205,7 @@ export class Printer extends EventEmitter {
       if (this.suspended) this.heldBack.push({ data, pooled });
       else this.write(data, pooled);
     });
+    this.terminalIsLog = opts.prefix && opts.timestamps && !opts.color;
     this.log = opts.log
       ? new Batch((data, pooled) => {
           opts.log!.write(data);
@@ -200,14 +220,19 @@ export class Printer extends EventEmitter {
     if (name.length > this.width) {
       this.width = name.length;
       this.prefixCache.clear();
+      this.logPrefixCache.clear();
     }
   }
 
   /** Queue whole lines (each ending in "\n") from one process. */
   lines(name: string, chunk: Buffer, route: Route = EVERYWHERE): void {
     if (chunk.length === 0) return;
-    if (route.terminal) this.terminal.lines(this.prefixOf(name), chunk);
-    if (route.log && this.log) this.log.lines(this.logPrefix(name), chunk);
+    const log = route.log ? this.log : null;
+    if (route.terminal && log && this.terminalIsLog) this.terminal.lines(this.prefixOf(name), chunk, log);
+    else {
+      if (route.terminal) this.terminal.lines(this.prefixOf(name), chunk);
+      if (log) log.lines(this.logPrefix(name), chunk);
+    }
     this.schedule();
   }
 
@@ -284,20 +309,30 @@ export class Printer extends EventEmitter {
     return p;
   }
 
-  /** The session log's prefix: the date and time to the millisecond, the name, plain. */
+  /** The session log's prefix: the time and the name, plain. */
   private logPrefix(name: string): string {
-    const d = this.opts.now ? this.opts.now() : new Date();
-    const date = `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
-    return Buffer.from(`${date} ${name.padEnd(this.width)} | `).toString('latin1');
+    this.timestamp();
+    let p = this.logPrefixCache.get(name);
+    if (p === undefined) {
+      p = Buffer.from(`${this.stamp} ${name.padEnd(this.width)} | `).toString('latin1');
+      this.logPrefixCache.set(name, p);
+    }
+    return p;
   }
 
+  /** The time of the prefixes, to the second; a new day starts with its date in the log. */
   private timestamp(): void {
     const d = this.opts.now ? this.opts.now() : new Date();
     const second = Math.floor(d.getTime() / 1000);
-    if (second !== this.stampSecond) {
-      this.stampSecond = second;
-      this.prefixCache.clear();
-      this.stamp = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+    if (second === this.stampSecond) return;
+    this.stampSecond = second;
+    this.prefixCache.clear();
+    this.logPrefixCache.clear();
+    this.stamp = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+    const day = `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
+    if (day !== this.day) {
+      this.day = day;
+      this.log?.put(Buffer.from(`---- ${day}\n`));
     }
   }
 }

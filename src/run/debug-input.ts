@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { createInterface, type Interface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Printer } from '../output/printer.js';
 import type { Supervisor } from '../runtime/supervisor.js';
@@ -68,7 +67,8 @@ export class TypedInput {
   private hinted = false;
   /** A line typed while the debugger is still printing its answer (its new prompt not shown yet). */
   private pending: { line: string; cancel: () => void } | null = null;
-  private lines: Interface | null = null;
+  /** The end of what was typed that has no newline yet. */
+  private typed = '';
 
   constructor(
     private readonly prompts: PromptTracker,
@@ -79,15 +79,23 @@ export class TypedInput {
 
   start(): void {
     this.prompts.on('prompt', this.onPrompt);
-    this.lines = createInterface({ input: this.input, crlfDelay: Infinity, terminal: false });
-    this.lines.on('line', this.onLine);
+    this.input.setEncoding('utf8');
+    this.input.on('data', this.onData);
   }
 
   close(): void {
     this.prompts.off('prompt', this.onPrompt);
     this.pending?.cancel();
-    this.lines?.close();
+    this.input.off('data', this.onData);
+    this.input.pause();
   }
+
+  /** The terminal sends what is typed a line at a time (its own line editing): split, to be sure. */
+  private readonly onData = (text: string): void => {
+    const lines = (this.typed + text).split(/\r?\n/);
+    this.typed = lines.pop()!;
+    for (const l of lines) this.onLine(l);
+  };
 
   private readonly onPrompt = (name: string): void => {
     this.hinted = false;

@@ -4,7 +4,9 @@ import type { LogLine } from './control-protocol.js';
 
 /** How much of the end of logs/fbench.log is read for `fbench logs` with no session running. */
 const TAIL_BYTES = 4 * 1024 * 1024;
-const LINE = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3}) (\S+)\s* \| (.*)$/;
+/** A new day: the date of the lines below it. */
+const DAY = /^---- (\d{4})-(\d\d)-(\d\d)$/;
+const LINE = /^(\d\d):(\d\d):(\d\d) (\S+)\s* \| (.*)$/;
 
 /**
  * The last lines a session wrote to its log (`logs/fbench.log`), filtered as `fbench logs`
@@ -13,10 +15,13 @@ const LINE = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3}) (\S+)\s* \| (
  */
 export function readSessionLog(file: string, opts: { names: readonly string[]; n: number; since?: number; grep?: string }): LogLine[] | null {
   let text: string;
+  let modified: Date;
   try {
     const fd = openSync(file, 'r');
     try {
-      const size = fstatSync(fd).size;
+      const st = fstatSync(fd);
+      const size = st.size;
+      modified = st.mtime;
       const len = Math.min(size, TAIL_BYTES);
       const buf = Buffer.alloc(len);
       readSync(fd, buf, 0, len, size - len);
@@ -31,13 +36,23 @@ export function readSessionLog(file: string, opts: { names: readonly string[]; n
   const grep = opts.grep !== undefined ? new RegExp(opts.grep) : null;
   const lines: LogLine[] = [];
   let seq = 0;
+  // Lines above the first day line read (the tail of a long file, a file begun by rotation) are
+  // of the day before it; with no day line at all, of the day the file was last written.
+  const first = DAY.exec(text.match(/^---- \d{4}-\d\d-\d\d$/m)?.[0] ?? '');
+  const before = first ? new Date(+first[1]!, +first[2]! - 1, +first[3]! - 1) : modified;
+  let day: [number, number, number] = [before.getFullYear(), before.getMonth(), before.getDate()];
   for (const raw of text.split('\n')) {
+    const d = DAY.exec(raw);
+    if (d) {
+      day = [+d[1]!, +d[2]! - 1, +d[3]!];
+      continue;
+    }
     const m = LINE.exec(raw);
     if (!m) continue;
-    const time = new Date(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!).getTime();
+    const time = new Date(day[0], day[1], day[2], +m[1]!, +m[2]!, +m[3]!).getTime();
     if (opts.since !== undefined && time < opts.since) continue;
-    if (grep && !grep.test(m[9]!)) continue;
-    lines.push({ time, seq: seq++, name: m[8]!, text: m[9]! });
+    if (grep && !grep.test(m[5]!)) continue;
+    lines.push({ time, seq: seq++, name: m[4]!, text: m[5]! });
   }
   let kept = lines;
   if (opts.names.length) {

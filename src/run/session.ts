@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { FbenchError, formatWarning } from '../errors.js';
@@ -100,7 +99,10 @@ const SESSION_LOG_BYTES = 8 * 1024 * 1024;
  */
 export class Session implements ControlledSession {
   readonly kind: SessionKind;
-  readonly id = `${process.pid}.${randomBytes(3).toString('hex')}`;
+  // Unique with the pid; not a secret (crypto would cost its load at every start).
+  readonly id = `${process.pid}.${Math.floor(Math.random() * 0xffffff)
+    .toString(16)
+    .padStart(6, '0')}`;
   readonly clock: Clock;
   readonly startedAt: number;
   readonly systemRing: LogRing;

@@ -1,5 +1,5 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+// fs.promises is read when a folder is walked, not when fbench loads (it pulls in more of Node).
+import { promises as fsp, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { realClock, type Clock } from '../util/clock.js';
 
@@ -100,7 +100,7 @@ export class FolderWatch {
     const watched = this.watchFolder(dir);
     let entries;
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = await fsp.readdir(dir, { withFileTypes: true });
     } catch {
       this.forget(dir);
       return;
@@ -147,7 +147,7 @@ export class FolderWatch {
     if (this.opts.wanted(path.basename(file))) this.opts.onChange(file);
     // A folder that appeared is watched in its turn; one that went is forgotten.
     if (this.opts.enter(path.basename(file)))
-      void stat(file).then(
+      void fsp.stat(file).then(
         (st) => (st.isDirectory() ? this.add(file) : undefined),
         () => this.forget(file),
       );
@@ -167,7 +167,7 @@ export class FolderWatch {
     for (const e of entries) {
       if (!e.isFile() || !this.opts.wanted(e.name)) continue;
       const f = path.join(dir, e.name);
-      const st = await stat(f).catch(() => null);
+      const st = await fsp.stat(f).catch(() => null);
       if (st) this.seen.set(f, st.mtimeMs);
     }
   }
@@ -188,7 +188,7 @@ export class FolderWatch {
     for (const dir of [...this.polled]) {
       let entries;
       try {
-        entries = await readdir(dir, { withFileTypes: true });
+        entries = await fsp.readdir(dir, { withFileTypes: true });
       } catch {
         continue;
       }
@@ -197,7 +197,7 @@ export class FolderWatch {
         if (e.isDirectory() && this.opts.enter(e.name) && !this.polled.has(f) && !this.watchers.has(f)) await this.add(f);
         if (!e.isFile() || !this.opts.wanted(e.name)) continue;
         now.add(f);
-        const st = await stat(f).catch(() => null);
+        const st = await fsp.stat(f).catch(() => null);
         if (!st) continue;
         if (this.seen.get(f) !== st.mtimeMs) {
           this.opts.onChange(f); // changed, or new

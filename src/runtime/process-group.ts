@@ -79,7 +79,7 @@ let reading: { at: number; list: ProcStat[] } | null = null;
 /** Every process on the machine, from /proc, as read at most `maxAgeMs` ago; null where /proc cannot tell. */
 function allProcesses(maxAgeMs = READING_FRESH_MS): ProcStat[] | null {
   if (!HAS_PROC) return null;
-  const now = performance.now();
+  const now = Date.now();
   if (reading && now - reading.at <= maxAgeMs) return reading.list;
   const list: ProcStat[] = [];
   for (const entry of readdirSync('/proc')) {

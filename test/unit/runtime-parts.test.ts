@@ -15,6 +15,7 @@ import { LogRing, mergeKept } from '../../src/runtime/log-ring.js';
 import { ControlServer } from '../../src/runtime/control-server.js';
 import { Debounce } from '../../src/runtime/debounce.js';
 import { request } from '../../src/run/control-client.js';
+import { readSessionLog } from '../../src/run/session-log.js';
 import { FakeClock } from '../helpers/fakes.js';
 
 /** A sink that keeps what it is given and can push back. */
@@ -366,6 +367,54 @@ describe('log file', { timeout: 5000 }, () => {
       assert.ok(readFileSync(file, 'utf8').length <= 100);
       assert.match(readFileSync(`${file}.1`, 'utf8'), /^line \d+\n/);
       assert.match(readFileSync(file, 'utf8'), /line 29\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('session log', { timeout: 5000 }, () => {
+  test('it holds what a plain terminal shows, after the date of each new day, and reads back as fbench logs reads it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fbench-slog-'));
+    try {
+      const file = path.join(dir, 'fbench.log');
+      const log = new LogFile(file, { append: false, onFailure: () => {} });
+      log.open();
+      let now = new Date(2026, 11, 31, 23, 59, 58);
+      const run = (color: boolean): { p: Printer; sink: MemorySink } => {
+        const sink = new MemorySink();
+        return { sink, p: new Printer(sink, { prefix: true, timestamps: true, color, names: ['web.1', 'worker.1'], log, now: () => now }) };
+      };
+      const plain = run(false);
+      plain.p.lines('web.1', Buffer.from('GET /\nGET /app\n'));
+      plain.p.lines('worker.1', Buffer.from('quiet line\n'), { terminal: false, log: true });
+      now = new Date(2027, 0, 1, 0, 0, 1);
+      plain.p.lines('worker.1', Buffer.from('happy new year\n'));
+      plain.p.flush();
+      // A colour terminal gets its own bytes; the log the same plain lines.
+      const colour = run(true);
+      colour.p.lines('web.1', Buffer.from('coloured\n'));
+      colour.p.flush();
+      log.close();
+
+      assert.equal(plain.sink.text(), '23:59:58 web.1    | GET /\n23:59:58 web.1    | GET /app\n00:00:01 worker.1 | happy new year\n');
+      assert.match(colour.sink.text(), /^\x1b\[\d+m00:00:01 web\.1    \|\x1b\[0m coloured\n$/);
+      assert.equal(
+        readFileSync(file, 'utf8'),
+        '---- 2026-12-31\n23:59:58 web.1    | GET /\n23:59:58 web.1    | GET /app\n23:59:58 worker.1 | quiet line\n---- 2027-01-01\n00:00:01 worker.1 | happy new year\n---- 2027-01-01\n00:00:01 web.1    | coloured\n',
+      );
+      const back = readSessionLog(file, { names: ['worker'], n: 10 })!;
+      assert.deepEqual(
+        back.map((l) => [new Date(l.time).toISOString().slice(0, 10), l.name, l.text]),
+        [
+          [new Date(2026, 11, 31, 12).toISOString().slice(0, 10), 'worker.1', 'quiet line'],
+          [new Date(2027, 0, 1, 12).toISOString().slice(0, 10), 'worker.1', 'happy new year'],
+        ],
+      );
+      assert.deepEqual(
+        readSessionLog(file, { names: [], n: 10, since: new Date(2027, 0, 1).getTime() })!.map((l) => l.text),
+        ['happy new year', 'coloured'],
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
