@@ -6,6 +6,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, test } from 'node:test';
 import { finalState, LineRelay } from '../../src/output/line-relay.js';
+import { colorFor, paint } from '../../src/output/colors.js';
 import { LogFile } from '../../src/output/log-file.js';
 import { Printer, sinkFor, type Sink } from '../../src/output/printer.js';
 import { diffPlans } from '../../src/plan/diff.js';
@@ -398,7 +399,7 @@ describe('session log', { timeout: 5000 }, () => {
       log.close();
 
       assert.equal(plain.sink.text(), '23:59:58 web.1    | GET /\n23:59:58 web.1    | GET /app\n00:00:01 worker.1 | happy new year\n');
-      assert.match(colour.sink.text(), /^\x1b\[\d+m00:00:01 web\.1    \|\x1b\[0m coloured\n$/);
+      assert.equal(colour.sink.text(), `${paint('00:00:01 web.1    |', colorFor(0))} coloured\n`);
       assert.equal(
         readFileSync(file, 'utf8'),
         '---- 2026-12-31\n23:59:58 web.1    | GET /\n23:59:58 web.1    | GET /app\n23:59:58 worker.1 | quiet line\n---- 2027-01-01\n00:00:01 worker.1 | happy new year\n---- 2027-01-01\n00:00:01 web.1    | coloured\n',
