@@ -85,7 +85,8 @@ interface Subject {
   name: string;
   command: string;
   out?: string;
-  check?: () => string | undefined;
+  /** A check of its output, told whose it is. */
+  check?: (who: string) => string | undefined;
 }
 
 /**
@@ -107,7 +108,7 @@ function rounds(subjects: Subject[], runs = RUNS): Map<string, Cell> {
       }
       t.get(s.name)!.push(r.ms);
       m.get(s.name)!.push(r.mb);
-      const note = s.check?.();
+      const note = s.check?.(s.name);
       if (note) notes.set(s.name, note);
     }
   }
@@ -120,7 +121,7 @@ function rounds(subjects: Subject[], runs = RUNS): Map<string, Cell> {
 }
 
 /** Every installed peer on the Procfile in `dir`, as subjects. */
-function peers(dir: string, out?: string, check?: () => string | undefined): Subject[] {
+function peers(dir: string, out?: string, check?: (who: string) => string | undefined): Subject[] {
   return PEERS.flatMap((p) => {
     const command = p.run(dir);
     return command ? [{ name: p.name, command, ...(out ? { out } : {}), ...(check ? { check } : {}) }] : [];
@@ -132,8 +133,8 @@ const peerCells = (cells: Map<string, Cell>, peers: Subject[]): Map<string, Cell
 // ~50-byte lines "tag:seq:xxx…" from awk: fast enough that the relay, not the writer, is measured.
 const gen = (tag: string): string => `awk 'BEGIN{for(i=0;i<${LINES};i++) printf "${tag}:%d:%s\\n", i, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}'`;
 
-/** Torn lines (a prefix or another line inside them) and lost ones, whatever the prefix format. */
-function integrity(file: string): string {
+/** Torn lines (a prefix or another line inside them) and lost ones, whatever the prefix format; fbench's first torn line is shown. */
+function integrity(file: string, who: string): string {
   const seen: Record<string, Set<number>> = { a: new Set(), b: new Set() };
   let torn = 0;
   for (const line of readFileSync(file, 'latin1').split('\n')) {
@@ -141,7 +142,7 @@ function integrity(file: string): string {
     if (m && m[3]!.length === 40 && m.index + m[0].length === line.length && !/[ab]:\d+:x*[^x]/.test(line.slice(0, m.index + 1)))
       seen[m[1]!]!.add(Number(m[2]));
     else if (/[ab]:\d/.test(line)) {
-      if (torn === 0) process.stderr.write(`benchmark: a torn line in ${file}: ${JSON.stringify(line.slice(0, 300))}\n`);
+      if (torn === 0 && who === 'fbench') process.stderr.write(`benchmark: a torn line in ${file}: ${JSON.stringify(line.slice(0, 300))}\n`);
       torn++;
     }
   }
@@ -151,7 +152,7 @@ function integrity(file: string): string {
 function relay(): Row {
   const dir = benchDir(`a: ${gen('a')}\nb: ${gen('b')}\n`);
   const out = path.join(dir, 'out.txt');
-  const subjects = peers(dir, out, () => integrity(out));
+  const subjects = peers(dir, out, (who) => integrity(out, who));
   const all = rounds([...subjects, { name: 'limit', command: `(${gen('a')} & ${gen('b')}; wait)`, out }]);
   rmSync(dir, { recursive: true, force: true });
   // Time and integrity: the memory under this load is a row of its own.

@@ -9,7 +9,7 @@ import { delay, realClock, type Clock } from '../util/clock.js';
 import type { LogFiles } from './log-files.js';
 import { LogRing } from './log-ring.js';
 import { commandLine } from '../health/port-holder.js';
-import { groupWriting, killTree, markedProcesses, MARKER_VAR, processTree, signalGroup, signalPid } from './process-group.js';
+import { groupWriting, killTree, markedProcesses, MARKER_VAR, processStartTicks, processTree, signalGroup, signalPid } from './process-group.js';
 import type { ExitInfo, Leftover, OutputTarget, ProcessSpec, SupervisedProcess } from './supervised-process.js';
 
 /** Where process groups are registered so they die with fbench, even after a SIGKILL. */
@@ -31,6 +31,8 @@ export interface GroupProcessOptions {
 // the watchdog first; if fbench dies before that word, fd 3 reads EOF and nothing runs.
 const GATE = 'IFS= read -r _ <&3 || exit 111; exec 3<&-; ';
 const EXIT_POLL_MS = 10;
+/** What fbench starts is born after fbench: older processes need not be asked for its marker. */
+const BORN_SINCE = processStartTicks(process.pid) ?? 0;
 /** How long a program's leftovers are given to finish daemonizing before they are named. */
 const DAEMON_SETTLE_MS = 50;
 /** What a daemonized program left is looked for this often (a scan of /proc for the marker). */
@@ -138,7 +140,7 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
 
   /** Its group, what descends from it, and what carries its marker elsewhere. */
   members(): number[] {
-    return this.pid === null ? [] : processTree(this.pid, this.opts.marker);
+    return this.pid === null ? [] : processTree(this.pid, this.opts.marker, false, BORN_SINCE);
   }
 
   write(text: string): boolean {
@@ -161,7 +163,7 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
   private escapees(): number[] {
     if (this.pid === null) return [];
     const tree = new Set(processTree(this.pid));
-    return markedProcesses(this.opts.marker).filter((p) => !tree.has(p));
+    return markedProcesses(this.opts.marker, false, false, BORN_SINCE).filter((p) => !tree.has(p));
   }
 
   /**
@@ -187,7 +189,7 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
    */
   private async untilAllGone(pgid: number, code: number | null): Promise<void> {
     // Read afresh: the table a moment ago still had the program in it.
-    const left = (fresh = false): number[] => processTree(pgid, this.opts.marker, fresh);
+    const left = (fresh = false): number[] => processTree(pgid, this.opts.marker, fresh, BORN_SINCE);
     let found = left(true);
     if (!this.termSent && code === 0) {
       // A double fork may be mid-way: a reading can list the child, then find it gone, while

@@ -120,16 +120,18 @@ function markerOf(p: ProcStat): string | null {
 
 /**
  * The live processes whose MARKER_VAR is `value` (or, with `prefix`, starts with it). `fresh`:
- * from a new reading of /proc (a process born a moment ago is in it).
+ * from a new reading of /proc (a process born a moment ago is in it). `bornSince`: processes
+ * started before then (clock ticks after boot) are not looked at: they cannot carry a marker
+ * of a session that started later (on a desktop, that is nearly every process).
  */
-export function markedProcesses(value: string, prefix = false, fresh = false): number[] {
+export function markedProcesses(value: string, prefix = false, fresh = false, bornSince = 0): number[] {
   const all = allProcesses(fresh ? -1 : READING_FRESH_MS);
   if (!all) return [];
   const live = new Set(all.map((p) => p.pid));
   for (const pid of markers.keys()) if (!live.has(pid)) markers.delete(pid);
   return all
     .filter((p) => {
-      if (p.pid === process.pid || p.state === 'Z') return false;
+      if (p.pid === process.pid || p.state === 'Z' || p.start < bornSince) return false;
       const m = markerOf(p);
       return m !== null && (prefix ? m.startsWith(value) : m === value);
     })
@@ -169,13 +171,13 @@ export function sessionOf(pid: number, sessionPids: readonly number[]): number |
  * descendant may have left the group (RQ's work horse calls setsid()), yet it is part of what
  * the process started; a marked one may have lost its parent too (a double-forked daemon).
  */
-export function processTree(pgid: number, marker?: string, fresh = false): number[] {
+export function processTree(pgid: number, marker?: string, fresh = false, bornSince = 0): number[] {
   const all = allProcesses(fresh ? -1 : READING_FRESH_MS);
   if (!all) return [];
   const children = new Map<number, number[]>();
   for (const p of all) if (p.state !== 'Z') children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
   const out = new Set(all.filter((p) => p.pgrp === pgid && p.state !== 'Z').map((p) => p.pid));
-  for (const m of marker ? markedProcesses(marker) : []) out.add(m);
+  for (const m of marker ? markedProcesses(marker, false, false, bornSince) : []) out.add(m);
   const queue = [...out];
   while (queue.length > 0) {
     for (const c of children.get(queue.pop()!) ?? []) {
