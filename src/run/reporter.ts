@@ -4,6 +4,7 @@ import type { Plan } from '../plan/types.js';
 import { DEFAULT_BACKOFF } from '../runtime/backoff.js';
 import { describeExit, type ExitInfo, type Leftover } from '../runtime/supervised-process.js';
 import type { ReadySummary, StateEvent, Supervisor, Waiting } from '../runtime/supervisor.js';
+import { realClock, type Clock } from '../util/clock.js';
 
 /** How an exit reads: "exit code 3", "killed by SIGKILL"; an adopted process's end has no status to tell. */
 export function exitWords(exit: ExitInfo | undefined): string {
@@ -33,11 +34,17 @@ export interface ReporterOptions {
   plan: () => Plan;
   /** A start-up task list shows starts and readiness until ready: they are not said twice. */
   quietStartup: boolean;
+  clock?: Clock;
 }
+
+/** A stop that goes on waiting for the same processes is said again this often (a job may run for its queue's timeout: 25 minutes). */
+const WAITING_AGAIN_MS = 10_000;
 
 /** Turns supervisor events into fbench's own `system |` lines, for as long as the session lives. */
 export class Reporter {
   private ready = false;
+  /** The last "waiting for" line: what it named, and when. */
+  private waitingSaid: { names: string; at: number } | null = null;
 
   constructor(
     private readonly sup: Supervisor,
@@ -94,7 +101,8 @@ export class Reporter {
         this.say(`${e.name} ${e.exit ? describeExit(e.exit) : 'exited'}${e.exit?.code === 0 ? ' (finished; not restarted)' : ''}`);
         break;
       case 'stopped':
-        if (e.killed) this.printer.error(`${e.name} was killed: its grace ran out${e.lost ? `, and ${e.lost}` : ''}`);
+        if (e.killed)
+          this.printer.error(`${e.name} was killed: ${e.killed === 'grace' ? 'its grace ran out' : 'asked again to stop'}${e.lost ? `, and ${e.lost}` : ''}`);
         else this.say(`${e.name} stopped${exitWords(e.exit)}`);
         break;
       case 'failed':
@@ -110,6 +118,10 @@ export class Reporter {
   };
 
   private readonly onWaiting = (left: Waiting[], shuttingDown: boolean): void => {
+    const names = left.map((w) => w.name).join(',');
+    const now = (this.opts.clock ?? realClock).now();
+    if (this.waitingSaid?.names === names && now - this.waitingSaid.at < WAITING_AGAIN_MS) return;
+    this.waitingSaid = { names, at: now };
     const busy = left.some((w) => w.doing);
     const what = left.map((w) => (w.doing ? `${w.name} to ${w.doing.waitingFor}` : w.hint ? `${w.name} (${w.hint})` : w.name)).join(', ');
     const then = shuttingDown ? ` — Ctrl-C again to kill ${busy ? 'it (the job will be lost)' : 'what keeps no data'}` : '';

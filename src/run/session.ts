@@ -291,7 +291,7 @@ export class Session implements ControlledSession {
     const tracker = new PromptTracker(sup);
     this.tracker = tracker;
     const showTasks = this.config.run.tasks && this.terminal.isTTY && !this.config.run.ui;
-    const reporter = new Reporter(sup, this.printer, { plan: () => this.plan(), quietStartup: showTasks });
+    const reporter = new Reporter(sup, this.printer, { plan: () => this.plan(), quietStartup: showTasks, clock: this.clock });
     const tasks: StartupTasks | null = showTasks
       ? new (await import('./startup-tasks.js')).StartupTasks(sup, this.printer, plan, { screenRows: this.terminal.rows })
       : null;

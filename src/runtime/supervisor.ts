@@ -59,8 +59,8 @@ export interface StateEvent {
   /** stopping: how long it gets before SIGKILL, and what it may be doing meanwhile. */
   graceMs?: number;
   hint?: string;
-  /** stopped: it had to be killed, and what that lost. */
-  killed?: boolean;
+  /** stopped: it had to be killed — its grace ran out, or a later stop asked for it (a second Ctrl-C) — and what that lost. */
+  killed?: 'grace' | 'forced';
   lost?: string;
   error?: string;
 }
@@ -621,18 +621,18 @@ export class Supervisor extends EventEmitter {
       force.cancel();
     }
     let lost: string | undefined;
-    let killed = false;
+    let killed: 'grace' | 'forced' | null = null;
     if (proc.running) {
       lost = (await this.askWork(svc))?.ifKilled;
       proc.kill();
-      killed = true;
+      killed = this.forced(svc) ? 'forced' : 'grace';
     }
     // SIGKILL cannot be refused, but a process stuck in the kernel (D state) can outlast it: say so rather than hang.
     let cancel: () => void = () => {};
     const stuck = new Promise<null>((r) => (cancel = this.clock.setTimer(KILL_WAIT_MS, () => r(null))));
     const info = await Promise.race([exit, stuck]);
     cancel();
-    if (info) this.setState(svc, 'stopped', { exit: info, ...(killed ? { killed: true } : {}), ...(lost ? { lost } : {}) });
+    if (info) this.setState(svc, 'stopped', { exit: info, ...(killed ? { killed } : {}), ...(lost ? { lost } : {}) });
     else this.setState(svc, 'failed', { error: `still alive ${KILL_WAIT_MS / 1000} s after SIGKILL (pid ${proc.pid}); fbench leaves it` });
   }
 

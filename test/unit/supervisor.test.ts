@@ -136,7 +136,7 @@ describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () =
     assert.deepEqual(proc('w.1').signals, ['TERM', 'KILL']);
     assert.equal(await sup.done, 130);
     const stopped = events.find((e) => e.name === 'w.1' && e.state === 'stopped')!;
-    assert.equal(stopped.killed, true);
+    assert.equal(stopped.killed, 'grace');
     assert.equal(stopped.lost, 'job 1 was lost');
   });
 
@@ -170,7 +170,7 @@ describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () =
   });
 
   test('a second shutdown kills at once what keeps no data; a Redis still gets its TERM and its grace; a third kills it', async () => {
-    const { sup, clock, proc } = setup([
+    const { sup, clock, proc, events } = setup([
       { name: 'redis.1', keepsData: true, graceMs: 30_000 },
       { name: 'worker.1', dependsOn: ['redis.1'], graceMs: 360_000 },
     ]);
@@ -189,6 +189,7 @@ describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () =
     await settle();
     assert.deepEqual(proc('redis.1').signals, ['TERM', 'KILL']);
     assert.equal(await sup.done, 130);
+    assert.equal(events.find((e) => e.name === 'worker.1' && e.state === 'stopped')?.killed, 'forced', 'killed as asked, not for its grace');
   });
 
   test('restart: the new instance starts only after the old one is gone, and the old one gets one TERM', async () => {
