@@ -165,8 +165,10 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
   };
 
   useInput((input, key) => {
-    // Keys typed faster than a frame come as one string: each is a key of its own (text is text).
-    if (st.mode === 'normal' && input.length > 1 && !key.ctrl && !key.meta) for (const ch of input) onKey(ch, key);
+    // Keys typed (or pasted) faster than a frame come as one string: each is a key of its own,
+    // a newline in it an Enter.
+    if (input.length > 1 && !key.ctrl && !key.meta)
+      for (const ch of input) onKey(ch === '\r' || ch === '\n' ? '' : ch, ch === '\r' || ch === '\n' ? { ...key, return: true } : key);
     else onKey(input, key);
     redraw();
   });
