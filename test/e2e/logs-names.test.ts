@@ -7,19 +7,7 @@ import { SYSTEM_PYTHON } from '../helpers/real-programs.js';
 import { tempSampleBench, type TempBench } from '../helpers/sample-bench.js';
 import { testScope } from '../helpers/scope.js';
 
-const { runs, cleanups } = testScope();
-
-function fbench(args: string[], env: Record<string, string> = {}): FbenchRun {
-  const r = new FbenchRun(args, { env });
-  runs.push(r);
-  return r;
-}
-
-async function output(args: string[]): Promise<{ code: number | null; out: string }> {
-  const r = fbench(args);
-  const { code } = await r.exited;
-  return { code, out: r.output };
-}
+const { runs, cleanups, fbench, finished: output } = testScope();
 
 /** A progress bar redrawn with \r, 30 steps (as pip, esbuild and tqdm print them), then a newline. */
 const PROGRESS =

@@ -3,18 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { FbenchRun } from '../helpers/fbench-run.js';
+
 import { tempSampleBench, type TempBench } from '../helpers/sample-bench.js';
 import { testScope } from '../helpers/scope.js';
 
-const { runs, cleanups } = testScope();
-
-async function fbench(args: string[], cwd?: string): Promise<{ code: number | null; out: string }> {
-  const r = new FbenchRun(args, cwd ? { cwd } : {});
-  runs.push(r);
-  const { code } = await r.exited;
-  return { code, out: r.output };
-}
+const { cleanups, finished } = testScope();
+const fbench = (args: string[], cwd?: string): Promise<{ code: number | null; out: string }> => finished(args, cwd ? { cwd } : {});
 
 /** Every command, as `fbench --help` lists them. */
 const COMMANDS = ['start', 'workers', 'run', 'plan', 'doctor', 'ps', 'restart', 'stop', 'logs', 'attach', 'ui', 'ports', 'ls', 'export', 'presets'];

@@ -2,19 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { FBENCH, FbenchRun } from '../helpers/fbench-run.js';
+import { FBENCH } from '../helpers/fbench-run.js';
 import { SYSTEM_PYTHON } from '../helpers/real-programs.js';
 import { tempSampleBench, type TempBench } from '../helpers/sample-bench.js';
 import { testScope } from '../helpers/scope.js';
 import { Terminal } from '../helpers/terminal.js';
 
-const { runs, cleanups } = testScope();
-
-function fbench(args: string[], opts: { cwd?: string } = {}): FbenchRun {
-  const r = new FbenchRun(args, opts);
-  runs.push(r);
-  return r;
-}
+const { cleanups, fbench } = testScope();
 
 describe('fbench run: one command in the bench environment', { timeout: 120_000 }, () => {
   let b: TempBench;

@@ -8,23 +8,16 @@ import { FbenchRun, survivors } from '../helpers/fbench-run.js';
 import { tempSampleBench } from '../helpers/sample-bench.js';
 import { testScope } from '../helpers/scope.js';
 
-const { runs, cleanups } = testScope();
+const scope = testScope();
+const { cleanups } = scope;
 
 /** The sessions of this test are listed apart from every other test's (and a developer's). */
 const runtime = mkdtempSync(path.join(tmpdir(), 'fbench-xdg-'));
 cleanups.push(() => rmSync(runtime, { recursive: true, force: true }));
 const ENV = { XDG_RUNTIME_DIR: runtime };
 
-function fbench(args: string[]): FbenchRun {
-  const r = new FbenchRun(args, { env: ENV });
-  runs.push(r);
-  return r;
-}
-async function output(args: string[]): Promise<{ code: number | null; out: string }> {
-  const r = fbench(args);
-  const { code } = await r.exited;
-  return { code, out: r.output };
-}
+const fbench = (args: string[]): FbenchRun => scope.fbench(args, { env: ENV });
+const output = (args: string[]): Promise<{ code: number | null; out: string }> => scope.finished(args, { env: ENV });
 
 const read = (f: string): string => readFileSync(f, 'utf8');
 const FILES = ['Procfile', 'sites/common_site_config.json', 'config/redis_cache.conf', 'config/redis_queue.conf'];
