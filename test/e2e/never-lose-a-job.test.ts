@@ -5,8 +5,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { makeBench } from '../helpers/bench-fixture.js';
 import { FBENCH, FbenchRun, pidsMatching, survivors } from '../helpers/fbench-run.js';
-import { freePort } from '../helpers/ports.js';
-import { enqueue, installBench, requireRq, RQ_BENCH, RQ_JOBS, SYSTEM_PYTHON, TERM_COUNTER } from '../helpers/real-programs.js';
+import { enqueue, rqBench as realRqBench, SYSTEM_PYTHON, TERM_COUNTER } from '../helpers/real-programs.js';
 import { testScope } from '../helpers/scope.js';
 
 const { runs, cleanups } = testScope();
@@ -25,25 +24,10 @@ function start(dir: string, ...args: string[]): FbenchRun {
   return r;
 }
 
-/** A bench with its queue Redis (data under config/pids, as bench writes the conf) and bench's own worker line on Debian's RQ. */
 async function rqBench(extra = ''): Promise<{ dir: string; port: number }> {
-  requireRq();
-  const port = await freePort();
-  const b = makeBench({
-    Procfile: `redis_queue: redis-server config/redis_queue.conf\nworker: bench worker 1>> logs/worker.log 2>> logs/worker.error.log\n${extra}`,
-    'sites/common_site_config.json': JSON.stringify({ redis_queue: `redis://127.0.0.1:${port}`, redis_cache: `redis://127.0.0.1:${port}` }),
-    'config/pids/.keep': '',
-    'logs/.keep': '',
-    'jobs.py': RQ_JOBS,
-    'apps/app/app/hooks.py': '',
-  });
+  const b = await realRqBench(extra);
   cleanups.push(b.cleanup);
-  writeFileSync(
-    path.join(b.dir, 'config/redis_queue.conf'),
-    `dir ${b.dir}/config/pids\npidfile ${b.dir}/config/pids/redis_queue.pid\nbind 127.0.0.1\nport ${port}\n`,
-  );
-  installBench(b.dir, RQ_BENCH);
-  return { dir: b.dir, port };
+  return b;
 }
 
 const workerLog = (dir: string): string =>

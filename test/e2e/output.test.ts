@@ -8,8 +8,7 @@ import { describe, test } from 'node:test';
 import { makeBench } from '../helpers/bench-fixture.js';
 import { testScope } from '../helpers/scope.js';
 import { FBENCH, FbenchRun } from '../helpers/fbench-run.js';
-import { freePort } from '../helpers/ports.js';
-import { enqueue, installBench, requireRq, RQ_BENCH, RQ_JOBS, SYSTEM_PYTHON } from '../helpers/real-programs.js';
+import { enqueue, rqBench as realRqBench, SYSTEM_PYTHON } from '../helpers/real-programs.js';
 
 const { runs, cleanups } = testScope();
 
@@ -146,22 +145,9 @@ describe('bounded memory and clean ends', { timeout: 60_000 }, () => {
 
 describe("real RQ workers on bench's Procfile lines", { timeout: 90_000 }, () => {
   async function rqBench(): Promise<string> {
-    requireRq();
-    const port = await freePort();
-    const dir = bench(
-      'redis_queue: redis-server config/redis_queue.conf\nworker:  bench worker 1>> logs/worker.log 2>> logs/worker.error.log\nworker_email:  bench worker --queue email 1>> logs/worker.log 2>> logs/worker.error.log\n',
-      {
-        'sites/common_site_config.json': JSON.stringify({
-          redis_queue: `redis://127.0.0.1:${port}`,
-          redis_cache: `redis://127.0.0.1:${port}`,
-          workers: { email: {} },
-        }),
-        'jobs.py': RQ_JOBS,
-      },
-    );
-    writeFileSync(path.join(dir, 'config/redis_queue.conf'), `dir ${dir}/config/pids\nbind 127.0.0.1\nport ${port}\nsave ""\n`);
-    installBench(dir, RQ_BENCH);
-    return dir;
+    const b = await realRqBench('worker_email: bench worker --queue email 1>> logs/worker.log 2>> logs/worker.error.log\n', { workers: { email: {} } });
+    cleanups.push(b.cleanup);
+    return b.dir;
   }
 
   test('each job shows under the worker that ran it, is in fbench logs and in logs/worker.log; a traceback follows its start line', async () => {

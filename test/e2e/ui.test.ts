@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { benchId } from '../../src/frappe/queues.js';
 import { FBENCH, FbenchRun, survivors } from '../helpers/fbench-run.js';
-import { SYSTEM_PYTHON } from '../helpers/real-programs.js';
+import { enqueue, rqBench, SYSTEM_PYTHON } from '../helpers/real-programs.js';
 import { tempSampleBench } from '../helpers/sample-bench.js';
 import { testScope } from '../helpers/scope.js';
 import { Terminal } from '../helpers/terminal.js';
@@ -125,6 +125,36 @@ describe('fbench ui', { timeout: 120_000 }, () => {
     assert.equal(modes('stty.after'), modes('stty.before'), 'the terminal as it was');
     assert.match(modes('stty.after'), / icanon .* echo /);
     assert.equal(run.child.exitCode, null, 'the bench runs on');
+    await run.stop();
+  });
+
+  test("Debian's RQ with jobs enqueued: the waiting count is rq:queue's length, the busy worker's job function and time are shown", async () => {
+    const b = await rqBench();
+    cleanups.push(b.cleanup);
+    const run = new FbenchRun(['start', '--bench', b.dir]);
+    runs.push(run);
+    await run.waitFor(/ready in/, 30_000);
+    const busy = path.join(b.dir, 'busy');
+    enqueue(b.dir, 'default', 'slow', [busy, 6]);
+    for (let i = 0; i < 2; i++) enqueue(b.dir, 'default', 'slow', [path.join(b.dir, `later-${i}`), 1]);
+    const term = new Terminal(`${process.execPath} ${FBENCH} ui --bench ${b.dir}`, 140, 30);
+    cleanups.push(() => term.close());
+    const s = await term.until(
+      (x) => /^default +\d+ waiting +1 worker \(1 busy\) +0 failed +· jobs\.slow \d+ s/m.test(x) && /^worker\.1 +ready/m.test(x),
+      'the queues and processes panes',
+      20_000,
+    );
+    const redis = new Redis({ port: b.port });
+    try {
+      const waiting = await redis.llen(`rq:queue:${benchId({}, b.dir)}:default`);
+      assert.match(s, new RegExp(`^default +${waiting} waiting`, 'm'));
+      assert.equal(waiting, 2);
+    } finally {
+      redis.disconnect();
+    }
+    assert.match(s, /^worker\.1 +ready +registered on short,default,long/m);
+    term.type('q');
+    await term.until(() => term.exited, 'left');
     await run.stop();
   });
 

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { makeBench } from './bench-fixture.js';
+import { freePort } from './ports.js';
 
 /**
  * Debian's python3-rq installs RQ for the system Python, which may not be the first python3
@@ -116,3 +118,27 @@ def debug_job(path):
     open(path, 'w').write(str(y))
     print('debug job done', flush=True)
 `;
+
+/**
+ * A bench on Debian's RQ: its queue Redis (data under config/pids, as bench writes the conf),
+ * bench's own worker line (and `extra` Procfile lines), `jobs.py` for the jobs to run.
+ */
+export async function rqBench(extra = '', siteConfig: Record<string, unknown> = {}): Promise<{ dir: string; port: number; cleanup: () => void }> {
+  requireRq();
+  const port = await freePort();
+  const b = makeBench({
+    Procfile: `redis_queue: redis-server config/redis_queue.conf\nworker: bench worker 1>> logs/worker.log 2>> logs/worker.error.log\n${extra}`,
+    'sites/common_site_config.json': JSON.stringify({ redis_queue: `redis://127.0.0.1:${port}`, redis_cache: `redis://127.0.0.1:${port}`, ...siteConfig }),
+    'config/pids/.keep': '',
+    'logs/.keep': '',
+    'jobs.py': RQ_JOBS,
+    'apps/app/app/hooks.py': '',
+    'config/redis_queue.conf': '',
+  });
+  writeFileSync(
+    path.join(b.dir, 'config/redis_queue.conf'),
+    `dir ${b.dir}/config/pids\npidfile ${b.dir}/config/pids/redis_queue.pid\nbind 127.0.0.1\nport ${port}\nsave ""\n`,
+  );
+  installBench(b.dir, RQ_BENCH);
+  return { dir: b.dir, port, cleanup: b.cleanup };
+}
