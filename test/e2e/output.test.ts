@@ -180,7 +180,7 @@ describe("real RQ workers on bench's Procfile lines", { timeout: 90_000 }, () =>
     const dir = await rqBench();
     writeFileSync(
       path.join(dir, 'Procfile'),
-      readFileSync(path.join(dir, 'Procfile'), 'utf8').replace('worker:  bench worker', 'worker:  bench worker --queue default'),
+      readFileSync(path.join(dir, 'Procfile'), 'utf8').replace(/^worker: +bench worker/m, 'worker: bench worker --queue default'),
     );
     const start = fbench(['start', '--bench', dir, '--no-timestamps']);
     await start.waitFor(/worker\.1 +\| .*Listening on /);
