@@ -31,7 +31,8 @@ describe('fbench ui', { timeout: 120_000 }, () => {
       writeFileSync(path.join(dir, 'Procfile'), `${readFileSync(path.join(dir, 'Procfile'), 'utf8')}dbg: ${SYSTEM_PYTHON} -u dbg.py\n`);
     });
     cleanups.push(b.cleanup);
-    const run = new FbenchRun(['start', '--bench', b.dir, '--preset', 'split']);
+    // --grace 3: the 60 s job the test leaves running is killed at the stop, not waited for.
+    const run = new FbenchRun(['start', '--bench', b.dir, '--preset', 'split', '--grace', '3']);
     runs.push(run);
     await run.waitFor(/ready in/, 30_000);
     const id = benchId({}, b.dir);
