@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { isatty } from 'node:tty';
 import { FbenchError, formatWarning } from '../errors.js';
 import { knownQueues } from '../frappe/queues.js';
 import { queueStats, workerIsLive, type QueueStats } from '../frappe/rq.js';
@@ -138,7 +139,8 @@ export class Session implements ControlledSession {
     this.terminal = config.seams?.terminal ?? {
       isTTY: process.stdout.isTTY === true,
       rows: process.stdout.rows ?? 24,
-      stdinTTY: process.stdin.isTTY === true,
+      // isatty, not process.stdin.isTTY: that getter builds a stdin stream, unused unless it is a terminal.
+      stdinTTY: isatty(0),
     };
     this.ended = new Promise((r) => (this.endedWith = r));
     const bench = this.plan().bench;
