@@ -107,17 +107,26 @@ describe('a job longer than the old 5 s grace: a worker gets its queue timeout t
   });
 });
 
-/** A terminal of its own (script), running fbench; Ctrl-C is typed into it. */
-function onTerminal(command: string): { child: ReturnType<typeof spawn>; output: () => string; exited: Promise<number | null> } {
-  const child = spawn('script', ['-qfec', `stty cols 120 rows 40; exec ${command}`, '/dev/null'], {
+/**
+ * A terminal of its own (script), running fbench; Ctrl-C is typed into it. `up` settles when the
+ * terminal is there and fbench is being started: a Ctrl-C typed before script has made its
+ * terminal is echoed but signals nobody (no process is in its foreground yet).
+ */
+function onTerminal(command: string): { child: ReturnType<typeof spawn>; output: () => string; up: Promise<void>; exited: Promise<number | null> } {
+  const child = spawn('script', ['-qfec', `stty cols 120 rows 40; echo terminal-up; exec ${command}`, '/dev/null'], {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
   });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
+  let isUp: () => void;
+  const up = new Promise<void>((r) => (isUp = r));
+  child.stdout!.on('data', (d) => {
+    out += d;
+    if (out.includes('terminal-up')) isUp();
+  });
   child.stderr!.on('data', (d) => (out += d));
   cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
-  return { child, output: () => out, exited: new Promise((r) => child.once('exit', (c) => r(c))) };
+  return { child, output: () => out, up, exited: new Promise((r) => child.once('exit', (c) => r(c))) };
 }
 
 describe('every way a stop comes, at every moment', { timeout: 120_000 }, () => {
@@ -127,6 +136,7 @@ describe('every way a stop comes, at every moment', { timeout: 120_000 }, () => 
       const b = makeBench({ Procfile: `a: ${SYSTEM_PYTHON} term.py ${tag}\nb: ${SYSTEM_PYTHON} term.py ${tag}\n`, 'term.py': TERM_COUNTER });
       cleanups.push(b.cleanup);
       const t = onTerminal(`${process.execPath} ${FBENCH} start --bench ${b.dir}`);
+      await t.up;
       await new Promise((r) => setTimeout(r, i * 100));
       t.child.stdin!.write('\x03');
       const code = await t.exited;

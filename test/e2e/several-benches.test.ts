@@ -58,7 +58,7 @@ describe('several benches on one machine', { timeout: 240_000 }, () => {
       }
       const csc = path.join(dir, 'sites', 'common_site_config.json');
       writeFileSync(csc, read(csc).replace(/"redis_queue": "redis:\/\/127\.0\.0\.1:/, '"redis_queue": "redis://default:s3cret@127.0.0.1:'));
-    });
+    }, 2);
     cleanups.push(b.cleanup);
     parent = mkdtempSync(path.join(tmpdir(), 'fbench-benches-'));
     cleanups.push(() => rmSync(parent, { recursive: true, force: true }));

@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePorts } from './ports.js';
+import { freePorts, portsWithRoom } from './ports.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const SAMPLE = path.join(REPO, 'sample-bench');
@@ -20,12 +20,13 @@ export interface TempBench {
 /**
  * A copy of sample-bench in a temp folder with every port moved to a free one
  * (Procfile, common_site_config.json and the Redis confs), so tests never collide
- * with each other or with a developer's bench.
+ * with each other or with a developer's bench. `copies`: this many copies of it will take the
+ * ports right after each of its own (`fbench ports --reassign`), kept free for them.
  */
-export async function tempSampleBench(edit?: (dir: string) => void): Promise<TempBench> {
+export async function tempSampleBench(edit?: (dir: string) => void, copies = 0): Promise<TempBench> {
   const dir = mkdtempSync(path.join(tmpdir(), 'fbench-bench-'));
   cpSync(SAMPLE, dir, { recursive: true, filter: (src) => !/\/(logs|config\/pids)\/[^/]+$/.test(src) || src.endsWith('.gitkeep') });
-  const [cache, queue, web, socketio, watcher] = await freePorts(5);
+  const [cache, queue, web, socketio, watcher] = copies > 0 ? await portsWithRoom(5, copies) : await freePorts(5);
   const ports: BenchPorts = { cache: cache!, queue: queue!, web: web!, socketio: socketio!, watcher: watcher! };
   for (const rel of ['Procfile', 'sites/common_site_config.json', 'config/redis_cache.conf', 'config/redis_queue.conf']) {
     const p = path.join(dir, rel);
