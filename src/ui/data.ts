@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { connect, request, type Connection } from '../run/control-client.js';
 import type { LogLine, ProcessInfo, QueueStats } from '../run/control-protocol.js';
+import { shownOf } from './cells.js';
 
 /** How often the processes are asked for, and the queues (a few Redis commands each time). */
 const PS_EVERY_MS = 1000;
@@ -124,11 +125,11 @@ export class ViewData extends EventEmitter {
         try {
           const got = await request(s.socket, { cmd: 'ps' }, 3000);
           const ps = got.find((m) => Array.isArray(m.processes));
+          if (!ps) return;
+          const next = ps.processes as ProcessInfo[];
           // Redrawn only when something shown changed (an idle bench changes little).
-          if (ps && JSON.stringify(ps.processes) !== JSON.stringify(s.processes)) {
-            s.processes = ps.processes as ProcessInfo[];
-            changed = true;
-          }
+          if (shownOf(next) !== shownOf(s.processes)) changed = true;
+          s.processes = next;
         } catch {
           s.gone = true;
           changed = true;

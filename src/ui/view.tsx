@@ -3,6 +3,7 @@ import { useEffect, useReducer, useRef, useState } from 'react';
 import { FbenchError } from '../errors.js';
 import type { LogLine, ProcessInfo, QueueStats } from '../run/control-protocol.js';
 import { ViewData } from './data.js';
+import { processCells } from './cells.js';
 
 /** Colours, or none at all (NO_COLOR). */
 interface Theme {
@@ -37,13 +38,6 @@ const clock = (t: number): string => {
   const d = new Date(t);
   return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 };
-const uptime = (ms: number | null): string => {
-  if (ms === null) return '-';
-  const s = Math.floor(ms / 1000);
-  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m` : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
-};
-const mb = (b: number | null): string => (b === null ? '' : `${(b / 1048576).toFixed(b < 10485760 ? 1 : 0)}M`);
-
 function rowColor(p: ProcessInfo, t: Theme): string | undefined {
   if (p.state === 'failed' || (p.state === 'backoff' && p.crashes >= 3)) return t.bad;
   if (p.state === 'backoff' || (!p.ready && p.state !== 'stopped' && p.state !== 'exited')) return t.warn;
@@ -63,10 +57,10 @@ function useSize(): { columns: number; rows: number } {
 
 function Processes({ list, selected, width, height, t }: { list: ProcessInfo[]; selected: number; width: number; height: number; t: Theme }) {
   const first = Math.max(0, Math.min(selected - Math.floor(height / 2), list.length - height));
-  const fixed = 16 + 1 + 8 + 1 + 7 + 1 + 5 + 1 + 3 + 1 + 6 + 1 + 6;
+  const fixed = 16 + 1 + 8 + 1 + 7 + 1 + 5 + 1 + 3 + 1 + 6 + 1 + 7;
   const ready = Math.max(8, width - fixed - 2);
   const line = (c: string[]): string =>
-    [pad(c[0]!, 16), pad(c[1]!, 8), pad(c[2]!, ready), pad(c[3]!, 7), pad(c[4]!, 5), pad(c[5]!, 3), pad(c[6]!, 6), pad(c[7]!, 6)].join(' ');
+    [pad(c[0]!, 16), pad(c[1]!, 8), pad(c[2]!, ready), pad(c[3]!, 7), pad(c[4]!, 5), pad(c[5]!, 3), pad(c[6]!, 6), pad(c[7]!, 7)].join(' ');
   return (
     <Box flexDirection="column">
       <Text bold wrap="truncate">
@@ -74,16 +68,7 @@ function Processes({ list, selected, width, height, t }: { list: ProcessInfo[]; 
       </Text>
       {list.slice(first, first + height).map((p, i) => (
         <Text key={p.name} inverse={first + i === selected} color={rowColor(p, t)} wrap="truncate">
-          {line([
-            p.name,
-            p.state,
-            `${p.atPrompt ? '(Pdb) ' : ''}${p.readiness}${p.port ? ` :${p.port}` : ''}`.replace(/ on :(\d+) :\1$/, ' :$1'),
-            p.pid === null ? '-' : String(p.pid),
-            uptime(p.uptimeMs),
-            String(p.restarts),
-            p.cpuPercent === null ? '' : `${p.cpuPercent.toFixed(1)}%`,
-            mb(p.rssBytes),
-          ])}
+          {line(processCells(p))}
         </Text>
       ))}
     </Box>

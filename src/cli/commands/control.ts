@@ -10,6 +10,7 @@ import { readSessionLog } from '../../run/session-log.js';
 import { sessionCommand } from '../../run/session-files.js';
 import { pidAlive } from '../../runtime/process-group.js';
 import { renderTable } from '../../util/table.js';
+import { megabytes, uptime } from '../../util/units.js';
 
 interface Opts {
   bench?: string;
@@ -30,17 +31,6 @@ async function ask(socket: string, req: object): Promise<Record<string, unknown>
   const bad = got.find((m) => m.ok === false);
   if (bad) throw new FbenchError(String(bad.error));
   return got;
-}
-
-export function uptime(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
-  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
-}
-
-export function megabytes(bytes: number | null): string {
-  return bytes === null ? '' : `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
 }
 
 /** The table of `fbench ps`, fitted to `width` (the readiness column is cut first). Pure. */

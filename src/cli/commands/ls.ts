@@ -3,7 +3,7 @@ import type { SessionInfo } from '../../run/control-protocol.js';
 import { runningRecords } from '../../run/registry.js';
 import { sessionCommand } from '../../run/session-files.js';
 import { renderTable } from '../../util/table.js';
-import { uptime } from './control.js';
+import { uptime } from '../../util/units.js';
 
 /** `fbench ls`: every session of this user on this machine, each asked how many of its processes are not ready. */
 export async function lsCommand(opts: { json?: boolean }): Promise<number> {

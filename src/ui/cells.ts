@@ -1,0 +1,21 @@
+import type { ProcessInfo } from '../run/control-protocol.js';
+import { megabytes, uptime } from '../util/units.js';
+
+/** A row of the processes pane: name, state, readiness, pid, uptime, restarts, CPU, RSS. */
+export function processCells(p: ProcessInfo): string[] {
+  return [
+    p.name,
+    p.state,
+    `${p.atPrompt ? '(Pdb) ' : ''}${p.readiness}${p.port ? ` :${p.port}` : ''}`.replace(/ on :(\d+) :\1$/, ' :$1'),
+    p.pid === null ? '-' : String(p.pid),
+    p.uptimeMs === null ? '-' : uptime(p.uptimeMs),
+    String(p.restarts),
+    p.cpuPercent === null ? '' : `${p.cpuPercent.toFixed(1)}%`,
+    megabytes(p.rssBytes),
+  ];
+}
+
+/** All the view shows of these processes (their rows, colours and prompts): a poll that leaves it the same is not redrawn. */
+export function shownOf(list: readonly ProcessInfo[]): string {
+  return JSON.stringify(list.map((p) => [processCells(p), p.crashes >= 3, p.ready, p.atPrompt]));
+}

@@ -1,0 +1,12 @@
+/** How long something has run, as `fbench ps`, `ls` and the ui show it: seconds in its first minute, then minutes, then hours and minutes. */
+export function uptime(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+/** A size in MB, with a decimal below 10 MB. */
+export function megabytes(bytes: number | null): string {
+  return bytes === null ? '' : `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
+}
