@@ -197,10 +197,17 @@ export class Session implements ControlledSession {
 
   async queueStats(): Promise<QueueStats[]> {
     const { model } = this.planned;
-    const client = await redisClient(redisCheck(model.config.redis.queue, 'queue', model.config), 500, 1000);
+    const check = redisCheck(model.config.redis.queue, 'queue', model.config);
+    const client = await redisClient(check, 500, 1000);
     client.on('error', () => {});
     try {
-      await client.connect();
+      await client.connect().catch((err: Error) => {
+        const where = `the queue Redis (${check.host}:${check.port})`;
+        // ioredis says "Connection is closed." of a Redis that is not there; an answer (a wrong password) is worth showing.
+        throw new Error(
+          /Connection is closed|ECONNREFUSED|ETIMEDOUT/.test(err.message) ? `${where} does not answer: is it running?` : `${where}: ${err.message}`,
+        );
+      });
       const host = hostname();
       return await queueStats(client, model.queues, knownQueues(model.config), (w) => workerIsLive(w, host, Date.now(), pidAlive));
     } finally {
