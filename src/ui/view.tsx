@@ -57,10 +57,9 @@ function useSize(): { columns: number; rows: number } {
 
 function Processes({ list, selected, width, height, t }: { list: ProcessInfo[]; selected: number; width: number; height: number; t: Theme }) {
   const first = Math.max(0, Math.min(selected - Math.floor(height / 2), list.length - height));
-  const fixed = 16 + 1 + 8 + 1 + 7 + 1 + 5 + 1 + 3 + 1 + 6 + 1 + 7;
-  const ready = Math.max(8, width - fixed - 2);
+  // Readiness last, as in `fbench ps`: the one column of any length, cut at the screen's edge.
   const line = (c: string[]): string =>
-    [pad(c[0]!, 16), pad(c[1]!, 8), pad(c[2]!, ready), pad(c[3]!, 7), pad(c[4]!, 5), pad(c[5]!, 3), pad(c[6]!, 6), pad(c[7]!, 7)].join(' ');
+    [pad(c[0]!, 16), pad(c[1]!, 8), pad(c[3]!, 7), pad(c[4]!, 5), pad(c[5]!, 3), pad(c[6]!, 6), pad(c[7]!, 7), c[2]!].join(' ');
   return (
     <Box flexDirection="column">
       <Text bold wrap="truncate">
@@ -68,7 +67,7 @@ function Processes({ list, selected, width, height, t }: { list: ProcessInfo[]; 
       </Text>
       {list.slice(first, first + height).map((p, i) => (
         <Text key={p.name} inverse={first + i === selected} color={rowColor(p, t)} wrap="truncate">
-          {line(processCells(p))}
+          {first + i === selected ? line(processCells(p)).padEnd(width) : line(processCells(p))}
         </Text>
       ))}
     </Box>
