@@ -203,7 +203,7 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
     let found = left(true);
     if (!this.termSent && code === 0) {
       // A double fork may be mid-way: a reading can list the child, then find it gone, while
-      // the grandchild it forked was born after the listing. A second reading lists that one.
+      // the grandchild it forked was born after the listing. Read again, that one is listed.
       if (found.length === 0 && !lastReadingWhole()) found = left(true);
       if (found.length === 0) return;
       // What is said is what stays: the middle of a double fork is gone a moment later.

@@ -1,17 +1,17 @@
 import type { ProcessInfo } from '../run/control-protocol.js';
 import { megabytes, uptime } from '../util/units.js';
 
-/** A row of the processes pane: name, state, readiness, pid, uptime, restarts, CPU, RSS. */
+/** A row of the processes pane, as its columns go: name, state, pid, uptime, restarts, CPU, RSS, readiness. */
 export function processCells(p: ProcessInfo): string[] {
   return [
     p.name,
     p.state,
-    `${p.atPrompt ? '(Pdb) ' : ''}${p.readiness}${p.port ? ` :${p.port}` : ''}`.replace(/ on :(\d+) :\1$/, ' :$1'),
     p.pid === null ? '-' : String(p.pid),
     p.uptimeMs === null ? '-' : uptime(p.uptimeMs),
     String(p.restarts),
     p.cpuPercent === null ? '' : `${p.cpuPercent.toFixed(1)}%`,
     megabytes(p.rssBytes),
+    `${p.atPrompt ? '(Pdb) ' : ''}${p.readiness}${p.port ? ` :${p.port}` : ''}`.replace(/ on :(\d+) :\1$/, ' :$1'),
   ];
 }
 

@@ -55,15 +55,17 @@ function useSize(): { columns: number; rows: number } {
   return size;
 }
 
+/** The processes pane's columns before the readiness. */
+const COLUMN_WIDTHS = [16, 8, 7, 5, 3, 6, 7];
+
 function Processes({ list, selected, width, height, t }: { list: ProcessInfo[]; selected: number; width: number; height: number; t: Theme }) {
   const first = Math.max(0, Math.min(selected - Math.floor(height / 2), list.length - height));
   // Readiness last, as in `fbench ps`: the one column of any length, cut at the screen's edge.
-  const line = (c: string[]): string =>
-    [pad(c[0]!, 16), pad(c[1]!, 8), pad(c[3]!, 7), pad(c[4]!, 5), pad(c[5]!, 3), pad(c[6]!, 6), pad(c[7]!, 7), c[2]!].join(' ');
+  const line = (c: string[]): string => c.map((cell, i) => (i < COLUMN_WIDTHS.length ? pad(cell, COLUMN_WIDTHS[i]!) : cell)).join(' ');
   return (
     <Box flexDirection="column">
       <Text bold wrap="truncate">
-        {line(['NAME', 'STATE', 'READY', 'PID', 'UP', 'RST', 'CPU', 'RSS'])}
+        {line(['NAME', 'STATE', 'PID', 'UP', 'RST', 'CPU', 'RSS', 'READY'])}
       </Text>
       {list.slice(first, first + height).map((p, i) => (
         <Text key={p.name} inverse={first + i === selected} color={rowColor(p, t)} wrap="truncate">
