@@ -3,9 +3,11 @@ import { connect, request, type Connection } from '../run/control-client.js';
 import type { LogLine, ProcessInfo, QueueStats } from '../run/control-protocol.js';
 import { shownOf } from './cells.js';
 
-/** How often the processes are asked for, and the queues (a few Redis commands each time). */
-const PS_EVERY_MS = 1000;
-const QUEUES_EVERY_MS = 2000;
+/**
+ * How often the processes and the queues (a few Redis commands) are asked for: together, so the
+ * two panes show the same moment (a busy worker in both), as often as top-like views refresh.
+ */
+const REFRESH_MS = 2000;
 /** How long the footer says what a key did. */
 const NOTICE_MS = 6000;
 /** Lines kept for scrolling back: at most this many, the oldest go first. */
@@ -22,7 +24,7 @@ export interface ViewSession {
 
 /**
  * What the view shows, fetched from the sessions' control sockets for as long as it is open:
- * their processes every second, the queues every two, and every line they print (kept in one
+ * their processes and queues every two seconds, and every line they print (kept in one
  * bounded list, in the order they came). Emits 'change' — at most ten times a second however
  * fast lines come — and 'ended' when every session has gone.
  */
@@ -47,8 +49,12 @@ export class ViewData extends EventEmitter {
   start(): void {
     void this.poll();
     void this.pollQueues();
-    this.timers.push(setInterval(() => void this.poll(), PS_EVERY_MS));
-    this.timers.push(setInterval(() => void this.pollQueues(), QUEUES_EVERY_MS));
+    this.timers.push(
+      setInterval(() => {
+        void this.poll();
+        void this.pollQueues();
+      }, REFRESH_MS),
+    );
     // Lines come as they come; the view is told of them at most ten times a second.
     this.timers.push(
       setInterval(() => {
@@ -85,6 +91,7 @@ export class ViewData extends EventEmitter {
     ]);
     const r = (got.find((m) => Array.isArray(m.results))?.results as { ok: boolean; readiness?: string; why?: string }[] | undefined)?.[0];
     this.say(r ? (r.ok ? `restarted ${name}: ${r.readiness}` : `${name} did not start again: ${r.why}`) : String(got[0]?.error ?? 'no answer'));
+    void this.poll(); // its row as it is now, not at the next refresh
   }
 
   async stop(name: string): Promise<void> {
@@ -93,6 +100,7 @@ export class ViewData extends EventEmitter {
     this.say(`stopping ${name}…`);
     const got: Record<string, unknown>[] = await request(s.socket, { cmd: 'stop', names: [name] }).catch((err: Error) => [{ ok: false, error: err.message }]);
     this.say(got.some((m) => m.ok === true) ? `stopped ${name}` : String(got[0]?.error ?? 'no answer'));
+    void this.poll();
   }
 
   /** What is typed goes to the process's stdin until `close`; its lines come as usual. */
