@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, unlink, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { removeFile } from '../util/remove-file.js';
 
@@ -97,17 +97,9 @@ export class LogFile {
 
   private rotate(): void {
     try {
-      // The old one is moved aside, not renamed over: a rename over a file makes the file system
-      // write this one out at once (ext4 does so for a replace by rename). It is then removed off
-      // the main thread: freeing megabytes takes milliseconds every process's output would wait for.
-      const old = `${this.file}.1.old`;
-      removeFile(old); // left by a session that ended mid-removal: seldom there
-      try {
-        renameSync(`${this.file}.1`, old);
-        unlink(old, () => {}); // gone already (a second rotation within the removal) is fine
-      } catch {
-        // no .1 yet
-      }
+      // The old one goes first: a rename over it would make the file system write this one out
+      // at once (ext4 does so for a replace by rename), holding up every process's output.
+      removeFile(`${this.file}.1`);
       renameSync(this.file, `${this.file}.1`);
       const fd = openSync(this.file, 'a');
       closeSync(this.fd!);

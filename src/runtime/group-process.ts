@@ -9,17 +9,7 @@ import { delay, realClock, type Clock } from '../util/clock.js';
 import type { LogFiles } from './log-files.js';
 import { LogRing } from './log-ring.js';
 import { commandLine } from '../health/port-holder.js';
-import {
-  groupWriting,
-  killTree,
-  lastReadingWhole,
-  markedProcesses,
-  MARKER_VAR,
-  processStartTicks,
-  processTree,
-  signalGroup,
-  signalPid,
-} from './process-group.js';
+import { groupWriting, killTree, markedProcesses, MARKER_VAR, processStartTicks, processTree, signalGroup, signalPid } from './process-group.js';
 import type { ExitInfo, Leftover, OutputTarget, ProcessSpec, SupervisedProcess } from './supervised-process.js';
 
 /** Where process groups are registered so they die with fbench, even after a SIGKILL. */
@@ -203,8 +193,8 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
     let found = left(true);
     if (!this.termSent && code === 0) {
       // A double fork may be mid-way: a reading can list the child, then find it gone, while
-      // the grandchild it forked was born after the listing. Read again, that one is listed.
-      if (found.length === 0 && !lastReadingWhole()) found = left(true);
+      // the grandchild it forked was born after the listing. A second reading lists that one.
+      if (found.length === 0) found = left(true);
       if (found.length === 0) return;
       // What is said is what stays: the middle of a double fork is gone a moment later.
       await delay(this.clock, DAEMON_SETTLE_MS);

@@ -74,8 +74,7 @@ function procStat(pid: string | number): ProcStat | null {
  * on a desktop), so they share one.
  */
 const READING_FRESH_MS = 5;
-/** `whole`: no process listed in /proc was gone before its stat was read. */
-let reading: { at: number; list: ProcStat[]; whole: boolean } | null = null;
+let reading: { at: number; list: ProcStat[] } | null = null;
 
 /** Every process on the machine, from /proc, as read at most `maxAgeMs` ago; null where /proc cannot tell. */
 function allProcesses(maxAgeMs = READING_FRESH_MS): ProcStat[] | null {
@@ -83,25 +82,13 @@ function allProcesses(maxAgeMs = READING_FRESH_MS): ProcStat[] | null {
   const now = Date.now();
   if (reading && now - reading.at <= maxAgeMs) return reading.list;
   const list: ProcStat[] = [];
-  let whole = true;
   for (const entry of readdirSync('/proc')) {
     if (entry.charCodeAt(0) > 57) continue; // not a pid (digits sort first)
     const st = procStat(entry);
     if (st) list.push(st);
-    // Gone, or exited a moment ago: what it started just before may be missing.
-    if (!st || st.state === 'Z') whole = false;
   }
-  reading = { at: now, list, whole };
+  reading = { at: now, list };
   return list;
-}
-
-/**
- * Whether the latest reading of /proc missed nothing that lived at its start: every process it
- * listed was still there, and running, when read. A process started during the reading was
- * started by one that was there, and is read as running.
- */
-export function lastReadingWhole(): boolean {
-  return reading?.whole ?? false;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { ProcessInfo } from '../run/control-protocol.js';
-import { megabytes, uptime } from '../util/units.js';
+import { megabytes, percent, uptime } from '../util/units.js';
 
 /** A row of the processes pane, as its columns go: name, state, pid, uptime, restarts, CPU, RSS, readiness. */
 export function processCells(p: ProcessInfo): string[] {
@@ -9,7 +9,7 @@ export function processCells(p: ProcessInfo): string[] {
     p.pid === null ? '-' : String(p.pid),
     p.uptimeMs === null ? '-' : uptime(p.uptimeMs),
     String(p.restarts),
-    p.cpuPercent === null ? '' : `${p.cpuPercent.toFixed(1)}%`,
+    percent(p.cpuPercent),
     megabytes(p.rssBytes),
     `${p.atPrompt ? '(Pdb) ' : ''}${p.readiness}${p.port ? ` :${p.port}` : ''}`.replace(/ on :(\d+) :\1$/, ' :$1'),
   ];

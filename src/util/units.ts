@@ -10,3 +10,8 @@ export function uptime(ms: number): string {
 export function megabytes(bytes: number | null): string {
   return bytes === null ? '' : `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
 }
+
+/** A share of a CPU, to a tenth of a percent. */
+export function percent(share: number | null): string {
+  return share === null ? '' : `${share.toFixed(1)}%`;
+}

@@ -10,7 +10,7 @@ import { readSessionLog } from '../../run/session-log.js';
 import { sessionCommand } from '../../run/session-files.js';
 import { pidAlive } from '../../runtime/process-group.js';
 import { renderTable } from '../../util/table.js';
-import { megabytes, uptime } from '../../util/units.js';
+import { megabytes, percent, uptime } from '../../util/units.js';
 
 interface Opts {
   bench?: string;
@@ -42,7 +42,7 @@ export function psTable(processes: readonly ProcessInfo[], width?: number): stri
     p.uptimeMs === null ? '-' : uptime(p.uptimeMs),
     String(p.restarts),
     p.port === null ? '' : String(p.port),
-    p.cpuPercent === null ? '' : `${p.cpuPercent.toFixed(1)}%`,
+    percent(p.cpuPercent),
     megabytes(p.rssBytes),
     p.atPrompt ? `${p.readiness} (at a debugger prompt)` : p.readiness,
   ]);
