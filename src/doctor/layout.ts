@@ -1,19 +1,37 @@
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { parseBenchToml } from '../config/bench-toml.js';
 import { parseJson } from '../config/json-file.js';
 import { readTextFile } from '../config/read-file.js';
 import { parseProcfile } from '../config/procfile.js';
 import { FbenchError, formatLocation, formatWarning } from '../errors.js';
+import { benchLayout } from '../frappe/layout.js';
 import { fail, ok, warn, type Finding } from './types.js';
 
 const G = 'Layout';
 
 /** Checks that need no parsed bench: run first, and they say why the rest may be skipped. */
-export function checkLayout(dir: string, procfileName = 'Procfile'): Finding[] {
+export function checkLayout(dir: string, procfileOption?: string): Finding[] {
   const out: Finding[] = [];
+  const layout = benchLayout(dir)!;
+  const procfileName = procfileOption ?? path.relative(dir, layout.procfile);
   const procfile = path.resolve(dir, procfileName);
+  if (layout.benchToml) {
+    try {
+      const toml = parseBenchToml(readTextFile(layout.benchToml, 'bench.toml', 'restore it'));
+      out.push(
+        ok(
+          G,
+          `bench.toml: the new bench CLI's bench${toml.name ? ` "${toml.name}"` : ''} (web :${toml.httpPort}, Redis :${toml.redis.cachePort}/:${toml.redis.queuePort})`,
+        ),
+      );
+    } catch (err) {
+      const e = err as FbenchError;
+      out.push(fail(G, `${e.location ? `${formatLocation(e.location)}: ` : ''}${e.message}`, e.hint ?? 'fix bench.toml'));
+    }
+  }
   try {
-    const parsed = parseProcfile(readTextFile(procfile, procfileName, 'run `bench setup procfile`'), procfileName);
+    const parsed = parseProcfile(readTextFile(procfile, procfileName, `run \`${layout.regenerate}\``), procfileName);
     out.push(ok(G, `${procfileName}: ${parsed.entries.length} processes (${parsed.entries.map((e) => e.name).join(', ')})`));
     for (const w of parsed.warnings) out.push(warn(G, formatWarning(w), 'fix or remove the line: honcho and bench start ignore it silently'));
   } catch (err) {
@@ -21,7 +39,7 @@ export function checkLayout(dir: string, procfileName = 'Procfile'): Finding[] {
       fail(
         G,
         err instanceof FbenchError ? `${err.location ? `${formatLocation(err.location)}: ` : ''}${err.message}` : `Procfile: ${(err as Error).message}`,
-        err instanceof FbenchError && err.hint ? err.hint : 'run `bench setup procfile`',
+        err instanceof FbenchError && err.hint ? err.hint : `run \`${layout.regenerate}\``,
       ),
     );
   }
@@ -64,7 +82,7 @@ export function checkLayout(dir: string, procfileName = 'Procfile'): Finding[] {
       );
   } else out.push(warn(G, 'sites/apps.txt is missing', 'it lists the installed apps; `bench setup` recreates it'));
 
-  for (const rel of ['logs', path.join('config', 'pids')]) {
+  for (const rel of ['logs', path.relative(dir, layout.pidsDir)]) {
     const p = path.join(dir, rel);
     if (!isDir(p)) out.push(fail(G, `${rel}/ is missing`, `mkdir -p ${rel}`));
     else

@@ -1,5 +1,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import { frappeMajor } from '../frappe/queues.js';
+import { redisUnfitFor } from '../frappe/redis-version.js';
 import { pingRedis } from '../health/redis-ping.js';
 import type { PlanProcess } from '../plan/types.js';
 import { redisProcesses } from '../plan/lookup.js';
@@ -15,6 +17,7 @@ export async function checkRedis(ctx: DoctorContext): Promise<Finding[]> {
   const out: Finding[] = [];
   const { plan } = ctx;
   const redis = redisProcesses(plan);
+  const major = ctx.model.frappeVersion === null ? null : frappeMajor(ctx.model.frappeVersion);
   const bin = programOnPath(plan, 'redis-server');
   if (!bin) {
     if (redis.length)
@@ -22,7 +25,12 @@ export async function checkRedis(ctx: DoctorContext): Promise<Finding[]> {
   } else {
     const run = await programOutput(bin, ['--version'], 2000);
     const v = run.ok ? (/v=(\S+)/.exec(run.stdout)?.[1] ?? '?') : '?';
-    out.push(ok(G, `redis-server ${v} (${bin})`));
+    const unfit = redisUnfitFor(major, { redis_version: v });
+    out.push(
+      unfit
+        ? fail(G, `redis-server ${v} (${bin}): ${unfit}`, 'install Redis 6 or later (Debian 11+, `brew install redis`)')
+        : ok(G, `redis-server ${v} (${bin})`),
+    );
   }
 
   await Promise.all(redis.map(async (p) => out.push(...(await checkOne(p, ctx)))));
@@ -30,14 +38,17 @@ export async function checkRedis(ctx: DoctorContext): Promise<Finding[]> {
   for (const x of plan.externals) {
     if (x.health.kind !== 'redis') continue;
     const r = await pingRedis(x.health, 800);
+    const unfit = r.ok ? redisUnfitFor(major, r.info) : null;
     out.push(
-      r.ok
-        ? ok(G, `${x.url} (external, from ${x.source}) answers PING`)
-        : fail(
-            G,
-            `${x.url} (external, from ${x.source}) does not answer: ${r.message}`,
-            `start that Redis, or point ${x.source.replace(/^.*: /, '')} at one that runs`,
-          ),
+      unfit
+        ? fail(G, `${x.url} (external, from ${x.source}) answers, but ${unfit}`, `point ${x.source.replace(/^.*: /, '')} at Redis 6 or later`)
+        : r.ok
+          ? ok(G, `${x.url} (external, from ${x.source}) answers PING`)
+          : fail(
+              G,
+              `${x.url} (external, from ${x.source}) does not answer: ${r.message}`,
+              `start that Redis, or point ${x.source.replace(/^.*: /, '')} at one that runs`,
+            ),
     );
   }
   return out;

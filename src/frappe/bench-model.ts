@@ -1,10 +1,12 @@
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { parseBenchToml, type BenchToml } from '../config/bench-toml.js';
 import { parseDotenv } from '../config/dotenv.js';
 import { parseJson } from '../config/json-file.js';
 import { parseProcfile } from '../config/procfile.js';
 import { readTextFile } from '../config/read-file.js';
-import type { Warning } from '../errors.js';
+import { FbenchError, type Warning } from '../errors.js';
+import { benchLayout, type BenchLayout } from './layout.js';
 import { applyRedisArgs, parseRedisConf, type RedisConf } from './redis-conf.js';
 import { benchId, frappeMajor, type QueueNaming } from './queues.js';
 import { classifyEntry, type BenchEntry } from './roles.js';
@@ -19,6 +21,10 @@ export interface Site {
 /** Everything read from a bench folder: the input of the (pure) plan builder. */
 export interface BenchModel {
   dir: string;
+  /** Which kind of bench this is, and where its files live. */
+  layout: BenchLayout;
+  /** bench.toml, read, on the new bench CLI's layout. */
+  benchToml: BenchToml | null;
   procfilePath: string;
   entries: BenchEntry[];
   dotenv: Record<string, string>;
@@ -46,13 +52,28 @@ export interface LoadOptions {
 /** Read a bench folder. All file access of the bench model happens here. */
 export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
   const warnings: Warning[] = [];
-  const procfilePath = path.resolve(dir, opts.procfile ?? 'Procfile');
+  const layout = benchLayout(dir);
+  if (!layout)
+    throw new FbenchError(`${dir} is not a bench folder (it needs bench.toml, or a Procfile, and a sites/ folder)`, 'point --bench at your bench folder');
+  const benchToml = layout.benchToml
+    ? parseBenchToml(readTextFile(layout.benchToml, 'bench.toml', 'restore it, or run fbench in a bench made by `bench new`'), 'bench.toml')
+    : null;
+  if (layout.alsoHasProcfile) {
+    warnings.push({
+      file: 'Procfile',
+      message: 'ignored: this folder also has bench.toml, which wins (the new bench CLI runs config/Procfile); remove the old Procfile, or pass -p Procfile',
+    });
+  }
+  const procfilePath = path.resolve(dir, opts.procfile ?? layout.procfile);
   const procfileRel = rel(dir, procfilePath);
   const procfile = parseProcfile(
-    readTextFile(procfilePath, procfileRel, opts.procfile ? 'check the -p/--procfile option' : 'run `bench setup procfile` to create it'),
+    readTextFile(procfilePath, procfileRel, opts.procfile ? 'check the -p/--procfile option' : `run \`${layout.regenerate}\` to create it`),
     procfileRel,
   );
   warnings.push(...procfile.warnings);
+  if (layout.benchToml && !opts.procfile && mtime(procfilePath) < mtime(layout.benchToml)) {
+    warnings.push({ file: procfileRel, message: `older than bench.toml: it may not say what bench.toml does now (run \`${layout.regenerate}\`)` });
+  }
 
   const dotenv: Record<string, string> = {};
   const envFiles = opts.envFiles ?? (existsSync(path.join(dir, '.env')) ? ['.env'] : []);
@@ -73,6 +94,7 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
   else warnings.push({ file: cscFile, message: "missing: using bench's defaults (ports 8000/9000, Redis on 13000/11000)" });
   const resolved = resolveSiteConfig(common, { ...opts.env, ...dotenv }, cscFile);
   warnings.push(...resolved.warnings);
+  if (benchToml) warnings.push(...tomlDisagreements(benchToml, resolved.config, cscFile, layout.regenerate));
 
   const entries = procfile.entries.map(classifyEntry);
   const redisConfs: BenchModel['redisConfs'] = {};
@@ -106,6 +128,8 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
   const queues = { prefixed: major === null || major >= 14, benchId: benchId(resolved.config, realDir) };
   return {
     dir,
+    layout,
+    benchToml,
     procfilePath,
     entries,
     dotenv,
@@ -117,6 +141,33 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
     queues,
     warnings,
   };
+}
+
+/**
+ * The new CLI writes common_site_config.json from bench.toml; Frappe reads the JSON. Ports that
+ * differ mean bench.toml was edited since: say so, with the command that writes it again. Pure.
+ */
+function tomlDisagreements(toml: BenchToml, config: ResolvedSiteConfig, file: string, regenerate: string): Warning[] {
+  const pairs: [string, number, string, number][] = [
+    ['http_port', toml.httpPort, 'webserver_port', config.webserverPort],
+    ['socketio_port', toml.socketioPort, 'socketio_port', config.socketioPort],
+    ['redis.cache_port', toml.redis.cachePort, 'redis_cache', config.redis.cache.port],
+    ['redis.queue_port', toml.redis.queuePort, 'redis_queue', config.redis.queue.port],
+  ];
+  return pairs
+    .filter(([, a, , b]) => a !== b)
+    .map(([tk, a, ck, b]) => ({
+      file,
+      message: `${ck} says ${b} but bench.toml's ${tk} is ${a}: Frappe uses ${b} (run \`${regenerate}\` to write bench.toml's values)`,
+    }));
+}
+
+function mtime(p: string): number {
+  try {
+    return statSync(p).mtimeMs;
+  } catch {
+    return Infinity;
+  }
 }
 
 function realPath(dir: string): string {

@@ -1,11 +1,30 @@
 import path from 'node:path';
+import { editBenchToml, type TomlPortKey } from '../config/bench-toml.js';
 import { jsonMembers, setJsonMembers } from '../config/json-file.js';
+import type { BenchToml } from '../config/bench-toml.js';
 import type { BenchModel } from './bench-model.js';
 import type { ResolvedSiteConfig } from './site-config.js';
 
-/** The ports a bench is set up with, by the key bench names them with in common_site_config.json. */
-export type PortKey = 'webserver_port' | 'socketio_port' | 'file_watcher_port' | 'redis_cache' | 'redis_queue' | 'redis_socketio';
-export const PORT_KEYS: readonly PortKey[] = ['webserver_port', 'socketio_port', 'file_watcher_port', 'redis_cache', 'redis_queue', 'redis_socketio'];
+/** The ports a bench is set up with, by the key bench names them with in common_site_config.json (the new CLI's admin: admin_port). */
+export type PortKey = 'webserver_port' | 'socketio_port' | 'file_watcher_port' | 'redis_cache' | 'redis_queue' | 'redis_socketio' | 'admin_port';
+export const PORT_KEYS: readonly PortKey[] = [
+  'webserver_port',
+  'socketio_port',
+  'file_watcher_port',
+  'redis_cache',
+  'redis_queue',
+  'redis_socketio',
+  'admin_port',
+];
+
+/** Where bench.toml holds each port (it is the source of truth of a new CLI's bench; common_site_config.json is written from it). */
+const TOML_KEYS: Partial<Record<PortKey, TomlPortKey>> = {
+  webserver_port: 'bench.http_port',
+  socketio_port: 'bench.socketio_port',
+  redis_cache: 'redis.cache_port',
+  redis_queue: 'redis.queue_port',
+  admin_port: 'admin.port',
+};
 
 /** One port of the bench and every place it is set. */
 export interface BenchPort {
@@ -20,9 +39,10 @@ const CSC = path.join('sites', 'common_site_config.json');
 /** The line of a text an offset is on. */
 const lineOf = (text: string, offset: number): number => text.slice(0, offset).split('\n').length;
 
-/** The ports of a config, by key (a Redis URL's port; redis_socketio only when set). Pure. */
-export function configPorts(config: ResolvedSiteConfig): Partial<Record<PortKey, number>> {
+/** The ports of a config, by key (a Redis URL's port; redis_socketio only when set; the admin's on a bench.toml bench). Pure. */
+export function configPorts(config: ResolvedSiteConfig, toml: Pick<BenchToml, 'adminPort'> | null = null): Partial<Record<PortKey, number>> {
   return {
+    ...(toml ? { admin_port: toml.adminPort } : {}),
     webserver_port: config.webserverPort,
     socketio_port: config.socketioPort,
     file_watcher_port: config.fileWatcherPort,
@@ -43,18 +63,31 @@ function redisLineOf(model: BenchModel, key: PortKey): { name: string; line: num
   return null;
 }
 
-/** Every port of the bench with the places it is set, as read from its files (`csc`: the text of common_site_config.json). Pure. */
-export function benchPorts(model: BenchModel, csc: string | null): BenchPort[] {
+/**
+ * Every port of the bench with the places it is set, as read from its files (`csc`: the text
+ * of common_site_config.json; `toml`: of bench.toml). Pure.
+ */
+export function benchPorts(model: BenchModel, csc: string | null, toml: string | null = null): BenchPort[] {
   const members = csc ? jsonMembers(csc) : [];
   const inCsc = (key: string): string[] => {
     const m = members.find((x) => x.key === key);
     return m ? [`${CSC}:${lineOf(csc!, m.valueStart)}`] : [];
   };
-  const ports = configPorts(model.config);
+  const inToml = (key: PortKey): string[] => {
+    const dotted = TOML_KEYS[key];
+    if (!toml || !dotted) return [];
+    const [table, name] = dotted.split('.');
+    const at = new RegExp(`^\\[${table}\\][^]*?^\\s*${name}\\s*=`, 'm').exec(toml);
+    return at ? [`bench.toml:${lineOf(toml, at.index + at[0].length)}`] : [];
+  };
+  const ports = configPorts(model.config, model.benchToml);
+  const procfileRel = path.relative(model.dir, model.procfilePath);
   const web = model.entries.find((e) => e.info.role === 'web' && e.info.port !== undefined);
+  const admin = model.entries.find((e) => e.info.role === 'admin' && e.info.port !== undefined);
   return PORT_KEYS.filter((k) => ports[k] !== undefined).map((key) => {
-    const where = inCsc(key);
-    if (key === 'webserver_port' && web) where.push(`${path.relative(model.dir, model.procfilePath)}:${web.line}`);
+    const where = [...inToml(key), ...inCsc(key)];
+    if (key === 'webserver_port' && web) where.push(`${procfileRel}:${web.line}`);
+    if (key === 'admin_port' && admin) where.push(`${procfileRel}:${admin.line}`);
     const redis = key.startsWith('redis_') ? redisLineOf(model, key) : null;
     if (redis?.conf) where.push(`${path.relative(model.dir, redis.conf)}${redis.confLine ? `:${redis.confLine}` : ''}`);
     return { key, port: key === 'webserver_port' && web ? web.info.port! : ports[key]!, where: where.length ? where : ['bench default'] };
@@ -115,7 +148,7 @@ export function withPort(url: string, port: number): string {
 export interface ReassignFacts {
   /** The text of each file, by absolute path (missing: not there). */
   read: (file: string) => string | null;
-  /** Whether a folder is a bench (a Procfile and sites/), for paths a copied conf still points into. */
+  /** Whether a folder is a bench (bench.toml or a Procfile, and sites/), for paths a copied conf or Procfile still points into. */
   isBench: (dir: string) => boolean;
 }
 
@@ -145,6 +178,7 @@ export function reassignEdits(model: BenchModel, moves: readonly PortMove[], fac
     const values: Record<string, string> = {};
     const changes: string[] = [];
     for (const m of moves) {
+      if (m.key === 'admin_port') continue; // bench.toml's alone
       if (m.key.startsWith('redis_')) {
         const url = model.config.redis[m.key.slice('redis_'.length) as 'cache' | 'queue' | 'socketio'];
         const raw = model.config.raw[m.key];
@@ -186,16 +220,38 @@ export function reassignEdits(model: BenchModel, moves: readonly PortMove[], fac
     if (changes.length) edits.push({ file: found.path, before: text, after: lines.join('\n'), changes: changes.map((c) => `${name}: ${c}`) });
   }
 
+  const tomlFile = model.layout.benchToml;
+  const toml = tomlFile ? facts.read(tomlFile) : null;
+  if (tomlFile && toml !== null) {
+    const values: Partial<Record<TomlPortKey, number>> = {};
+    for (const m of moves) {
+      const key = TOML_KEYS[m.key];
+      if (key) values[key] = m.to;
+    }
+    const changes = moves.filter((m) => TOML_KEYS[m.key]).map((m) => `${TOML_KEYS[m.key]} ${m.from} → ${m.to}`);
+    if (changes.length) edits.push({ file: tomlFile, before: toml, after: editBenchToml(toml, values), changes });
+  }
+
   const procfile = facts.read(model.procfilePath);
   if (procfile !== null) {
     const changes: string[] = [];
+    const portKey: Partial<Record<string, PortKey>> = { web: 'webserver_port', admin: 'admin_port' };
     const after = procfile
       .split('\n')
       .map((line, i) => {
         const entry = model.entries.find((e) => e.line === i + 1);
-        if (!entry || (entry.info.role !== 'web' && entry.info.role !== 'redis')) return line;
-        return line.replace(/(--port[= ])(\d+)/, (all, flag: string, port: string) => {
-          const to = entry.info.role === 'web' ? byKey.get('webserver_port')?.to : moved.get(Number(port));
+        if (!entry) return line;
+        // The new CLI writes absolute paths: a copy's still point into the bench it was copied from.
+        const repointed = line.replace(/(^|\s)(\/[^\s'"]+)/g, (all, space: string, word: string) => {
+          const next = repoint(word, model.dir, facts);
+          if (next === null) return all;
+          changes.push(`${entry.name}: ${word} → ${next}`);
+          return `${space}${next}`;
+        });
+        if (entry.info.role !== 'web' && entry.info.role !== 'redis' && entry.info.role !== 'admin') return repointed;
+        return repointed.replace(/(--port[= ])(\d+)/, (all, flag: string, port: string) => {
+          const key = portKey[entry.info.role];
+          const to = key ? byKey.get(key)?.to : moved.get(Number(port));
           if (to === undefined) return all;
           changes.push(`${entry.name} --port ${port} → ${to}`);
           return `${flag}${to}`;

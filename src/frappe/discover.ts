@@ -1,14 +1,10 @@
-import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FbenchError } from '../errors.js';
+import { benchLayout } from './layout.js';
 
-/** A bench folder is one with a Procfile and a sites/ folder. */
+/** A bench folder has a sites/ folder and either bench.toml (the new bench CLI) or a Procfile (today's bench). */
 export function isBenchDir(dir: string): boolean {
-  try {
-    return existsSync(path.join(dir, 'Procfile')) && statSync(path.join(dir, 'sites')).isDirectory();
-  } catch {
-    return false;
-  }
+  return benchLayout(dir) !== null;
 }
 
 /** `--bench DIR` as given, else the first folder upwards from `from` that is a bench. */
@@ -16,7 +12,10 @@ export function findBench(explicit: string | undefined, from: string): string {
   if (explicit !== undefined) {
     const dir = path.resolve(from, explicit);
     if (!isBenchDir(dir)) {
-      throw new FbenchError(`${dir} is not a bench folder (it needs a Procfile and a sites/ folder)`, 'point --bench at your frappe-bench folder');
+      throw new FbenchError(
+        `${dir} is not a bench folder (it needs bench.toml, or a Procfile, and a sites/ folder)`,
+        'point --bench at your bench folder (frappe-bench, or benches/<name> of the new bench CLI)',
+      );
     }
     return dir;
   }
@@ -27,7 +26,7 @@ export function findBench(explicit: string | undefined, from: string): string {
     if (path.dirname(dir) === dir) break;
   }
   throw new FbenchError(
-    `no bench found: looked for a Procfile and a sites/ folder in ${looked[0]} and the ${looked.length - 1} folders above it`,
-    'run fbench inside your frappe-bench folder, or pass --bench DIR',
+    `no bench found: looked for bench.toml or a Procfile, beside a sites/ folder, in ${looked[0]} and the ${looked.length - 1} folders above it`,
+    'run fbench inside your bench folder, or pass --bench DIR',
   );
 }

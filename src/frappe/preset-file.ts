@@ -1,7 +1,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { MAX_PER_TYPE } from '../config/numbers.js';
 import { FbenchError } from '../errors.js';
-import type { Role } from './roles.js';
+import { ROLES, type Role } from './roles.js';
 
 /** Which queues a worker process listens to: named ones, or a set the bench defines. */
 export type QueueSelection = string[] | 'all' | 'standard';
@@ -38,7 +38,6 @@ export interface Preset {
   file: string;
 }
 
-const ROLES: readonly Role[] = ['redis', 'web', 'socketio', 'watch', 'schedule', 'worker', 'other'];
 const KEYS = ['description', 'roles', 'exclude', 'workers'];
 
 /** Parse and validate a preset file; errors name the file, line and what is allowed. Pure. */

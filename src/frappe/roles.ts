@@ -3,7 +3,10 @@ import type { ProcfileEntry } from '../config/procfile.js';
 import { analyzeCommand, optionValue, type CommandShape } from '../config/shell-command.js';
 import type { RedisKind } from './site-config.js';
 
-export type Role = 'redis' | 'web' | 'socketio' | 'watch' | 'schedule' | 'worker' | 'other';
+export type Role = 'redis' | 'web' | 'socketio' | 'watch' | 'schedule' | 'worker' | 'admin' | 'other';
+
+/** Every role, in the order a bench's processes are usually listed. */
+export const ROLES: readonly Role[] = ['redis', 'web', 'socketio', 'watch', 'schedule', 'worker', 'admin', 'other'];
 
 export interface RoleInfo {
   role: Role;
@@ -11,6 +14,8 @@ export interface RoleInfo {
   port?: number;
   /** worker: the queues of `--queue a,b`; undefined means every queue. */
   queues?: string[];
+  /** worker: how many RQ workers the one process runs (`worker-pool --num-workers N`, `frappe.runner --job-threads N`). */
+  workers?: number;
   /** redis: the kind its Procfile name says (redis_cache → cache), before ports are compared. */
   redisKindByName?: RedisKind;
 }
@@ -40,36 +45,76 @@ export function classify(name: string, shape: CommandShape): RoleInfo {
   }
   if (argv.some((a) => a.endsWith('socketio.js'))) return { role: 'socketio' };
 
+  const module = pythonModule(argv);
+  if (module === 'frappe.utils.bench_helper' && argv[argv.indexOf('-m') + 2] === 'frappe') {
+    // What `bench <cmd>` runs, and what the new bench CLI writes: `python -m frappe.utils.bench_helper frappe serve …`.
+    const role = frappeCommand(argv.slice(argv.indexOf('-m') + 2));
+    if (role) return role;
+  }
+  if (module === 'frappe.realtime.server') return { role: 'socketio' };
+  if (module === 'frappe.runner') {
+    // Lite mode: web, realtime and jobs in one process; it answers on its port and registers its job threads.
+    const p = optionValue(argv, '--port');
+    return { role: 'web', ...(p && /^\d+$/.test(p) ? { port: Number(p) } : {}), ...queueOption(argv), ...countOption(argv, '--job-threads') };
+  }
+  if (module === 'admin.backend.run_server') {
+    const p = optionValue(argv, '--port');
+    return { role: 'admin', ...(p && /^\d+$/.test(p) ? { port: Number(p) } : {}) };
+  }
+
+  // The new CLI's admin UI as a Vite dev server (`watch_admin_js`): `npm --prefix <cli>/admin/frontend run dev`.
+  if (program === 'npm' && /(^|\/)admin\/frontend\/?$/.test(optionValue(argv, '--prefix') ?? '')) return { role: 'admin' };
+
   if (program === 'bench') {
-    const sub = benchSubcommand(argv);
-    switch (sub) {
-      case 'serve': {
-        const p = optionValue(argv, '--port');
-        return { role: 'web', ...(p && /^\d+$/.test(p) ? { port: Number(p) } : {}) };
-      }
-      case 'socketio':
-        return { role: 'socketio' };
-      case 'watch':
-        return { role: 'watch' };
-      case 'schedule':
-        return { role: 'schedule' };
-      case 'worker': {
-        const q = optionValue(argv, '--queue', '-q');
-        return {
-          role: 'worker',
-          ...(q
-            ? {
-                queues: q
-                  .split(',')
-                  .map((s) => s.trim())
-                  .filter(Boolean),
-              }
-            : {}),
-        };
-      }
-    }
+    const role = frappeCommand(argv);
+    if (role) return role;
   }
   return { role: 'other' };
+}
+
+/** `bench <cmd> …` or `frappe <cmd> …` (argv[0] is the program): the role its command gives. */
+function frappeCommand(argv: readonly string[]): RoleInfo | null {
+  switch (benchSubcommand(argv)) {
+    case 'serve': {
+      const p = optionValue(argv, '--port');
+      return { role: 'web', ...(p && /^\d+$/.test(p) ? { port: Number(p) } : {}) };
+    }
+    case 'socketio':
+      return { role: 'socketio' };
+    case 'watch':
+      return { role: 'watch' };
+    case 'schedule':
+      return { role: 'schedule' };
+    case 'worker':
+      return { role: 'worker', ...queueOption(argv) };
+    case 'worker-pool':
+      return { role: 'worker', ...queueOption(argv), ...countOption(argv, '--num-workers') };
+    default:
+      return null;
+  }
+}
+
+function queueOption(argv: readonly string[]): { queues?: string[] } {
+  const q = optionValue(argv, '--queue', '-q');
+  if (!q) return {};
+  return {
+    queues: q
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  };
+}
+
+function countOption(argv: readonly string[], option: string): { workers?: number } {
+  const n = optionValue(argv, option);
+  return n && /^\d+$/.test(n) && Number(n) > 0 ? { workers: Number(n) } : {};
+}
+
+/** The module of `python -m MODULE …` (any python: env/bin/python, python3.11, …), or null. */
+function pythonModule(argv: readonly string[]): string | null {
+  if (!/^python[\d.]*$/.test(path.basename(argv[0] ?? ''))) return null;
+  const m = argv.indexOf('-m');
+  return m > 0 ? (argv[m + 1] ?? null) : null;
 }
 
 function benchSubcommand(argv: readonly string[]): string | undefined {

@@ -169,4 +169,6 @@ export interface RqWorkerCheck {
   redis: RedisCheck;
   /** RQ queue names it must listen to. */
   queues: string[];
+  /** How many workers the one process registers (a worker pool); default 1. */
+  count?: number;
 }

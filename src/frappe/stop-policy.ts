@@ -27,8 +27,9 @@ export function workerStopSeconds(queues: readonly string[], config: Pick<Resolv
   return Math.max(...(queues.length ? queues : ['default']).map((q) => queueTimeout(config, q))) + WORKER_STOP_MARGIN_S;
 }
 
-/** How a process of this role stops. Pure. */
+/** How a process of this role stops; one that runs jobs (a worker, lite mode's runner) lets them finish. Pure. */
 export function stopPolicy(role: Role, queues: readonly string[] | null, config: Pick<ResolvedSiteConfig, 'workers'>): StopPolicy {
+  if (role !== 'worker' && queues !== null) return { graceSeconds: workerStopSeconds(queues, config), hint: 'finishing a job?', keepsData: false };
   switch (role) {
     case 'redis':
       return { graceSeconds: REDIS_STOP_GRACE_S, hint: 'saving its data?', keepsData: true };

@@ -4,6 +4,7 @@ import { execForm, ownOutput, shellQuote, type CommandShape } from '../config/sh
 import { FbenchError, type Warning } from '../errors.js';
 import type { BenchModel } from '../frappe/bench-model.js';
 import { isLocalHost, redisNeeds } from '../frappe/dependencies.js';
+import { processPlace } from '../frappe/layout.js';
 import { knownQueues, rqQueueName } from '../frappe/queues.js';
 import type { RoleInfo } from '../frappe/roles.js';
 import { redactUrl, redisCheck, type RedisKind, type RedisUrl } from '../frappe/site-config.js';
@@ -135,7 +136,9 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
     dependsOn.filter((d) => externals.has(d)).forEach((d) => usedExternals.add(d));
     const command = commands.get(e.type)!;
     const port = listenPort(e, model);
-    const queues = e.info.role === 'worker' ? (e.info.queues ?? knownQueues(config)) : null;
+    // A worker listens to every queue unless told; lite mode's runner (web with jobs) to those it names.
+    const queues = e.info.role === 'worker' ? (e.info.queues ?? knownQueues(config)) : (e.info.queues ?? null);
+    const place = processPlace(model.layout, e.info, e.shape, model.benchToml?.adminPort ?? null);
     return {
       name: inst.name,
       type: e.type,
@@ -143,12 +146,12 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
       command,
       run: runs.get(e.type)!,
       shape: e.shape,
-      cwd: model.dir,
+      cwd: place.cwd,
       port,
       queues,
       dependsOn,
       logFiles: e.shape.redirects.map((r) => path.resolve(model.dir, r.file)),
-      env: { ...baseEnv, PORT: String(inst.port) },
+      env: { ...baseEnv, ...place.env, PORT: String(inst.port) },
       health: readiness(e, port, queues, model),
       critical: e.info.role !== 'watch',
       stop: stopPolicy(e.info.role, queues, config),
@@ -189,6 +192,8 @@ function listenPort(e: Entry, model: BenchModel): number | null {
       return e.info.port ?? model.config.webserverPort;
     case 'socketio':
       return model.config.socketioPort;
+    case 'admin':
+      return e.info.port ?? null; // the admin UI's dev server (no --port) only talks to it
     default:
       return null;
   }
@@ -198,7 +203,12 @@ function listenPort(e: Entry, model: BenchModel): number | null {
 function readiness(e: Entry, port: number | null, queues: string[] | null, model: BenchModel): Readiness | null {
   if (e.info.role === 'worker' && queues) {
     const url = model.config.redis.queue;
-    return { kind: 'rq-worker', redis: redisCheck(url, 'queue', model.config), queues: queues.map((q) => rqQueueName(model.queues, q)) };
+    return {
+      kind: 'rq-worker',
+      redis: redisCheck(url, 'queue', model.config),
+      queues: queues.map((q) => rqQueueName(model.queues, q)),
+      ...(e.info.workers ? { count: e.info.workers } : {}),
+    };
   }
   if (port === null) return null;
   if (e.info.role === 'redis') {
@@ -208,7 +218,7 @@ function readiness(e: Entry, port: number | null, queues: string[] | null, model
     const password = conf?.requirepass;
     return redisCheck({ host, port, ...(password ? { password } : {}) }, kind, model.config);
   }
-  if (e.info.role === 'web' || e.info.role === 'socketio') return { kind: 'port', host: '127.0.0.1', port };
+  if (e.info.role === 'web' || e.info.role === 'socketio' || e.info.role === 'admin') return { kind: 'port', host: '127.0.0.1', port };
   return null;
 }
 

@@ -48,7 +48,7 @@ export async function planBench(req: PlanRequest, env: Readonly<Record<string, s
     );
   }
   const model = loadBench(dir, { env, ...(req.envFiles ? { envFiles: req.envFiles } : {}), ...(req.procfile ? { procfile: req.procfile } : {}) });
-  const inputs = [model.procfilePath, path.join(dir, 'sites', 'common_site_config.json')];
+  const inputs = [model.procfilePath, path.join(dir, 'sites', 'common_site_config.json'), ...(model.layout.benchToml ? [model.layout.benchToml] : [])];
   let entries = model.entries;
   let concurrency = { ...req.concurrency };
   let workersFrom: string | undefined;

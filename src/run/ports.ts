@@ -3,6 +3,7 @@ import path from 'node:path';
 import { FbenchError } from '../errors.js';
 import { benchPorts, choosePorts, configPorts, reassignEdits, type BenchPort, type FileEdit, type PortKey, type PortMove } from '../frappe/bench-ports.js';
 import { isBenchDir } from '../frappe/discover.js';
+import { parseBenchToml } from '../config/bench-toml.js';
 import { resolveSiteConfig } from '../frappe/site-config.js';
 import { findPortHolder, listeningInodes } from '../health/port-holder.js';
 import { sessionOf } from '../runtime/process-group.js';
@@ -31,12 +32,11 @@ const readOrNull = (f: string): string | null => {
 
 /** The bench's ports, where each is set, and who holds each. */
 export function portReport(planned: Planned): PortReport[] {
-  const { model } = planned;
   const bench = planned.plan.bench;
   const ours = new Set(runningSessions(bench).map((s) => s.pid));
   const records = runningRecords().filter((r) => r.bench !== bench);
   const all = [...ours, ...records.map((r) => r.pid)];
-  return benchPorts(model, readOrNull(path.join(bench, 'sites', 'common_site_config.json'))).map((p): PortReport => {
+  return portsOf(planned).map((p): PortReport => {
     const holder = listeningInodes(p.port).size > 0 ? findPortHolder(p.port) : null;
     if (holder) {
       const session = sessionOf(holder.pid, all);
@@ -82,6 +82,16 @@ export function conflicts(report: readonly PortReport[]): string[] {
   return out;
 }
 
+/** The bench's ports as its files set them. */
+function portsOf(planned: Planned): BenchPort[] {
+  const { model } = planned;
+  return benchPorts(
+    model,
+    readOrNull(path.join(model.dir, 'sites', 'common_site_config.json')),
+    model.layout.benchToml ? readOrNull(model.layout.benchToml) : null,
+  );
+}
+
 /** The ports of the other benches in the parent folder, as bench reads them when it makes a new one. */
 function siblingPorts(bench: string): Partial<Record<PortKey, number>>[] {
   const parent = path.dirname(bench);
@@ -95,8 +105,9 @@ function siblingPorts(bench: string): Partial<Record<PortKey, number>>[] {
     const dir = path.join(parent, n);
     if (dir === bench || !isBenchDir(dir)) return [];
     const text = readOrNull(path.join(dir, 'sites', 'common_site_config.json'));
+    const toml = readOrNull(path.join(dir, 'bench.toml'));
     try {
-      return [configPorts(resolveSiteConfig(text ? JSON.parse(text) : {}, {}).config)];
+      return [configPorts(resolveSiteConfig(text ? JSON.parse(text) : {}, {}).config, toml === null ? null : parseBenchToml(toml))];
     } catch {
       return [];
     }
@@ -118,7 +129,7 @@ export function reassignPorts(planned: Planned, dryRun: boolean): { moves: PortM
       `${sessionCommand(running[0]!.kind)} is running for this bench (pid ${running[0]!.pid}): its processes hold the ports to move`,
       'stop it first (`fbench stop`), then run `fbench ports --reassign` again',
     );
-  const mine = benchPorts(planned.model, readOrNull(path.join(bench, 'sites', 'common_site_config.json')));
+  const mine = portsOf(planned);
   const claimed = new Set(runningRecords().flatMap((r) => r.ports.map((p) => p.port)));
   const moves = choosePorts(mine, siblingPorts(bench), (port) => claimed.has(port) || listeningInodes(port).size > 0);
   const edits = reassignEdits(planned.model, moves, { read: readOrNull, isBench: isBenchDir });

@@ -114,8 +114,12 @@ export class WorkerReadiness {
 
   constructor(private readonly ctx: ReadinessContext) {}
 
-  /** An RQ worker is ready once RQ lists it: its hash names a pid of its own, on this host, listening to its queues. */
+  /**
+   * An RQ worker is ready once RQ lists it: its hash names a pid of its own, on this host,
+   * listening to its queues; a worker pool once all its workers are.
+   */
   probe(name: string, check: RqWorkerCheck): Probe {
+    const count = check.count ?? 1;
     return async (signal, note) => {
       const key = `${check.redis.host}:${check.redis.port}`;
       let reader = this.readers.get(key);
@@ -123,14 +127,18 @@ export class WorkerReadiness {
       note('not registered in rq:workers yet');
       await reader.wait((workers) => {
         const members = new Set(this.ctx.membersOf(name));
-        const mine = workers.find((w) => w.hostname === this.host && w.pid !== null && members.has(w.pid));
-        if (!mine) return false;
-        const missing = check.queues.filter((q) => !mine.queues.includes(q));
-        if (missing.length === 0) return true;
-        note(`registered on ${mine.queues.join(',')}, not on ${missing.join(',')} (another bench_id?)`);
+        const mine = workers.filter((w) => w.hostname === this.host && w.pid !== null && members.has(w.pid));
+        const onQueues = mine.filter((w) => check.queues.every((q) => w.queues.includes(q)));
+        if (onQueues.length >= count) return true;
+        const other = mine.find((w) => !check.queues.every((q) => w.queues.includes(q)));
+        if (other) {
+          const missing = check.queues.filter((q) => !other.queues.includes(q));
+          note(`registered on ${other.queues.join(',')}, not on ${missing.join(',')} (another bench_id?)`);
+        } else if (count > 1) note(`${onQueues.length} of ${count} workers registered`);
         return false;
       }, signal);
-      return `registered on ${check.queues.map((q) => benchQueueName(this.ctx.naming, q)).join(',')}`;
+      const queues = check.queues.map((q) => benchQueueName(this.ctx.naming, q)).join(',');
+      return count > 1 ? `${count} workers registered on ${queues}` : `registered on ${queues}`;
     };
   }
 }

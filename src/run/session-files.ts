@@ -1,13 +1,14 @@
 import path from 'node:path';
+import { benchLayout } from '../frappe/layout.js';
 import { readLivePid } from '../runtime/pidfile.js';
 
 /** The sessions a bench can run at once: `fbench start`, and `fbench workers` beside it. */
 export type SessionKind = 'start' | 'workers';
 export const SESSION_KINDS: readonly SessionKind[] = ['start', 'workers'];
 
-/** Where a session keeps its pid file and control socket: the bench's config/pids, beside Redis's. */
+/** Where a session keeps its pid file and control socket: the bench's pid folder (config/pids, or pids/ on the new CLI's benches). */
 export function sessionFiles(bench: string, kind: SessionKind = 'start'): { pid: string; socket: string } {
-  const dir = path.join(bench, 'config', 'pids');
+  const dir = benchLayout(bench)?.pidsDir ?? path.join(bench, 'config', 'pids');
   const base = kind === 'start' ? 'fbench' : 'fbench-workers';
   return { pid: path.join(dir, `${base}.pid`), socket: path.join(dir, `${base}.sock`) };
 }

@@ -29,6 +29,7 @@ import { preflight } from './preflight.js';
 import { SessionEntry } from './registry.js';
 import { Replanner } from './replanner.js';
 import { Reporter } from './reporter.js';
+import { RunnerPids } from './runner-pids.js';
 import { ServiceBuilder, type ServiceChoices } from './services.js';
 import { sessionCommand, sessionFiles, type SessionKind } from './session-files.js';
 import type { StartupTasks } from './startup-tasks.js';
@@ -122,6 +123,8 @@ export class Session implements ControlledSession {
   private readonly choices: ServiceChoices;
   private readonly terminal: { isTTY: boolean; rows: number; stdinTTY: boolean };
   private readonly tails: LogTails;
+  /** On a bench.toml bench: fbench is the bench CLI's runner (pids/bench.pid, pids/<name>.pid, reload requests). */
+  private readonly runner: RunnerPids | null;
   private reload: CodeReload | null = null;
   private replanner: Replanner | null = null;
   private live: Promise<void> = Promise.resolve();
@@ -176,6 +179,8 @@ export class Session implements ControlledSession {
       env: colorEnv(color, config.env),
     };
     this.tails = new LogTails(this, config.run.followLogs);
+    const runnerPids = this.planned.model.layout.runnerPids;
+    this.runner = this.kind === 'start' && runnerPids ? new RunnerPids(runnerPids, this) : null;
   }
 
   plan(): Plan {
@@ -246,6 +251,7 @@ export class Session implements ControlledSession {
         this.entry.close();
         this.printer.flush();
         this.sessionLog.close();
+        this.runner?.close();
         removePidFile(this.files.pid, process.pid);
       }
     } finally {
@@ -264,7 +270,7 @@ export class Session implements ControlledSession {
     } catch (err) {
       throw new FbenchError(
         `${path.relative(bench, this.files.pid)}: cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-        'make config/pids writable for this user; nothing was started',
+        `make ${path.relative(bench, path.dirname(this.files.pid))} writable for this user; nothing was started`,
       );
     }
     if (holder !== null) {
@@ -272,6 +278,12 @@ export class Session implements ControlledSession {
         `${sessionCommand(this.kind)} is already running for this bench (pid ${holder})`,
         'stop it first: `fbench stop` (or Ctrl-C in its terminal)',
       );
+    }
+    try {
+      this.runner?.claim();
+    } catch (err) {
+      removePidFile(this.files.pid, process.pid);
+      throw err;
     }
   }
 
@@ -307,6 +319,7 @@ export class Session implements ControlledSession {
     const typed = this.terminal.stdinTTY && !this.config.run.ui ? new TypedInput(tracker, this.printer, process.stdin, this.clock) : null;
     const parts = [tracker, reporter, ...(tasks ? [tasks] : []), ...(typed ? [typed] : []), this.tails];
     for (const p of parts) p.start();
+    this.runner?.start(sup);
     sup.once('ready', () => (this.live = this.goLive()));
     const view = this.config.run.ui && this.config.view ? this.config.view : null;
     // Leaving the view stops the session, as Ctrl-C does.

@@ -67,7 +67,7 @@ describe('messages', { timeout: 60_000 }, () => {
       assert.equal(r.code, 1);
       assert.match(
         r.out,
-        /^fbench: no bench found: looked for a Procfile and a sites\/ folder in .* → run fbench inside your frappe-bench folder, or pass --bench DIR\n$/,
+        /^fbench: no bench found: looked for bench.toml or a Procfile, beside a sites\/ folder, in .* → run fbench inside your bench folder, or pass --bench DIR\n$/,
       );
     }
     const none = await fbench(['ps', '--bench', b.dir]);

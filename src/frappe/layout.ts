@@ -1,0 +1,112 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { CommandShape } from '../config/shell-command.js';
+import type { Role, RoleInfo } from './roles.js';
+
+/**
+ * The two kinds of bench, and everything that differs between them in where things live.
+ * - `procfile`: today's bench (frappe/bench): `Procfile` and `sites/` at the top, Redis and
+ *   fbench's session files in `config/pids/`.
+ * - `bench-toml`: the new bench CLI (frappe/pilot): `bench.toml` at the top is the source of
+ *   truth, `config/Procfile` is generated from it, pid files in `pids/` (`bench.pid` is the
+ *   runner's, `<name>.pid` each process's), `pids/reload.request` asks for a reload.
+ */
+export type LayoutKind = 'procfile' | 'bench-toml';
+
+export interface BenchLayout {
+  kind: LayoutKind;
+  dir: string;
+  /** The Procfile fbench runs by default (absolute). */
+  procfile: string;
+  /** bench.toml (absolute) on the new layout. */
+  benchToml: string | null;
+  /** Where fbench keeps its session's pid file and socket. */
+  pidsDir: string;
+  /** Where the runner announces itself to the new CLI (`bench.pid`, `<name>.pid`); null on today's benches. */
+  runnerPids: string | null;
+  /** The command that writes the Procfile again. */
+  regenerate: string;
+  /** Both files were there: bench.toml won (said once, as a warning). */
+  alsoHasProcfile: boolean;
+}
+
+const isDir = (p: string): boolean => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+/** The layout of a bench folder, or null when the folder is no bench. bench.toml wins where both are. */
+export function benchLayout(dir: string): BenchLayout | null {
+  if (!isDir(path.join(dir, 'sites'))) return null;
+  const toml = path.join(dir, 'bench.toml');
+  const classic = path.join(dir, 'Procfile');
+  if (existsSync(toml)) {
+    return {
+      kind: 'bench-toml',
+      dir,
+      procfile: path.join(dir, 'config', 'Procfile'),
+      benchToml: toml,
+      pidsDir: path.join(dir, 'pids'),
+      runnerPids: path.join(dir, 'pids'),
+      regenerate: 'bench setup config',
+      alsoHasProcfile: existsSync(classic),
+    };
+  }
+  if (!existsSync(classic)) return null;
+  return {
+    kind: 'procfile',
+    dir,
+    procfile: classic,
+    benchToml: null,
+    pidsDir: path.join(dir, 'config', 'pids'),
+    runnerPids: null,
+    regenerate: 'bench setup procfile',
+    alsoHasProcfile: false,
+  };
+}
+
+/** What a layout adds to how a Procfile line runs: its working folder and variables. */
+export interface ProcessPlace {
+  cwd: string;
+  env: Record<string, string>;
+}
+
+/**
+ * Where a line runs, as the bench's own runner would run it. Frappe's commands
+ * (`python -m frappe.utils.bench_helper frappe …`) need `sites/` as their working folder on
+ * either layout (`bench …` changes to it itself); the new CLI also runs node's socketio there
+ * and its admin with the CLI's folder on PYTHONPATH. Everything else runs in the bench. Pure.
+ */
+export function processPlace(layout: Pick<BenchLayout, 'kind' | 'dir'>, info: RoleInfo, shape: CommandShape, adminPort: number | null): ProcessPlace {
+  const sites = path.join(layout.dir, 'sites');
+  if (isFrappeHelper(shape.argv)) return { cwd: sites, env: {} };
+  if (layout.kind !== 'bench-toml') return { cwd: layout.dir, env: {} };
+  if (info.role === 'socketio' && shape.argv.some((a) => a.endsWith('socketio.js'))) return { cwd: sites, env: {} };
+  if (info.role === 'admin') {
+    // Its Vite dev server is told the admin's port; the admin itself imports from the CLI's
+    // folder (benches are <cli root>/benches/<name>).
+    if (path.basename(shape.argv[0] ?? '') === 'npm') return { cwd: layout.dir, env: adminPort !== null ? { VITE_ADMIN_PORT: String(adminPort) } : {} };
+    return { cwd: layout.dir, env: { PYTHONPATH: path.dirname(path.dirname(layout.dir)) } };
+  }
+  return { cwd: layout.dir, env: {} };
+}
+
+/**
+ * What the new CLI's reload request (`pids/reload.request`) restarts: `web`, or the whole
+ * `workload` — every app process, never Redis, the asset watcher or the CLI's own admin. Null
+ * for anything else. Pure.
+ */
+export function reloadRoles(request: string): Role[] | null {
+  if (request === 'web') return ['web'];
+  if (request === 'workload') return ['web', 'socketio', 'worker', 'schedule', 'other'];
+  return null;
+}
+
+/** `python -m frappe.utils.bench_helper frappe …`: what `bench <cmd>` runs, and what the new CLI writes directly. */
+export function isFrappeHelper(argv: readonly string[]): boolean {
+  const m = argv.indexOf('-m');
+  return m > 0 && argv[m + 1] === 'frappe.utils.bench_helper';
+}

@@ -1,0 +1,227 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { editBenchToml, parseBenchToml } from '../../src/config/bench-toml.js';
+import { analyzeCommand } from '../../src/config/shell-command.js';
+import { FbenchError, formatError } from '../../src/errors.js';
+import { loadBench } from '../../src/frappe/bench-model.js';
+import { benchPorts, choosePorts, reassignEdits } from '../../src/frappe/bench-ports.js';
+import { findBench } from '../../src/frappe/discover.js';
+import { reloadRoles } from '../../src/frappe/layout.js';
+import { redisUnfitFor } from '../../src/frappe/redis-version.js';
+import { classify } from '../../src/frappe/roles.js';
+import { buildPlan } from '../../src/plan/build.js';
+import type { Plan } from '../../src/plan/types.js';
+import { cliBench } from '../helpers/bench-cli.js';
+
+const cleanups: (() => void)[] = [];
+after(() => cleanups.forEach((c) => c()));
+
+function bench(name: 'dev' | 'shop'): { root: string; dir: string } {
+  const b = cliBench(name);
+  cleanups.push(b.cleanup);
+  return b;
+}
+function plan(dir: string): Plan {
+  return buildPlan(loadBench(dir, { env: {} }), { exists: () => true, inheritedPath: '/usr/bin' });
+}
+const get = (p: Plan, n: string) => {
+  const found = p.processes.find((x) => x.name === n);
+  assert.ok(found, `no ${n} in ${p.processes.map((x) => x.name).join(', ')}`);
+  return found;
+};
+const role = (command: string) => classify('x', analyzeCommand(command));
+
+describe('benches of the new bench CLI (bench.toml), as its own code writes them', { timeout: 10_000 }, () => {
+  test('found from anywhere inside, sites/ included; bench.toml wins over a Procfile beside it, said once', () => {
+    const { dir } = bench('dev');
+    assert.equal(findBench(undefined, path.join(dir, 'sites')), dir);
+    writeFileSync(path.join(dir, 'Procfile'), 'web: bench serve --port 8000\n');
+    const model = loadBench(dir, { env: {} });
+    assert.equal(model.layout.kind, 'bench-toml');
+    assert.equal(model.procfilePath, path.join(dir, 'config', 'Procfile'));
+    assert.equal(model.warnings.filter((w) => /bench\.toml.*wins/.test(w.message)).length, 1);
+  });
+
+  test('dev: roles, ports, queues, working folders and graces as the new CLI runs them; watch is not critical', () => {
+    const { root, dir } = bench('dev');
+    const p = plan(dir);
+    const sites = path.join(dir, 'sites');
+    assert.deepEqual(
+      p.processes.map((x) => [x.name, x.role, x.port]),
+      [
+        ['web.1', 'web', 8000],
+        ['socketio.1', 'socketio', 9000],
+        ['admin.1', 'admin', 7000],
+        ['worker_default_short_long_1.1', 'worker', null],
+        ['redis_cache.1', 'redis', 13000],
+        ['redis_queue.1', 'redis', 11000],
+        ['watch.1', 'watch', null],
+      ],
+    );
+    const worker = get(p, 'worker_default_short_long_1.1');
+    assert.deepEqual(worker.queues, ['default', 'short', 'long']);
+    assert.equal(worker.cwd, sites);
+    assert.equal(worker.stop.graceSeconds, 1500 + 60); // long's timeout: a job is never cut short
+    assert.deepEqual(worker.dependsOn, ['redis_queue.1', 'redis_cache.1']);
+    assert.equal(worker.health?.kind, 'rq-worker');
+    assert.equal(get(p, 'web.1').cwd, sites);
+    assert.deepEqual(get(p, 'web.1').health, { kind: 'port', host: '127.0.0.1', port: 8000 });
+    assert.equal(get(p, 'socketio.1').cwd, sites); // node's socketio runs in sites/
+    assert.equal(get(p, 'watch.1').cwd, sites);
+    assert.equal(get(p, 'watch.1').critical, false);
+    const admin = get(p, 'admin.1');
+    assert.deepEqual(admin.dependsOn, []); // the CLI's admin needs no Redis
+    assert.equal(admin.env.PYTHONPATH, root);
+    assert.deepEqual(admin.health, { kind: 'port', host: '127.0.0.1', port: 7000 });
+    assert.deepEqual(get(p, 'redis_queue.1').redis?.kinds, ['queue']); // redis://localhost:11000 is this Redis
+    assert.ok(!p.processes.some((x) => x.role === 'schedule'));
+    assert.deepEqual(p.warnings, []); // no "no scheduler": v16 schedules inside a worker
+  });
+
+  test('shop: two worker groups, the Python realtime server, no Python reload, the admin UI dev server', () => {
+    const { dir } = bench('shop');
+    const p = plan(dir);
+    assert.deepEqual(
+      p.processes.filter((x) => x.role === 'worker').map((x) => [x.name, x.queues?.join(',')]),
+      [
+        ['worker_default_short_1.1', 'default,short'],
+        ['worker_default_short_2.1', 'default,short'],
+        ['worker_long_1.1', 'long'],
+      ],
+    );
+    assert.equal(get(p, 'worker_default_short_1.1').stop.graceSeconds, 300 + 60);
+    const socketio = get(p, 'socketio.1');
+    assert.equal(socketio.role, 'socketio');
+    assert.equal(socketio.cwd, dir); // the Python realtime server runs in the bench folder
+    assert.equal(socketio.port, 9001);
+    assert.match(get(p, 'web.1').command, /--noreload$/);
+    assert.equal(get(p, 'web.1').port, 8001);
+    const ui = get(p, 'admin-ui.1');
+    assert.equal(ui.role, 'admin');
+    assert.equal(ui.env.VITE_ADMIN_PORT, '7001');
+    assert.equal(ui.health, null);
+    assert.ok(!p.processes.some((x) => x.role === 'watch')); // watch_apps_js = false
+  });
+
+  test("v16's process lines, on either kind of bench", () => {
+    const py = '/b/env/bin/python -m frappe.utils.bench_helper frappe';
+    assert.deepEqual(role(`${py} worker-pool --num-workers 3 --queue default,long`), { role: 'worker', queues: ['default', 'long'], workers: 3 });
+    assert.deepEqual(role(`${py} schedule`), { role: 'schedule' });
+    assert.deepEqual(role('bench worker-pool --num-workers 2'), { role: 'worker', workers: 2 });
+    assert.deepEqual(role('/b/env/bin/python -m frappe.realtime.server'), { role: 'socketio' });
+    assert.deepEqual(role('/b/env/bin/python -m frappe.runner --host=127.0.0.1 --port=8000 --queue=default,short --job-threads=2 --dev'), {
+      role: 'web',
+      port: 8000,
+      queues: ['default', 'short'],
+      workers: 2,
+    });
+    assert.deepEqual(role('python3 -m frappe.utils.bench_helper frappe serve --port 8005'), { role: 'web', port: 8005 });
+    assert.deepEqual(role('python -m myapp.server'), { role: 'other' });
+  });
+
+  test('a worker pool is ready with all its workers; lite mode keeps its jobs on stop', () => {
+    const { dir } = bench('dev');
+    const py = `${dir}/env/bin/python`;
+    writeFileSync(
+      path.join(dir, 'config', 'Procfile'),
+      `redis_queue: /usr/bin/redis-server ${dir}/config/redis_queue.conf\nredis_cache: /usr/bin/redis-server ${dir}/config/redis_cache.conf\n` +
+        `worker_pool: ${py} -m frappe.utils.bench_helper frappe worker-pool --num-workers 3 --queue default,short,long\n` +
+        `lite: ${py} -m frappe.runner --host=127.0.0.1 --port=8000 --queue=default,short --job-threads=2 --dev\n`,
+    );
+    const p = plan(dir);
+    const pool = get(p, 'worker_pool.1');
+    assert.equal(pool.health?.kind === 'rq-worker' && pool.health.count, 3);
+    assert.equal(pool.cwd, path.join(dir, 'sites'));
+    const lite = get(p, 'lite.1');
+    assert.equal(lite.role, 'web');
+    assert.deepEqual(lite.queues, ['default', 'short']);
+    assert.equal(lite.stop.graceSeconds, 300 + 60);
+  });
+
+  test('a broken bench.toml is one line at its line and column', () => {
+    const { dir } = bench('dev');
+    writeFileSync(path.join(dir, 'bench.toml'), '[bench]\nname = "dev"\nhttp_port = 80 00\n');
+    assert.throws(
+      () => loadBench(dir, { env: {} }),
+      (err: unknown) => err instanceof FbenchError && /^bench\.toml:3:\d+: .+ → fix bench\.toml/.test(formatError(err)) && !formatError(err).includes('\n'),
+    );
+    writeFileSync(path.join(dir, 'bench.toml'), '[bench]\nhttp_port = "8000"\n');
+    assert.throws(() => loadBench(dir, { env: {} }), /bench\.http_port is "8000"/);
+  });
+
+  test('config/Procfile older than bench.toml, or ports that disagree: run `bench setup config`', () => {
+    const { dir } = bench('dev');
+    writeFileSync(path.join(dir, 'bench.toml'), '[bench]\nname = "dev"\nhttp_port = 8100\n');
+    const w = loadBench(dir, { env: {} }).warnings.map((x) => `${x.file}: ${x.message}`);
+    assert.ok(
+      w.some((x) => /^config\/Procfile: older than bench\.toml.*bench setup config/.test(x)),
+      w.join('\n'),
+    );
+    assert.ok(
+      w.some((x) => /webserver_port says 8000 but bench\.toml's http_port is 8100.*bench setup config/.test(x)),
+      w.join('\n'),
+    );
+  });
+
+  test('ports --reassign: bench.toml edited in place with its comments, and every file that names a port, paths of a copy re-pointed', () => {
+    const { root, dir } = bench('dev');
+    const original = path.join(path.dirname(dir), 'main');
+    const procfile = path.join(dir, 'config', 'Procfile');
+    // A copy's Procfile still names the bench it was copied from.
+    const copied = (text: string): string => text.replaceAll(`${dir}/`, `${original}/`);
+    const toml = `# my bench\n${readText(path.join(dir, 'bench.toml'))}`;
+    const model = loadBench(dir, { env: {} });
+    const files = new Map<string, string>([
+      [path.join(dir, 'bench.toml'), toml],
+      [procfile, copied(readText(procfile))],
+    ]);
+    const read = (f: string): string | null => files.get(f) ?? readTextOrNull(f);
+    const mine = benchPorts(model, readText(path.join(dir, 'sites', 'common_site_config.json')), toml);
+    assert.deepEqual(mine.find((p) => p.key === 'admin_port')?.where, ['config/Procfile:3']);
+    const moves = choosePorts(mine, [{ webserver_port: 8000, socketio_port: 9000, redis_cache: 13000, redis_queue: 11000, admin_port: 7000 }], () => false);
+    const edits = reassignEdits(model, moves, { read, isBench: (d) => d === original || d === dir });
+    const after = (f: string) => edits.find((e) => e.file === f)!.after;
+    const tomlAfter = after(path.join(dir, 'bench.toml'));
+    assert.ok(tomlAfter.startsWith('# my bench\n[bench]\nname = "dev"'));
+    assert.deepEqual([parseBenchToml(tomlAfter).httpPort, parseBenchToml(tomlAfter).redis.cachePort, parseBenchToml(tomlAfter).adminPort], [8001, 13001, 7001]);
+    const csc = JSON.parse(after(path.join(dir, 'sites', 'common_site_config.json'))) as Record<string, unknown>;
+    assert.equal(csc.redis_cache, 'redis://localhost:13001');
+    assert.equal(csc.redis_socketio, 'redis://localhost:13001'); // shared the cache's port, shares it still
+    assert.equal(csc.admin_port, undefined);
+    assert.match(after(path.join(dir, 'config', 'redis_queue.conf')), /^port 11001$/m);
+    const pf = after(procfile);
+    assert.match(pf, new RegExp(`^web: ${dir}/env/bin/python .* --port 8001$`, 'm'));
+    assert.match(pf, new RegExp(`^admin: ${root}/\\.admin-venv/bin/python .*--bench-root ${dir} --port 7001 `, 'm'));
+    assert.ok(!pf.includes(original), pf);
+  });
+
+  test('editBenchToml keeps everything but the values, adds what is missing', () => {
+    const text = '# top\n[bench]\nhttp_port = 8000   # web\n\n[[workers]]\nqueues = ["default"]\n';
+    assert.equal(editBenchToml(text, { 'bench.http_port': 8005 }), '# top\n[bench]\nhttp_port = 8005   # web\n\n[[workers]]\nqueues = ["default"]\n');
+    const added = editBenchToml(text, { 'bench.socketio_port': 9005, 'redis.queue_port': 11005 });
+    assert.deepEqual([parseBenchToml(added).socketioPort, parseBenchToml(added).redis.queuePort, parseBenchToml(added).httpPort], [9005, 11005, 8000]);
+  });
+
+  test("the CLI's reload requests, and Redis that Frappe v16 cannot use", () => {
+    assert.deepEqual(reloadRoles('web'), ['web']);
+    assert.ok(!reloadRoles('workload')!.some((r) => r === 'redis' || r === 'watch' || r === 'admin'));
+    assert.equal(reloadRoles('everything'), null);
+    assert.match(redisUnfitFor(16, { redis_version: '5.0.14' }) ?? '', /needs Redis 6 or later/);
+    assert.match(redisUnfitFor(16, { redis_version: '7.2.4', dragonfly_version: 'df-v1.14.0' }) ?? '', /Dragonfly/);
+    assert.equal(redisUnfitFor(15, { redis_version: '5.0.14' }), null);
+    assert.equal(redisUnfitFor(16, { redis_version: '7.0.15' }), null);
+  });
+});
+
+function readText(f: string): string {
+  return readTextOrNull(f)!;
+}
+function readTextOrNull(f: string): string | null {
+  try {
+    return readFileSync(f, 'utf8');
+  } catch {
+    return null;
+  }
+}
