@@ -6,10 +6,16 @@ import { fail, ok, type DoctorContext, type Finding } from './types.js';
 const G = 'Python';
 
 export function checkPython(ctx: DoctorContext): Finding[] {
-  const bench = programOnPath(ctx.plan, 'bench');
+  // The new bench CLI's lines call env/bin/python directly: `bench` matters only where a line runs it.
+  const runsBench = ctx.plan.processes.some((p) => p.shape.argv[0] === 'bench');
+  const bench = runsBench ? programOnPath(ctx.plan, 'bench') : null;
   const python = path.join(ctx.dir, 'env', 'bin', 'python');
   return [
-    bench ? ok(G, `bench: ${bench}`) : fail(G, 'bench is not on PATH (nor in env/bin)', '`pip install frappe-bench` (or `pipx install frappe-bench`)'),
+    ...(!runsBench
+      ? []
+      : bench
+        ? [ok(G, `bench: ${bench}`)]
+        : [fail(G, 'bench is not on PATH (nor in env/bin)', '`pip install frappe-bench` (or `pipx install frappe-bench`)')]),
     existsSync(python) ? ok(G, 'env/bin/python exists') : fail(G, "env/bin/python is missing: the bench's virtualenv is gone", 'run `bench setup env`'),
   ];
 }

@@ -54,7 +54,7 @@ export function productionPrograms(plan: Plan, model: BenchModel, facts: Product
     const shape = first.shape;
     const bare = [...shape.argv].map(shellQuote).join(' ');
     let command = bare;
-    let cwd = model.dir;
+    let cwd = first.cwd; // where the plan runs it: sites/ for Frappe's own commands
     let stopSeconds = 10; // supervisord's and bench's own default
     if (first.role === 'web') {
       if (facts.gunicorn) {
