@@ -54,13 +54,9 @@ export function classify(name: string, shape: CommandShape): RoleInfo {
   if (module === 'frappe.realtime.server') return { role: 'socketio' };
   if (module === 'frappe.runner') {
     // Lite mode: web, realtime and jobs in one process; it answers on its port and registers its job threads.
-    const p = optionValue(argv, '--port');
-    return { role: 'web', ...(p && /^\d+$/.test(p) ? { port: Number(p) } : {}), ...queueOption(argv), ...countOption(argv, '--job-threads') };
+    return { role: 'web', ...portOption(argv), ...queueOption(argv), ...countOption(argv, '--job-threads') };
   }
-  if (module === 'admin.backend.run_server') {
-    const p = optionValue(argv, '--port');
-    return { role: 'admin', ...(p && /^\d+$/.test(p) ? { port: Number(p) } : {}) };
-  }
+  if (module === 'admin.backend.run_server') return { role: 'admin', ...portOption(argv) };
 
   // The new CLI's admin UI as a Vite dev server (`watch_admin_js`): `npm --prefix <cli>/admin/frontend run dev`.
   if (program === 'npm' && /(^|\/)admin\/frontend\/?$/.test(optionValue(argv, '--prefix') ?? '')) return { role: 'admin' };
@@ -75,10 +71,8 @@ export function classify(name: string, shape: CommandShape): RoleInfo {
 /** `bench <cmd> …` or `frappe <cmd> …` (argv[0] is the program): the role its command gives. */
 function frappeCommand(argv: readonly string[]): RoleInfo | null {
   switch (benchSubcommand(argv)) {
-    case 'serve': {
-      const p = optionValue(argv, '--port');
-      return { role: 'web', ...(p && /^\d+$/.test(p) ? { port: Number(p) } : {}) };
-    }
+    case 'serve':
+      return { role: 'web', ...portOption(argv) };
     case 'socketio':
       return { role: 'socketio' };
     case 'watch':
@@ -92,6 +86,11 @@ function frappeCommand(argv: readonly string[]): RoleInfo | null {
     default:
       return null;
   }
+}
+
+function portOption(argv: readonly string[]): { port?: number } {
+  const p = optionValue(argv, '--port');
+  return p && /^\d+$/.test(p) ? { port: Number(p) } : {};
 }
 
 function queueOption(argv: readonly string[]): { queues?: string[] } {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -55,5 +55,22 @@ describe('the npm package', { timeout: 120_000 }, () => {
     const plan = execFileSync(fbench, ['plan', '--bench', b.dir], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
     assert.match(plan, /^worker_email\.1 +worker +email /m);
     assert.match(execFileSync(fbench, ['presets'], { encoding: 'utf8', cwd: temp, stdio: ['ignore', 'pipe', 'ignore'] }), /^split +shipped +/m);
+  });
+
+  test("the README's install line, as written, in a fresh clone: fbench installed, the tarball ignored by git", () => {
+    const line = /^(npm install -g "\$\(npm pack[^)]*\)")/m.exec(readFileSync(path.join(REPO, 'README.md'), 'utf8'))?.[1];
+    assert.ok(line, "the README's install line");
+    const clone = path.join(temp, 'clone');
+    execFileSync('git', ['clone', '-q', REPO, clone]);
+    // What `npm install` puts there, without fetching it again.
+    symlinkSync(path.join(REPO, 'node_modules'), path.join(clone, 'node_modules'));
+    const prefix = path.join(temp, 'readme-prefix');
+    execFileSync('sh', ['-c', line], {
+      cwd: clone,
+      env: { ...process.env, npm_config_prefix: prefix, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    assert.match(execFileSync(path.join(prefix, 'bin', 'fbench'), ['--version'], { encoding: 'utf8' }), /^\d+\.\d+\.\d+\n$/);
+    assert.equal(execFileSync('git', ['status', '--porcelain'], { cwd: clone, encoding: 'utf8' }).replace(/^\?\? node_modules\n/m, ''), '');
   });
 });
