@@ -51,7 +51,7 @@ export type ControlRequest =
   | { cmd: 'queues' }
   | { cmd: 'restart'; names: string[]; graceSeconds?: number }
   | { cmd: 'stop'; names: string[]; graceSeconds?: number }
-  | { cmd: 'logs'; names: string[]; n: number; follow: boolean; since?: number; grep?: string }
+  | { cmd: 'logs'; names: string[]; n: number; follow: boolean; since?: number }
   /** Then the client sends `{input}` lines, and gets `{line}` lines until it leaves. */
   | { cmd: 'attach'; name: string; who?: string };
 

@@ -206,13 +206,12 @@ export class ControlSocket {
     const wantSystem = list.length === 0 || list.includes(SYSTEM);
     const rest = list.filter((n) => n !== SYSTEM);
     const names = rest.length ? this.resolve(rest, 'logs') : list.length ? [] : this.s.plan().processes.map((p) => p.name);
-    const grep = typeof req.grep === 'string' ? new RegExp(req.grep) : null;
+    // No pattern is matched here (the client does it): nothing a client sends runs unbounded on the session's loop.
     const since = typeof req.since === 'number' ? req.since : -Infinity;
     const n = typeof req.n === 'number' ? req.n : 50;
-    const keep = (l: { text: string }): boolean => !grep || grep.test(l.text);
     const kept = mergeKept([
-      ...names.map((name) => ({ name, lines: (sup.process(name)?.ring.entries(Infinity, since) ?? []).filter(keep).slice(-n) })),
-      ...(wantSystem ? [{ name: SYSTEM, lines: this.s.systemRing.entries(Infinity, since).filter(keep).slice(-n) }] : []),
+      ...names.map((name) => ({ name, lines: (sup.process(name)?.ring.entries(Infinity, since) ?? []).slice(-n) })),
+      ...(wantSystem ? [{ name: SYSTEM, lines: this.s.systemRing.entries(Infinity, since).slice(-n) }] : []),
     ]);
     for (const l of kept) ch.send({ line: l satisfies LogLine });
     if (req.follow !== true) return;
@@ -221,10 +220,10 @@ export class ControlSocket {
     const onOutput = (name: string, lines: Buffer): void => {
       if (!wanted.has(name)) return;
       const time = this.s.clock.now();
-      for (const text of lines.toString('utf8').slice(0, -1).split('\n')) if (keep({ text })) send({ line: { time, seq: 0, name, text } });
+      for (const text of lines.toString('utf8').slice(0, -1).split('\n')) send({ line: { time, seq: 0, name, text } });
     };
     const onSystem = (line: string): void => {
-      if (keep({ text: line })) send({ line: { time: this.s.clock.now(), seq: 0, name: SYSTEM, text: line } });
+      send({ line: { time: this.s.clock.now(), seq: 0, name: SYSTEM, text: line } });
     };
     sup.on('output', onOutput);
     if (wantSystem) this.s.printer.on('system', onSystem);

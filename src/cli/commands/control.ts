@@ -197,19 +197,28 @@ export async function logsCommand(names: string[], opts: LogsOptions): Promise<n
       : sessions.map((session) => ({ session, names: session.processes.map((p) => p.name) }));
   if (wantSystem) for (const s of sessions) if (!targets.some((t) => t.session === s)) targets.push({ session: s, names: [] });
   const width = Math.max(SYSTEM.length, ...targets.flatMap((t) => t.names.map((n) => n.length)));
+  // The pattern is matched here, never in the session: a pattern that backtracks for minutes
+  // stalls this command (Ctrl-C ends it), not the supervisor. With one, the session sends what
+  // its log rings hold and the last N matches are kept here.
+  const re = grep !== undefined ? new RegExp(grep) : null;
   const req = (t: (typeof targets)[number]): object => ({
     cmd: 'logs',
     names: [...t.names, ...(wantSystem ? [SYSTEM] : [])],
-    n: opts.lines,
+    n: re ? ALL_LINES : opts.lines,
     follow: opts.follow === true,
     ...(since !== undefined ? { since } : {}),
-    ...(grep ? { grep } : {}),
   });
   if (!opts.follow) {
     // Merged in time order across the sessions.
-    const all = (await Promise.all(targets.map(async (t) => (await ask(t.session.socket, req(t))).flatMap((m) => (m.line ? [m.line as LogLine] : [])))))
-      .flat()
-      .sort((a, b) => a.time - b.time || a.seq - b.seq);
+    const got = (await Promise.all(targets.map(async (t) => (await ask(t.session.socket, req(t))).flatMap((m) => (m.line ? [m.line as LogLine] : []))))).flat();
+    const all = (
+      re
+        ? lastPerName(
+            got.filter((l) => re.test(l.text)),
+            opts.lines,
+          )
+        : got
+    ).sort((a, b) => a.time - b.time || a.seq - b.seq);
     for (const l of all) print(l, width);
     return 0;
   }
@@ -218,7 +227,7 @@ export async function logsCommand(names: string[], opts: LogsOptions): Promise<n
     targets.map(async (t) => {
       const conn = connect(t.session.socket, req(t), (m) => {
         if (m.ok === false) error = String(m.error);
-        if (m.line) print(m.line as LogLine, width);
+        if (m.line && (!re || re.test((m.line as LogLine).text))) print(m.line as LogLine, width);
         if (typeof m.skipped === 'number')
           print({ time: Date.now(), seq: 0, name: SYSTEM, text: `… ${m.skipped} lines skipped (the reader was not keeping up)` }, width);
         if (stopped) conn.close();
@@ -230,6 +239,22 @@ export async function logsCommand(names: string[], opts: LogsOptions): Promise<n
   if (stopped) return 0;
   // A follow ends only when the session does.
   throw new FbenchError('the session has stopped: nothing more to follow');
+}
+
+/** As many lines as a session's rings hold (a number, so it crosses the socket as JSON). */
+const ALL_LINES = 2 ** 31;
+
+/** The last `n` lines of each process, in the order given. */
+function lastPerName(lines: readonly LogLine[], n: number): LogLine[] {
+  const count = new Map<string, number>();
+  return [...lines]
+    .reverse()
+    .filter((l) => {
+      const c = (count.get(l.name) ?? 0) + 1;
+      count.set(l.name, c);
+      return c <= n;
+    })
+    .reverse();
 }
 
 function checkRegex(re: string): string {
