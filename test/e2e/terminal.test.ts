@@ -83,7 +83,7 @@ describe('fbench on a real terminal', { timeout: 120_000 }, () => {
     const rows = s.split('\n').filter((l) => /^[✔✖⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏◼↓] /.test(l));
     assert.ok(rows.length <= 23 && rows.length >= 10, s);
     assert.doesNotMatch(s, /worker\.1\d: /);
-    await term.until((x) => /✔ worker \(20\): registered/.test(x), 'the twenty registered', 30_000);
+    await term.until((x) => /✔ worker \(20\): registered/.test(x), 'the twenty registered', 30_000, true); // with the scrollback: the stream may have scrolled the list away
     term.keys('C-c');
     await term.until(() => term.exited, 'fbench exited', 30_000);
   });
