@@ -100,6 +100,8 @@ export class RunnerPids {
     } catch {
       return; // gone, or its removal
     }
+    // Created but not yet written (the writer's open and write are two events): its write brings another event.
+    if (!what) return;
     removeFile(file);
     const roles = reloadRoles(what);
     if (!roles) {

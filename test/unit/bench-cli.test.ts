@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { editBenchToml, parseBenchToml } from '../../src/config/bench-toml.js';
@@ -12,7 +13,10 @@ import { reloadRoles } from '../../src/frappe/layout.js';
 import { redisUnfitFor } from '../../src/frappe/redis-version.js';
 import { classify } from '../../src/frappe/roles.js';
 import { buildPlan } from '../../src/plan/build.js';
+import type { Printer } from '../../src/output/printer.js';
 import type { Plan } from '../../src/plan/types.js';
+import { RELOAD_REQUEST, RunnerPids } from '../../src/run/runner-pids.js';
+import type { Supervisor } from '../../src/runtime/supervisor.js';
 import { cliBench } from '../helpers/bench-cli.js';
 
 const cleanups: (() => void)[] = [];
@@ -212,6 +216,28 @@ describe('benches of the new bench CLI (bench.toml), as its own code writes them
     assert.match(redisUnfitFor(16, { redis_version: '7.2.4', dragonfly_version: 'df-v1.14.0' }) ?? '', /Dragonfly/);
     assert.equal(redisUnfitFor(15, { redis_version: '5.0.14' }), null);
     assert.equal(redisUnfitFor(16, { redis_version: '7.0.15' }), null);
+  });
+
+  test('a reload request seen between its creation and its write is left for the write', async () => {
+    const { dir } = bench('dev');
+    const pids = path.join(dir, 'pids');
+    const restarts: string[] = [];
+    const warnings: string[] = [];
+    const printer = { warn: (w: string) => warnings.push(w) } as unknown as Printer;
+    const runner = new RunnerPids(pids, { plan: () => plan(dir), printer, restart: (names, why) => restarts.push(`${why}: ${names.join(',')}`) });
+    writeFileSync(path.join(pids, RELOAD_REQUEST), '');
+    runner.start(new EventEmitter() as unknown as Supervisor);
+    try {
+      assert.deepEqual([restarts, warnings], [[], []]);
+      assert.ok(existsSync(path.join(pids, RELOAD_REQUEST)), 'an empty request is not taken');
+      writeFileSync(path.join(pids, RELOAD_REQUEST), 'web\n');
+      const end = Date.now() + 5000;
+      while (!restarts.length && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(restarts, ['the bench CLI asked for a reload (web): web.1']);
+      assert.ok(!existsSync(path.join(pids, RELOAD_REQUEST)));
+    } finally {
+      runner.close();
+    }
   });
 });
 
