@@ -4,7 +4,8 @@ import { queueStats, RQ_KEYS, workerIsLive } from '../frappe/rq.js';
 import { redisCheck } from '../frappe/site-config.js';
 import { pingRedis, redisClient } from '../health/redis-ping.js';
 import { pidAlive } from '../runtime/process-group.js';
-import { ownership } from '../run/preflight.js';
+import { findPortHolder } from '../health/port-holder.js';
+import { redisOwner } from '../run/preflight.js';
 import { ok, warn, type DoctorContext, type Finding } from './types.js';
 
 const G = 'Queues';
@@ -27,7 +28,7 @@ export async function checkQueues(ctx: DoctorContext): Promise<Finding[]> {
     ];
   }
   const own = ctx.plan.processes.find((p) => p.role === 'redis' && p.redis?.kinds.includes('queue'));
-  if (own && ctx.sessionPids.length === 0 && ownership(own, Number(ping.info.process_id), ping.dir, ctx.dir) === null) {
+  if (own && ctx.sessionPids.length === 0 && own.redis?.port && !redisOwner(own, findPortHolder(own.redis.port)).mine) {
     return [ok(G, `the Redis on ${url.url} is not this bench's (see above): its queues are not counted`)];
   }
   const r = await redisClient(check, 800, 2000);

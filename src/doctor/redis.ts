@@ -1,4 +1,4 @@
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { frappeMajor } from '../frappe/queues.js';
 import { redisUnfitFor } from '../frappe/redis-version.js';
@@ -6,7 +6,8 @@ import { pingRedis } from '../health/redis-ping.js';
 import type { PlanProcess } from '../plan/types.js';
 import { redisProcesses } from '../plan/lookup.js';
 import { programOnPath } from '../run/planning.js';
-import { ownership } from '../run/preflight.js';
+import { redisOwner } from '../run/preflight.js';
+import { realPath } from '../util/real-path.js';
 import { describeHeld, portState } from './port-state.js';
 import { programOutput } from './run-program.js';
 import { fail, ok, warn, type DoctorContext, type Finding } from './types.js';
@@ -90,14 +91,7 @@ async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> 
     );
   }
   // A copied or moved bench keeps the old bench's absolute paths: its ACL users, its RDB.
-  const real = (f: string): string => {
-    try {
-      return realpathSync(f);
-    } catch {
-      return f;
-    }
-  };
-  const inBench = (f: string): boolean => !path.relative(ctx.model.realDir, real(f)).startsWith('..') || !path.relative(ctx.dir, f).startsWith('..');
+  const inBench = (f: string): boolean => !path.relative(ctx.model.realDir, realPath(f)).startsWith('..') || !path.relative(ctx.dir, f).startsWith('..');
   for (const [key, value] of [
     ['dir', r.dir],
     ['pidfile', r.pidfile],
@@ -117,15 +111,23 @@ async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> 
 
   const state = await portState(r.port, ctx.sessionPids);
   if (state.free) {
-    out.push(ok(G, `${p.type}: port ${r.port} is free (fbench starts it)`));
+    out.push(
+      ctx.startPid !== null
+        ? fail(
+            G,
+            `${p.type}: not running on :${r.port}, though fbench start runs this bench (pid ${ctx.startPid})`,
+            `see why with \`fbench logs ${p.type}\`; fbench restarts it (or \`fbench restart ${p.type}\`)`,
+          )
+        : ok(G, `${p.type}: port ${r.port} is free (fbench starts it)`),
+    );
     return out;
   }
   const pong = p.health?.kind === 'redis' ? await pingRedis(p.health, 800) : null;
   if (pong?.ok) {
-    const pid = Number(pong.info.process_id);
-    const mine = ownership(p, pid, pong.dir, ctx.dir) !== null;
+    const owner = redisOwner(p, state.holder);
+    const pid = state.holder?.pid;
     if (state.ownFbench) out.push(ok(G, `${p.type}: healthy on :${r.port}, run by your own fbench (pid ${pid})`));
-    else if (mine)
+    else if (owner.mine)
       out.push(
         warn(
           G,
@@ -137,8 +139,8 @@ async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> 
       out.push(
         fail(
           G,
-          `${p.type}: port ${r.port} is answered by another Redis (pid ${pid}${pong.dir ? `, dir ${pong.dir}` : ''}), not this bench's`,
-          `stop it, or give this bench another port in ${r.conf ? rel(r.conf) : 'its conf'} and sites/common_site_config.json`,
+          `${p.type}: ${describeHeld(r.port, state)}, which answers as a Redis but is not this bench's (${owner.why})`,
+          `stop it${pid ? ` (kill ${pid})` : ''}, or move this bench to free ports with \`fbench ports --reassign\``,
         ),
       );
   } else if (pong?.reason === 'no-answer') {

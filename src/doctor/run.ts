@@ -19,12 +19,14 @@ export async function runDoctor(
   read: { procfile?: string; envFiles?: string[] } = {},
 ): Promise<Finding[]> {
   const findings = checkLayout(dir, read.procfile);
-  const sessionPids = runningSessions(dir).map((s) => s.pid);
+  const sessions = runningSessions(dir);
+  const sessionPids = sessions.map((s) => s.pid);
+  const startPid = sessions.find((s) => s.kind === 'start')?.pid ?? null;
 
   let ctx: DoctorContext;
   try {
     const { model, plan } = await planBench({ bench: dir, ...read }, env);
-    ctx = { dir, model, plan, sessionPids };
+    ctx = { dir, model, plan, sessionPids, startPid };
   } catch (err) {
     const why = err instanceof FbenchError ? formatError(err) : (err as Error).message;
     findings.push(...(await checkSession(dir)));

@@ -18,6 +18,8 @@ export interface DoctorContext {
   plan: Plan;
   /** pids of the fbench sessions running for this bench. */
   sessionPids: number[];
+  /** The running `fbench start` (it runs the Redis lines), if any. */
+  startPid: number | null;
 }
 
 export const ok = (group: string, finding: string): Finding => ({ group, status: 'ok', finding });

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseBenchToml, type BenchToml } from '../config/bench-toml.js';
 import { parseDotenv } from '../config/dotenv.js';
@@ -11,6 +11,7 @@ import { applyRedisArgs, parseRedisConf, type RedisConf } from './redis-conf.js'
 import { benchId, frappeMajor, type QueueNaming } from './queues.js';
 import { classifyEntry, type BenchEntry } from './roles.js';
 import { resolveSiteConfig, type ResolvedSiteConfig } from './site-config.js';
+import { realPath } from '../util/real-path.js';
 
 export interface Site {
   name: string;
@@ -167,14 +168,6 @@ function mtime(p: string): number {
     return statSync(p).mtimeMs;
   } catch {
     return Infinity;
-  }
-}
-
-function realPath(dir: string): string {
-  try {
-    return realpathSync(dir);
-  } catch {
-    return dir;
   }
 }
 

@@ -152,13 +152,19 @@ export interface ReassignFacts {
   isBench: (dir: string) => boolean;
 }
 
-/** An absolute path into another bench, re-pointed at this one (its part after that bench's folder kept); null when it is not one. */
-function repoint(value: string, bench: string, facts: ReassignFacts): string | null {
+/** The other bench an absolute path points into (a copy's confs and Procfile still do), or null. */
+export function otherBenchOf(value: string, bench: string, isBench: (dir: string) => boolean): string | null {
   if (!path.isAbsolute(value) || !path.relative(bench, value).startsWith('..')) return null;
   for (let dir = path.dirname(value); dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    if (facts.isBench(dir)) return path.join(bench, path.relative(dir, value));
+    if (isBench(dir)) return dir;
   }
   return null;
+}
+
+/** An absolute path into another bench, re-pointed at this one (its part after that bench's folder kept); null when it is not one. */
+function repoint(value: string, bench: string, facts: ReassignFacts): string | null {
+  const other = otherBenchOf(value, bench, facts.isBench);
+  return other === null ? null : path.join(bench, path.relative(other, value));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { commandLine } from '../util/process-facts.js';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 export interface PortHolder {
@@ -65,14 +66,6 @@ export function findPortHolder(port: number): PortHolder | null {
     if (socketInodes(Number(entry)).some((i) => inodes.has(i))) return { pid: Number(entry), command: commandLine(Number(entry)) };
   }
   return null;
-}
-
-export function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-  } catch {
-    return '?';
-  }
 }
 
 export function describeHolder(port: number, holder: PortHolder | null): string {

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { FbenchError } from '../errors.js';
+import { socketAddress } from '../runtime/control-server.js';
 import type { ProcessInfo } from './control-protocol.js';
 import { runningSessions, type SessionKind } from './session-files.js';
 
@@ -17,7 +18,7 @@ export interface Connection {
  */
 export function connect(socket: string, req: object, onMessage: (m: Record<string, unknown>) => void, timeoutMs?: number): Connection {
   let buf = '';
-  const sock = net.connect(socket);
+  const sock = net.connect(socketAddress(socket));
   sock.setEncoding('utf8');
   sock.once('connect', () => sock.write(`${JSON.stringify(req)}\n`));
   if (timeoutMs !== undefined)

@@ -69,10 +69,10 @@ export class ControlSocket {
   private waiters = new Set<Channel>();
 
   constructor(
-    socketPath: string,
+    at: { socket: string; pointer: string },
     private readonly s: ControlledSession,
   ) {
-    this.server = new ControlServer(socketPath, {
+    this.server = new ControlServer(at, {
       ps: async (_req, ch) => ch.send({ ok: true, processes: await this.ps() }),
       info: (_req, ch) => ch.send({ ok: true, info: this.info() }),
       queues: async (_req, ch) => ch.send({ ok: true, queues: await this.s.queueStats() }),

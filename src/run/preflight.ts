@@ -1,60 +1,80 @@
-import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { FbenchError } from '../errors.js';
-import { describeHolder, findPortHolder, listeningInodes } from '../health/port-holder.js';
-import { pingRedis } from '../health/redis-ping.js';
+import { otherBenchOf } from '../frappe/bench-ports.js';
+import { isBenchDir } from '../frappe/discover.js';
+import { describeHolder, findPortHolder, listeningInodes, type PortHolder } from '../health/port-holder.js';
 import { canConnect } from '../health/tcp.js';
 import { redisProcesses } from '../plan/lookup.js';
 import type { Plan, PlanProcess } from '../plan/types.js';
-import { readLivePid } from '../runtime/pidfile.js';
+import { readPid } from '../runtime/pidfile.js';
+import { identify, processCwd, processProgram, processUid, userName, type ProcessIdentity } from '../util/process-facts.js';
+import { realPath } from '../util/real-path.js';
 import { programOnPath } from './planning.js';
 
-export type RedisDecision = { action: 'start' } | { action: 'adopt'; pid: number; evidence: string };
+export type RedisDecision = { action: 'start' } | { action: 'adopt'; process: ProcessIdentity; evidence: string };
 
 /**
  * Before starting a bench Redis: a free port → start it; this bench's own Redis already
  * there (a leftover of a crashed run) → adopt it; anything else on the port → refuse,
- * naming the holder.
+ * naming the holder. A copied bench's confs that still name the original's folders → refuse.
  */
 export async function preflightRedis(proc: PlanProcess, bench: string): Promise<RedisDecision> {
   const port = proc.redis?.port;
   if (!port || proc.health?.kind !== 'redis') return { action: 'start' };
-  if (!(await canConnect(proc.health.host, port, 300))) return { action: 'start' };
+  refuseCopiedConf(proc, bench);
+  if (listeningInodes(port).size === 0 && !(await canConnect(proc.health.host, port, 300))) return { action: 'start' };
 
   const holder = findPortHolder(port);
-  const r = await pingRedis(proc.health);
-  if (r.ok) {
-    const pid = Number(r.info.process_id);
-    const evidence = ownership(proc, pid, r.dir, bench);
-    if (evidence) return { action: 'adopt', pid, evidence };
-    throw new FbenchError(
-      `${proc.name}: port ${port} is answered by a Redis that is not this bench's: pid ${pid} (${holder?.command ?? 'redis-server'}${r.dir ? `, dir ${r.dir}` : ''})`,
-      `stop that Redis, or move this bench to free ports with \`fbench ports --reassign\`. Nothing was started.`,
-    );
-  }
+  const owner = redisOwner(proc, holder);
+  if (owner.mine) return { action: 'adopt', process: identify(owner.pid), evidence: owner.evidence };
   throw new FbenchError(
-    `${proc.name}: ${describeHolder(port, holder)}, which is not a Redis this bench can use (${r.message})`,
+    `${proc.name}: ${describeHolder(port, holder)}, which is not this bench's Redis (${owner.why})`,
     `stop it${holder ? ` (kill ${holder.pid})` : ''}, or move this bench to free ports with \`fbench ports --reassign\`. Nothing was started.`,
   );
 }
 
+export type RedisOwner = { mine: true; pid: number; evidence: string } | { mine: false; why: string };
+
+/** The programs that are a Redis server, as the kernel names them. */
+const REDIS_PROGRAMS = new Set(['redis-server', 'valkey-server']);
+
 /**
- * Why a running Redis (pid, `CONFIG GET dir`) is this bench's own, or null: its pid file
- * under config/pids names it, or it works in this bench's Redis dir.
+ * Whether the process holding a bench Redis's port is that Redis, decided by the kernel and
+ * never by what the server answers (any program on the port can claim any pid and dir): a
+ * redis-server of this user, working in the conf's `dir`, named by the conf's pid file.
  */
-export function ownership(proc: PlanProcess, pid: number, dir: string | undefined, bench: string): string | null {
+export function redisOwner(proc: PlanProcess, holder: PortHolder | null): RedisOwner {
+  if (!holder) return { mine: false, why: 'fbench cannot see whose it is' };
+  const { pid } = holder;
+  const uid = processUid(pid);
+  if (uid !== process.getuid?.()) return { mine: false, why: `it runs as ${userName(uid)}` };
+  const program = processProgram(pid);
+  if (!program || !REDIS_PROGRAMS.has(program)) return { mine: false, why: `it is ${program ?? 'a program fbench cannot name'}, not redis-server` };
+  const dir = proc.redis?.dir ?? proc.cwd;
+  const cwd = processCwd(pid);
+  if (cwd === null || realPath(cwd) !== realPath(dir)) return { mine: false, why: `it works in ${cwd ?? 'a folder fbench cannot see'}, not ${dir}` };
   const pidfile = proc.redis?.pidfile;
-  if (pidfile && readLivePid(pidfile) === pid) return `its pid file ${path.relative(bench, pidfile)} names it`;
-  if (dir && proc.redis?.dir && real(dir) === real(proc.redis.dir)) return `its dir is ${path.relative(bench, proc.redis.dir) || '.'}`;
-  return null;
+  if (pidfile && readPid(pidfile) !== pid) return { mine: false, why: `${pidfile} does not name it` };
+  return { mine: true, pid, evidence: pidfile ? 'its pid file names it' : `it works in ${dir}` };
 }
 
-/** A path with its symlinks resolved (Redis reports its dir as getcwd() does), or as given when it does not exist. */
-function real(p: string): string {
-  try {
-    return realpathSync(p);
-  } catch {
-    return path.resolve(p);
+/**
+ * A copy of a bench (`cp -a`) keeps the original's absolute `dir`/`pidfile` in its Redis confs:
+ * its Redis would be the original's (its data, its pid file, the one fbench would stop).
+ */
+export function refuseCopiedConf(proc: PlanProcess, bench: string): void {
+  const r = proc.redis;
+  if (!r) return;
+  for (const [key, value] of [
+    ['dir', r.dir],
+    ['pidfile', r.pidfile],
+  ] as const) {
+    const other = value ? otherBenchOf(value, bench, isBenchDir) : null;
+    if (other === null || realPath(other) === realPath(bench)) continue;
+    throw new FbenchError(
+      `${proc.name}: ${r.conf ? path.relative(bench, r.conf) : 'its conf'} sets ${key} ${value}, in another bench (${other}): this bench is a copy of it, and this Redis would be that bench's`,
+      'give this bench its own Redis folders and ports: `fbench ports --reassign` (or `bench setup redis`). Nothing was started.',
+    );
   }
 }
 
@@ -72,9 +92,9 @@ export function preflightPort(proc: PlanProcess): void {
 /**
  * Everything that would stop the plan from starting, found before anything runs: redis-server
  * missing, a Redis port held by another program, a web or socketio port taken. Resolves this
- * bench's leftover Redis servers to adopt (name → pid).
+ * bench's leftover Redis servers to adopt (name → process).
  */
-export async function preflight(plan: Plan): Promise<Map<string, number>> {
+export async function preflight(plan: Plan): Promise<Map<string, ProcessIdentity>> {
   const redis = redisProcesses(plan);
   if (redis.length > 0 && !programOnPath(plan, 'redis-server')) {
     throw new FbenchError(
@@ -84,10 +104,10 @@ export async function preflight(plan: Plan): Promise<Map<string, number>> {
   }
   for (const p of plan.processes) preflightPort(p);
   const decisions = await Promise.all(redis.map((p) => preflightRedis(p, plan.bench)));
-  const adopted = new Map<string, number>();
+  const adopted = new Map<string, ProcessIdentity>();
   redis.forEach((p, i) => {
     const d = decisions[i]!;
-    if (d.action === 'adopt') adopted.set(p.name, d.pid);
+    if (d.action === 'adopt') adopted.set(p.name, d.process);
   });
   return adopted;
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { processStartTicks } from '../runtime/process-group.js';
+import { processStartTicks } from '../util/process-facts.js';
 import { removeFile } from '../util/remove-file.js';
 import type { SessionKind } from './session-files.js';
 

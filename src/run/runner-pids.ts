@@ -2,7 +2,7 @@ import { watch, writeFileSync, readFileSync, renameSync, type FSWatcher } from '
 import path from 'node:path';
 import { FbenchError } from '../errors.js';
 import { reloadRoles } from '../frappe/layout.js';
-import { commandLine } from '../health/port-holder.js';
+import { commandLine } from '../util/process-facts.js';
 import type { Printer } from '../output/printer.js';
 import type { Plan } from '../plan/types.js';
 import { acquirePidFile, removePidFile } from '../runtime/pidfile.js';

@@ -6,6 +6,7 @@ import type { ExternalService, Plan, PlanProcess } from '../plan/types.js';
 import type { Probe, ServiceSpec } from '../runtime/supervisor.js';
 import { portReady, redisReady, settled, WorkerReadiness, type ReadinessContext } from './readiness.js';
 import { workerActivity } from './worker-activity.js';
+import type { ProcessIdentity } from '../util/process-facts.js';
 
 /** What the command line says about how processes run. */
 export interface ServiceChoices {
@@ -16,7 +17,7 @@ export interface ServiceChoices {
   /** Processes, types or roles whose stdin is /dev/null (--stdin-null). */
   stdinNull?: readonly string[];
   /** This bench's Redis servers already running (left by an earlier run): name → pid. */
-  adopted?: ReadonlyMap<string, number>;
+  adopted?: ReadonlyMap<string, ProcessIdentity>;
   /** Added to every process's environment (the colour variables). */
   env?: Record<string, string>;
 }
@@ -48,7 +49,7 @@ export class ServiceBuilder {
 
   private process(p: PlanProcess, model: BenchModel, choices: ServiceChoices, o: { quiet: boolean; stdinNull: boolean; rank: number }): ServiceSpec {
     const stop = withGrace(p.stop, choices.graceS);
-    const adoptPid = choices.adopted?.get(p.name);
+    const adopt = choices.adopted?.get(p.name);
     return {
       name: p.name,
       dependsOn: p.dependsOn,
@@ -64,7 +65,7 @@ export class ServiceBuilder {
         stdin: o.stdinNull ? 'null' : 'pipe',
         graceMs: stop.graceSeconds * 1000,
         stopRank: o.rank,
-        ...(adoptPid === undefined ? {} : { adoptPid }),
+        ...(adopt === undefined ? {} : { adopt }),
       },
       ...this.readiness(p),
       critical: p.critical,

@@ -18,8 +18,8 @@ import { realProcesses } from '../runtime/process-factory.js';
 import { pidAlive } from '../runtime/process-group.js';
 import type { ProcessFactory } from '../runtime/supervised-process.js';
 import { Supervisor } from '../runtime/supervisor.js';
-import { Watchdog } from '../runtime/watchdog.js';
-import { realClock, type Clock } from '../util/clock.js';
+import { liveWatchdog, Watchdog } from '../runtime/watchdog.js';
+import { delay, realClock, type Clock } from '../util/clock.js';
 import { CodeReload } from './code-reload.js';
 import { ControlSocket, type ControlledSession } from './control.js';
 import { PromptTracker, TypedInput } from './debug-input.js';
@@ -31,7 +31,7 @@ import { Replanner } from './replanner.js';
 import { Reporter } from './reporter.js';
 import { RunnerPids } from './runner-pids.js';
 import { ServiceBuilder, type ServiceChoices } from './services.js';
-import { sessionCommand, sessionFiles, type SessionKind } from './session-files.js';
+import { sessionCommand, sessionFiles, shortSocketPath, type SessionKind } from './session-files.js';
 import type { StartupTasks } from './startup-tasks.js';
 import { UsageSampler } from './usage.js';
 
@@ -115,7 +115,7 @@ export class Session implements ControlledSession {
   private planned: Planned;
   private sup: Supervisor | null = null;
   private tracker: PromptTracker | null = null;
-  private readonly files: { pid: string; socket: string };
+  private readonly files: ReturnType<typeof sessionFiles>;
   private readonly control: ControlSocket;
   private readonly entry: SessionEntry;
   private readonly sessionLog: LogFile;
@@ -164,7 +164,7 @@ export class Session implements ControlledSession {
     });
     this.printer.on('system', (text: string) => this.systemRing.push(Buffer.from(`${text}\n`)));
     this.usage = new UsageSampler(() => this.sup, this.clock);
-    this.control = new ControlSocket(this.files.socket, this);
+    this.control = new ControlSocket({ socket: shortSocketPath(bench, this.kind), pointer: this.files.socket }, this);
     this.entry = new SessionEntry({ kind: this.kind, bench, startedAt: Date.now(), socket: this.files.socket, ports: this.ports() });
     this.builder = new ServiceBuilder({
       membersOf: (name) => this.sup?.process(name)?.members() ?? [],
@@ -289,15 +289,17 @@ export class Session implements ControlledSession {
 
   private async supervise(): Promise<number> {
     const { plan, model } = this.planned;
+    await this.earlierCleanup();
+    if (this.abortedBy) return Supervisor.signalExitCode(this.abortedBy);
     const adopted = await preflight(plan);
     const specs = this.builder.build(plan, model, { ...this.choices, adopted }); // a bad --quiet name stops here, before anything runs
     if (this.abortedBy) return Supervisor.signalExitCode(this.abortedBy);
 
     for (const w of plan.warnings) this.printer.warn(formatWarning(w));
-    for (const [name, pid] of adopted)
+    for (const [name, { pid }] of adopted)
       this.printer.system(`${name}: this bench's Redis is already running (pid ${pid}, left by an earlier run); using it instead of starting another`);
 
-    const watchdog = new Watchdog(this.id);
+    const watchdog = new Watchdog(this.id, this.files.watchdog);
     const logFiles = new LogFiles((m) => this.printer.warn(m));
     const sup = new Supervisor(
       specs,
@@ -339,6 +341,20 @@ export class Session implements ControlledSession {
     for (const p of [...parts].reverse()) p.close();
     watchdog.close();
     return this.fatal ? 70 : code;
+  }
+
+  /**
+   * A session killed with SIGKILL leaves its watchdog stopping what it ran (a job finishing
+   * first): wait for it, or this session would adopt a Redis the watchdog is about to stop.
+   */
+  private async earlierCleanup(): Promise<void> {
+    const pid = liveWatchdog(this.files.watchdog);
+    if (pid === null) return;
+    this.printer.system(
+      `the previous ${sessionCommand(this.kind)} for this bench was killed; its watchdog (pid ${pid}) is still stopping what it ran (a job may be finishing): waiting for it`,
+    );
+    while (liveWatchdog(this.files.watchdog) === pid && !this.abortedBy) await delay(this.clock, 100);
+    if (!this.abortedBy) this.printer.system('the previous session is stopped; starting');
   }
 
   /** From the ready line on: code reload and re-planning, and one line saying what is watched. */

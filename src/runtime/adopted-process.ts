@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { delay, realClock, type Clock } from '../util/clock.js';
 import { LogRing } from './log-ring.js';
-import { pidAlive, signalPid } from './process-group.js';
+import { signalPid } from './process-group.js';
+import { stillSame, type ProcessIdentity } from '../util/process-facts.js';
 import type { ExitInfo, ProcessSpec, SupervisedProcess } from './supervised-process.js';
 
 const POLL_MS = 20;
@@ -17,7 +18,7 @@ export class AdoptedProcess extends EventEmitter implements SupervisedProcess {
 
   constructor(
     readonly spec: ProcessSpec,
-    private readonly adoptedPid: number,
+    private readonly adoptedId: ProcessIdentity,
     private readonly successor: () => SupervisedProcess,
     private readonly clock: Clock = realClock,
   ) {
@@ -30,7 +31,7 @@ export class AdoptedProcess extends EventEmitter implements SupervisedProcess {
   }
 
   get pid(): number | null {
-    return this.next ? this.next.pid : this.own.gone ? null : this.adoptedPid;
+    return this.next ? this.next.pid : this.own.gone ? null : this.adoptedId.pid;
   }
 
   get running(): boolean {
@@ -59,7 +60,7 @@ export class AdoptedProcess extends EventEmitter implements SupervisedProcess {
 
   members(): number[] {
     if (this.next) return this.next.members();
-    return this.own.gone ? [] : [this.adoptedPid];
+    return this.own.gone ? [] : [this.adoptedId.pid];
   }
 
   record(text: Buffer): void {
@@ -78,7 +79,7 @@ export class AdoptedProcess extends EventEmitter implements SupervisedProcess {
       return this.next.spawn();
     }
     this.own.exit ??= (async () => {
-      while (pidAlive(this.adoptedPid)) await delay(this.clock, POLL_MS);
+      while (stillSame(this.adoptedId)) await delay(this.clock, POLL_MS);
       this.own.gone = true;
       return { code: null, signal: null, ranForMs: this.clock.now() - this.own.startedAt };
     })();
@@ -89,11 +90,12 @@ export class AdoptedProcess extends EventEmitter implements SupervisedProcess {
     if (this.next) return this.next.terminate();
     if (this.own.gone || this.own.termSent) return;
     this.own.termSent = true;
-    signalPid(this.adoptedPid, 'SIGTERM');
+    // Signalled only while it is the process adopted: a pid reused meanwhile is someone else's.
+    if (stillSame(this.adoptedId)) signalPid(this.adoptedId.pid, 'SIGTERM');
   }
 
   kill(): void {
     if (this.next) return this.next.kill();
-    if (!this.own.gone) signalPid(this.adoptedPid, 'SIGKILL');
+    if (!this.own.gone && stillSame(this.adoptedId)) signalPid(this.adoptedId.pid, 'SIGKILL');
   }
 }

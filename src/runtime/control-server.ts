@@ -1,3 +1,4 @@
+import { readlinkSync, symlinkSync } from 'node:fs';
 import net from 'node:net';
 import { removeFile } from '../util/remove-file.js';
 
@@ -32,29 +33,36 @@ export type ControlHandler = (request: Record<string, unknown>, channel: Channel
 export class ControlServer {
   private server: net.Server | null = null;
 
+  /**
+   * `at`: where it listens (a socket path must be short: 107 bytes on Linux). `pointer`: a
+   * symbolic link made to it, where clients look for it (see socketAddress).
+   */
   constructor(
-    private readonly socketPath: string,
+    private readonly at: { socket: string; pointer: string },
     private readonly handlers: Readonly<Record<string, ControlHandler>>,
   ) {}
 
   start(): void {
-    removeFile(this.socketPath);
+    removeFile(this.at.socket);
     const server = net.createServer((sock) => this.accept(sock));
     // The socket is created with the umask in force: make it private from its first moment.
     const umask = process.umask(0o177);
     try {
-      server.listen(this.socketPath);
+      server.listen(this.at.socket);
     } finally {
       process.umask(umask);
     }
     server.unref();
     this.server = server;
+    removeFile(this.at.pointer);
+    symlinkSync(this.at.socket, this.at.pointer);
   }
 
   close(): void {
     this.server?.close();
     this.server = null;
-    removeFile(this.socketPath);
+    if (socketAddress(this.at.pointer) === this.at.socket) removeFile(this.at.pointer);
+    removeFile(this.at.socket);
   }
 
   private accept(sock: net.Socket): void {
@@ -139,4 +147,13 @@ function channel(sock: net.Socket, rest: string): Channel {
     onClose: (fn) => void sock.once('close', fn),
     end: () => void sock.end(),
   };
+}
+
+/** The socket a pointer leads to (a link, as ControlServer makes it), or the pointer itself when it is the socket. */
+export function socketAddress(pointer: string): string {
+  try {
+    return readlinkSync(pointer);
+  } catch {
+    return pointer;
+  }
 }

@@ -8,8 +8,8 @@ import type { Printer } from '../output/printer.js';
 import { delay, realClock, type Clock } from '../util/clock.js';
 import type { LogFiles } from './log-files.js';
 import { LogRing } from './log-ring.js';
-import { commandLine } from '../health/port-holder.js';
-import { groupWriting, killTree, markedProcesses, MARKER_VAR, processStartTicks, processTree, signalGroup, signalPid } from './process-group.js';
+import { commandLine, processStartTicks } from '../util/process-facts.js';
+import { groupWriting, killTree, markedProcesses, MARKER_VAR, processTree, signalGroup, signalPid } from './process-group.js';
 import type { ExitInfo, Leftover, OutputTarget, ProcessSpec, SupervisedProcess } from './supervised-process.js';
 
 /** Where process groups are registered so they die with fbench, even after a SIGKILL. */

@@ -9,7 +9,8 @@ export function readLivePid(file: string): number | null {
   return pid !== null && pidAlive(pid) ? pid : null;
 }
 
-function readPid(file: string): number | null {
+/** The pid a pid file names, alive or not; null when missing or unreadable. */
+export function readPid(file: string): number | null {
   try {
     const pid = Number(readFileSync(file, 'utf8').trim().split(/\s+/)[0]);
     return Number.isInteger(pid) && pid > 0 ? pid : null;

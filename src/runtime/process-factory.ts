@@ -25,6 +25,6 @@ export function realProcesses(parts: RealProcessParts): ProcessFactory {
         marker: `${parts.session}:${spec.name}`,
         clock: parts.clock,
       });
-    return spec.adoptPid === undefined ? child() : new AdoptedProcess(spec, spec.adoptPid, child, parts.clock);
+    return spec.adopt === undefined ? child() : new AdoptedProcess(spec, spec.adopt, child, parts.clock);
   };
 }

@@ -238,16 +238,6 @@ export function pidAlive(pid: number): boolean {
   return !HAS_PROC || procStat(pid)?.state !== 'Z';
 }
 
-/** When a process started (clock ticks after boot): with its pid, it names one process for good, even once pids are reused. */
-export function processStartTicks(pid: number): number | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[19]);
-  } catch {
-    return null;
-  }
-}
-
 /** CPU time (clock ticks) and resident memory (bytes) of these processes together, from /proc. */
 export function usageOf(pids: readonly number[]): { cpuTicks: number; rssBytes: number } {
   let cpuTicks = 0;

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { OutputTarget } from '../config/shell-command.js';
+import type { ProcessIdentity } from '../util/process-facts.js';
 import type { LogRing } from './log-ring.js';
 
 export type { OutputTarget } from '../config/shell-command.js';
@@ -24,7 +25,7 @@ export interface ProcessSpec {
   /** When it is stopped if fbench itself is killed (the watchdog): 0 first, then 1 (what the others depend on). */
   stopRank: number;
   /** A running process of this command to take over instead of starting one (a Redis left running). */
-  adoptPid?: number;
+  adopt?: ProcessIdentity;
 }
 
 /** How a process ended: the exit of the program itself (the group leader). */

@@ -523,12 +523,14 @@ export class Supervisor extends EventEmitter {
     if (this.stopping || !svc.wanted) return; // a stop is waiting for this exit
     if (probing && svc.spec.gating && !this.readyAnnounced) return;
     this.resolveOutcome(svc, { ok: false, why: describeExit(info) });
-    if (this.opts.exitOnCrash && svc.spec.critical && info.code !== 0) {
+    // A clean exit ends a job done, but not a service others need (a Redis shut down from outside): that is a crash.
+    const crashed = info.code !== 0 || this.dependents(svc.spec.name).length > 0;
+    if (this.opts.exitOnCrash && svc.spec.critical && crashed) {
       this.setState(svc, 'exited', { exit: info });
       void this.shutdown(info.code ?? (info.signal ? Supervisor.signalExitCode(info.signal) : 128));
       return;
     }
-    if (info.code === 0) {
+    if (!crashed) {
       this.setState(svc, 'exited', { exit: info });
       this.checkAllDone();
       return;

@@ -1,5 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { commandLine } from '../util/process-facts.js';
+import { removePidFile } from './pidfile.js';
+import { pidAlive } from './process-group.js';
 import type { GroupRegistry } from './group-process.js';
 
 /**
@@ -30,8 +34,15 @@ export class Watchdog implements GroupRegistry {
   private child: ChildProcess | null | undefined;
   private tokens = new Map<number, string>();
 
-  /** `session`: the part of the marker every process of this session carries (see MARKER_VAR). */
-  constructor(private readonly session: string) {}
+  /**
+   * `session`: the part of the marker every process of this session carries (see MARKER_VAR).
+   * `pidFile`: where the watchdog's pid and session are written, so that a next session can
+   * wait for it (see liveWatchdog).
+   */
+  constructor(
+    private readonly session: string,
+    private readonly pidFile?: string,
+  ) {}
 
   watch(pgid: number, rank: number, graceMs: number): void {
     const token = `${pgid}:${rank}:${Math.round(graceMs)}`;
@@ -48,6 +59,7 @@ export class Watchdog implements GroupRegistry {
   /** Everything is stopped: let the watchdog go. */
   close(): void {
     this.child?.stdin?.end();
+    if (this.pidFile && this.child?.pid) removePidFile(this.pidFile, this.child.pid);
     this.child = null;
   }
 
@@ -61,10 +73,36 @@ export class Watchdog implements GroupRegistry {
       env: {},
     });
     this.child = child;
+    if (this.pidFile && child.pid) {
+      try {
+        writeFileSync(`${this.pidFile}.tmp`, `${child.pid} ${this.session}\n`);
+        renameSync(`${this.pidFile}.tmp`, this.pidFile);
+      } catch {
+        // no pid folder to write: a next session cannot wait for this one's cleanup
+      }
+    }
     child.on('error', () => (this.child = null));
     child.stdin?.on('error', () => {});
     child.unref();
     (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
     return child;
   }
+}
+
+/**
+ * The watchdog of an earlier session that is still stopping what that session ran (the session
+ * was killed), from its pid file: its pid, only while that process is the watchdog of the
+ * session the file names (its command line carries the session).
+ */
+export function liveWatchdog(pidFile: string): number | null {
+  let text: string;
+  try {
+    text = readFileSync(pidFile, 'utf8');
+  } catch {
+    return null;
+  }
+  const [pid, session] = text.trim().split(/\s+/);
+  const n = Number(pid);
+  if (!Number.isInteger(n) || n <= 1 || !session || !pidAlive(n)) return null;
+  return commandLine(n).split(' ').includes(session) ? n : null;
 }

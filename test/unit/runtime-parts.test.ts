@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -321,10 +321,13 @@ describe('plan diff', { timeout: 5000 }, () => {
 });
 
 describe('control socket', { timeout: 10_000 }, () => {
-  test('one request a connection, answered by its handler; an unknown one and a failing one are one clear line', async () => {
+  test('one request a connection, answered by its handler; an unknown one and a failing one are one clear line; found through a pointer of any length', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'fbench-control-'));
-    const socket = path.join(dir, 'c.sock');
-    const server = new ControlServer(socket, {
+    const deep = path.join(dir, 'a-bench-folder-with-a-long-name'.repeat(5));
+    mkdirSync(deep);
+    const socket = path.join(deep, 'c.sock'); // over the 107 bytes a socket's own path may have
+    assert.ok(Buffer.byteLength(socket) > 107);
+    const server = new ControlServer({ socket: path.join(dir, 'short.sock'), pointer: socket }, {
       ps: (_req, ch) => ch.send({ ok: true, processes: [] }),
       boom: () => {
         throw Object.assign(new Error('no such process'), { hint: 'try another' });
@@ -335,6 +338,9 @@ describe('control socket', { timeout: 10_000 }, () => {
       assert.deepEqual(await request(socket, { cmd: 'ps' }), [{ ok: true, processes: [] }]);
       assert.deepEqual(await request(socket, { cmd: 'nope' }), [{ ok: false, error: 'unknown request "nope"' }]);
       assert.deepEqual(await request(socket, { cmd: 'boom' }), [{ ok: false, error: 'no such process → try another' }]);
+      server.close();
+      assert.deepEqual(readdirSync(deep), [], 'the pointer goes with the socket');
+      assert.ok(!existsSync(path.join(dir, 'short.sock')));
     } finally {
       server.close();
       rmSync(dir, { recursive: true, force: true });

@@ -291,6 +291,20 @@ describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () =
     assert.ok(states('c.1').filter((s) => s === 'backoff').length === 3);
   });
 
+  test('exit code 0 ends a process nothing needs, but one others depend on (a Redis shut down from outside) is restarted', async () => {
+    const { sup, clock, proc, states } = setup([{ name: 'redis.1' }, { name: 'worker.1', dependsOn: ['redis.1'] }, { name: 'once.1' }]);
+    sup.start();
+    await settle();
+    proc('once.1').exitWith(0);
+    proc('redis.1').exitWith(0);
+    await clock.advance(1000);
+    assert.equal(proc('redis.1').spawns, 2);
+    assert.ok(states('redis.1').includes('backoff'));
+    assert.ok(!states('redis.1').includes('exited'));
+    assert.equal(proc('once.1').spawns, 1);
+    assert.equal(states('once.1').at(-1), 'exited');
+  });
+
   test('ready waits for every readiness; one that exits during its check is named, not ready', async () => {
     const settleProbe: Probe = (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
     const { sup, proc } = setup([
