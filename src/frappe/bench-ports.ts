@@ -105,17 +105,19 @@ export interface PortMove {
  * New ports for a copied bench, by bench's own rule for a new bench: each one more than the
  * highest its key has among the sibling benches, then the next that nothing else uses
  * (`taken`: held by another program, or a running fbench session's). A port that clashes with
- * nothing stays. redis_socketio on the cache port (v14 and later) moves with it. Pure.
+ * nothing stays. Redis URLs that share a port (one Redis: socketio on the cache in v14+, on
+ * the queue in v15's bench) keep sharing it: they move together. Pure.
  */
 export function choosePorts(mine: readonly BenchPort[], siblings: readonly Partial<Record<PortKey, number>>[], taken: (port: number) => boolean): PortMove[] {
   const siblingPorts = new Set(siblings.flatMap((s) => Object.values(s)));
   const chosen = new Set<number>();
   const moves: PortMove[] = [];
-  const cache = mine.find((p) => p.key === 'redis_cache');
+  const isRedis = (p: BenchPort): boolean => p.key.startsWith('redis_');
+  // The first Redis key on a port speaks for the others there.
+  const leaderOf = (p: BenchPort): BenchPort => (isRedis(p) ? mine.find((q) => isRedis(q) && q.port === p.port)! : p);
   for (const p of mine) {
-    if (p.key === 'redis_socketio' && cache && p.port === cache.port) continue; // with the cache
-    const clash =
-      siblingPorts.has(p.port) || taken(p.port) || chosen.has(p.port) || mine.some((q) => q !== p && q.port === p.port && q.key !== 'redis_socketio');
+    if (leaderOf(p) !== p) continue;
+    const clash = siblingPorts.has(p.port) || taken(p.port) || chosen.has(p.port) || mine.some((q) => leaderOf(q) !== p && q.port === p.port);
     if (!clash) {
       chosen.add(p.port);
       continue;
@@ -125,9 +127,11 @@ export function choosePorts(mine: readonly BenchPort[], siblings: readonly Parti
     chosen.add(to);
     moves.push({ key: p.key, from: p.port, to });
   }
-  const cacheMove = moves.find((m) => m.key === 'redis_cache');
-  const socketio = mine.find((p) => p.key === 'redis_socketio');
-  if (cacheMove && socketio && cache && socketio.port === cache.port) moves.push({ key: 'redis_socketio', from: socketio.port, to: cacheMove.to });
+  for (const p of mine) {
+    const leader = leaderOf(p);
+    const moved = leader !== p ? moves.find((m) => m.key === leader.key) : undefined;
+    if (moved) moves.push({ key: p.key, from: p.port, to: moved.to });
+  }
   return moves;
 }
 

@@ -58,7 +58,7 @@ export function sessionCommand(kind: SessionKind): string {
 export function runningSessions(bench: string): { kind: SessionKind; pid: number; socket: string }[] {
   return SESSION_KINDS.flatMap((kind) => {
     const files = sessionFiles(bench, kind);
-    const pid = readLivePid(files.pid);
+    const pid = readLivePid(files.pid, realPath(bench));
     return pid === null ? [] : [{ kind, pid, socket: files.socket }];
   });
 }

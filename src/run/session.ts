@@ -20,6 +20,7 @@ import type { ProcessFactory } from '../runtime/supervised-process.js';
 import { Supervisor } from '../runtime/supervisor.js';
 import { liveWatchdog, Watchdog } from '../runtime/watchdog.js';
 import { delay, realClock, type Clock } from '../util/clock.js';
+import { realPath } from '../util/real-path.js';
 import { CodeReload } from './code-reload.js';
 import { ControlSocket, type ControlledSession } from './control.js';
 import { PromptTracker, TypedInput } from './debug-input.js';
@@ -266,7 +267,7 @@ export class Session implements ControlledSession {
     const bench = this.plan().bench;
     let holder: number | null;
     try {
-      holder = acquirePidFile(this.files.pid, process.pid);
+      holder = acquirePidFile(this.files.pid, process.pid, realPath(bench));
     } catch (err) {
       throw new FbenchError(
         `${path.relative(bench, this.files.pid)}: cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
@@ -288,6 +289,17 @@ export class Session implements ControlledSession {
   }
 
   private async supervise(): Promise<number> {
+    // The session lives until its processes are gone: the clock's timers keep nothing alive,
+    // and a process taken over (a leftover Redis) is not a child whose handle would.
+    const alive = setInterval(() => {}, 2 ** 30);
+    try {
+      return await this.superviseAlive();
+    } finally {
+      clearInterval(alive);
+    }
+  }
+
+  private async superviseAlive(): Promise<number> {
     const { plan, model } = this.planned;
     await this.earlierCleanup();
     if (this.abortedBy) return Supervisor.signalExitCode(this.abortedBy);
@@ -329,10 +341,7 @@ export class Session implements ControlledSession {
     sup.start();
     if (this.abortedBy) void sup.shutdown(Supervisor.signalExitCode(this.abortedBy));
 
-    // The session lives until its processes are gone: the clock's timers keep nothing alive,
-    // and a process taken over (a leftover Redis) is not a child whose handle would.
-    const alive = setInterval(() => {}, 2 ** 30);
-    const code = await sup.done.finally(() => clearInterval(alive));
+    const code = await sup.done;
     await tasks?.done;
     await ui;
     await this.live;

@@ -75,7 +75,7 @@ export class Watchdog implements GroupRegistry {
     this.child = child;
     if (this.pidFile && child.pid) {
       try {
-        writeFileSync(`${this.pidFile}.tmp`, `${child.pid} ${this.session}\n`);
+        writeFileSync(`${this.pidFile}.tmp`, `${child.pid} ${this.session} ${process.pid}\n`);
         renameSync(`${this.pidFile}.tmp`, this.pidFile);
       } catch {
         // no pid folder to write: a next session cannot wait for this one's cleanup
@@ -92,7 +92,8 @@ export class Watchdog implements GroupRegistry {
 /**
  * The watchdog of an earlier session that is still stopping what that session ran (the session
  * was killed), from its pid file: its pid, only while that process is the watchdog of the
- * session the file names (its command line carries the session).
+ * session the file names (its command line carries the session) and that session is gone (a
+ * live one's watchdog, in a copied bench's file, is waiting, not stopping anything).
  */
 export function liveWatchdog(pidFile: string): number | null {
   let text: string;
@@ -101,8 +102,8 @@ export function liveWatchdog(pidFile: string): number | null {
   } catch {
     return null;
   }
-  const [pid, session] = text.trim().split(/\s+/);
+  const [pid, session, owner] = text.trim().split(/\s+/);
   const n = Number(pid);
-  if (!Number.isInteger(n) || n <= 1 || !session || !pidAlive(n)) return null;
+  if (!Number.isInteger(n) || n <= 1 || !session || !pidAlive(n) || pidAlive(Number(owner))) return null;
   return commandLine(n).split(' ').includes(session) ? n : null;
 }

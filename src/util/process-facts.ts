@@ -5,13 +5,20 @@ import { readFileSync, readlinkSync, statSync } from 'node:fs';
  * cannot fake. Each is null when the process is gone or not ours to see.
  */
 
-/** Its command line, arguments joined by spaces; '?' when it cannot be read. */
+/** The longest command line a message shows. */
+const COMMAND_CHARS = 120;
+
+/** Its command line for a message: one line (control characters as spaces), cut at COMMAND_CHARS; '?' when it cannot be read. */
 export function commandLine(pid: number): string {
+  let text: string;
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ') || '?';
+    text = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
   } catch {
     return '?';
   }
+  // eslint-disable-next-line no-control-regex
+  const line = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+  return line.length > COMMAND_CHARS ? `${line.slice(0, COMMAND_CHARS - 1)}…` : line || '?';
 }
 
 /** When a process started (clock ticks after boot): with its pid, it names one process for good, even once pids are reused. */
@@ -84,4 +91,19 @@ export function userName(uid: number | null): string {
     // no password file to read
   }
   return `uid ${uid}`;
+}
+
+let bootMs: number | null | undefined;
+/** When a process started, in ms since the epoch (boot time plus its start); null without /proc. */
+export function processStartedAt(pid: number): number | null {
+  const ticks = processStartTicks(pid);
+  if (ticks === null) return null;
+  if (bootMs === undefined) {
+    try {
+      bootMs = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]) * 1000 || null;
+    } catch {
+      bootMs = null;
+    }
+  }
+  return bootMs === null ? null : bootMs + ticks * 10; // USER_HZ is 100 on Linux
 }

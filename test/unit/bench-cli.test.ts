@@ -7,7 +7,7 @@ import { editBenchToml, parseBenchToml } from '../../src/config/bench-toml.js';
 import { analyzeCommand } from '../../src/config/shell-command.js';
 import { FbenchError, formatError } from '../../src/errors.js';
 import { loadBench } from '../../src/frappe/bench-model.js';
-import { benchPorts, choosePorts, reassignEdits } from '../../src/frappe/bench-ports.js';
+import { benchPorts, choosePorts, reassignEdits, type BenchPort } from '../../src/frappe/bench-ports.js';
 import { findBench } from '../../src/frappe/discover.js';
 import { reloadRoles } from '../../src/frappe/layout.js';
 import { redisUnfitFor } from '../../src/frappe/redis-version.js';
@@ -199,6 +199,22 @@ describe('benches of the new bench CLI (bench.toml), as its own code writes them
     assert.match(pf, new RegExp(`^web: ${dir}/env/bin/python .* --port 8001$`, 'm'));
     assert.match(pf, new RegExp(`^admin: ${root}/\\.admin-venv/bin/python .*--bench-root ${dir} --port 7001 `, 'm'));
     assert.ok(!pf.includes(original), pf);
+  });
+
+  test("ports --reassign: Redis URLs that share a port keep sharing one (v15's bench writes redis_socketio on the queue's port)", () => {
+    const at = (key: BenchPort['key'], port: number): BenchPort => ({ key, port, where: [] });
+    const mine = [at('webserver_port', 8000), at('redis_cache', 13000), at('redis_queue', 11000), at('redis_socketio', 11000)];
+    const moves = choosePorts(mine, [{ webserver_port: 8000, redis_cache: 13000, redis_queue: 11000 }], () => false);
+    assert.deepEqual(
+      moves.map((m) => `${m.key} ${m.from}→${m.to}`),
+      ['webserver_port 8000→8001', 'redis_cache 13000→13001', 'redis_queue 11000→11001', 'redis_socketio 11000→11001'],
+    );
+    // Cache and queue on one Redis (a bench made with one): they stay one.
+    const one = choosePorts([at('redis_cache', 13000), at('redis_queue', 13000)], [], (p) => p === 13000);
+    assert.deepEqual(
+      one.map((m) => `${m.key} ${m.from}→${m.to}`),
+      ['redis_cache 13000→13001', 'redis_queue 13000→13001'],
+    );
   });
 
   test('editBenchToml keeps everything but the values, adds what is missing', () => {

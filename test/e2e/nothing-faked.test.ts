@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { makeBench } from '../helpers/bench-fixture.js';
+import { alive, survivors, type FbenchRun } from '../helpers/fbench-run.js';
+import { listening } from '../helpers/ports.js';
+import { enqueue, rqBench } from '../helpers/real-programs.js';
+import { testScope } from '../helpers/scope.js';
+
+const { cleanups, fbench, finished } = testScope();
+
+function start(dir: string, ...args: string[]): FbenchRun {
+  return fbench(['start', '--bench', dir, '--no-timestamps', ...args]);
+}
+
+async function bench(): Promise<{ dir: string; port: number }> {
+  const b = await rqBench();
+  cleanups.push(b.cleanup);
+  return b;
+}
+
+/** A child of the test's own, ended by pid at the end. */
+function own(cmd: string, args: string[], opts: { uid?: number; gid?: number; cwd?: string } = {}): ChildProcess {
+  const c = spawn(cmd, args, { stdio: 'ignore', ...opts });
+  cleanups.push(() => c.exitCode === null && c.signalCode === null && c.kill('SIGKILL'));
+  return c;
+}
+
+/** A second local user for the test, removed at the end (even with its processes still going). */
+function otherUser(): { name: string; uid: number; gid: number } {
+  const name = `fbt${process.pid % 100000}`;
+  execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name], { stdio: 'pipe' });
+  cleanups.push(() => execFileSync('userdel', ['--force', name], { stdio: 'ignore' }));
+  const [uid, gid] = ['-u', '-g'].map((f) => Number(execFileSync('id', [f, name], { encoding: 'utf8' }).trim()));
+  return { name, uid: uid!, gid: gid! };
+}
+
+/** A server that answers every Redis command with what it likes: PONG, an INFO naming `pid`, a CONFIG GET dir naming `dir`. */
+const FAKE_REDIS = `const [port, pid, dir] = process.argv.slice(1);
+const bulk = (s) => '$' + Buffer.byteLength(s) + '\\r\\n' + s + '\\r\\n';
+require('net').createServer((c) => c.on('data', (d) => {
+  const t = d.toString();
+  if (/INFO/i.test(t)) c.write(bulk('# Server\\r\\nredis_version:7.0.15\\r\\nprocess_id:' + pid + '\\r\\n'));
+  else if (/CONFIG/i.test(t)) c.write('*2\\r\\n' + bulk('dir') + bulk(dir));
+  else c.write('+PONG\\r\\n');
+})).listen(Number(port), '127.0.0.1');`;
+
+describe('nothing believed that another program can fake', { timeout: 150_000 }, () => {
+  test("another user's server on the bench's Redis port, fake or a real redis-server in the bench's dir: refused, naming the user; the pid it claims is never signalled", async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('needs root to add a second local user');
+    const { dir, port } = await bench();
+    const user = otherUser();
+    const victim = own('sleep', ['120']);
+    const fake = own(process.execPath, ['-e', FAKE_REDIS, String(port), String(victim.pid), path.join(dir, 'config', 'pids')], user);
+    await listening(port);
+    const r = await finished(['start', '--bench', dir, '--no-timestamps']);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, new RegExp(`port ${port} is held by pid ${fake.pid} \\(.*\\), which is not this bench's Redis \\(it runs as user ${user.name}\\)`));
+    assert.equal(r.out.trim().split('\n').length, 1, r.out);
+    assert.doesNotMatch(r.out, /taken over|already running \(pid/);
+    assert.ok(alive(victim.pid!), 'the pid the fake server claimed is alive');
+    fake.kill('SIGKILL');
+
+    // The other user's real redis-server working in this bench's Redis dir.
+    chmodSync(dir, 0o755);
+    chmodSync(path.join(dir, 'config', 'pids'), 0o777);
+    const real = own('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', path.join(dir, 'config', 'pids')], user);
+    await listening(port);
+    const r2 = await finished(['start', '--bench', dir, '--no-timestamps']);
+    assert.equal(r2.code, 1, r2.out);
+    assert.match(r2.out, new RegExp(`held by pid ${real.pid} \\(redis-server .*\\), which is not this bench's Redis \\(it runs as user ${user.name}\\)`));
+    assert.match((await finished(['doctor', '--bench', dir])).out, new RegExp(`not this bench's \\(it runs as user ${user.name}\\)`));
+  });
+
+  test("a copy of a running bench is refused before it touches the original's Redis; after ports --reassign both run", async () => {
+    const { dir } = await bench();
+    const original = start(dir);
+    await original.waitFor(/ready in/);
+    const redis = original.startedPids().get('redis_queue.1')!;
+    const copy = mkdtempSync(path.join(tmpdir(), 'fbench-copy-'));
+    cleanups.push(() => rmSync(copy, { recursive: true, force: true }));
+    cpSync(dir, copy, { recursive: true, verbatimSymlinks: true }); // as `cp -a`: the pid files, socket link and confs too
+
+    // The copied pid file names the original's live session: not this bench's, so ps says none runs here.
+    assert.match((await finished(['ps', '--bench', copy])).out, /no fbench session is running/);
+    const r = await finished(['start', 'worker', '--bench', copy, '--no-timestamps']);
+    assert.equal(r.code, 1, r.out);
+    assert.match(
+      r.out,
+      new RegExp(
+        `redis_queue\\.1: config/redis_queue\\.conf sets dir ${dir}/config/pids, in another bench \\(${dir}\\): this bench is a copy of it.* → give this bench its own Redis folders and ports: \`fbench ports --reassign\``,
+      ),
+    );
+    assert.ok(alive(redis), "the original's Redis runs on");
+
+    const re = await finished(['ports', '--reassign', '--bench', copy]);
+    assert.equal(re.code, 0, re.out);
+    assert.ok(readFileSync(path.join(copy, 'config', 'redis_queue.conf'), 'utf8').includes(`dir ${copy}/config/pids`));
+    const csc = JSON.parse(readFileSync(path.join(copy, 'sites', 'common_site_config.json'), 'utf8')) as Record<string, string>;
+    assert.equal(csc.redis_cache, csc.redis_queue, 'one Redis before, one Redis after');
+    const second = start(copy);
+    await second.waitFor(/ready in/, 30_000);
+    assert.match(second.output, /redis_queue\.1 started \(pid/);
+    await second.stop();
+    assert.ok(alive(redis), "the original's Redis runs on after the copy stopped");
+    assert.doesNotMatch(original.output, /redis_queue\.1 (exit|gone|stopped)/);
+    assert.match((await finished(['ps', '--bench', dir])).out, /redis_queue\.1/);
+    await original.stop();
+  });
+
+  test('fbench killed with SIGKILL mid-job, then started at once: the new session waits for the old cleanup, then starts its own Redis', async () => {
+    const { dir } = await bench();
+    const first = start(dir);
+    await first.waitFor(/worker\.1 ready: registered/);
+    const out = path.join(dir, 'job-out');
+    enqueue(dir, 'default', 'slow', [out, 6]);
+    const end = Date.now() + 20_000;
+    while (!existsSync(`${out}.pid`) && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
+    first.signal('SIGKILL');
+    await first.exited;
+    const second = start(dir);
+    await second.waitFor(/the previous fbench start for this bench was killed; its watchdog \(pid \d+\) is still stopping what it ran/);
+    await second.waitFor(/ready in/, 40_000);
+    assert.ok(existsSync(out), 'the job completed');
+    assert.match(second.output, /redis_queue\.1 started \(pid/);
+    assert.doesNotMatch(second.output, /taken over|already running \(pid|gone|not a Redis/);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.doesNotMatch(second.output, /redis_queue\.1 (exit|killed|gone)/);
+    await second.stop();
+  });
+
+  test('a Redis shut down from outside (exit 0) is restarted and its workers told; doctor says it is down meanwhile', async () => {
+    const { dir, port } = await bench();
+    const run = start(dir);
+    await run.waitFor(/worker\.1 ready: registered/);
+    const mark = run.output.length;
+    execFileSync('redis-cli', ['-p', String(port), 'shutdown', 'nosave'], { stdio: 'ignore' });
+    await run.waitFor(/redis_queue\.1 exit code 0; restarting in 1 s \(worker\.1 depend on it\)/, 10_000, mark);
+    await run.waitFor(/redis_queue\.1 ready: PONG/, 20_000, mark);
+    assert.doesNotMatch(run.output.slice(mark), /finished; not restarted/);
+    await run.stop();
+  });
+
+  test('a bench path over 107 bytes: its control socket works, a second bench sharing the first 107 bytes runs beside it, nothing left after', async () => {
+    const parent = mkdtempSync(path.join(tmpdir(), 'fbench-long-'));
+    cleanups.push(() => rmSync(parent, { recursive: true, force: true }));
+    const base = path.join(parent, 'a-folder-name-long-enough-to-pass-the-socket-limit'.repeat(2));
+    const dirs = [`${base}-one`, `${base}-two`];
+    assert.ok(Buffer.byteLength(path.join(dirs[0]!, 'config', 'pids', 'fbench.sock')) > 120);
+    const runs = dirs.map((d) => {
+      const b = makeBench({ Procfile: 'app: sleep 60\n' });
+      mkdirSync(path.dirname(d), { recursive: true });
+      cpSync(b.dir, d, { recursive: true });
+      b.cleanup();
+      return start(d);
+    });
+    await Promise.all(runs.map((r) => r.waitFor(/ready in/)));
+    for (const d of dirs) {
+      const ps = await finished(['ps', '--bench', d]);
+      assert.equal(ps.code, 0, ps.out);
+      assert.match(ps.out, /app\.1/);
+    }
+    const pids = runs.flatMap((r) => [...r.startedPids().values()]);
+    await Promise.all(runs.map((r) => r.stop()));
+    assert.deepEqual(await survivors(pids, 1000), []);
+    for (const d of dirs) assert.deepEqual(readdirSync(path.join(d, 'config', 'pids')), []);
+    // And it starts again: nothing stale in the way.
+    const again = start(dirs[0]!);
+    await again.waitFor(/ready in/);
+    await again.stop();
+    assert.doesNotMatch(again.output, /EADDRINUSE|internal error/);
+  });
+});
+
