@@ -3,6 +3,7 @@ import { planBench } from '../run/planning.js';
 import { runningSessions } from '../run/session-files.js';
 import { checkDatabase } from './database.js';
 import { checkLayout } from './layout.js';
+import { checkLimits } from './limits.js';
 import { checkNode } from './node.js';
 import { checkPorts } from './ports.js';
 import { checkPython } from './python.js';
@@ -43,6 +44,7 @@ export async function runDoctor(
   const groups = await Promise.all([
     checkSession(dir),
     Promise.resolve(checkWatches(ctx)),
+    Promise.resolve(checkLimits(ctx)),
     checkRedis(ctx),
     checkPorts(ctx),
     checkNode(ctx),

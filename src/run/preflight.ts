@@ -111,3 +111,22 @@ export async function preflight(plan: Plan): Promise<Map<string, ProcessIdentity
   });
   return adopted;
 }
+
+/** Open files fbench holds for each process it runs (stdin, stdout, stderr, its start gate, a log file). */
+const FILES_PER_PROCESS = 5;
+/** And for itself: Node, Redis checks, watches, the control socket, its own log. */
+const FILES_OF_ITS_OWN = 64;
+
+/**
+ * A plan that needs more open files than fbench may have (`ulimit -n`): what falls short and
+ * the fix, or null. Without it, processes fail to start one by one (EMFILE).
+ */
+export function fileBudget(plan: Plan, limit: number | null): { problem: string; fix: string } | null {
+  const n = plan.processes.length;
+  const need = n * FILES_PER_PROCESS + FILES_OF_ITS_OWN;
+  if (limit === null || need <= limit) return null;
+  return {
+    problem: `this bench runs ${n} processes: fbench needs about ${need} open files for them, and it may have ${limit} (\`ulimit -n\`)`,
+    fix: `raise the limit before starting, e.g. \`ulimit -n ${2 ** Math.ceil(Math.log2(need * 2))}\``,
+  };
+}

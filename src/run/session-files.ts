@@ -33,7 +33,10 @@ export function sessionFiles(bench: string, kind: SessionKind = 'start'): { pid:
  * The session's `socket` (sessionFiles) is a link to it.
  */
 export function shortSocketPath(bench: string, kind: SessionKind, env: Readonly<Record<string, string | undefined>> = process.env): string {
-  const key = createHash('sha256').update(`${realPath(bench)}\0${kind}`).digest('hex').slice(0, 20);
+  const key = createHash('sha256')
+    .update(`${realPath(bench)}\0${kind}`)
+    .digest('hex')
+    .slice(0, 20);
   return path.join(privateRuntimeDir(env), `${key}.sock`);
 }
 
@@ -58,7 +61,7 @@ export function sessionCommand(kind: SessionKind): string {
 export function runningSessions(bench: string): { kind: SessionKind; pid: number; socket: string }[] {
   return SESSION_KINDS.flatMap((kind) => {
     const files = sessionFiles(bench, kind);
-    const pid = readLivePid(files.pid, realPath(bench));
+    const pid = readLivePid(files.pid, true);
     return pid === null ? [] : [{ kind, pid, socket: files.socket }];
   });
 }

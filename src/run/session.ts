@@ -20,13 +20,13 @@ import type { ProcessFactory } from '../runtime/supervised-process.js';
 import { Supervisor } from '../runtime/supervisor.js';
 import { liveWatchdog, Watchdog } from '../runtime/watchdog.js';
 import { delay, realClock, type Clock } from '../util/clock.js';
-import { realPath } from '../util/real-path.js';
+import { openFilesLimit } from '../util/process-facts.js';
 import { CodeReload } from './code-reload.js';
 import { ControlSocket, type ControlledSession } from './control.js';
 import { PromptTracker, TypedInput } from './debug-input.js';
 import { LogTails } from './log-tails.js';
 import type { Planned } from './planning.js';
-import { preflight } from './preflight.js';
+import { fileBudget, preflight } from './preflight.js';
 import { SessionEntry } from './registry.js';
 import { Replanner } from './replanner.js';
 import { Reporter } from './reporter.js';
@@ -267,7 +267,7 @@ export class Session implements ControlledSession {
     const bench = this.plan().bench;
     let holder: number | null;
     try {
-      holder = acquirePidFile(this.files.pid, process.pid, realPath(bench));
+      holder = acquirePidFile(this.files.pid, process.pid, true);
     } catch (err) {
       throw new FbenchError(
         `${path.relative(bench, this.files.pid)}: cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
@@ -308,6 +308,8 @@ export class Session implements ControlledSession {
     if (this.abortedBy) return Supervisor.signalExitCode(this.abortedBy);
 
     for (const w of plan.warnings) this.printer.warn(formatWarning(w));
+    const budget = fileBudget(plan, openFilesLimit());
+    if (budget) this.printer.warn(`${budget.problem} → ${budget.fix}`);
     for (const [name, { pid }] of adopted)
       this.printer.system(`${name}: this bench's Redis is already running (pid ${pid}, left by an earlier run); using it instead of starting another`);
 

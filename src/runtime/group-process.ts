@@ -8,7 +8,7 @@ import type { Printer } from '../output/printer.js';
 import { delay, realClock, type Clock } from '../util/clock.js';
 import type { LogFiles } from './log-files.js';
 import { LogRing } from './log-ring.js';
-import { commandLine, processStartTicks } from '../util/process-facts.js';
+import { commandLine, openFilesLimit, processStartTicks } from '../util/process-facts.js';
 import { groupWriting, killTree, markedProcesses, MARKER_VAR, processTree, signalGroup, signalPid } from './process-group.js';
 import type { ExitInfo, Leftover, OutputTarget, ProcessSpec, SupervisedProcess } from './supervised-process.js';
 
@@ -79,7 +79,7 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
     if (this.exited) return this.exited;
     this.termSent = false;
     const targets = [this.spec.stdout, this.spec.stderr] as const;
-    const child = spawn('/bin/sh', ['-c', GATE + this.spec.command], {
+    const child: ChildProcess = spawn('/bin/sh', ['-c', GATE + this.spec.command], {
       cwd: this.spec.cwd,
       env: { ...process.env, ...this.spec.env, [MARKER_VAR]: this.opts.marker },
       detached: true, // own process group (and session), so the group can be signalled as one
@@ -87,8 +87,9 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
       // debugger waits for input instead of reading EOF.
       stdio: [this.spec.stdin === 'null' ? 'ignore' : 'pipe', ...targets.map((t) => (t === 'discard' ? 'ignore' : 'pipe')), 'pipe'],
     });
-    this.stdin = child.stdin?.on('error', () => {}) ?? null;
     this.startedAt = this.clock.now();
+    if (child.pid === undefined) return this.unstarted(child);
+    this.stdin = child.stdin?.on('error', () => {}) ?? null;
     const pid = child.pid ?? null;
     this.pid = pid;
     if (pid !== null) this.opts.registry.watch(pid, this.spec.stopRank, this.spec.graceMs);
@@ -121,6 +122,17 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
       };
       watchExit(child, finish);
     });
+    return this.exited;
+  }
+
+  /** The system refused the process (its error comes next): an exit that says why, with nothing of it to watch. */
+  private unstarted(child: ChildProcess): Promise<ExitInfo> {
+    this.exited = new Promise<ExitInfo>((resolve) =>
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        this.exited = null;
+        resolve({ code: null, signal: null, ranForMs: 0, unstarted: spawnRefusal(err, this.spec.cwd) });
+      }),
+    );
     return this.exited;
   }
 
@@ -232,6 +244,23 @@ function isGroupLeader(pid: number): boolean {
   }
 }
 
+/** Why the system refused to start a process, and what to do, in one clause. */
+export function spawnRefusal(err: NodeJS.ErrnoException, cwd: string): string {
+  switch (err.code) {
+    case 'EMFILE':
+    case 'ENFILE': {
+      const limit = openFilesLimit();
+      return `out of file descriptors (${err.code}${limit !== null ? `: fbench may have ${limit} open` : ''}); raise the limit before starting, e.g. \`ulimit -n 4096\``;
+    }
+    case 'EAGAIN':
+      return 'the system refused another process (EAGAIN): too many processes for this user? see `ulimit -u`';
+    case 'ENOENT':
+      return `its working folder ${cwd} (or /bin/sh) does not exist`;
+    default:
+      return err.message;
+  }
+}
+
 function watchExit(child: ChildProcess, finish: (code: number | null, signal: NodeJS.Signals | null) => Promise<void>): void {
   let done = false;
   const once = (code: number | null, signal: NodeJS.Signals | null): void => {
@@ -240,7 +269,5 @@ function watchExit(child: ChildProcess, finish: (code: number | null, signal: No
     void finish(code, signal);
   };
   child.once('exit', once);
-  child.once('error', () => {
-    if (child.pid === undefined) once(127, null); // could not spawn at all
-  });
+  child.once('error', () => {}); // a failed kill; a failed spawn never gets here (see unstarted)
 }

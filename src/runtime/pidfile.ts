@@ -1,4 +1,4 @@
-import { linkSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { removeFile } from '../util/remove-file.js';
 import path from 'node:path';
 import { pidAlive } from './process-group.js';
@@ -6,26 +6,47 @@ import { processStartedAt } from '../util/process-facts.js';
 
 /**
  * The pid of the live process a pid file names, or null (missing, unreadable or stale). Stale
- * too: a process started after the file was written (its pid reused), and, with `owner`, a file
- * written for another owner (a copied bench's file names the original's session).
+ * too, as the kernel tells: a process started after the file was written (its pid reused), and,
+ * with `held`, a process that does not hold this very file open (acquirePidFile's holders do;
+ * a copied bench's file is another file, naming the original's session).
  */
-export function readLivePid(file: string, owner?: string): number | null {
-  let text: string;
-  let writtenMs: number;
+export function readLivePid(file: string, held = false): number | null {
+  let st: Stats;
+  let pid: number;
   try {
-    text = readFileSync(file, 'utf8');
-    writtenMs = statSync(file).mtimeMs;
+    st = statSync(file);
+    pid = Number(readFileSync(file, 'utf8').trim().split(/\s+/)[0]);
   } catch {
     return null;
   }
-  const [first, second] = text.split('\n');
-  const pid = Number(first!.trim().split(/\s+/)[0]);
   if (!Number.isInteger(pid) || pid <= 0 || !pidAlive(pid)) return null;
-  if (owner !== undefined && second !== undefined && second !== '' && second !== owner) return null;
   const started = processStartedAt(pid);
   // A second of slack: boot time is counted in whole seconds.
-  return started !== null && started > writtenMs + 1000 ? null : pid;
+  if (started !== null && started > st.mtimeMs + 1000) return null;
+  const open = held ? holdsOpen(pid, st) : null;
+  return open === false ? null : pid;
 }
+
+/** Whether a process has this file open (by its device and inode, whatever its name); null where the kernel does not say. */
+function holdsOpen(pid: number, file: Stats): boolean | null {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return null; // another user's process, or no /proc
+  }
+  return fds.some((fd) => {
+    try {
+      const s = statSync(`/proc/${pid}/fd/${fd}`);
+      return s.ino === file.ino && s.dev === file.dev;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The pid files this process holds open (see acquirePidFile's `hold`). */
+const held = new Map<string, number>();
 
 /** The pid a pid file names, alive or not; null when missing or unreadable. */
 export function readPid(file: string): number | null {
@@ -40,49 +61,67 @@ export function readPid(file: string): number | null {
 /**
  * Take the pid file for `pid`, atomically: exactly one of two processes racing for it wins.
  * Returns null when taken, else the pid of the live holder. A stale file (see readLivePid) is
- * replaced. `owner` is written on its second line. Throws when the folder cannot be written.
+ * replaced. `hold`: this process keeps the file open until removePidFile, and a holder that
+ * does not is stale. Throws when the folder cannot be written.
  */
-export function acquirePidFile(file: string, pid: number, owner?: string): number | null {
+export function acquirePidFile(file: string, pid: number, hold = false): number | null {
   mkdirSync(path.dirname(file), { recursive: true });
-  // Written whole under a private name first, then linked: the pid file never exists half-written.
+  // Written whole under a private name first, then linked: the pid file never exists half-written,
+  // and it is open before it exists under its name (no moment when its holder seems not to hold it).
   const mine = `${file}.${pid}`;
-  writeFileSync(mine, owner === undefined ? `${pid}\n` : `${pid}\n${owner}\n`);
+  const fd = openSync(mine, 'w');
+  let taken = false;
   try {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        linkSync(mine, file);
-        return null;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      }
-      const holder = readPid(file);
-      const live = readLivePid(file, owner);
-      if (live !== null && live !== pid) return live;
-      // Stale: move it aside and check that what moved is the stale one, not a racer's new file.
-      const aside = `${file}.stale.${pid}`;
-      try {
-        renameSync(file, aside);
-      } catch {
-        continue;
-      }
-      const moved = readPid(aside);
-      if (moved !== holder) {
-        try {
-          linkSync(aside, file); // put the racer's file back
-        } catch {
-          // someone else holds it now; the next attempt reads who
-        }
-      }
-      removeFile(aside);
-    }
-    const holder = readLivePid(file, owner);
-    if (holder !== null) return holder;
-    throw new Error(`cannot take the pid file ${file}: it keeps changing`);
+    writeFileSync(fd, `${pid}\n`);
+    const holder = linkAttempts(file, mine, pid, hold);
+    taken = holder === null;
+    if (taken && hold) held.set(file, fd);
+    return holder;
   } finally {
+    if (!(taken && hold)) closeSync(fd);
     removeFile(mine);
   }
 }
 
+/** Link `mine` as the pid file; a stale one in the way is moved aside. Null when linked, else the live holder. */
+function linkAttempts(file: string, mine: string, pid: number, hold: boolean): number | null {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      linkSync(mine, file);
+      return null;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = readPid(file);
+    const live = readLivePid(file, hold);
+    if (live !== null && live !== pid) return live;
+    // Stale: move it aside and check that what moved is the stale one, not a racer's new file.
+    const aside = `${file}.stale.${pid}`;
+    try {
+      renameSync(file, aside);
+    } catch {
+      continue;
+    }
+    const moved = readPid(aside);
+    if (moved !== holder) {
+      try {
+        linkSync(aside, file); // put the racer's file back
+      } catch {
+        // someone else holds it now; the next attempt reads who
+      }
+    }
+    removeFile(aside);
+  }
+  const holder = readLivePid(file, hold);
+  if (holder !== null) return holder;
+  throw new Error(`cannot take the pid file ${file}: it keeps changing`);
+}
+
 export function removePidFile(file: string, pid: number): void {
   if (readPid(file) === pid) removeFile(file);
+  const fd = held.get(file);
+  if (fd !== undefined) {
+    held.delete(file);
+    closeSync(fd);
+  }
 }

@@ -33,6 +33,8 @@ export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;
   ranForMs: number;
+  /** It never ran: why it could not be started (out of file descriptors, its folder gone). */
+  unstarted?: string;
 }
 
 /** A process its program left running when it exited (a daemon, a background job of a shell). */
@@ -79,5 +81,6 @@ export interface SupervisedProcess extends EventEmitter {
 export type ProcessFactory = (spec: ProcessSpec) => SupervisedProcess;
 
 export function describeExit(info: ExitInfo): string {
+  if (info.unstarted) return `could not be started: ${info.unstarted}`;
   return info.signal ? `killed by ${info.signal}` : info.code === null ? 'gone' : `exit code ${info.code}`;
 }

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { connect, request, type Connection } from '../run/control-client.js';
 import type { LogLine, ProcessInfo, QueueStats } from '../run/control-protocol.js';
 import { shownOf } from './cells.js';
+import { visibleText } from './visible-text.js';
 
 /**
  * How often the processes and the queues (a few Redis commands) are asked for: together, so the
@@ -184,7 +185,8 @@ export class ViewData extends EventEmitter {
   }
 
   private add(line: LogLine): void {
-    this.lines.push(line);
+    // The view is drawn by fbench: a process's escape sequences must not reach the terminal through it.
+    this.lines.push({ ...line, text: visibleText(line.text) });
     if (this.lines.length > MAX_LINES + 1000) this.lines = this.lines.slice(-MAX_LINES);
     this.dirty = true;
   }

@@ -16,8 +16,11 @@ export function commandLine(pid: number): string {
   } catch {
     return '?';
   }
-  // eslint-disable-next-line no-control-regex
-  const line = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+  const line = text
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim();
   return line.length > COMMAND_CHARS ? `${line.slice(0, COMMAND_CHARS - 1)}…` : line || '?';
 }
 
@@ -106,4 +109,14 @@ export function processStartedAt(pid: number): number | null {
     }
   }
   return bootMs === null ? null : bootMs + ticks * 10; // USER_HZ is 100 on Linux
+}
+
+/** How many files this process may have open (its soft RLIMIT_NOFILE, as `ulimit -n` sets it); null without /proc. */
+export function openFilesLimit(): number | null {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? (m[1] === 'unlimited' ? Infinity : Number(m[1])) : null;
+  } catch {
+    return null;
+  }
 }

@@ -28,11 +28,14 @@ async function withQueueRedis(gen: 'current' | 'v13-era'): Promise<string> {
   const b = renderedBench(gen, { cache: cache!, queue: queue!, socketio: socketio! });
   cleanups.push(b.cleanup);
   writeFileSync(path.join(b.dir, 'jobs.py'), RQ_JOBS);
-  // This bench's queue Redis (its dir is the bench's), left running: doctor counts its queues.
-  mkdirSync(path.join(b.dir, 'config', 'pids'), { recursive: true });
-  const redis = spawn('redis-server', ['--port', String(queue), '--bind', '127.0.0.1', '--save', '', '--dir', path.join(b.dir, 'config', 'pids')], {
-    stdio: 'ignore',
-  });
+  // This bench's queue Redis (its dir and pid file the bench's), left running: doctor counts its queues.
+  const pids = path.join(b.dir, 'config', 'pids');
+  mkdirSync(pids, { recursive: true });
+  const redis = spawn(
+    'redis-server',
+    ['--port', String(queue), '--bind', '127.0.0.1', '--save', '', '--dir', pids, '--pidfile', path.join(pids, 'redis_queue.pid')],
+    { stdio: 'ignore' },
+  );
   children.push(redis);
   const { canConnect } = await import('../../src/health/tcp.js');
   while (!(await canConnect('127.0.0.1', queue!, 200))) await new Promise((r) => setTimeout(r, 10));

@@ -178,7 +178,12 @@ worker: bench worker
     const run = start(b);
     const { code } = await run.exited;
     assert.equal(code, 1);
-    assert.match(run.output, new RegExp(`port ${b.ports.queue} is held by pid ${other.pid} \\(redis-server [^)]*\\), which is not this bench's Redis \\(it works in /tmp, not ${b.dir}/config/pids\\)`));
+    assert.match(
+      run.output,
+      new RegExp(
+        `port ${b.ports.queue} is held by pid ${other.pid} \\(redis-server [^)]*\\), which is not this bench's Redis \\(it works in /tmp, not ${b.dir}/config/pids\\)`,
+      ),
+    );
   });
 
   test("this bench's leftover Redis is adopted, gated on, and stopped with the rest", async () => {

@@ -174,4 +174,3 @@ describe('nothing believed that another program can fake', { timeout: 150_000 },
     assert.doesNotMatch(again.output, /EADDRINUSE|internal error/);
   });
 });
-

@@ -327,12 +327,15 @@ describe('control socket', { timeout: 10_000 }, () => {
     mkdirSync(deep);
     const socket = path.join(deep, 'c.sock'); // over the 107 bytes a socket's own path may have
     assert.ok(Buffer.byteLength(socket) > 107);
-    const server = new ControlServer({ socket: path.join(dir, 'short.sock'), pointer: socket }, {
-      ps: (_req, ch) => ch.send({ ok: true, processes: [] }),
-      boom: () => {
-        throw Object.assign(new Error('no such process'), { hint: 'try another' });
+    const server = new ControlServer(
+      { socket: path.join(dir, 'short.sock'), pointer: socket },
+      {
+        ps: (_req, ch) => ch.send({ ok: true, processes: [] }),
+        boom: () => {
+          throw Object.assign(new Error('no such process'), { hint: 'try another' });
+        },
       },
-    });
+    );
     server.start();
     try {
       assert.deepEqual(await request(socket, { cmd: 'ps' }), [{ ok: true, processes: [] }]);
