@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { makeBench } from '../helpers/bench-fixture.js';
-import { alive, survivors, type FbenchRun } from '../helpers/fbench-run.js';
+import { alive, FBENCH, pidsMatching, survivors, type FbenchRun } from '../helpers/fbench-run.js';
 import { listening } from '../helpers/ports.js';
 import { enqueue, rqBench } from '../helpers/real-programs.js';
 import { testScope } from '../helpers/scope.js';
@@ -142,6 +142,31 @@ describe('nothing believed that another program can fake', { timeout: 150_000 },
     await run.waitFor(/redis_queue\.1 ready: PONG/, 20_000, mark);
     assert.doesNotMatch(run.output.slice(mark), /finished; not restarted/);
     await run.stop();
+  });
+
+  test('out of file descriptors (ulimit -n 200, 60 processes): said before start, each refusal one line and retried, never a crash; Ctrl-C stops what runs', async () => {
+    const tag = `fd-${process.pid}`;
+    const b = makeBench({ Procfile: Array.from({ length: 60 }, (_, i) => `p${i}: sleep 300 ${tag}\n`).join('') });
+    cleanups.push(b.cleanup);
+    // A shell lowers the limit, then becomes fbench.
+    const limited = spawn('sh', ['-c', `ulimit -n 200 && exec "$0" "$1" start --bench "$2" --no-timestamps`, process.execPath, FBENCH, b.dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    cleanups.push(() => limited.exitCode === null && limited.kill('SIGKILL'));
+    let out = '';
+    limited.stdout!.on('data', (d) => (out += d));
+    limited.stderr!.on('data', (d) => (out += d));
+    const end = Date.now() + 20_000;
+    while (!/could not be started: out of file descriptors/.test(out) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    assert.match(out, /this bench runs 60 processes: fbench needs about \d+ open files for them, and it may have 200 \(`ulimit -n`\) → raise the limit/);
+    assert.match(out, /p\d+\.1 could not be started: out of file descriptors \(EMFILE: fbench may have 200 open\); raise the limit before starting, e\.g\. `ulimit -n 4096`; restarting in \d+ s/);
+    await new Promise((r) => setTimeout(r, 1000));
+    limited.kill('SIGINT');
+    const code = await new Promise((r) => limited.once('exit', (c) => r(c)));
+    assert.equal(code, 130, out.slice(-2000));
+    assert.doesNotMatch(out, /TypeError|internal error|SIGINT again|killing/);
+    assert.deepEqual(pidsMatching(tag), []);
   });
 
   test('a bench path over 107 bytes: its control socket works, a second bench sharing the first 107 bytes runs beside it, nothing left after', async () => {
