@@ -40,11 +40,11 @@ export class LogFile {
     private readonly opts: LogFileOptions,
   ) {}
 
-  /** Open it (creating its folder); false, said once, when it cannot be. */
+  /** Open it (creating its folder); false, said once, when it cannot be. What it creates is its user's only; what exists keeps its mode. */
   open(): boolean {
     try {
-      mkdirSync(path.dirname(this.file), { recursive: true });
-      this.fd = openSync(this.file, this.opts.append ? 'a' : 'w');
+      mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+      this.fd = openSync(this.file, this.opts.append ? 'a' : 'w', 0o600);
       this.size = fstatSync(this.fd).size;
       return true;
     } catch (err) {
@@ -101,7 +101,7 @@ export class LogFile {
       // at once (ext4 does so for a replace by rename), holding up every process's output.
       removeFile(`${this.file}.1`);
       renameSync(this.file, `${this.file}.1`);
-      const fd = openSync(this.file, 'a');
+      const fd = openSync(this.file, 'a', fstatSync(this.fd!).mode & 0o777);
       closeSync(this.fd!);
       this.fd = fd;
       this.size = 0;

@@ -2,7 +2,8 @@ import net from 'node:net';
 import { FbenchError } from '../errors.js';
 import { socketAddress } from '../runtime/control-server.js';
 import type { ProcessInfo } from './control-protocol.js';
-import { runningSessions, type SessionKind } from './session-files.js';
+import { processUid, userName } from '../util/process-facts.js';
+import { runningSessions, sessionCommand, type SessionKind } from './session-files.js';
 
 /** An open conversation with a running session. */
 export interface Connection {
@@ -79,6 +80,14 @@ export interface SessionAnswer {
 export async function benchSessions(bench: string, timeoutMs = 5000): Promise<SessionAnswer[]> {
   const running = runningSessions(bench);
   if (running.length === 0) throw new FbenchError(`no fbench session is running for ${bench}`, 'start one with `fbench start`');
+  for (const s of running) {
+    const uid = processUid(s.pid);
+    if (uid !== null && uid !== process.getuid?.())
+      throw new FbenchError(
+        `${sessionCommand(s.kind)} (pid ${s.pid}) runs this bench as ${userName(uid)}: its session is not yours to see or control`,
+        'run fbench as that user',
+      );
+  }
   return Promise.all(
     running.map(async (s) => {
       let processes: ProcessInfo[] = [];

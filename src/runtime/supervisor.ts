@@ -139,6 +139,8 @@ interface Service {
   lastExit: ExitInfo | null;
   /** The stop under way, so two callers (stop NAME, then Ctrl-C) share it. */
   stop: Promise<void> | null;
+  /** A restart still stopping the old process, which later restarts join. */
+  restarting: Promise<StartOutcome> | null;
   /** Waiting for how the next start ends. */
   outcomes: ((o: StartOutcome) => void)[];
 }
@@ -251,21 +253,28 @@ export class Supervisor extends EventEmitter {
   /**
    * Restart one service (or start it when stopped): the new one starts only once the old one is
    * gone, and only if nothing else was asked of it meanwhile (a stop wins). Resolves with how
-   * the new start ended.
+   * the new start ended. A restart asked for while another still stops the old process joins
+   * it: one new process, every caller told how its start ended.
    */
-  async restartService(name: string, graceMs?: number): Promise<StartOutcome> {
+  restartService(name: string, graceMs?: number): Promise<StartOutcome> {
     const svc = this.mustGet(name);
+    if (svc.restarting) return svc.restarting;
     const ticket = ++svc.ticket;
     svc.wanted = false;
-    await this.stopProcess(svc, graceMs);
-    if (svc.ticket !== ticket || svc.removed || this.stopping) return { ok: false, why: this.overtaken(svc) };
-    svc.wanted = true;
-    svc.crashes = 0;
-    svc.restarts++;
-    const outcome = this.nextOutcome(svc);
-    this.setState(svc, 'waiting');
-    this.schedule();
-    return outcome;
+    const restart = (async (): Promise<StartOutcome> => {
+      await this.stopProcess(svc, graceMs);
+      svc.restarting = null;
+      if (svc.ticket !== ticket || svc.removed || this.stopping) return { ok: false, why: this.overtaken(svc) };
+      svc.wanted = true;
+      svc.crashes = 0;
+      svc.restarts++;
+      const outcome = this.nextOutcome(svc);
+      this.setState(svc, 'waiting');
+      this.schedule();
+      return outcome;
+    })();
+    svc.restarting = restart;
+    return restart;
   }
 
   /** Add a service (at construction, or after start for a re-plan); `restartService` or the next round starts it. */
@@ -293,6 +302,7 @@ export class Supervisor extends EventEmitter {
       retryAt: 0,
       lastExit: null,
       stop: null,
+      restarting: null,
       outcomes: [],
     });
     this.schedule();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -8,6 +8,7 @@ import { makeBench } from '../helpers/bench-fixture.js';
 import { alive, FBENCH, pidsMatching, survivors, type FbenchRun } from '../helpers/fbench-run.js';
 import { listening } from '../helpers/ports.js';
 import { enqueue, rqBench } from '../helpers/real-programs.js';
+import { REPO } from '../helpers/sample-bench.js';
 import { testScope } from '../helpers/scope.js';
 
 const { cleanups, fbench, finished } = testScope();
@@ -30,8 +31,9 @@ function own(cmd: string, args: string[], opts: { uid?: number; gid?: number; cw
 }
 
 /** A second local user for the test, removed at the end (even with its processes still going). */
+let users = 0;
 function otherUser(): { name: string; uid: number; gid: number } {
-  const name = `fbt${process.pid % 100000}`;
+  const name = `fbt${process.pid % 100000}x${users++}`;
   execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name], { stdio: 'pipe' });
   cleanups.push(() => execFileSync('userdel', ['--force', name], { stdio: 'ignore' }));
   const [uid, gid] = ['-u', '-g'].map((f) => Number(execFileSync('id', [f, name], { encoding: 'utf8' }).trim()));
@@ -160,13 +162,56 @@ describe('nothing believed that another program can fake', { timeout: 150_000 },
     const end = Date.now() + 20_000;
     while (!/could not be started: out of file descriptors/.test(out) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     assert.match(out, /this bench runs 60 processes: fbench needs about \d+ open files for them, and it may have 200 \(`ulimit -n`\) → raise the limit/);
-    assert.match(out, /p\d+\.1 could not be started: out of file descriptors \(EMFILE: fbench may have 200 open\); raise the limit before starting, e\.g\. `ulimit -n 4096`; restarting in \d+ s/);
+    assert.match(
+      out,
+      /p\d+\.1 could not be started: out of file descriptors \(EMFILE: fbench may have 200 open\); raise the limit before starting, e\.g\. `ulimit -n 4096`; restarting in \d+ s/,
+    );
     await new Promise((r) => setTimeout(r, 1000));
     limited.kill('SIGINT');
     const code = await new Promise((r) => limited.once('exit', (c) => r(c)));
     assert.equal(code, 130, out.slice(-2000));
     assert.doesNotMatch(out, /TypeError|internal error|SIGINT again|killing/);
     assert.deepEqual(pidsMatching(tag), []);
+  });
+
+  test("the session's files are its user's only (logs/ 0700, logs 0600, a mode set by hand kept); another user's fbench logs is told the session is not theirs", async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('needs root to add a second local user');
+    const b = makeBench({ Procfile: "app: sh -c 'echo secret-line; exec sleep 60' >> logs/app.log\n" });
+    cleanups.push(b.cleanup);
+    chmodSync(b.dir, 0o755);
+    const mode = (rel: string): string => (statSync(path.join(b.dir, rel)).mode & 0o777).toString(8);
+    let run = start(b.dir);
+    await run.waitFor(/ready in/);
+    assert.deepEqual([mode('logs'), mode('logs/app.log'), mode('logs/fbench.log')], ['700', '600', '600']);
+
+    // The other user, with a copy of fbench it can read.
+    const user = otherUser();
+    const pkg = mkdtempSync(path.join(tmpdir(), 'fbench-pkg-'));
+    cleanups.push(() => rmSync(pkg, { recursive: true, force: true }));
+    for (const part of ['bin', 'dist/bundle', 'package.json']) cpSync(path.join(REPO, part), path.join(pkg, part), { recursive: true });
+    chmodSync(pkg, 0o755);
+    const theirs = spawnSync(process.execPath, [path.join(pkg, 'bin', 'fbench.cjs'), 'logs', '--bench', b.dir], {
+      uid: user.uid,
+      gid: user.gid,
+      cwd: '/',
+      env: { PATH: process.env.PATH!, NO_COLOR: '1' },
+      encoding: 'utf8',
+    });
+    assert.equal(theirs.status, 1, theirs.stderr + theirs.stdout);
+    assert.match(
+      theirs.stderr,
+      new RegExp(
+        `^fbench: fbench start \\(pid ${run.child.pid}\\) runs this bench as user root: its session is not yours to see or control → run fbench as that user`,
+      ),
+    );
+    assert.doesNotMatch(theirs.stdout + theirs.stderr, /secret-line|no session is running/);
+    await run.stop();
+
+    chmodSync(path.join(b.dir, 'logs', 'app.log'), 0o640);
+    run = start(b.dir);
+    await run.waitFor(/ready in/);
+    assert.equal(mode('logs/app.log'), '640');
+    await run.stop();
   });
 
   test('a bench path over 107 bytes: its control socket works, a second bench sharing the first 107 bytes runs beside it, nothing left after', async () => {

@@ -291,6 +291,23 @@ describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () =
     assert.ok(states('c.1').filter((s) => s === 'backoff').length === 3);
   });
 
+  test('restarts asked for while one still stops the old process join it: one new process, each caller told its real outcome', async () => {
+    const { sup, clock, proc } = setup([{ name: 'w.1', probe: async () => 'registered' }]);
+    sup.start();
+    await settle();
+    proc('w.1').termDelayMs = 3000; // a job to finish first
+    const asked = Array.from({ length: 5 }, () => sup.restartService('w.1'));
+    await clock.advance(3000);
+    const outcomes = await Promise.all(asked);
+    assert.deepEqual(outcomes, Array(5).fill({ ok: true, readiness: 'registered' }));
+    assert.equal(proc('w.1').spawns, 2);
+    // Once the new one runs, a restart is a new one.
+    const again = sup.restartService('w.1');
+    await clock.advance(3000);
+    assert.deepEqual(await again, { ok: true, readiness: 'registered' });
+    assert.equal(proc('w.1').spawns, 3);
+  });
+
   test('exit code 0 ends a process nothing needs, but one others depend on (a Redis shut down from outside) is restarted', async () => {
     const { sup, clock, proc, states } = setup([{ name: 'redis.1' }, { name: 'worker.1', dependsOn: ['redis.1'] }, { name: 'once.1' }]);
     sup.start();

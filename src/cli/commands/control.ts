@@ -7,7 +7,7 @@ import { resolveNames } from '../../plan/lookup.js';
 import { benchSessions, connect, request, type SessionAnswer } from '../../run/control-client.js';
 import type { LogLine, ProcessInfo } from '../../run/control-protocol.js';
 import { readSessionLog } from '../../run/session-log.js';
-import { sessionCommand } from '../../run/session-files.js';
+import { runningSessions, sessionCommand } from '../../run/session-files.js';
 import { pidAlive } from '../../runtime/process-group.js';
 import { renderTable } from '../../util/table.js';
 import { megabytes, percent, uptime } from '../../util/units.js';
@@ -178,7 +178,7 @@ export async function logsCommand(names: string[], opts: LogsOptions): Promise<n
   try {
     sessions = await benchSessions(bench);
   } catch (err) {
-    if (opts.follow) throw err;
+    if (opts.follow || runningSessions(bench).length > 0) throw err; // one runs, but cannot be asked
     // No session: what the last one wrote to logs/fbench.log.
     const file = path.join(bench, 'logs', 'fbench.log');
     const lines = readSessionLog(file, { names, n: opts.lines, ...(since !== undefined ? { since } : {}), ...(grep ? { grep } : {}) });
