@@ -81,6 +81,16 @@ async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> 
         'set redis_cache/redis_queue to its port, or remove the Procfile line',
       ),
     );
+  // The pid folder is made by fbench itself before anything starts; any other dir must exist.
+  if (r.dir && !existsSync(r.dir) && realPath(r.dir) !== realPath(ctx.model.layout.pidsDir)) {
+    out.push(
+      fail(
+        G,
+        `${p.type}: ${r.conf ? rel(r.conf) : 'its conf'} sets dir ${r.dir}, which does not exist; Redis refuses to start (FATAL CONFIG FILE ERROR)`,
+        `create it (\`mkdir -p ${r.dir}\`), or write this bench's confs with \`bench setup redis\` (a moved or copied bench: \`fbench ports --reassign\`)`,
+      ),
+    );
+  }
   if (r.aclfile && !existsSync(r.aclfile)) {
     out.push(
       fail(

@@ -40,6 +40,13 @@ export function redisVersion(lines: readonly string[]): string | null {
  * the line before "Failed listening … aborting"). Null when it said nothing of the kind.
  */
 export function decisiveRedisLine(lines: readonly string[]): string | null {
+  const fatal = lines.findIndex((l) => /\*\*\* FATAL CONFIG FILE ERROR/.test(l));
+  if (fatal !== -1) {
+    // Its block: the line of the conf, the directive quoted, the reason; one line of them.
+    const [at, directive, ...why] = lines.slice(fatal + 1, fatal + 5).map((l) => l.trim());
+    const line = /at line (\d+)/.exec(at ?? '')?.[1];
+    return `FATAL CONFIG FILE ERROR${line ? ` at line ${line}` : ''}: ${directive?.replace(/^>>> /, '') ?? ''}: ${why.filter(Boolean).join(' ') || 'no reason given'}`;
+  }
   const said = lines
     .map(parse)
     .filter((l) => l.level === '#' && !BOOT.some((re) => re.test(l.text)) && !/^WARNING /.test(l.text))
@@ -67,6 +74,9 @@ export function redisFix(line: string, files: RedisFiles): string | null {
   if (/Can't chdir/.test(line)) return `the folder ${files.dir ?? 'named by dir'} does not exist: create it, or run \`bench setup redis\``;
   if (/loading (the )?DB|Short read|Bad file format/i.test(line))
     return `its data file in ${files.dir ?? 'its dir'} is damaged: move it away (the queue's jobs in it are lost), then start again`;
+  const dir = /FATAL CONFIG FILE ERROR.*: 'dir "?([^"']*)"?': No such file or directory/.exec(line)?.[1];
+  if (dir)
+    return `the folder ${dir} named by dir in ${files.conf ?? 'its conf'} does not exist: create it (\`mkdir -p ${dir}\`), or write this bench's confs with \`bench setup redis\` (a moved or copied bench: \`fbench ports --reassign\`)`;
   if (/Bad directive|wrong number of arguments|FATAL CONFIG FILE ERROR/i.test(line))
     return `fix ${files.conf ?? 'its conf'} at the line Redis names, or run \`bench setup redis\``;
   return null;

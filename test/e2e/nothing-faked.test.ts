@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -212,6 +212,23 @@ describe('nothing believed that another program can fake', { timeout: 150_000 },
     await run.waitFor(/ready in/);
     assert.equal(mode('logs/app.log'), '640');
     await run.stop();
+  });
+
+  test("a Redis conf whose dir does not exist: doctor fails it, start names Redis's FATAL CONFIG line and the fix", async () => {
+    const { dir } = await bench();
+    const conf = path.join(dir, 'config', 'redis_queue.conf');
+    writeFileSync(conf, readFileSync(conf, 'utf8').replace(/^dir .*$/m, `dir ${dir}/gone/pids`));
+    const doctor = await finished(['doctor', '--bench', dir]);
+    assert.equal(doctor.code, 1);
+    assert.match(doctor.out, new RegExp(`✖ redis_queue: config/redis_queue\\.conf sets dir ${dir}/gone/pids, which does not exist`));
+    const r = await finished(['start', '--bench', dir, '--no-timestamps']);
+    assert.equal(r.code, 1);
+    assert.match(r.out, /error: redis_queue\.1 exited during start-up \(exit code 1\)\n/);
+    assert.match(r.out, new RegExp(`its last line: FATAL CONFIG FILE ERROR at line 1: 'dir ${dir}/gone/pids': No such file or directory\n`));
+    assert.match(
+      r.out,
+      new RegExp(`fix: the folder ${dir}/gone/pids named by dir in ${dir}/config/redis_queue\\.conf does not exist: create it \\(\`mkdir -p`),
+    );
   });
 
   test('a bench path over 107 bytes: its control socket works, a second bench sharing the first 107 bytes runs beside it, nothing left after', async () => {
