@@ -58,7 +58,7 @@ export function productionPrograms(plan: Plan, model: BenchModel, facts: Product
     let stopSeconds = 10; // supervisord's and bench's own default
     if (first.role === 'web') {
       if (facts.gunicorn) {
-        command = `${facts.gunicorn} -b ${facts.bind ?? '127.0.0.1'}:${model.config.webserverPort} -w ${model.config.gunicornWorkers} --max-requests 5000 --max-requests-jitter 500 -t ${Number(model.config.raw.http_timeout ?? 120)} frappe.app:application --preload`;
+        command = `${shellQuote(facts.gunicorn)} -b ${facts.bind ?? '127.0.0.1'}:${model.config.webserverPort} -w ${model.config.gunicornWorkers} --max-requests 5000 --max-requests-jitter 500 -t ${Number(model.config.raw.http_timeout ?? 120)} frappe.app:application --preload`;
         cwd = path.join(model.dir, 'sites');
       } else {
         warnings.push({

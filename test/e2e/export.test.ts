@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -105,6 +105,58 @@ describe('fbench export', () => {
     sup.kill('SIGTERM');
     await new Promise((res) => sup.once('exit', res));
     assert.deepEqual(await survivors(all, 2000), []);
+  });
+
+  test('a bench path with %, spaces, quotes and $: supervisord runs it, systemd-analyze and docker-compose accept it, each value as written', async () => {
+    const parent = mkdtempSync(path.join(tmpdir(), 'fbench-odd-'));
+    cleanups.push(() => rmSync(parent, { recursive: true, force: true }));
+    const dir = path.join(parent, `50% "my" bench $HOME`);
+    mkdirSync(path.join(dir, 'sites'), { recursive: true });
+    mkdirSync(path.join(dir, 'logs'));
+    writeFileSync(path.join(dir, 'Procfile'), 'app: sh -c \'echo up-in "$PWD"; exec sleep 300\'\n');
+    writeFileSync(path.join(dir, '.env'), 'NOTE=100% $HOME\n');
+
+    const sv = await fbench('export', 'supervisor', '--bench', dir, '-o', path.join(parent, 'bench.conf'));
+    assert.equal(sv.code, 0, sv.out);
+    const main = path.join(parent, 'supervisord.conf');
+    writeFileSync(
+      main,
+      `[unix_http_server]\nfile=${parent}/s.sock\n[supervisord]\nlogfile=${parent}/s.log\npidfile=${parent}/s.pid\n[rpcinterface:supervisor]\nsupervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n[supervisorctl]\nserverurl=unix://${parent}/s.sock\n[include]\nfiles=${parent}/bench.conf\n`,
+    );
+    const sup = spawn('supervisord', ['-n', '-c', main], { stdio: 'ignore' });
+    children.push(sup);
+    const log = path.join(dir, 'logs', 'app.log');
+    for (let i = 0; i < 100 && !(existsSync(log) && readFileSync(log, 'utf8').includes('up-in')); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(readFileSync(log, 'utf8').trim(), `up-in ${dir}`, 'run in the bench, logging where it says');
+    const pid = Number(spawnSync('supervisorctl', ['-c', main, 'pid', 'all'], { encoding: 'utf8' }).stdout.trim());
+    assert.equal(
+      readFileSync(`/proc/${pid}/environ`, 'utf8')
+        .split('\0')
+        .find((e) => e.startsWith('NOTE=')),
+      'NOTE=100% $HOME',
+    );
+    sup.kill('SIGTERM');
+    await new Promise((r) => sup.once('exit', r));
+
+    const units = path.join(parent, 'units');
+    const sd = await fbench('export', 'systemd', '--bench', dir, '-o', units);
+    assert.equal(sd.code, 0, sd.out);
+    const unit = readdirSync(units).find((f) => f.endsWith('-app.service'))!;
+    const text = readFileSync(path.join(units, unit), 'utf8');
+    assert.ok(text.includes(`WorkingDirectory=${dir.replace('%', '%%')}\n`), text);
+    assert.ok(text.includes('Environment="NOTE=100%% $HOME"'), text);
+    if (which('systemd-analyze', process.env.PATH ?? '')) {
+      const v = spawnSync('systemd-analyze', ['verify', '--man=no', path.join(units, unit)], { encoding: 'utf8', timeout: 30_000 });
+      assert.doesNotMatch(`${v.stdout}${v.stderr}`, /Failed to|Invalid|bad-setting/i, `${v.stdout}${v.stderr}`);
+    }
+
+    const compose = path.join(parent, 'compose.yaml');
+    const dc = await fbench('export', 'compose', '--bench', dir, '--image', 'bench:1', '-o', compose);
+    assert.equal(dc.code, 0, dc.out);
+    const config = spawnSync('docker-compose', ['-f', compose, 'config'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, HOME: '/nowhere' } });
+    assert.equal(config.status, 0, config.stderr);
+    assert.match(config.stdout, /NOTE: 100% \$\$HOME|NOTE: '100% \$\$HOME'|NOTE: "100% \$\$HOME"/, config.stdout);
+    assert.doesNotMatch(config.stdout, /\/nowhere/);
   });
 
   test('systemd: units that systemd-analyze accepts; -o refuses to overwrite without --force', async () => {
