@@ -59,7 +59,9 @@ export function kubernetesObjects(bench: string, services: readonly ContainerSer
     const env = Object.entries(s.env).map(([k, v]) => ({
       name: k,
       // A Redis of the bench is reached by its Service's name.
-      value: literalVars(v.replace(/^redis:\/\/([a-z0-9-]+):(\d+)$/, (m, host: string, p: string) => (byName.has(host) ? `redis://${name(byName.get(host)!)}:${p}` : m))),
+      value: literalVars(
+        v.replace(/^redis:\/\/([a-z0-9-]+):(\d+)$/, (m, host: string, p: string) => (byName.has(host) ? `redis://${name(byName.get(host)!)}:${p}` : m)),
+      ),
     }));
     out.push({
       apiVersion: 'apps/v1',
