@@ -79,6 +79,11 @@ describe('nothing believed that another program can fake', { timeout: 150_000 },
 
   test("a copy of a running bench is refused before it touches the original's Redis; after ports --reassign both run", async () => {
     const { dir } = await bench();
+    // The apps installed in editable mode, as `bench init` does (flit's .pth, setuptools' finder).
+    const site = path.join(dir, 'env', 'lib', 'python3.11', 'site-packages');
+    mkdirSync(site, { recursive: true });
+    writeFileSync(path.join(site, 'app.pth'), `${dir}/apps/app\n`);
+    writeFileSync(path.join(site, '__editable___erpnext_15_0_0_finder.py'), `MAPPING = {'erpnext': '${dir}/apps/erpnext/erpnext'}\n`);
     const original = start(dir);
     await original.waitFor(/ready in/);
     const redis = original.startedPids().get('redis_queue.1')!;
@@ -100,6 +105,16 @@ describe('nothing believed that another program can fake', { timeout: 150_000 },
 
     const re = await finished(['ports', '--reassign', '--bench', copy]);
     assert.equal(re.code, 0, re.out);
+    assert.match(
+      re.out,
+      new RegExp(
+        `warning: env/ runs another bench's code: env/lib/python3\\.11/site-packages/app\\.pth points at ${dir}/apps/app → reinstall the apps from this bench`,
+      ),
+    );
+    assert.match(re.out, new RegExp(`__editable___erpnext_15_0_0_finder\\.py points at ${dir}/apps/erpnext/erpnext`));
+    const doctor = await finished(['doctor', '--bench', copy]);
+    assert.match(doctor.out, new RegExp(`✖ env/ runs another bench's code: env/lib/python3\\.11/site-packages/app\\.pth points at ${dir}/apps/app, in ${dir}`));
+    assert.doesNotMatch((await finished(['doctor', '--bench', dir])).out, /another bench's code/);
     assert.ok(readFileSync(path.join(copy, 'config', 'redis_queue.conf'), 'utf8').includes(`dir ${copy}/config/pids`));
     const csc = JSON.parse(readFileSync(path.join(copy, 'sites', 'common_site_config.json'), 'utf8')) as Record<string, string>;
     assert.equal(csc.redis_cache, csc.redis_queue, 'one Redis before, one Redis after');

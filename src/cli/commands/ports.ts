@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { FbenchError } from '../../errors.js';
 import { planBench } from '../../run/planning.js';
+import { EDITABLE_FIX, foreignEditables } from '../../frappe/editable-installs.js';
 import { conflicts, portReport, reassignPorts } from '../../run/ports.js';
 import { renderTable } from '../../util/table.js';
 import { benchRequest, noteManager, type BenchOptions } from '../context.js';
@@ -13,10 +14,15 @@ export async function portsCommand(opts: BenchOptions & { json?: boolean; reassi
   const bench = planned.plan.bench;
   if (opts.reassign) {
     const { moves, edits } = reassignPorts(planned, opts.dryRun === true);
+    // Ports and confs are this command's to fix; the code a copy runs is not, but it is said here.
+    const foreign = foreignEditables(bench);
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ moves, files: edits.map((e) => ({ file: e.file, changes: e.changes })), written: !opts.dryRun }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ moves, files: edits.map((e) => ({ file: e.file, changes: e.changes })), written: !opts.dryRun, foreignEditables: foreign }, null, 2)}\n`,
+      );
       return 0;
     }
+    for (const e of foreign) process.stderr.write(`fbench: warning: env/ runs another bench's code: ${e.file} points at ${e.target} → ${EDITABLE_FIX}\n`);
     if (moves.length === 0 && edits.length === 0) {
       process.stdout.write('no port of this bench clashes with a sibling bench or a running session: nothing to change\n');
       return 0;
