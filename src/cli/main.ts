@@ -226,8 +226,9 @@ const commands: Record<string, () => unknown> = {
         .argument('[name...]', 'names, types, roles or wildcards; none stops everything')
         .option('--no-wait', 'return once the stop has begun (with no name)')
         .option('--grace <seconds>', 'seconds before SIGKILL for the named processes (default: their own)', seconds('--grace'))
+        .option('--force', 'stop a named Redis even while what depends on it runs')
         .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).stopCommand(names, opts))),
-      ['fbench stop', 'fbench stop socketio', 'fbench stop; fbench start'],
+      ['fbench stop', 'fbench stop socketio', 'fbench stop redis_queue --force', 'fbench stop; fbench start'],
     ),
   logs: () =>
     examples(

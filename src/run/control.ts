@@ -194,6 +194,16 @@ export class ControlSocket {
     const sup = this.sup();
     const resolved = this.resolve(names, 'stop');
     const graceMs = typeof req.graceSeconds === 'number' ? req.graceSeconds * 1000 : undefined;
+    // A Redis stopped under running workers breaks them mid-job: said, and done only when asked for.
+    const running = new Set(sup.status().flatMap((s) => (sup.process(s.name)?.running ? [s.name] : [])));
+    const broken = resolved.map((n) => ({ n, on: sup.dependents(n).filter((d) => !resolved.includes(d) && running.has(d)) })).filter((b) => b.on.length);
+    if (broken.length && req.force !== true) {
+      const on = [...new Set(broken.flatMap((b) => b.on))];
+      throw Object.assign(new Error(`${broken.map((b) => b.n).join(', ')}: ${on.join(', ')} run on it and would break (a job mid-way lost)`), {
+        hint: `stop those first (\`fbench stop ${on.join(' ')}\`), or pass --force`,
+      });
+    }
+    if (broken.length) this.s.printer.warn(`stopping ${broken.map((b) => `${b.n} under ${b.on.join(', ')}`).join('; ')} (--force)`);
     this.s.printer.system(`stop of ${resolved.join(', ')} requested (fbench stop)`);
     await Promise.all(resolved.map((n) => sup.stopService(n, graceMs)));
     ch.send({ ok: true, names: resolved });

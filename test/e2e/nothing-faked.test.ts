@@ -158,6 +158,17 @@ describe('nothing believed that another program can fake', { timeout: 150_000 },
     await run.waitFor(/redis_queue\.1 exit code 0; restarting in 1 s \(worker\.1 depend on it\)/, 10_000, mark);
     await run.waitFor(/redis_queue\.1 ready: PONG/, 20_000, mark);
     assert.doesNotMatch(run.output.slice(mark), /finished; not restarted/);
+
+    // fbench stop of that Redis under its running worker: refused, naming it; done with --force.
+    const redis = run.startedPids().get('redis_queue.1')!;
+    const refused = await finished(['stop', 'redis_queue', '--bench', dir]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.out, /redis_queue\.1: worker\.1 run on it and would break \(a job mid-way lost\) → stop those first \(`fbench stop worker\.1`\), or pass --force/);
+    assert.ok(alive(redis));
+    const forced = await finished(['stop', 'redis_queue', '--force', '--bench', dir]);
+    assert.equal(forced.code, 0, forced.out);
+    await run.waitFor(/stopping redis_queue\.1 under worker\.1 \(--force\)/);
+    assert.deepEqual(await survivors([redis], 3000), []);
     await run.stop();
   });
 

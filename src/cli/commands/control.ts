@@ -106,12 +106,17 @@ export async function restartCommand(names: string[], opts: Opts & { grace?: num
 /** How long `fbench stop` waits for a session's process to be gone once it says it has ended. */
 const GONE_WAIT_MS = 5000;
 
-export async function stopCommand(names: string[], opts: Opts & { wait: boolean; grace?: number }): Promise<number> {
+export async function stopCommand(names: string[], opts: Opts & { wait: boolean; grace?: number; force?: boolean }): Promise<number> {
   const bench = findBench(opts.bench, process.cwd());
   const sessions = await benchSessions(bench);
   if (names.length > 0) {
     for (const { session, names: mine } of bySession(sessions, names, 'stop', bench)) {
-      const got = await ask(session.socket, { cmd: 'stop', names: mine, ...(opts.grace !== undefined ? { graceSeconds: opts.grace } : {}) });
+      const got = await ask(session.socket, {
+        cmd: 'stop',
+        names: mine,
+        ...(opts.grace !== undefined ? { graceSeconds: opts.grace } : {}),
+        ...(opts.force ? { force: true } : {}),
+      });
       const stopped = (got.find((m) => Array.isArray(m.names))?.names ?? mine) as string[];
       process.stdout.write(`stopped ${stopped.join(', ')} (${what(session)})\n`);
     }
