@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { decisiveRedisLine, redisFix, redisVersion } from '../frappe/redis-log.js';
 import type { Printer } from '../output/printer.js';
 import type { Plan } from '../plan/types.js';
@@ -43,6 +44,8 @@ const WAITING_AGAIN_MS = 10_000;
 /** Turns supervisor events into fbench's own `system |` lines, for as long as the session lives. */
 export class Reporter {
   private ready = false;
+  /** The bench folder gone mid-session is said once, not at every retry. */
+  private benchGoneSaid = false;
   /** The last "waiting for" line: what it named, and when. */
   private waitingSaid: { names: string; at: number } | null = null;
 
@@ -91,6 +94,12 @@ export class Reporter {
       case 'backoff': {
         const deps = this.sup.dependents(e.name);
         this.say(`${e.name} ${describeExit(e.exit!)}; restarting in ${fmtDelay(e.delayMs!)}${deps.length ? ` (${deps.join(', ')} depend on it)` : ''}`);
+        if (e.exit?.unstarted && !this.benchGoneSaid && !existsSync(this.opts.plan().bench)) {
+          this.benchGoneSaid = true;
+          this.printer.warn(
+            `the bench folder ${this.opts.plan().bench} is gone (moved or removed while fbench ran): nothing can start from it → stop fbench (Ctrl-C) and start it again where the bench is now`,
+          );
+        }
         if (e.crashes! >= DEFAULT_BACKOFF.loopWarningAt) {
           const last = this.sup.process(e.name)?.ring.last(1)[0];
           this.printer.warn(`${e.name} is crash-looping (${e.crashes} crashes in a row)${last ? `; its last line: ${last}` : ''}`);

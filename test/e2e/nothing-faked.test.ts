@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -163,7 +163,10 @@ describe('nothing believed that another program can fake', { timeout: 150_000 },
     const redis = run.startedPids().get('redis_queue.1')!;
     const refused = await finished(['stop', 'redis_queue', '--bench', dir]);
     assert.equal(refused.code, 1);
-    assert.match(refused.out, /redis_queue\.1: worker\.1 run on it and would break \(a job mid-way lost\) → stop those first \(`fbench stop worker\.1`\), or pass --force/);
+    assert.match(
+      refused.out,
+      /redis_queue\.1: worker\.1 run on it and would break \(a job mid-way lost\) → stop those first \(`fbench stop worker\.1`\), or pass --force/,
+    );
     assert.ok(alive(redis));
     const forced = await finished(['stop', 'redis_queue', '--force', '--bench', dir]);
     assert.equal(forced.code, 0, forced.out);
@@ -255,6 +258,22 @@ describe('nothing believed that another program can fake', { timeout: 150_000 },
       r.out,
       new RegExp(`fix: the folder ${dir}/gone/pids named by dir in ${dir}/config/redis_queue\\.conf does not exist: create it \\(\`mkdir -p`),
     );
+  });
+
+  test('the bench folder moved mid-session: a restart says so once, instead of a crash loop of "not found"', async () => {
+    const b = makeBench({ Procfile: 'app: sleep 60\n' });
+    cleanups.push(b.cleanup);
+    const run = start(b.dir);
+    await run.waitFor(/ready in/);
+    const moved = `${b.dir}-moved`;
+    renameSync(b.dir, moved);
+    cleanups.push(() => rmSync(moved, { recursive: true, force: true }));
+    const r = await finished(['restart', 'app', '--bench', moved]);
+    assert.equal(r.code, 1, r.out);
+    await run.waitFor(new RegExp(`the bench folder ${b.dir} is gone \\(moved or removed while fbench ran\\): nothing can start from it → stop fbench`));
+    assert.match(run.output, /app\.1 could not be started: its working folder .* does not exist; restarting in/);
+    await run.stop();
+    assert.equal(run.output.match(/the bench folder .* is gone/g)?.length, 1);
   });
 
   test('a bench path over 107 bytes: its control socket works, a second bench sharing the first 107 bytes runs beside it, nothing left after', async () => {
