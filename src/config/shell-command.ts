@@ -20,7 +20,7 @@ const ASSIGN = /^[A-Za-z_][A-Za-z0-9_]*=/;
 const REDIRECT = /^(\d*|&)(>>|>)(&?)(.*)$/;
 const OPERATORS = new Set(['|', '||', '&&', ';', '&']);
 /** Words that only the shell itself can run: `exec` cannot stand before them. */
-const SHELL_ONLY = new Set(
+export const SHELL_ONLY: ReadonlySet<string> = new Set(
   'exec : . break continue eval exit export readonly return set shift times trap unset cd wait read source alias unalias umask ulimit getopts hash type local command jobs fg bg if while until for case ! { [[ function'.split(
     ' ',
   ),

@@ -1,5 +1,5 @@
 import { sleep } from '../util/sleep.js';
-import { canConnect } from './tcp.js';
+import { tryConnect } from './tcp.js';
 
 import type { RedisTarget } from './types.js';
 
@@ -53,8 +53,8 @@ export async function redisClient(check: RedisTarget, connectTimeout: number, co
  */
 export async function pingRedis(check: RedisTarget, timeoutMs = 1000, { details = true, portOpen = false } = {}): Promise<PingResult> {
   // ioredis keeps a timer alive for seconds after a refused connect: ask the port first.
-  if (!portOpen && !(await canConnect(check.host, check.port, timeoutMs)))
-    return { ok: false, reason: 'refused', message: `nothing accepts connections on ${check.host}:${check.port}` };
+  const tcp = portOpen ? null : await tryConnect(check.host, check.port, timeoutMs);
+  if (tcp && !tcp.open) return { ok: false, reason: 'refused', message: tcp.why };
   const client = await redisClient(check, timeoutMs, timeoutMs);
   // A failed AUTH surfaces as an 'error' event, then "Connection is closed." from the command.
   let lastError: Error | null = null;
@@ -121,9 +121,11 @@ export async function untilPong(check: RedisTarget, opts: WaitOptions): Promise<
   let saidLoading = false;
   for (;;) {
     if (opts.signal.aborted) throw opts.signal.reason as Error;
-    if (!(await canConnect(check.host, check.port, 200))) {
-      opts.note?.(`nothing accepts connections on ${check.host}:${check.port}`);
-      await sleep(5, opts.signal);
+    const tcp = await tryConnect(check.host, check.port, 200);
+    if (!tcp.open) {
+      opts.note?.(tcp.why);
+      // A local port is asked often (ready within ms of listening); a remote host, not hammered.
+      await sleep(/^(127\.|::1$|localhost$)/.test(check.host) ? 5 : 250, opts.signal);
       continue;
     }
     const r = await pingRedis(check, 1000, { details: false, portOpen: true });

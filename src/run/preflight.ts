@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { SHELL_ONLY } from '../config/shell-command.js';
 import { FbenchError } from '../errors.js';
 import { otherBenchOf } from '../frappe/bench-ports.js';
 import { isBenchDir } from '../frappe/discover.js';
@@ -96,12 +98,8 @@ export function preflightPort(proc: PlanProcess): void {
  */
 export async function preflight(plan: Plan): Promise<Map<string, ProcessIdentity>> {
   const redis = redisProcesses(plan);
-  if (redis.length > 0 && !programOnPath(plan, 'redis-server')) {
-    throw new FbenchError(
-      'redis-server is not installed (not found on PATH)',
-      'install it: `sudo apt-get install redis-server` (Debian/Ubuntu), `sudo dnf install redis` (Fedora), `brew install redis` (macOS)',
-    );
-  }
+  refuseMissingPrograms(plan);
+  for (const p of redis) refuseMissingConf(p, plan.bench);
   for (const p of plan.processes) preflightPort(p);
   const decisions = await Promise.all(redis.map((p) => preflightRedis(p, plan.bench)));
   const adopted = new Map<string, ProcessIdentity>();
@@ -129,4 +127,47 @@ export function fileBudget(plan: Plan, limit: number | null): { problem: string;
     problem: `this bench runs ${n} processes: fbench needs about ${need} open files for them, and it may have ${limit} (\`ulimit -n\`)`,
     fix: `raise the limit before starting, e.g. \`ulimit -n ${2 ** Math.ceil(Math.log2(need * 2))}\``,
   };
+}
+
+/** What to do about a program a Procfile line runs that is not there. */
+function installHint(program: string, bench: string): string {
+  if (program.startsWith(path.join(bench, 'env') + path.sep)) return "the bench's virtualenv lacks it: run `bench setup env`, then `bench setup requirements`";
+  switch (path.basename(program)) {
+    case 'bench':
+      return 'install the bench CLI (`pipx install frappe-bench`), or give this bench its env/bin/bench with `bench setup env`';
+    case 'redis-server':
+      return 'install it: `sudo apt-get install redis-server` (Debian/Ubuntu), `sudo dnf install redis` (Fedora), `brew install redis` (macOS)';
+    case 'node':
+      return 'install Node.js (Frappe needs it for socketio and its assets)';
+    default:
+      return 'install it, or fix the Procfile line';
+  }
+}
+
+/**
+ * Every program the plan runs, found before anything starts (as sh would find it: by path, or
+ * on the plan's PATH): a missing `bench` would otherwise make every Frappe process crash-loop
+ * with "not found". One line naming the program and the processes that need it.
+ */
+export function refuseMissingPrograms(plan: Plan): void {
+  const missing = new Map<string, string[]>();
+  for (const p of plan.processes) {
+    const program = p.shape.argv[0];
+    if (!program || p.shape.compound || SHELL_ONLY.has(program) || /[$`*?[]/.test(program)) continue;
+    const found = program.includes('/') ? existsSync(path.resolve(p.cwd, program)) : programOnPath(plan, program) !== null;
+    if (!found) missing.set(program, [...(missing.get(program) ?? []), p.name]);
+  }
+  const [program, names] = [...missing.entries()][0] ?? [];
+  if (!program) return;
+  throw new FbenchError(
+    `${program} is not found (${program.includes('/') ? 'no such file' : 'not in env/bin, nor on PATH'}); ${names!.join(', ')} run${names!.length === 1 ? 's' : ''} it`,
+    `${installHint(program.includes('/') ? path.resolve(plan.bench, program) : program, plan.bench)}. Nothing was started.`,
+  );
+}
+
+/** A Redis line whose conf file is missing: Redis would exit at once ("can't open config file"). */
+function refuseMissingConf(p: PlanProcess, bench: string): void {
+  const conf = p.redis?.conf;
+  if (!conf || existsSync(conf)) return;
+  throw new FbenchError(`${p.name}: ${path.relative(bench, conf)} does not exist`, 'write the Redis confs with `bench setup redis`. Nothing was started.');
 }

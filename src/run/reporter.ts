@@ -40,10 +40,15 @@ export interface ReporterOptions {
 
 /** A stop that goes on waiting for the same processes is said again this often (a job may run for its queue's timeout: 25 minutes). */
 const WAITING_AGAIN_MS = 10_000;
+/** A readiness that waits this long has its reason said. */
+const PENDING_QUIET_MS = 2000;
 
 /** Turns supervisor events into fbench's own `system |` lines, for as long as the session lives. */
 export class Reporter {
   private ready = false;
+  /** Since when each readiness check has waited, and what was last said of it, and when. */
+  private readonly pendingSince = new Map<string, number>();
+  private readonly pendingSaid = new Map<string, { why: string; at: number }>();
   /** The bench folder gone mid-session is said once, not at every retry. */
   private benchGoneSaid = false;
   /** The last "waiting for" line: what it named, and when. */
@@ -62,6 +67,7 @@ export class Reporter {
     this.sup.on('ready', this.onReady);
     this.sup.on('leftover', this.onLeftover);
     this.sup.on('not-ready', this.onNotReady);
+    this.sup.on('pending', this.onPending);
   }
 
   close(): void {
@@ -71,13 +77,36 @@ export class Reporter {
     this.sup.off('ready', this.onReady);
     this.sup.off('leftover', this.onLeftover);
     this.sup.off('not-ready', this.onNotReady);
+    this.sup.off('pending', this.onPending);
   }
+
+  /**
+   * Why a readiness check still waits, said once it has waited PENDING_QUIET_MS (a local Redis is
+   * "refused" for a few ms before it listens), then when the reason changes and every
+   * WAITING_AGAIN_MS while it lasts: an external Redis whose host does not resolve is not waited
+   * for in silence.
+   */
+  private readonly onPending = (name: string, why: string): void => {
+    if (this.opts.quietStartup && !this.ready) return; // the task list shows it
+    const now = (this.opts.clock ?? realClock).now();
+    const since = this.pendingSince.get(name) ?? now;
+    this.pendingSince.set(name, since);
+    if (now - since < PENDING_QUIET_MS) return;
+    const said = this.pendingSaid.get(name);
+    if (said && said.why === why && now - said.at < WAITING_AGAIN_MS) return;
+    this.pendingSaid.set(name, { why, at: now });
+    this.say(`${name} not ready yet: ${why}`);
+  };
 
   private say(s: string): void {
     this.printer.system(s);
   }
 
   private readonly onState = (e: StateEvent): void => {
+    if (e.state !== 'waiting') {
+      this.pendingSince.delete(e.name);
+      this.pendingSaid.delete(e.name);
+    }
     if (this.opts.quietStartup && !this.ready && (e.state === 'running' || e.state === 'ready')) return;
     switch (e.state) {
       case 'running':
@@ -85,6 +114,11 @@ export class Reporter {
         break;
       case 'ready': {
         if (e.readiness === 'running') break; // a process with nothing to check: "started" said it
+        const external = this.opts.plan().externals.find((x) => x.url === e.name);
+        if (external) {
+          this.say(`${e.name} ready: ${e.readiness} (external Redis, from ${external.source}; fbench does not run it)`);
+          break;
+        }
         const version = e.readiness === 'PONG' ? redisVersion(this.sup.process(e.name)?.ring.last(20) ?? []) : null;
         const port = this.opts.plan().processes.find((p) => p.name === e.name)?.port;
         const what = e.readiness === 'PONG' && port ? `PONG on :${port}` : e.readiness;

@@ -23,6 +23,8 @@ export function taskRows(plan: Plan, screenRows: number): Row[] {
   return [...byType].map(([type, members]) => ({ title: members.length > 1 ? `${type} (${members.length})` : members[0]!, names: members }));
 }
 
+/** A wait this long shows its reason on the row (a local Redis is refused for its first few ms). */
+const PENDING_SHOWN_MS = 2000;
 type Outcome = { ok: true; what: string } | { ok: false; why: string };
 
 /**
@@ -36,6 +38,8 @@ export class StartupTasks {
   readonly done: Promise<void>;
   private finish!: () => void;
   private latest = new Map<string, StateEvent>();
+  /** Why each readiness still waits, as its check last said. */
+  private readonly pending = new Map<string, string>();
   private outcomes = new Map<string, Outcome>();
   private listeners = new Map<string, () => void>();
   private ended: string | null = null;
@@ -57,6 +61,7 @@ export class StartupTasks {
     this.sup.on('ready', this.onReady);
     this.sup.on('startup-failed', this.onFailed);
     this.sup.on('not-ready', this.onNotReady);
+    this.sup.on('pending', this.onPending);
     void this.sup.done.then(() => this.end('stopped before it was ready'));
     const rows = taskRows(this.plan, this.opts.screenRows);
     const list = new Listr(
@@ -85,6 +90,7 @@ export class StartupTasks {
     this.sup.off('ready', this.onReady);
     this.sup.off('startup-failed', this.onFailed);
     this.sup.off('not-ready', this.onNotReady);
+    this.sup.off('pending', this.onPending);
     this.end('the session ended');
     this.printer.resume();
     this.finish();
@@ -102,6 +108,13 @@ export class StartupTasks {
     if (e.state === 'ready') this.outcomes.set(e.name, { ok: true, what: e.readiness === 'PONG' ? 'ready (PONG)' : (e.readiness ?? 'ready') });
     else if (e.state === 'failed' && e.error) this.outcomes.set(e.name, { ok: false, why: this.withLastLine(e.name, e.error) });
     this.listeners.get(e.name)?.();
+  };
+
+  /** Why a row still waits, shown on it once the wait outlasts a local Redis's first moments. */
+  private readonly onPending = (name: string, why: string): void => {
+    if (this.pending.get(name) === why) return;
+    this.pending.set(name, why);
+    this.listeners.get(name)?.();
   };
 
   private readonly onNotReady = (name: string, why: string): void => {
@@ -158,9 +171,12 @@ export class StartupTasks {
           return;
         }
         const started = row.names.map((n) => this.latest.get(n)).filter((e) => e && e.state === 'running');
+        const why = ms >= PENDING_SHOWN_MS ? row.names.map((n) => this.pending.get(n)).find(Boolean) : undefined;
         if (started.length > 0)
           task.title =
             row.names.length > 1 ? `${row.title}: ${started.length} of ${row.names.length} starting` : `${row.title}: starting (pid ${started[0]!.pid})`;
+        else if (why) task.title = `${row.title}: waiting`;
+        if (why) task.title += ` — ${why}`;
       };
       for (const n of row.names) this.listeners.set(n, update);
       update();

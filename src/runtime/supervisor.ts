@@ -445,7 +445,9 @@ export class Supervisor extends EventEmitter {
     svc.probeAbort = abort;
     svc.cancelDeadline = this.clock.setTimer(this.opts.readyTimeoutMs, () => this.onDeadline(svc, run));
     probe(abort.signal, (why) => {
-      if (run === svc.run) svc.pendingWhy = why;
+      if (run !== svc.run) return;
+      svc.pendingWhy = why;
+      this.emit('pending', svc.spec.name, why);
     }).then(
       (word) => {
         if (run !== svc.run || abort.signal.aborted) return;

@@ -10,8 +10,26 @@ export class Terminal {
   constructor(command: string, cols = 120, rows = 40, env: Record<string, string> = {}) {
     execFileSync('tmux', ['-V']); // fails loudly without tmux (.ci/run installs it)
     const exports = Object.entries(env).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-    this.tmux('new-session', '-d', '-s', 't', '-x', String(cols), '-y', String(rows), `${exports.length ? `env ${exports.join(' ')} ` : ''}${command}`);
-    this.tmux('set-option', '-t', 't', 'remain-on-exit', 'on'); // the screen stays readable after the program exits
+    // remain-on-exit set before the program runs, in the same call: a program that exits at once
+    // leaves its screen readable (set after new-session, it could close the window first).
+    this.tmux(
+      'start-server',
+      ';',
+      'set-option',
+      '-g',
+      'remain-on-exit',
+      'on',
+      ';',
+      'new-session',
+      '-d',
+      '-s',
+      't',
+      '-x',
+      String(cols),
+      '-y',
+      String(rows),
+      `${exports.length ? `env ${exports.join(' ')} ` : ''}${command}`,
+    );
   }
 
   tmux(...args: string[]): string {
