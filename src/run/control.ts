@@ -5,12 +5,13 @@ import { resolveNames } from '../plan/lookup.js';
 import type { Plan } from '../plan/types.js';
 import { ControlServer, type Channel } from '../runtime/control-server.js';
 import { mergeKept, type LogRing } from '../runtime/log-ring.js';
-import type { ServiceStatus, StartOutcome, Supervisor } from '../runtime/supervisor.js';
+import type { ServiceStatus, StartOutcome, StateEvent, Supervisor, Waiting } from '../runtime/supervisor.js';
 import { SYSTEM } from '../output/printer.js';
 import type { Clock } from '../util/clock.js';
 import type { LogLine, ProcessInfo, SessionInfo } from './control-protocol.js';
 import type { PromptTracker } from './debug-input.js';
 import type { SessionKind } from './session-files.js';
+import { killWords, waitingWords } from './reporter.js';
 import type { UsageSampler } from './usage.js';
 
 /** `fbench ps` waits this long for each Redis's PONG. */
@@ -168,11 +169,35 @@ export class ControlSocket {
     const names = this.resolve(req.names, 'restart');
     const graceMs = typeof req.graceSeconds === 'number' ? req.graceSeconds * 1000 : undefined;
     this.s.printer.system(`restart of ${names.join(', ')} requested (fbench restart)`);
-    const outcomes: StartOutcome[] = await Promise.all(names.map((n) => sup.restartService(n, graceMs)));
+    const outcomes: StartOutcome[] = await this.tellingWaits(ch, names, Promise.all(names.map((n) => sup.restartService(n, graceMs))));
     ch.send({
       ok: true,
       results: names.map((name, i) => ({ name, ...outcomes[i]!, ...(outcomes[i]!.ok ? {} : { lastLine: sup.process(name)?.ring.last(1)[0] ?? null }) })),
     });
+  }
+
+  /**
+   * While `work` runs, the client hears what its processes' stop waits for (a job to finish) and
+   * a kill with what it lost, as the session's own terminal does; a client that leaves (Ctrl-C)
+   * leaves the stop going.
+   */
+  private async tellingWaits<T>(ch: Channel, names: readonly string[], work: Promise<T>): Promise<T> {
+    const sup = this.sup();
+    const onWaiting = (left: Waiting[]): void => {
+      const mine = left.filter((w) => names.includes(w.name));
+      if (mine.length) ch.send({ waiting: mine.map((w) => w.name), say: `waiting for ${waitingWords(mine)}` });
+    };
+    const onState = (e: StateEvent): void => {
+      if (e.state === 'stopped' && e.killed && names.includes(e.name)) ch.send({ say: `${e.name} was killed: ${killWords(e)}` });
+    };
+    sup.on('waiting', onWaiting);
+    sup.on('state', onState);
+    try {
+      return await work;
+    } finally {
+      sup.off('waiting', onWaiting);
+      sup.off('state', onState);
+    }
   }
 
   private async stop(req: Record<string, unknown>, ch: Channel): Promise<void | 'keep'> {
@@ -180,7 +205,7 @@ export class ControlSocket {
     if (names.length === 0) {
       // The whole session: the client hears what it waits for, and the end.
       const sup = this.s.supervisor();
-      const onWaiting = (left: { name: string }[]): void => ch.send({ waiting: left.map((w) => w.name) });
+      const onWaiting = (left: Waiting[]): void => ch.send({ waiting: left.map((w) => w.name), say: `waiting for ${waitingWords(left)}` });
       sup?.on('waiting', onWaiting);
       ch.onClose(() => {
         sup?.off('waiting', onWaiting);
@@ -205,7 +230,7 @@ export class ControlSocket {
     }
     if (broken.length) this.s.printer.warn(`stopping ${broken.map((b) => `${b.n} under ${b.on.join(', ')}`).join('; ')} (--force)`);
     this.s.printer.system(`stop of ${resolved.join(', ')} requested (fbench stop)`);
-    await Promise.all(resolved.map((n) => sup.stopService(n, graceMs)));
+    await this.tellingWaits(ch, resolved, Promise.all(resolved.map((n) => sup.stopService(n, graceMs))));
     ch.send({ ok: true, names: resolved });
   }
 

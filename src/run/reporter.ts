@@ -144,8 +144,7 @@ export class Reporter {
         this.say(`${e.name} ${e.exit ? describeExit(e.exit) : 'exited'}${e.exit?.code === 0 ? ' (finished; not restarted)' : ''}`);
         break;
       case 'stopped':
-        if (e.killed)
-          this.printer.error(`${e.name} was killed: ${e.killed === 'grace' ? 'its grace ran out' : 'asked again to stop'}${e.lost ? `, and ${e.lost}` : ''}`);
+        if (e.killed) this.printer.error(`${e.name} was killed: ${killWords(e)}`);
         else this.say(`${e.name} stopped${exitWords(e.exit)}`);
         break;
       case 'failed':
@@ -166,7 +165,7 @@ export class Reporter {
     if (this.waitingSaid?.names === names && now - this.waitingSaid.at < WAITING_AGAIN_MS) return;
     this.waitingSaid = { names, at: now };
     const busy = left.some((w) => w.doing);
-    const what = left.map((w) => (w.doing ? `${w.name} to ${w.doing.waitingFor}` : w.hint ? `${w.name} (${w.hint})` : w.name)).join(', ');
+    const what = waitingWords(left);
     const then = shuttingDown ? ` — Ctrl-C again to kill ${busy ? 'it (the job will be lost)' : 'what keeps no data'}` : '';
     this.say(`waiting for ${what}${then}`);
   };
@@ -209,4 +208,14 @@ export class Reporter {
 
 function fmtDelay(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** What a stop waits for, in words: "worker.1 to finish jobs.slow (job …, running 5 s, timeout 300 s), redis_queue.1". */
+export function waitingWords(left: readonly Waiting[]): string {
+  return left.map((w) => (w.doing ? `${w.name} to ${w.doing.waitingFor}` : w.hint ? `${w.name} (${w.hint})` : w.name)).join(', ');
+}
+
+/** Why a process was killed, and what that lost: "its grace ran out, and the job … was lost". */
+export function killWords(e: StateEvent): string {
+  return `${e.killed === 'grace' ? 'its grace ran out' : 'asked again to stop'}${e.lost ? `, and ${e.lost}` : ''}`;
 }

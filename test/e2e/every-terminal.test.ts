@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { makeBench } from '../helpers/bench-fixture.js';
+import { enqueue, rqBench } from '../helpers/real-programs.js';
 import { testScope } from '../helpers/scope.js';
 
 const { cleanups, fbench, finished } = testScope();
@@ -47,5 +48,44 @@ describe('start-up ends, with the reason, when it cannot succeed', { timeout: 60
     assert.equal(code, 1);
     assert.match(run.output, /redis:\/\/redis-cache\.invalid:6379 not ready after 5 s: .*does not resolve/);
     assert.doesNotMatch(run.output, /worker\.1 started/);
+  });
+});
+
+describe('every client of a running bench is told what it waits for', { timeout: 120_000 }, () => {
+  test('fbench restart from another terminal streams the wait for the job; Ctrl-C there stops waiting, not the work', async () => {
+    const b = await rqBench();
+    cleanups.push(b.cleanup);
+    const run = fbench(['start', '--bench', b.dir, '--no-timestamps']);
+    await run.waitFor(/worker\.1 ready: registered/);
+    const job = async (): Promise<string> => {
+      const out = path.join(b.dir, `job-${Date.now()}`);
+      enqueue(b.dir, 'default', 'slow', [out, 5]);
+      const end = Date.now() + 20_000;
+      while (!existsSync(`${out}.pid`) && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
+      return out;
+    };
+
+    const first = await job();
+    const client = fbench(['restart', 'worker', '--bench', b.dir]);
+    await client.waitFor(/^waiting for worker\.1 to finish jobs\.slow \(job \S+, running \d+ s, .*\) \(fbench start, pid \d+\)$/m, 5000);
+    const { code } = await client.exited;
+    assert.equal(code, 0, client.output);
+    assert.match(client.output, /restarted worker\.1: registered/);
+    assert.ok(existsSync(first));
+
+    const second = await job();
+    const mark = run.output.length;
+    const leaving = fbench(['restart', 'worker', '--bench', b.dir]);
+    await leaving.waitFor(/waiting for worker\.1 to finish/, 5000);
+    leaving.signal('SIGINT');
+    const left = await leaving.exited;
+    assert.equal(left.code, 130);
+    assert.match(
+      leaving.output,
+      /not waiting any more; the bench goes on with the restart of worker\.1 → to cut a job short \(it is lost\): `fbench restart worker\.1 --grace 0`/,
+    );
+    await run.waitFor(/worker\.1 ready: registered/, 20_000, mark);
+    assert.ok(existsSync(second), 'the job completed although the client left');
+    await run.stop();
   });
 });

@@ -33,6 +33,40 @@ async function ask(socket: string, req: object): Promise<Record<string, unknown>
   return got;
 }
 
+/**
+ * Ask a session to restart or stop processes, printing what it waits for as it says it (a job
+ * to finish). Ctrl-C stops waiting, not the work: the bench goes on, and how to cut it short is
+ * said. Resolves the session's answer, or null when the user stopped waiting.
+ */
+async function askWaiting(session: SessionAnswer, req: { cmd: string; names: string[] } & Record<string, unknown>): Promise<Record<string, unknown>[] | null> {
+  const got: Record<string, unknown>[] = [];
+  let said = '';
+  let left = false;
+  const conn = connect(session.socket, req, (m) => {
+    got.push(m);
+    if (typeof m.say === 'string' && m.say !== said)
+      process.stdout.write(`${(said = m.say)} (${what(session)})
+`);
+  });
+  const onInt = (): void => {
+    left = true;
+    process.stderr.write(
+      `fbench: not waiting any more; the bench goes on with the ${req.cmd} of ${req.names.join(', ')} → to cut a job short (it is lost): \`fbench ${req.cmd} ${req.names.join(' ')} --grace 0\`\n`,
+    );
+    conn.close();
+  };
+  process.once('SIGINT', onInt);
+  try {
+    await conn.done;
+  } finally {
+    process.off('SIGINT', onInt);
+  }
+  if (left) return null;
+  const bad = got.find((m) => m.ok === false);
+  if (bad) throw new FbenchError(String(bad.error));
+  return got;
+}
+
 /** The table of `fbench ps`, fitted to `width` (the readiness column is cut first). Pure. */
 export function psTable(processes: readonly ProcessInfo[], width?: number): string[] {
   const rows = processes.map((p) => [
@@ -82,7 +116,8 @@ export async function restartCommand(names: string[], opts: Opts & { grace?: num
   const sessions = await benchSessions(bench);
   let failed = false;
   for (const { session, names: mine } of bySession(sessions, names, 'restart', bench)) {
-    const got = await ask(session.socket, { cmd: 'restart', names: mine, ...(opts.grace !== undefined ? { graceSeconds: opts.grace } : {}) });
+    const got = await askWaiting(session, { cmd: 'restart', names: mine, ...(opts.grace !== undefined ? { graceSeconds: opts.grace } : {}) });
+    if (got === null) return 130;
     const results = (got.find((m) => Array.isArray(m.results))?.results ?? []) as {
       name: string;
       ok: boolean;
@@ -111,12 +146,13 @@ export async function stopCommand(names: string[], opts: Opts & { wait: boolean;
   const sessions = await benchSessions(bench);
   if (names.length > 0) {
     for (const { session, names: mine } of bySession(sessions, names, 'stop', bench)) {
-      const got = await ask(session.socket, {
+      const got = await askWaiting(session, {
         cmd: 'stop',
         names: mine,
         ...(opts.grace !== undefined ? { graceSeconds: opts.grace } : {}),
         ...(opts.force ? { force: true } : {}),
       });
+      if (got === null) return 130;
       const stopped = (got.find((m) => Array.isArray(m.names))?.names ?? mine) as string[];
       process.stdout.write(`stopped ${stopped.join(', ')} (${what(session)})\n`);
     }
@@ -132,16 +168,27 @@ export async function stopCommand(names: string[], opts: Opts & { wait: boolean;
         if (m.ok === false) error = String(m.error);
         if (m.ok === true) process.stdout.write(`stopping ${what(s)}${opts.wait ? '' : ' (not waiting for it)'}\n`);
         if (Array.isArray(m.waiting)) {
-          const said = `waiting for ${(m.waiting as string[]).join(', ')} (${what(s)})`;
+          const said = `${typeof m.say === 'string' ? m.say : `waiting for ${(m.waiting as string[]).join(', ')}`} (${what(s)})`;
           if (said !== lastSaid) process.stdout.write(`${said}\n`);
           lastSaid = said;
         }
         if (typeof m.ended === 'number') ended = m.ended;
         if (!opts.wait && m.ok === true) conn.close();
       });
-      await conn.done;
+      // Ctrl-C here stops waiting, not the stop: the bench goes on stopping.
+      let left = false;
+      const onInt = (): void => {
+        left = true;
+        process.stderr.write(
+          `fbench: not waiting any more; ${what(s)} goes on stopping (a job finishes first) → to cut a job short (it is lost): \`fbench stop NAME --grace 0\` for the process named above\n`,
+        );
+        conn.close();
+      };
+      process.once('SIGINT', onInt);
+      await conn.done.finally(() => process.off('SIGINT', onInt));
+      if (left) process.exitCode = 130;
       if (error) throw new FbenchError(error);
-      if (!opts.wait) return;
+      if (!opts.wait || left) return;
       const deadline = Date.now() + GONE_WAIT_MS;
       while (pidAlive(s.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       process.stdout.write(`${sessionCommand(s.kind)} (pid ${s.pid}) stopped${ended !== null ? ` (exit ${ended})` : ''}\n`);
