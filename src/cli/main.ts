@@ -75,7 +75,7 @@ function runOptions(cmd: Command): Command {
     )
     .option(
       '--ready-timeout <seconds>',
-      'seconds each process may take to be ready; a Redis that is not fails start-up, the rest are reported',
+      'seconds start-up may take: whatever is not ready by then fails it (exit 1), each process named with why',
       seconds('--ready-timeout', 0.1),
       30,
     )

@@ -61,12 +61,16 @@ export function decisiveRedisLine(lines: readonly string[]): string | null {
 export interface RedisFiles {
   port: number | null;
   aclfile: string | null;
+  /** Whether the aclfile is there (a bad line in it is another fix than a missing file). */
+  aclfileExists?: boolean;
   dir: string | null;
   conf: string | null;
 }
 
 /** What to do about a Redis's decisive line, as `fbench doctor` would say it; null when fbench has nothing to add. */
 export function redisFix(line: string, files: RedisFiles): string | null {
+  if (/ACL/.test(line) && files.aclfile && files.aclfileExists)
+    return `fix the line Redis names in ${files.aclfile} (each is \`user NAME on …\`), or write it again: \`bench setup redis\`, then \`bench create-rq-users\``;
   if (/ACL/.test(line) && files.aclfile)
     return `create ${files.aclfile} (\`echo "user default on nopass ~* &* +@all" > ${files.aclfile}\`), or run \`bench setup redis\``;
   if (/Address already in use/.test(line))

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { SHELL_ONLY } from '../config/shell-command.js';
+import { analyzeCommand, SHELL_ONLY } from '../config/shell-command.js';
 import { FbenchError } from '../errors.js';
 import { otherBenchOf } from '../frappe/bench-ports.js';
 import { isBenchDir } from '../frappe/discover.js';
@@ -152,8 +152,9 @@ function installHint(program: string, bench: string): string {
 export function refuseMissingPrograms(plan: Plan): void {
   const missing = new Map<string, string[]>();
   for (const p of plan.processes) {
-    const program = p.shape.argv[0];
-    if (!program || p.shape.compound || SHELL_ONLY.has(program) || /[$`*?[]/.test(program)) continue;
+    const shape = analyzeCommand(p.command); // the command as run: after the plan's stale-node fallback
+    const program = shape.argv[0];
+    if (!program || shape.compound || SHELL_ONLY.has(program) || /[$`*?[]/.test(program)) continue;
     const found = program.includes('/') ? existsSync(path.resolve(p.cwd, program)) : programOnPath(plan, program) !== null;
     if (!found) missing.set(program, [...(missing.get(program) ?? []), p.name]);
   }

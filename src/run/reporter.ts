@@ -25,7 +25,13 @@ export function whyNotStarted(sup: Pick<Supervisor, 'process'>, plan: Plan, name
   const p = plan.processes.find((x) => x.name === name);
   const fix =
     p?.role === 'redis'
-      ? redisFix(line, { port: p.redis?.port ?? null, aclfile: p.redis?.aclfile ?? null, dir: p.redis?.dir ?? null, conf: p.redis?.conf ?? null })
+      ? redisFix(line, {
+          port: p.redis?.port ?? null,
+          aclfile: p.redis?.aclfile ?? null,
+          aclfileExists: p.redis?.aclfile ? existsSync(p.redis.aclfile) : false,
+          dir: p.redis?.dir ?? null,
+          conf: p.redis?.conf ?? null,
+        })
       : null;
   return [`its last line: ${line}`, ...(fix ? [`fix: ${fix}`] : [])];
 }
@@ -64,6 +70,7 @@ export class Reporter {
     this.sup.on('state', this.onState);
     this.sup.on('waiting', this.onWaiting);
     this.sup.on('startup-failed', this.onStartupFailed);
+    this.sup.on('startup-incomplete', this.onIncomplete);
     this.sup.on('ready', this.onReady);
     this.sup.on('leftover', this.onLeftover);
     this.sup.on('not-ready', this.onNotReady);
@@ -74,6 +81,7 @@ export class Reporter {
     this.sup.off('state', this.onState);
     this.sup.off('waiting', this.onWaiting);
     this.sup.off('startup-failed', this.onStartupFailed);
+    this.sup.off('startup-incomplete', this.onIncomplete);
     this.sup.off('ready', this.onReady);
     this.sup.off('leftover', this.onLeftover);
     this.sup.off('not-ready', this.onNotReady);
@@ -193,6 +201,13 @@ export class Reporter {
     const line = `ready in ${r.ms} ms${parts.length ? `: ${parts.join('; ')}` : ''}`;
     if (r.notReady.length) this.printer.warn(line);
     else this.say(line);
+  };
+
+  /** Start-up ran out of time with processes not ready: each named with why, then the stop. */
+  private readonly onIncomplete = (r: ReadySummary): void => {
+    this.printer.error(`start-up did not complete within ${Math.round(r.ms / 100) / 10} s (--ready-timeout): ${r.notReady.length} not ready`);
+    for (const n of r.notReady) this.say(`  ${n.name}: ${n.why}${this.lastLineIfExited(n)}`);
+    this.say('stopping');
   };
 
   private lastLineIfExited(n: { name: string; why: string }): string {

@@ -317,7 +317,7 @@ export class Session implements ControlledSession {
     const logFiles = new LogFiles((m) => this.printer.warn(m));
     const sup = new Supervisor(
       specs,
-      { exitOnCrash: this.config.run.exitOnCrash, readyTimeoutMs: this.config.run.readyTimeoutS * 1000 },
+      { exitOnCrash: this.config.run.exitOnCrash, readyTimeoutMs: this.config.run.readyTimeoutS * 1000, startupNeedsAll: true },
       {
         createProcess:
           this.config.seams?.createProcess ?? realProcesses({ printer: this.printer, registry: watchdog, logFiles, session: this.id, clock: this.clock }),

@@ -60,6 +60,7 @@ export class StartupTasks {
     this.sup.on('state', this.onState);
     this.sup.on('ready', this.onReady);
     this.sup.on('startup-failed', this.onFailed);
+    this.sup.on('startup-incomplete', this.onIncomplete);
     this.sup.on('not-ready', this.onNotReady);
     this.sup.on('pending', this.onPending);
     void this.sup.done.then(() => this.end('stopped before it was ready'));
@@ -89,6 +90,7 @@ export class StartupTasks {
     this.sup.off('state', this.onState);
     this.sup.off('ready', this.onReady);
     this.sup.off('startup-failed', this.onFailed);
+    this.sup.off('startup-incomplete', this.onIncomplete);
     this.sup.off('not-ready', this.onNotReady);
     this.sup.off('pending', this.onPending);
     this.end('the session ended');
@@ -125,6 +127,11 @@ export class StartupTasks {
   private readonly onReady = (r: ReadySummary): void => {
     for (const n of r.notReady) if (!this.outcomes.has(n.name)) this.outcomes.set(n.name, { ok: false, why: this.withLastLine(n.name, n.why) });
     this.end('ready');
+  };
+
+  private readonly onIncomplete = (r: ReadySummary): void => {
+    for (const n of r.notReady) this.outcomes.set(n.name, { ok: false, why: this.withLastLine(n.name, n.why) });
+    this.end('start-up did not complete in time');
   };
 
   private readonly onFailed = (name: string, why: string): void => {

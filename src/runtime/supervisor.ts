@@ -87,6 +87,12 @@ export interface SupervisorOptions {
   exitOnCrash: boolean;
   /** How long a service's readiness may take from its own start: a gating one then fails start-up, another is reported as not ready. */
   readyTimeoutMs: number;
+  /**
+   * Start-up must bring every service to ready within readyTimeoutMs of its beginning: one that
+   * is not (exited, never listened, still waiting) fails it ('startup-incomplete'), naming each.
+   * Without it, start-up announces ready with what is not.
+   */
+  startupNeedsAll?: boolean;
   backoff?: BackoffPolicy;
 }
 
@@ -179,6 +185,7 @@ export class Supervisor extends EventEmitter {
   private readonly clock: Clock;
   private readonly t0: number;
   private readyAnnounced = false;
+  private cancelStartupDeadline: (() => void) | null = null;
   private readonly backoff: BackoffPolicy;
   private readonly createProcess: ProcessFactory;
   private cancelWaiting: (() => void) | null = null;
@@ -201,6 +208,7 @@ export class Supervisor extends EventEmitter {
   /** Start every service; each waits for its own dependencies. */
   start(): void {
     this.started = true;
+    if (this.opts.startupNeedsAll) this.cancelStartupDeadline = this.clock.setTimer(this.opts.readyTimeoutMs, () => this.onStartupDeadline());
     this.schedule();
   }
 
@@ -348,6 +356,8 @@ export class Supervisor extends EventEmitter {
       for (const wake of [...this.forceWakers]) wake();
       return this.stopping;
     }
+    this.cancelStartupDeadline?.();
+    this.cancelStartupDeadline = null;
     for (const svc of this.services.values()) {
       svc.wanted = false;
       svc.ticket++;
@@ -481,8 +491,7 @@ export class Supervisor extends EventEmitter {
   private onDeadline(svc: Service, run: number): void {
     svc.cancelDeadline = null;
     if (run !== svc.run || svc.ready || this.stopping) return;
-    const s = Math.round(this.opts.readyTimeoutMs / 100) / 10;
-    const why = `not ready after ${s} s${svc.pendingWhy ? `: ${svc.pendingWhy}` : ''}`;
+    const why = this.notReadyAfter(svc);
     if (svc.spec.gating) {
       this.endCheck(svc);
       this.onCheckFailed(svc, why);
@@ -571,9 +580,43 @@ export class Supervisor extends EventEmitter {
     if (this.readyAnnounced || this.stopping) return;
     const all = [...this.services.values()].filter((s) => s.wanted);
     if (!all.every((s) => s.settled)) return;
+    const notReady = this.notReady();
+    // All or nothing: what is not ready yet gets until the start-up's deadline (a crash may be retried into ready).
+    if (notReady.length && this.opts.startupNeedsAll) return;
     this.readyAnnounced = true;
-    const notReady = all.filter((s) => !s.ready).map((s) => ({ name: s.spec.name, why: s.error ?? (s.lastExit ? describeExit(s.lastExit) : s.state) }));
+    this.cancelStartupDeadline?.();
     this.emit('ready', { ms: this.clock.now() - this.t0, notReady } satisfies ReadySummary);
+  }
+
+  /** The wanted services not ready, each with why: its error, its exit, what its check last said, or what it waits for. */
+  private notReady(): ReadySummary['notReady'] {
+    return [...this.services.values()]
+      .filter((s) => s.wanted && !s.ready)
+      .map((s) => {
+        const deps = s.spec.dependsOn.filter((d) => this.services.get(d)?.ready === false);
+        const why = s.error ?? (s.lastExit ? describeExit(s.lastExit) : deps.length ? `never started: waiting for ${deps.join(', ')}` : this.notReadyAfter(s));
+        return { name: s.spec.name, why };
+      });
+  }
+
+  private notReadyAfter(svc: Service): string {
+    return `not ready after ${Math.round(this.opts.readyTimeoutMs / 100) / 10} s${svc.pendingWhy ? `: ${svc.pendingWhy}` : ''}`;
+  }
+
+  /** The start-up's deadline (startupNeedsAll): what is not ready by then fails it. */
+  private onStartupDeadline(): void {
+    this.cancelStartupDeadline = null;
+    if (this.readyAnnounced || this.stopping) return;
+    // A gating check still under way fails the start-up as its own deadline would: it names the Redis.
+    const gate = [...this.services.values()].find((s) => s.wanted && !s.ready && s.spec.gating && s.probeAbort);
+    if (gate) {
+      this.endCheck(gate);
+      this.onCheckFailed(gate, this.notReadyAfter(gate));
+      return;
+    }
+    this.readyAnnounced = true;
+    this.emit('startup-incomplete', { ms: this.clock.now() - this.t0, notReady: this.notReady() } satisfies ReadySummary);
+    void this.shutdown(1);
   }
 
   private nextOutcome(svc: Service): Promise<StartOutcome> {

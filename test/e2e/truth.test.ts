@@ -54,15 +54,20 @@ describe('the start-up says what happened', { timeout: 90_000 }, () => {
     assert.match(out, /fix: create .*redis_queue\.acl/);
   });
 
-  test('a process that exits at once: ✖ with its exit and last line, and the ready line names it', async () => {
+  test('a process that exits at once: ✖ with its exit and last line; start-up ends at --ready-timeout naming it, exit 1', async () => {
     const dir = makeBench({ Procfile: "bad: sh -c 'echo boom; exit 3'\ngood: sleep 100\n" });
     cleanups.push(dir.cleanup);
     const t = await onTerminal(`start --bench ${dir.dir}`, 3000);
     assert.match(t.out, /✖ bad\.1: .*exited during start-up \(exit code 3\): boom/);
     assert.match(t.out, /✔ good\.1: running after \d+ ms/);
-    const plain = fbench(['start', '--bench', dir.dir, '--no-timestamps']);
-    await plain.waitFor(/ready in \d+ ms.*not ready: bad\.1 exited during start-up \(exit code 3\) \(its last line: boom\)/);
-    await plain.stop();
+    const plain = fbench(['start', '--bench', dir.dir, '--no-timestamps', '--ready-timeout', '3']);
+    const { code } = await plain.exited;
+    assert.equal(code, 1, plain.output);
+    assert.match(
+      plain.output,
+      /error: start-up did not complete within 3 s \(--ready-timeout\): 1 not ready\n.*\|   bad\.1: .*exit code 3.* \(its last line: boom\)\n/,
+    );
+    assert.doesNotMatch(plain.output, /ready in/);
   });
 
   test('a web port held by another program: nothing starts, and the holder is named', async () => {

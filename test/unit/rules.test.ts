@@ -154,6 +154,28 @@ describe('what a bench is made of', { timeout: 5000 }, () => {
     const line = decisiveRedisLine(acl)!;
     assert.match(line, /^Aborting Redis startup because of ACL errors/);
     assert.match(redisFix(line, { port: 11000, aclfile: '/b/config/redis_queue.acl', dir: null, conf: null })!, /create \/b\/config\/redis_queue\.acl/);
+    // The file is there, a line of it is bad: not "create it".
+    const bad = redisFix("Aborting Redis startup because of ACL errors: /b/config/redis_queue.acl:1: Unknown command 'usr'", {
+      port: 11000,
+      aclfile: '/b/config/redis_queue.acl',
+      aclfileExists: true,
+      dir: null,
+      conf: null,
+    })!;
+    assert.match(bad, /^fix the line Redis names in \/b\/config\/redis_queue\.acl/);
+    // Redis's FATAL CONFIG block, read as one line; a missing dir gets its own fix.
+    const fatal = decisiveRedisLine([
+      '',
+      '*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***',
+      'Reading the configuration file, at line 2',
+      ">>> 'dir /gone/pids'",
+      'No such file or directory',
+    ])!;
+    assert.equal(fatal, "FATAL CONFIG FILE ERROR at line 2: 'dir /gone/pids': No such file or directory");
+    assert.match(
+      redisFix(fatal, { port: null, aclfile: null, dir: null, conf: '/b/config/redis_cache.conf' })!,
+      /^the folder \/gone\/pids named by dir in \/b\/config\/redis_cache\.conf does not exist/,
+    );
     const port = [
       ...boot,
       '1:M 02 Dec 2026 07:15:37.053 # Warning: Could not create server TCP listening socket *:17772: bind: Address already in use',

@@ -44,13 +44,13 @@ const service = (s: Spec): ServiceSpec => ({
 });
 
 /** A supervisor over fake processes and a fake clock. */
-function setup(specs: Spec[], opts: { exitOnCrash?: boolean; readyTimeoutMs?: number } = {}) {
+function setup(specs: Spec[], opts: { exitOnCrash?: boolean; readyTimeoutMs?: number; startupNeedsAll?: boolean } = {}) {
   const clock = new FakeClock();
   const log: string[] = [];
   const procs = new Map<string, FakeProcess>();
   const sup = new Supervisor(
     specs.map(service),
-    { exitOnCrash: opts.exitOnCrash ?? false, readyTimeoutMs: opts.readyTimeoutMs ?? 30_000, backoff },
+    { exitOnCrash: opts.exitOnCrash ?? false, readyTimeoutMs: opts.readyTimeoutMs ?? 30_000, backoff, startupNeedsAll: opts.startupNeedsAll ?? false },
     {
       clock,
       createProcess: (spec) => {
@@ -306,6 +306,25 @@ describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () =
     await clock.advance(3000);
     assert.deepEqual(await again, { ok: true, readiness: 'registered' });
     assert.equal(proc('w.1').spawns, 3);
+  });
+
+  test('startupNeedsAll: a crash retried into ready still makes the start-up; what is not ready at its deadline fails it, each named, exit 1', async () => {
+    const web = gate();
+    const { sup, clock, proc } = setup(
+      [{ name: 'redis.1', probe: async () => 'PONG', gating: true }, { name: 'flaky.1' }, { name: 'web.1', dependsOn: ['redis.1'], probe: web.probe }],
+      { readyTimeoutMs: 30_000, startupNeedsAll: true },
+    );
+    const said: string[] = [];
+    sup.on('ready', () => said.push('ready'));
+    sup.on('startup-incomplete', (r: ReadySummary) => said.push(...r.notReady.map((n) => `${n.name}: ${n.why}`)));
+    sup.start();
+    await settle();
+    proc('flaky.1').exitWith(1);
+    await clock.advance(1000); // retried, and runs
+    assert.deepEqual(said, [], 'no ready while web.1 is not');
+    await clock.advance(29_000);
+    assert.deepEqual(said, ['web.1: not ready after 30 s']);
+    assert.equal(await sup.done, 1);
   });
 
   test('exit code 0 ends a process nothing needs, but one others depend on (a Redis shut down from outside) is restarted', async () => {
