@@ -67,8 +67,8 @@ async function withRedis(procfile: string, files: Record<string, string> = {}): 
 // bench's own worker line, with the TERM counter behind `bench`; and the same program under a shell that stays.
 const COUNTERS = `worker: bench worker 1>> logs/worker.log 2>> logs/worker.error.log\nwrapped: sh -c '${SYSTEM_PYTHON} term.py; echo after'\n`;
 
-async function counterBench(extra = ''): Promise<string> {
-  const { dir } = await withRedis(COUNTERS + extra, { 'term.py': TERM_COUNTER, 'apps/app/app/hooks.py': '' });
+async function counterBench(extra = '', lines = COUNTERS): Promise<string> {
+  const { dir } = await withRedis(lines + extra, { 'term.py': TERM_COUNTER, 'apps/app/app/hooks.py': '' });
   installBench(dir, TERM_COUNTER);
   return dir;
 }
@@ -119,10 +119,10 @@ describe('stopping: one SIGTERM, waited for', { timeout: 60_000 }, () => {
     for (const [pid, seen] of termsByPid(dir)) assert.equal(seen.filter((s) => s === 'TERM').length, 1, `pid ${pid}: ${seen}`);
   });
 
-  test('a .py change reloads the worker with one SIGTERM, old gone before new', async () => {
-    const dir = await counterBench();
-    // This worker never registers in RQ: ready (and reloading) comes at its readiness timeout.
-    const run = start(dir, '--grace', '10', '--ready-timeout', '1');
+  test('a .py change reloads the scheduler with one SIGTERM, old gone before new', async () => {
+    // (A real RQ worker's reload mid-job: never-lose-a-job.test.ts.)
+    const dir = await counterBench('', COUNTERS.replace('worker: bench worker', 'schedule: bench schedule'));
+    const run = start(dir, '--grace', '10');
     await run.waitFor(/ready in/);
     await until(() => upCount(dir) === 2, 'both up', run);
     await run.waitFor(/watching apps\/ for \.py changes/);

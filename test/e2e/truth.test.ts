@@ -65,7 +65,7 @@ describe('the start-up says what happened', { timeout: 90_000 }, () => {
     assert.equal(code, 1, plain.output);
     assert.match(
       plain.output,
-      /error: start-up did not complete within 3 s \(--ready-timeout\): 1 not ready\n.*\|   bad\.1: .*exit code 3.* \(its last line: boom\)\n/,
+      /error: start-up did not complete within 3 s \(--ready-timeout\): 1 not ready\n.*\| {3}bad\.1: .*exit code 3.* \(its last line: boom\)\n/,
     );
     assert.doesNotMatch(plain.output, /ready in/);
   });
