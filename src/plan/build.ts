@@ -8,6 +8,7 @@ import { processPlace } from '../frappe/layout.js';
 import { knownQueues, rqQueueName } from '../frappe/queues.js';
 import type { RoleInfo } from '../frappe/roles.js';
 import { redactUrl, redisCheck, type RedisKind, type RedisUrl } from '../frappe/site-config.js';
+import { startPolicy } from '../frappe/start-policy.js';
 import { stopPolicy } from '../frappe/stop-policy.js';
 import { DEFAULT_BASE_PORT, expandFormation } from './formation.js';
 import type { ExternalService, Plan, PlanProcess, Readiness, RedisInfo, RunSpec } from './types.js';
@@ -155,6 +156,7 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
       health: readiness(e, port, queues, model),
       critical: e.info.role !== 'watch',
       stop: stopPolicy(e.info.role, queues, config),
+      start: startPolicy(e.info.role, queues),
       redis: e.redis,
     };
   });

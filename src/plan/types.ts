@@ -3,6 +3,7 @@ import type { Warning } from '../errors.js';
 import type { Role } from '../frappe/roles.js';
 import type { RqWorkerCheck } from '../frappe/rq.js';
 import type { RedisKind } from '../frappe/site-config.js';
+import type { StartPolicy } from '../frappe/start-policy.js';
 import type { StopPolicy } from '../frappe/stop-policy.js';
 import type { HealthCheck, RedisCheck } from '../health/types.js';
 
@@ -56,6 +57,7 @@ export interface PlanProcess {
   /** A crash of a non-critical process (watch) never stops the run, even with --exit-on-crash. */
   critical: boolean;
   stop: StopPolicy;
+  start: StartPolicy;
   redis: RedisInfo | null;
 }
 

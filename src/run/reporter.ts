@@ -181,7 +181,8 @@ export class Reporter {
   private readonly onStartupFailed = (name: string, why: string): void => {
     this.printer.error(`${name} ${why}`);
     for (const l of whyNotStarted(this.sup, this.opts.plan(), name)) this.say(`  ${l}`);
-    this.say('nothing that depends on it was started; stopping');
+    const started = this.sup.dependents(name).filter((d) => this.sup.process(d)?.running);
+    this.say(`nothing that needs it at start was started${started.length ? ` (${started.join(', ')} started with it: stopped too)` : ''}; stopping`);
   };
 
   private readonly onReady = (r: ReadySummary): void => {

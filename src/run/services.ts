@@ -41,18 +41,25 @@ export class ServiceBuilder {
     const stdinNull = named(choices.stdinNull, '--stdin-null');
     // Stopped last by the watchdog: what others depend on.
     const needed = new Set(plan.processes.flatMap((p) => p.dependsOn));
+    const redis = new Set([...plan.processes.filter((p) => p.role === 'redis').map((p) => p.name), ...plan.externals.map((x) => x.url)]);
     const processes = plan.processes.map((p) =>
-      this.process(p, model, choices, { quiet: quiet.has(p.name), stdinNull: stdinNull.has(p.name), rank: needed.has(p.name) ? 1 : 0 }),
+      this.process(p, model, choices, { quiet: quiet.has(p.name), stdinNull: stdinNull.has(p.name), rank: needed.has(p.name) ? 1 : 0, redis }),
     );
     return [...processes, ...plan.externals.map((x) => this.external(x))];
   }
 
-  private process(p: PlanProcess, model: BenchModel, choices: ServiceChoices, o: { quiet: boolean; stdinNull: boolean; rank: number }): ServiceSpec {
+  private process(
+    p: PlanProcess,
+    model: BenchModel,
+    choices: ServiceChoices,
+    o: { quiet: boolean; stdinNull: boolean; rank: number; redis: ReadonlySet<string> },
+  ): ServiceSpec {
     const stop = withGrace(p.stop, choices.graceS);
     const adopt = choices.adopted?.get(p.name);
     return {
       name: p.name,
       dependsOn: p.dependsOn,
+      ...(p.start.waitsForRedis ? {} : { startAfter: p.dependsOn.filter((d) => !o.redis.has(d)) }),
       process: {
         name: p.name,
         command: p.run.command,
@@ -65,6 +72,7 @@ export class ServiceBuilder {
         stdin: o.stdinNull ? 'null' : 'pipe',
         graceMs: stop.graceSeconds * 1000,
         stopRank: o.rank,
+        ...(p.start.nice ? { nice: p.start.nice } : {}),
         ...(adopt === undefined ? {} : { adopt }),
       },
       ...this.readiness(p),

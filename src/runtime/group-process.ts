@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { LogFile } from '../output/log-file.js';
@@ -93,6 +95,7 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
     const pid = child.pid ?? null;
     this.pid = pid;
     if (pid !== null) this.opts.registry.watch(pid, this.spec.stopRank, this.spec.graceMs);
+    if (pid !== null && this.spec.nice) lowerPriority(pid, this.spec.nice);
     (child.stdio[3] as Writable | null)?.on('error', () => {}).end('\n');
 
     const files = this.openFiles(targets);
@@ -241,6 +244,24 @@ function isGroupLeader(pid: number): boolean {
     return process.kill(-pid, 0) === true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * A process's CPU priority, set before its gate opens (the program and what it starts inherit
+ * it). Its own session is its own autogroup on Linux, where a nice value counts only against the
+ * group's own processes: the group's nice is set too. Where not allowed, it runs as usual.
+ */
+function lowerPriority(pid: number, nice: number): void {
+  try {
+    setPriority(pid, nice);
+  } catch {
+    return;
+  }
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, String(nice));
+  } catch {
+    // no autogroups here (macOS, or a kernel without them): the process's own nice is what counts
   }
 }
 

@@ -26,6 +26,8 @@ export interface ProcessSpec {
   stopRank: number;
   /** A running process of this command to take over instead of starting one (a Redis left running). */
   adopt?: ProcessIdentity;
+  /** Its CPU priority (nice), set before it runs anything; inherited by all it starts. */
+  nice?: number;
 }
 
 /** How a process ended: the exit of the program itself (the group leader). */

@@ -29,6 +29,8 @@ export interface ServiceSpec {
   name: string;
   /** Services that must be ready before this one starts, and that stop only after it. */
   dependsOn: string[];
+  /** Those of dependsOn it needs ready to start, when fewer (it reaches the others only later): it starts with them instead of after. */
+  startAfter?: string[];
   process?: ProcessSpec;
   /** Its readiness; none: ready once started. */
   probe?: Probe;
@@ -409,7 +411,7 @@ export class Supervisor extends EventEmitter {
   private schedule(): void {
     if (!this.started || this.stopping) return;
     const round = [...this.services.values()].filter(
-      (s) => s.state === 'waiting' && s.wanted && s.spec.dependsOn.every((d) => this.services.get(d)?.ready !== false),
+      (s) => s.state === 'waiting' && s.wanted && (s.spec.startAfter ?? s.spec.dependsOn).every((d) => this.services.get(d)?.ready !== false),
     );
     for (const svc of round) this.begin(svc);
     for (const svc of round) this.check(svc);

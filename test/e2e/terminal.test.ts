@@ -91,14 +91,14 @@ describe('fbench on a real terminal', { timeout: 120_000 }, () => {
   test('fbench plan fits 80 columns (the command column is cut with …); at 200 it is whole', async () => {
     const dir = await bench();
     const narrow = terminal(`plan --bench ${dir}`, 80, 40);
-    const n = await narrow.until(() => narrow.exited, 'plan printed');
+    const n = await narrow.whenExited('plan printed');
     // The table: from its header to the blank line under it (the notes below are prose, wrapped by the terminal).
     const lines = n.slice(n.indexOf('NAME ')).split('\n\n')[0]!.split('\n');
     assert.ok(lines.length >= 12 && lines.every((l) => [...l].length <= 80), n);
     assert.match(n, /^NAME +ROLE +PORT/m);
     assert.match(n, /^colors\.1 .*…$/m);
     const wide = terminal(`plan --bench ${dir}`, 200, 40);
-    const w = await wide.until(() => wide.exited, 'plan printed');
+    const w = await wide.whenExited('plan printed');
     assert.match(w, /^colors\.1 .*sh -c 'echo "force=\$FORCE_COLOR clicolor=\$CLICOLOR_FORCE"; exec sleep 300'$/m);
   });
 });

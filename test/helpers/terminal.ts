@@ -78,6 +78,12 @@ export class Terminal {
     }
   }
 
+  /** Once the program has exited: the screen it left (read after the exit, never before it). */
+  async whenExited(what: string, ms = 15_000, history = false): Promise<string> {
+    await this.until(() => this.exited, what, ms);
+    return this.screen(history);
+  }
+
   close(): void {
     try {
       this.tmux('kill-server');

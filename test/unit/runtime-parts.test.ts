@@ -296,6 +296,7 @@ describe('plan diff', { timeout: 5000 }, () => {
     health: null,
     critical: true,
     stop: { graceSeconds: 5, keepsData: false },
+    start: { waitsForRedis: true, nice: 0 },
     shape: { env: {}, argv: ['x'], redirects: [], compound: false },
     run: { command: 'exec x', stdout: 'fbench', stderr: 'fbench' },
     redis: null,

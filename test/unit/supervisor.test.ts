@@ -10,6 +10,7 @@ interface Spec {
   name: string;
   cmd?: string;
   dependsOn?: string[];
+  startAfter?: string[];
   probe?: Probe;
   gating?: boolean;
   critical?: boolean;
@@ -35,6 +36,7 @@ const processSpec = (name: string, command = 'x'): ProcessSpec => ({
 const service = (s: Spec): ServiceSpec => ({
   name: s.name,
   dependsOn: s.dependsOn ?? [],
+  ...(s.startAfter ? { startAfter: s.startAfter } : {}),
   process: processSpec(s.name, s.cmd),
   gating: s.gating ?? false,
   critical: s.critical ?? true,
@@ -325,6 +327,26 @@ describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () =
     await clock.advance(29_000);
     assert.deepEqual(said, ['web.1: not ready after 30 s']);
     assert.equal(await sup.done, 1);
+  });
+
+  test('startAfter: a service that reaches its dependency only later starts with it, and still stops before it', async () => {
+    const redis = gate();
+    const { sup, clock, log } = setup([
+      { name: 'redis.1', probe: redis.probe, gating: true },
+      { name: 'web.1', dependsOn: ['redis.1'], startAfter: [] },
+      { name: 'worker.1', dependsOn: ['redis.1'] },
+    ]);
+    sup.start();
+    await settle();
+    assert.ok(log.includes('web.1 up'), 'web started with Redis');
+    assert.ok(!log.includes('worker.1 up'), 'the worker waits for PONG');
+    redis.pass();
+    await settle();
+    assert.ok(log.includes('worker.1 up'));
+    const stopping = sup.shutdown(0);
+    await clock.advance(10_000);
+    await stopping;
+    assert.ok(log.indexOf('web.1 TERM') < log.indexOf('redis.1 TERM'), log.join(' '));
   });
 
   test('exit code 0 ends a process nothing needs, but one others depend on (a Redis shut down from outside) is restarted', async () => {

@@ -1,0 +1,27 @@
+import type { Role } from './roles.js';
+
+/** How a process of a bench starts: what it needs answering first, and its share of the CPU. */
+export interface StartPolicy {
+  /** Its Redis must answer before it starts: it connects at start and exits on a refused connection. */
+  waitsForRedis: boolean;
+  /** Its CPU priority (nice): what the developer waits for gets the CPU first. */
+  nice: number;
+}
+
+/** The asset build burns every core for its first seconds: it yields most to the web the developer waits for. */
+export const WATCH_NICE = 10;
+/** Workers and the scheduler import Frappe at the same moment as web: they yield to it too, less. */
+export const BACKGROUND_NICE = 5;
+
+/**
+ * Frappe's web (`bench serve`) imports the app and listens; it reaches Redis only when it serves
+ * a request, so it starts with Redis instead of after it and is listening sooner. Workers, the
+ * scheduler, socketio and lite mode's runner (it runs jobs) connect at start: they wait. The
+ * background roles yield the CPU to web (and socketio): what answers the developer comes first. Pure.
+ */
+export function startPolicy(role: Role, queues: readonly string[] | null): StartPolicy {
+  return {
+    waitsForRedis: !(role === 'web' && queues === null),
+    nice: role === 'watch' ? WATCH_NICE : role === 'worker' || role === 'schedule' ? BACKGROUND_NICE : 0,
+  };
+}
