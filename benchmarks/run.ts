@@ -11,6 +11,7 @@ import { benchDir, twoRedisBench } from './benches.js';
 import { median, type Cell, type Row } from './row.js';
 import { watchTree } from './tree.js';
 import { viewCost } from './view.js';
+import { saveDuringJob } from './save-during-job.js';
 import { webFirst } from './web-first.js';
 import { NODE_RUNS_TRUE, nodeReadiesTwoRedis } from './floors.js';
 import { killTree, processTree, signalPid } from '../src/runtime/process-group.js';
@@ -336,6 +337,7 @@ async function main(): Promise<void> {
   await step('plan', plan);
   await step('ready', ready);
   await step('web-first', () => webFirst(RUNS));
+  await step('save', () => saveDuringJob(Math.min(RUNS, 3)));
   await step('memory', () => [
     // a busy but ordinary bench, then 200k lines each at full speed
     memory(

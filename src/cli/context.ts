@@ -32,6 +32,7 @@ export interface RunOptions {
   color: boolean;
   tasks: boolean;
   reload: string | false;
+  reloadWait?: boolean;
   stdinNull?: string;
   quiet?: string;
   followLogs: boolean;
@@ -78,6 +79,7 @@ export function runChoices(opts: RunOptions, env: Readonly<Record<string, string
     ...(quiet ? { quiet } : {}),
     ...(stdinNull ? { stdinNull } : {}),
     reload: opts.reload === false ? false : (list(opts.reload) ?? []),
+    ...(opts.reloadWait ? { reloadWait: true } : {}),
     followLogs: opts.followLogs,
     tasks: opts.tasks,
     ...(maxWatches !== undefined ? { maxWatches } : {}),

@@ -85,6 +85,10 @@ function runOptions(cmd: Command): Command {
     .option('--no-tasks', 'plain start-up lines instead of the task list on a terminal')
     .option('--reload <roles>', 'roles to restart when a .py file under apps/ changes', DEFAULT_RELOAD_ROLES.join(','))
     .option('--no-reload', 'do not restart anything on code changes')
+    .option(
+      '--reload-wait',
+      'a worker busy with a job is restarted only once its job is done (default: the new worker starts at once, the old one finishes the job)',
+    )
     .option('--stdin-null <names>', 'processes, types or roles whose stdin is /dev/null instead of a pipe (for a program that needs EOF)')
     .option('--quiet <names>', 'processes, types or roles whose output is kept (fbench logs, their log files) but not printed, e.g. --quiet watch,redis')
     .option('--no-follow-logs', 'do not follow log files that compound commands (`cd x && y > f.log`) write by themselves');
@@ -216,8 +220,9 @@ const commands: Record<string, () => unknown> = {
         .description('restart processes (or start stopped ones), and wait until they are ready again')
         .argument('<name...>', 'names (worker.1), Procfile types (worker_email), roles (redis), wildcards (worker*) or all')
         .option('--grace <seconds>', "seconds the old one gets to stop before SIGKILL (default: its own; a worker its job's timeout)", seconds('--grace'))
+        .option('--wait', 'a worker busy with a job: stop it (its job done), then start the new one (default: the new one starts at once)')
         .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).restartCommand(names, opts))),
-      ['fbench restart worker', 'fbench restart worker.1 --grace 5', "fbench restart 'worker*'"],
+      ['fbench restart worker', 'fbench restart worker.1 --grace 5', 'fbench restart worker --wait', "fbench restart 'worker*'"],
     ),
   stop: () =>
     examples(

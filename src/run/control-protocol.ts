@@ -24,6 +24,8 @@ export interface ProcessInfo {
   lastLine: string | null;
   /** The log files it writes, for names like `worker.log`. */
   logFiles: string[];
+  /** An old process finishing its job after a handover (a row beside the new one, not a name to act on). */
+  retiring?: boolean;
 }
 
 /** What a session says of itself (`fbench ls`). */

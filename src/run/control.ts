@@ -5,13 +5,13 @@ import { resolveNames } from '../plan/lookup.js';
 import type { Plan } from '../plan/types.js';
 import { ControlServer, type Channel } from '../runtime/control-server.js';
 import { mergeKept, type LogRing } from '../runtime/log-ring.js';
-import type { ServiceStatus, StartOutcome, StateEvent, Supervisor, Waiting } from '../runtime/supervisor.js';
+import type { ServiceStatus, StartOutcome, StateEvent, Supervisor, Waiting, WorkReport } from '../runtime/supervisor.js';
 import { SYSTEM } from '../output/printer.js';
 import type { Clock } from '../util/clock.js';
 import type { LogLine, ProcessInfo, SessionInfo } from './control-protocol.js';
 import type { PromptTracker } from './debug-input.js';
 import type { SessionKind } from './session-files.js';
-import { killWords, waitingWords } from './reporter.js';
+import { handoverWords, killWords, waitingWords } from './reporter.js';
 import type { UsageSampler } from './usage.js';
 
 /** `fbench ps` waits this long for each Redis's PONG. */
@@ -130,7 +130,7 @@ export class ControlSocket {
     const status = sup?.status() ?? [];
     const usage = await this.s.usage.sample(status.filter((x) => x.pid !== null).map((x) => x.name));
     const now = this.s.clock.now();
-    return Promise.all(
+    const rows = await Promise.all(
       status.map(async (st): Promise<ProcessInfo> => {
         const p = plan.processes.find((x) => x.name === st.name);
         const x = plan.externals.find((e) => e.url === st.name);
@@ -162,6 +162,26 @@ export class ControlSocket {
         };
       }),
     );
+    // An old process finishing its job after a handover: a row of its own under the new one.
+    return rows.flatMap((row) => {
+      const old = status.find((st) => st.name === row.name)?.retiring ?? [];
+      return [
+        row,
+        ...old.map((r) => ({
+          ...row,
+          name: `${row.name} (old code)`,
+          state: 'stopping',
+          ready: false,
+          readiness: `old code, ${r.doing.waitingFor.replace(/^finish\b/, 'finishing')}`,
+          pid: r.pid,
+          uptimeMs: now - r.since,
+          cpuPercent: null,
+          rssBytes: null,
+          atPrompt: false,
+          retiring: true,
+        })),
+      ];
+    });
   }
 
   private async restart(req: Record<string, unknown>, ch: Channel): Promise<void> {
@@ -169,7 +189,8 @@ export class ControlSocket {
     const names = this.resolve(req.names, 'restart');
     const graceMs = typeof req.graceSeconds === 'number' ? req.graceSeconds * 1000 : undefined;
     this.s.printer.system(`restart of ${names.join(', ')} requested (fbench restart)`);
-    const outcomes: StartOutcome[] = await this.tellingWaits(ch, names, Promise.all(names.map((n) => sup.restartService(n, graceMs))));
+    const wait = req.wait === true;
+    const outcomes: StartOutcome[] = await this.tellingWaits(ch, names, Promise.all(names.map((n) => sup.restartService(n, graceMs, { wait }))));
     ch.send({
       ok: true,
       results: names.map((name, i) => ({ name, ...outcomes[i]!, ...(outcomes[i]!.ok ? {} : { lastLine: sup.process(name)?.ring.last(1)[0] ?? null }) })),
@@ -190,13 +211,18 @@ export class ControlSocket {
     const onState = (e: StateEvent): void => {
       if (e.state === 'stopped' && e.killed && names.includes(e.name)) ch.send({ say: `${e.name} was killed: ${killWords(e)}` });
     };
+    const onHandover = (h: { name: string; pid: number | null; doing: WorkReport }): void => {
+      if (names.includes(h.name)) ch.send({ say: handoverWords(h) });
+    };
     sup.on('waiting', onWaiting);
     sup.on('state', onState);
+    sup.on('handover', onHandover);
     try {
       return await work;
     } finally {
       sup.off('waiting', onWaiting);
       sup.off('state', onState);
+      sup.off('handover', onHandover);
     }
   }
 

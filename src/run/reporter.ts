@@ -4,7 +4,7 @@ import type { Printer } from '../output/printer.js';
 import type { Plan } from '../plan/types.js';
 import { DEFAULT_BACKOFF } from '../runtime/backoff.js';
 import { describeExit, type ExitInfo, type Leftover } from '../runtime/supervised-process.js';
-import type { ReadySummary, StateEvent, Supervisor, Waiting } from '../runtime/supervisor.js';
+import type { ReadySummary, RetiredEvent, StateEvent, Supervisor, Waiting, WorkReport } from '../runtime/supervisor.js';
 import { realClock, type Clock } from '../util/clock.js';
 
 /** How an exit reads: "exit code 3", "killed by SIGKILL"; an adopted process's end has no status to tell. */
@@ -75,6 +75,8 @@ export class Reporter {
     this.sup.on('leftover', this.onLeftover);
     this.sup.on('not-ready', this.onNotReady);
     this.sup.on('pending', this.onPending);
+    this.sup.on('handover', this.onHandover);
+    this.sup.on('retired', this.onRetired);
   }
 
   close(): void {
@@ -86,7 +88,16 @@ export class Reporter {
     this.sup.off('leftover', this.onLeftover);
     this.sup.off('not-ready', this.onNotReady);
     this.sup.off('pending', this.onPending);
+    this.sup.off('handover', this.onHandover);
+    this.sup.off('retired', this.onRetired);
   }
+
+  private readonly onHandover = (h: { name: string; pid: number | null; doing: WorkReport }): void => this.say(handoverWords(h));
+
+  private readonly onRetired = (r: RetiredEvent): void => {
+    if (r.killed) this.printer.error(retiredWords(r));
+    else this.say(retiredWords(r));
+  };
 
   /**
    * Why a readiness check still waits, said once it has waited PENDING_QUIET_MS (a local Redis is
@@ -234,4 +245,17 @@ export function waitingWords(left: readonly Waiting[]): string {
 /** Why a process was killed, and what that lost: "its grace ran out, and the job … was lost". */
 export function killWords(e: StateEvent): string {
   return `${e.killed === 'grace' ? 'its grace ran out' : 'asked again to stop'}${e.lost ? `, and ${e.lost}` : ''}`;
+}
+
+/** A busy worker replaced new-first, in words. */
+export function handoverWords(h: { name: string; pid: number | null; doing: WorkReport }): string {
+  return `${h.name} is busy: its old code (pid ${h.pid}) goes on to ${h.doing.waitingFor}, then leaves; a new ${h.name} starts now`;
+}
+
+/** How an old process left after a handover, in words. */
+export function retiredWords(r: RetiredEvent): string {
+  const who = `${r.name} (old code, pid ${r.pid})`;
+  return r.killed
+    ? `${who} was killed: ${killWords({ name: r.name, state: 'stopped', killed: r.killed, ...(r.lost ? { lost: r.lost } : {}) })}`
+    : `${who} finished its job and left`;
 }

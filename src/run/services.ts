@@ -20,6 +20,8 @@ export interface ServiceChoices {
   adopted?: ReadonlyMap<string, ProcessIdentity>;
   /** Added to every process's environment (the colour variables). */
   env?: Record<string, string>;
+  /** A busy worker's restart stops it first, then starts the new one (--reload-wait): no handover. */
+  stopFirst?: boolean;
 }
 
 /** Builds the supervisor's services from a plan, with their checks. */
@@ -79,6 +81,8 @@ export class ServiceBuilder {
       critical: p.critical,
       stop: { graceMs: stop.graceSeconds * 1000, keepsData: stop.keepsData, ...(stop.hint ? { hint: stop.hint } : {}) },
       ...(p.health?.kind === 'rq-worker' ? { work: workerActivity(p.health.redis, () => this.ctx.membersOf(p.name), model.queues, model.config) } : {}),
+      // A worker busy with a job is replaced new-first: the new code runs at once, the job finishes.
+      ...(p.role === 'worker' && !choices.stopFirst ? { handover: true } : {}),
     };
   }
 

@@ -46,6 +46,8 @@ export interface RunChoices {
   stdinNull?: string[];
   /** Roles restarted when Python code changes, or false (--no-reload). */
   reload: string[] | false;
+  /** --reload-wait: a busy worker is stopped (its job finished) before its new one starts, as before handovers. */
+  reloadWait?: boolean;
   followLogs: boolean;
   /** A task list of the start-up on a terminal. */
   tasks: boolean;
@@ -177,6 +179,7 @@ export class Session implements ControlledSession {
       ...(config.run.graceS !== undefined ? { graceS: config.run.graceS } : {}),
       ...(config.run.quiet ? { quiet: config.run.quiet } : {}),
       ...(config.run.stdinNull ? { stdinNull: config.run.stdinNull } : {}),
+      ...(config.run.reloadWait ? { stopFirst: true } : {}),
       env: colorEnv(color, config.env),
     };
     this.tails = new LogTails(this, config.run.followLogs);

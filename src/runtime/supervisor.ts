@@ -41,6 +41,30 @@ export interface ServiceSpec {
   stop: StopSpec;
   /** Asked while it stops, and before it is killed: what it is doing. */
   work?: () => Promise<WorkReport | null>;
+  /**
+   * A restart while it is doing work (work() says so) starts the new process first and lets the
+   * old one finish (an RQ worker's warm stop: its job, then it leaves): the new code runs at once
+   * and the job is not lost. Otherwise a restart stops, then starts.
+   */
+  handover?: boolean;
+}
+
+/** An old process of a service, replaced while it finished its work: it leaves when that is done. */
+export interface RetiringStatus {
+  name: string;
+  pid: number | null;
+  /** What it is finishing. */
+  doing: WorkReport;
+  since: number;
+}
+
+/** How a retired process left: its work done, or killed (its grace ran out, or a later stop asked for it) with what that lost. */
+export interface RetiredEvent {
+  name: string;
+  pid: number | null;
+  exit?: ExitInfo;
+  killed?: 'grace' | 'forced';
+  lost?: string;
 }
 
 export type ServiceState = 'waiting' | 'running' | 'ready' | 'backoff' | 'exited' | 'stopping' | 'stopped' | 'failed';
@@ -118,6 +142,8 @@ export interface ServiceStatus {
   why: string | null;
   /** backoff: when it starts again. */
   retryAt: number | null;
+  /** Its old processes still finishing their work after a handover. */
+  retiring: RetiringStatus[];
 }
 
 interface Service {
@@ -149,6 +175,8 @@ interface Service {
   stop: Promise<void> | null;
   /** A restart still stopping the old process, which later restarts join. */
   restarting: Promise<StartOutcome> | null;
+  /** Old processes finishing their work after a handover, each with its end. */
+  retiring: { proc: SupervisedProcess; doing: WorkReport; since: number; done: Promise<void> }[];
   /** Waiting for how the next start ends. */
   outcomes: ((o: StartOutcome) => void)[];
 }
@@ -225,6 +253,7 @@ export class Supervisor extends EventEmitter {
       readiness: s.ready ? s.readiness : null,
       why: s.ready ? null : (s.state === 'exited' || s.state === 'backoff') && s.lastExit ? describeExit(s.lastExit) : (s.error ?? s.pendingWhy),
       retryAt: s.state === 'backoff' ? s.retryAt : null,
+      retiring: s.retiring.map((r) => ({ name: s.spec.name, pid: r.proc.pid, doing: r.doing, since: r.since })),
     }));
   }
 
@@ -266,25 +295,83 @@ export class Supervisor extends EventEmitter {
    * the new start ended. A restart asked for while another still stops the old process joins
    * it: one new process, every caller told how its start ended.
    */
-  restartService(name: string, graceMs?: number): Promise<StartOutcome> {
+  restartService(name: string, graceMs?: number, opts: { wait?: boolean } = {}): Promise<StartOutcome> {
     const svc = this.mustGet(name);
     if (svc.restarting) return svc.restarting;
     const ticket = ++svc.ticket;
-    svc.wanted = false;
     const restart = (async (): Promise<StartOutcome> => {
+      const doing = svc.spec.handover && !opts.wait && svc.state === 'ready' && svc.proc?.running ? await this.askWork(svc) : null;
+      if (svc.ticket !== ticket || this.stopping) {
+        svc.restarting = null;
+        return { ok: false, why: this.overtaken(svc) };
+      }
+      if (doing) {
+        svc.restarting = null;
+        this.handOver(svc, doing, graceMs);
+        return this.startAgain(svc);
+      }
+      svc.wanted = false;
       await this.stopProcess(svc, graceMs);
       svc.restarting = null;
       if (svc.ticket !== ticket || svc.removed || this.stopping) return { ok: false, why: this.overtaken(svc) };
-      svc.wanted = true;
-      svc.crashes = 0;
-      svc.restarts++;
-      const outcome = this.nextOutcome(svc);
-      this.setState(svc, 'waiting');
-      this.schedule();
-      return outcome;
+      return this.startAgain(svc);
     })();
     svc.restarting = restart;
     return restart;
+  }
+
+  private startAgain(svc: Service): Promise<StartOutcome> {
+    svc.wanted = true;
+    svc.crashes = 0;
+    svc.restarts++;
+    const outcome = this.nextOutcome(svc);
+    this.setState(svc, 'waiting');
+    this.schedule();
+    return outcome;
+  }
+
+  /**
+   * The running process becomes an old one that finishes `doing` (its warm stop at once: one
+   * SIGTERM, its grace, then SIGKILL as any stop) while a new one starts: `retired` says how it
+   * left. A session's stop waits for it, and what it depends on stops only after.
+   */
+  private handOver(svc: Service, doing: WorkReport, graceMs?: number): void {
+    const old = svc.proc!;
+    this.endCheck(svc);
+    svc.proc = null; // the next start makes a new one; the old one's exit belongs to no run
+    svc.run++;
+    svc.ready = false;
+    this.emit('handover', { name: svc.spec.name, pid: old.pid, doing });
+    const entry = { proc: old, doing, since: this.clock.now(), done: Promise.resolve() };
+    entry.done = this.retire(svc, old, doing, graceMs ?? svc.spec.stop.graceMs).finally(() => {
+      svc.retiring = svc.retiring.filter((r) => r !== entry);
+      old.removeAllListeners();
+      this.checkAllDone();
+    });
+    svc.retiring.push(entry);
+  }
+
+  private async retire(svc: Service, old: SupervisedProcess, doing: WorkReport, graceMs: number): Promise<void> {
+    const exit = old.exit;
+    const pid = old.pid; // said when it has left, when the process no longer has one
+    if (!exit) return;
+    old.terminate();
+    let cancel: () => void = () => {};
+    const graceOver = new Promise<void>((r) => (cancel = this.clock.setTimer(graceMs, r)));
+    const force = this.whenForced(svc);
+    await Promise.race([exit, graceOver, force.promise]);
+    cancel();
+    force.cancel();
+    if (!old.running) {
+      this.emit('retired', { name: svc.spec.name, pid, exit: await exit } satisfies RetiredEvent);
+      return;
+    }
+    const killed = this.forced(svc) ? 'forced' : 'grace';
+    old.kill();
+    let cancelStuck: () => void = () => {};
+    await Promise.race([exit, new Promise<void>((r) => (cancelStuck = this.clock.setTimer(KILL_WAIT_MS, r)))]);
+    cancelStuck();
+    this.emit('retired', { name: svc.spec.name, pid, killed, lost: doing.ifKilled } satisfies RetiredEvent);
   }
 
   /** Add a service (at construction, or after start for a re-plan); `restartService` or the next round starts it. */
@@ -313,6 +400,7 @@ export class Supervisor extends EventEmitter {
       lastExit: null,
       stop: null,
       restarting: null,
+      retiring: [],
       outcomes: [],
     });
     this.schedule();
@@ -373,7 +461,10 @@ export class Supervisor extends EventEmitter {
         if (!p) {
           const deps = this.directDependents(svc.spec.name).filter((d) => !path.has(d)); // a cycle must not deadlock
           const next = new Set(path).add(svc);
-          p = Promise.all(deps.map((d) => inOrder(d, next))).then(() => this.stopProcess(svc));
+          // Its old processes still finishing a job count as it: what it depends on waits for them too.
+          p = Promise.all(deps.map((d) => inOrder(d, next))).then(() =>
+            Promise.all([this.stopProcess(svc), ...svc.retiring.map((r) => r.done)]).then(() => {}),
+          );
           order.set(svc, p);
         }
         return p;
@@ -715,7 +806,9 @@ export class Supervisor extends EventEmitter {
       const stoppingNow = all.filter((s) => s.state === 'stopping' && s.proc?.running);
       // Shutting down, also what waits for its dependents to go first (a Redis behind its workers).
       const behind = this.stopping ? all.filter((s) => s.state !== 'stopping' && s.proc?.running) : [];
-      if (stoppingNow.length === 0 && behind.length === 0) {
+      // Shutting down, also an old process finishing its job after a handover.
+      const old = this.stopping ? all.flatMap((s) => s.retiring.filter((r) => r.proc.running).map((r) => ({ name: s.spec.name, doing: r.doing }))) : [];
+      if (stoppingNow.length === 0 && behind.length === 0 && old.length === 0) {
         this.cancelWaiting = null;
         return;
       }
@@ -728,6 +821,7 @@ export class Supervisor extends EventEmitter {
         })),
         ...behind.map((s) => ({ name: s.spec.name, stopping: false })),
       ].filter((w) => this.services.get(w.name)?.proc?.running);
+      left.push(...old.map((o) => ({ name: `${o.name} (old code)`, stopping: true, doing: o.doing })));
       if (left.length > 0) this.emit('waiting', left, this.stopping !== null);
       this.cancelWaiting = this.clock.setTimer(WAITING_EVERY_MS, () => void tick());
     };

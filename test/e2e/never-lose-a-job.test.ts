@@ -3,8 +3,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { Redis } from 'ioredis';
 import { makeBench } from '../helpers/bench-fixture.js';
-import { FBENCH, FbenchRun, pidsMatching, survivors } from '../helpers/fbench-run.js';
+import { alive, FBENCH, FbenchRun, pidsMatching, survivors } from '../helpers/fbench-run.js';
 import { enqueue, rqBench as realRqBench, SYSTEM_PYTHON, TERM_COUNTER } from '../helpers/real-programs.js';
 import { testScope } from '../helpers/scope.js';
 
@@ -28,6 +29,22 @@ async function rqBench(extra = ''): Promise<{ dir: string; port: number }> {
   const b = await realRqBench(extra);
   cleanups.push(b.cleanup);
   return b;
+}
+
+/** Workers registered in RQ whose process is alive. */
+async function liveWorkers(port: number): Promise<number> {
+  const r = new Redis({ port, lazyConnect: true });
+  await r.connect();
+  try {
+    let n = 0;
+    for (const key of await r.smembers('rq:workers')) {
+      const pid = Number(await r.hget(key, 'pid'));
+      if (pid && alive(pid)) n++;
+    }
+    return n;
+  } finally {
+    r.disconnect();
+  }
 }
 
 const workerLog = (dir: string): string =>
@@ -60,34 +77,58 @@ describe('a job longer than the old 5 s grace: a worker gets its queue timeout t
     assert.deepEqual(await survivors([job.horse], 0), []);
   });
 
-  test('fbench restart worker mid-job: the job completes, then a new worker starts', async () => {
-    const { dir } = await rqBench();
+  test('fbench restart worker mid-job: a new worker within 3 s, the old one finishes the job and leaves; --wait stops it first', async () => {
+    const { dir, port } = await rqBench();
     const run = start(dir);
     await run.waitFor(/ready in/);
-    const job = await longJob(dir, run);
+    const job = await longJob(dir, run, 20);
+    const t0 = Date.now();
     const restart = new FbenchRun(['restart', 'worker', '--bench', dir]);
     runs.push(restart);
     const { code } = await restart.exited;
     assert.equal(code, 0, restart.output);
+    assert.ok(Date.now() - t0 < 3000, `the new worker took ${Date.now() - t0} ms`);
+    assert.match(restart.output, /worker\.1 is busy: its old code \(pid \d+\) goes on to finish jobs\.slow \(job /);
     assert.match(restart.output, /restarted worker\.1: registered on short,default,long/);
-    assert.ok(existsSync(job.out), 'the job completed before the new worker');
+    assert.ok(!existsSync(job.out), 'the job still runs, in the old worker');
+    const ps = new FbenchRun(['ps', '--bench', dir]);
+    runs.push(ps);
+    await ps.exited;
+    assert.match(ps.output, /^worker\.1 \(old code\) +stopping .*old code, finishing jobs\.slow/m);
+    await run.waitFor(/worker\.1 \(old code, pid \d+\) finished its job and left/, 30_000);
+    assert.ok(existsSync(job.out), 'the job completed');
     assert.doesNotMatch(workerLog(dir), /Cold shut down/);
-    assert.ok(run.output.lastIndexOf('worker.1 started') > run.output.indexOf('worker.1 stopped'), run.output.slice(-2000));
+    assert.equal(await liveWorkers(port), 1, 'one worker afterwards');
+
+    // --wait: today's stop-then-start.
+    const waited = await longJob(dir, run, 4);
+    const old = new FbenchRun(['restart', 'worker', '--wait', '--bench', dir]);
+    runs.push(old);
+    assert.equal((await old.exited).code, 0, old.output);
+    assert.ok(existsSync(waited.out), 'with --wait the job completed before the new worker');
     await run.stop();
   });
 
-  test('a .py save mid-job: the job completes, then the worker restarts', async () => {
-    const { dir } = await rqBench();
+  test('a .py save mid-job: the new code runs within 3 s, the job completes in the old worker; Ctrl-C during the overlap leaves nothing', async () => {
+    const { dir, port } = await rqBench();
     const run = start(dir);
     await run.waitFor(/watching apps\//);
-    const job = await longJob(dir, run);
+    const job = await longJob(dir, run, 20);
     const from = run.output.length;
+    const t0 = Date.now();
     writeFileSync(path.join(dir, 'apps/app/app/hooks.py'), '# changed\n');
     await run.waitFor(/hooks\.py changed: restarting worker\.1/, 10_000, from);
-    await run.waitFor(/worker\.1 ready: registered/, 30_000, from);
+    await run.waitFor(/worker\.1 ready: registered/, 10_000, from);
+    assert.ok(Date.now() - t0 < 3000, `the new worker took ${Date.now() - t0} ms`);
+    assert.equal(await liveWorkers(port), 2, 'old and new, side by side');
+    const all = [...run.startedPids().values(), job.horse];
+    run.signal('SIGINT');
+    await run.waitFor(/waiting for .*worker\.1 \(old code\) to finish jobs\.slow/, 5000, from);
+    const { code } = await run.exited;
+    assert.equal(code, 130, run.output.slice(-2000));
     assert.ok(existsSync(job.out), 'the job completed');
     assert.doesNotMatch(workerLog(dir), /Cold shut down/);
-    await run.stop();
+    assert.deepEqual(await survivors(all, 2000), []);
   });
 
   test('with --grace 2 the job is killed, and one line names it as lost and where it stays', async () => {

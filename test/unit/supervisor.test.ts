@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Supervisor, type Probe, type ReadySummary, type ServiceSpec, type StateEvent, type Waiting } from '../../src/runtime/supervisor.js';
+import { Supervisor, type Probe, type ReadySummary, type RetiredEvent, type ServiceSpec, type StateEvent, type Waiting } from '../../src/runtime/supervisor.js';
 import type { ProcessSpec } from '../../src/runtime/supervised-process.js';
 import { FakeClock, FakeProcess, settle } from '../helpers/fakes.js';
 
@@ -18,6 +18,7 @@ interface Spec {
   hint?: string;
   keepsData?: boolean;
   work?: ServiceSpec['work'];
+  handover?: boolean;
 }
 
 const processSpec = (name: string, command = 'x'): ProcessSpec => ({
@@ -43,6 +44,7 @@ const service = (s: Spec): ServiceSpec => ({
   stop: { graceMs: s.graceMs ?? 5000, keepsData: s.keepsData ?? false, ...(s.hint ? { hint: s.hint } : {}) },
   ...(s.probe ? { probe: s.probe } : {}),
   ...(s.work ? { work: s.work } : {}),
+  ...(s.handover ? { handover: true } : {}),
 });
 
 /** A supervisor over fake processes and a fake clock. */
@@ -347,6 +349,46 @@ describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () =
     await clock.advance(10_000);
     await stopping;
     assert.ok(log.indexOf('web.1 TERM') < log.indexOf('redis.1 TERM'), log.join(' '));
+  });
+
+  test('handover: a busy worker restarted starts its new process first; the old one finishes, stops before Redis at a shutdown', async () => {
+    let busy = true;
+    const work = async () => (busy ? { waitingFor: 'finish jobs.slow (job j1)', ifKilled: 'the job j1 was lost' } : null);
+    const { sup, clock, log, states } = setup([
+      { name: 'redis.1', probe: async () => 'PONG', gating: true, keepsData: true },
+      { name: 'w.1', dependsOn: ['redis.1'], probe: async () => 'registered', work, handover: true, graceMs: 60_000 },
+    ]);
+    const retired: RetiredEvent[] = [];
+    sup.on('retired', (r: RetiredEvent) => retired.push(r));
+    sup.start();
+    await settle();
+    const old = sup.process('w.1') as FakeProcess;
+    old.termDelayMs = 20_000; // its job takes 20 s more
+    const outcome = await sup.restartService('w.1');
+    assert.deepEqual(outcome, { ok: true, readiness: 'registered' });
+    assert.notEqual(sup.process('w.1'), old, 'a new process');
+    assert.deepEqual(
+      sup
+        .status()
+        .find((s) => s.name === 'w.1')!
+        .retiring.map((r) => r.doing.waitingFor),
+      ['finish jobs.slow (job j1)'],
+    );
+    assert.equal(log.filter((l) => l === 'w.1 TERM').length, 1, 'the old one got its warm stop at once');
+    assert.ok(!states('w.1').includes('stopping'), 'the service itself never stopped');
+    // A shutdown meanwhile: Redis waits for the old one's job.
+    busy = false;
+    const stopping = sup.shutdown(130);
+    await clock.advance(19_000);
+    assert.ok(!log.includes('redis.1 TERM'), log.join(' '));
+    await clock.advance(2000);
+    await clock.advance(100);
+    assert.equal(await stopping, 130);
+    assert.ok(log.indexOf('redis.1 TERM') > log.lastIndexOf('w.1 done'), log.join(' '));
+    assert.deepEqual(
+      retired.map((r) => (r.killed ? 'killed' : 'left')),
+      ['left'],
+    );
   });
 
   test('exit code 0 ends a process nothing needs, but one others depend on (a Redis shut down from outside) is restarted', async () => {

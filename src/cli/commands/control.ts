@@ -20,9 +20,17 @@ const what = (s: SessionAnswer): string => `${sessionCommand(s.kind)}, pid ${s.p
 
 /** The names as the one rule reads them, across every session of the bench, grouped by the session that runs each. */
 function bySession(sessions: SessionAnswer[], names: readonly string[], option: string, bench: string): { session: SessionAnswer; names: string[] }[] {
-  const all = sessions.flatMap((s) => s.processes);
+  const all = sessions.flatMap((s) => s.processes.filter((p) => !p.retiring));
   const wanted = new Set(resolveNames(all, names, { option, bench }));
-  return sessions.map((session) => ({ session, names: session.processes.map((p) => p.name).filter((n) => wanted.has(n)) })).filter((x) => x.names.length > 0);
+  return sessions
+    .map((session) => ({
+      session,
+      names: session.processes
+        .filter((p) => !p.retiring)
+        .map((p) => p.name)
+        .filter((n) => wanted.has(n)),
+    }))
+    .filter((x) => x.names.length > 0);
 }
 
 /** The answer's messages, failing on an {ok:false} one. */
@@ -111,12 +119,17 @@ export async function psCommand(names: string[], opts: Opts & { json?: boolean }
   return 0;
 }
 
-export async function restartCommand(names: string[], opts: Opts & { grace?: number }): Promise<number> {
+export async function restartCommand(names: string[], opts: Opts & { grace?: number; wait?: boolean }): Promise<number> {
   const bench = findBench(opts.bench, process.cwd());
   const sessions = await benchSessions(bench);
   let failed = false;
   for (const { session, names: mine } of bySession(sessions, names, 'restart', bench)) {
-    const got = await askWaiting(session, { cmd: 'restart', names: mine, ...(opts.grace !== undefined ? { graceSeconds: opts.grace } : {}) });
+    const got = await askWaiting(session, {
+      cmd: 'restart',
+      names: mine,
+      ...(opts.grace !== undefined ? { graceSeconds: opts.grace } : {}),
+      ...(opts.wait ? { wait: true } : {}),
+    });
     if (got === null) return 130;
     const results = (got.find((m) => Array.isArray(m.results))?.results ?? []) as {
       name: string;
