@@ -52,7 +52,7 @@ describe('start-up ends, with the reason, when it cannot succeed', { timeout: 60
 });
 
 describe('every client of a running bench is told what it waits for', { timeout: 120_000 }, () => {
-  test('fbench restart from another terminal streams the wait for the job; Ctrl-C there stops waiting, not the work', async () => {
+  test('fbench restart from another terminal says what happens to the running job and streams any wait for it; Ctrl-C there stops waiting, not the work', async () => {
     const b = await rqBench();
     cleanups.push(b.cleanup);
     const run = fbench(['start', '--bench', b.dir, '--no-timestamps']);
@@ -65,17 +65,29 @@ describe('every client of a running bench is told what it waits for', { timeout:
       return out;
     };
 
+    // New-first: the client hears that the job goes on in the old worker.
     const first = await job();
     const client = fbench(['restart', 'worker', '--bench', b.dir]);
-    await client.waitFor(/^waiting for worker\.1 to finish jobs\.slow \(job \S+, running \d+ s, .*\) \(fbench start, pid \d+\)$/m, 5000);
     const { code } = await client.exited;
     assert.equal(code, 0, client.output);
+    assert.match(
+      client.output,
+      /^worker\.1 is busy: its old code \(pid \d+\) goes on to finish jobs\.slow \(job \S+, running \d+ s, .*\), then leaves; a new worker\.1 starts now \(fbench start, pid \d+\)$/m,
+    );
     assert.match(client.output, /restarted worker\.1: registered/);
+    await run.waitFor(/worker\.1 \(old code, pid \d+\) finished its job and left/, 20_000);
     assert.ok(existsSync(first));
+
+    // Stop-first (--wait): the client hears the wait for the job as it goes.
+    const waited = await job();
+    const waiting = fbench(['restart', 'worker', '--wait', '--bench', b.dir]);
+    await waiting.waitFor(/^waiting for worker\.1 to finish jobs\.slow \(job \S+, running \d+ s, .*\) \(fbench start, pid \d+\)$/m, 5000);
+    assert.equal((await waiting.exited).code, 0, waiting.output);
+    assert.ok(existsSync(waited));
 
     const second = await job();
     const mark = run.output.length;
-    const leaving = fbench(['restart', 'worker', '--bench', b.dir]);
+    const leaving = fbench(['restart', 'worker', '--wait', '--bench', b.dir]);
     await leaving.waitFor(/waiting for worker\.1 to finish/, 5000);
     leaving.signal('SIGINT');
     const left = await leaving.exited;

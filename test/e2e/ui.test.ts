@@ -179,3 +179,30 @@ describe('fbench ui', { timeout: 120_000 }, () => {
     assert.match(piped.output, /^fbench: fbench ui needs a terminal \(stdin and stdout\), and this is not one → run it in a terminal/);
   });
 });
+
+describe('the view draws only text', { timeout: 60_000 }, () => {
+  test("a process's clipboard write, title, link, vertical tab and bidi override reach neither the terminal nor the screen's layout", async () => {
+    const b = await tempSampleBench((dir) => {
+      // OSC 52 (clipboard), OSC 0 (title), OSC 8 (link), VT, FF, U+202E: printed again and again.
+      const py = String.raw`import time
+while True:
+    print('\x1b]52;c;cHduZWQ=\x07\x1b]0;pwned-title\x07\x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\ a\x0bb\x0cc \u202eevil', flush=True)
+    time.sleep(0.2)`;
+      writeFileSync(path.join(dir, 'hostile.py'), py);
+      writeFileSync(path.join(dir, 'Procfile'), `hostile: ${SYSTEM_PYTHON} -u hostile.py\n`);
+    });
+    cleanups.push(b.cleanup);
+    const run = new FbenchRun(['start', '--bench', b.dir]);
+    runs.push(run);
+    await run.waitFor(/ready in/, 30_000);
+    const term = new Terminal(`${process.execPath} ${FBENCH} ui --bench ${b.dir}`, 120, 30);
+    cleanups.push(() => term.close());
+    const s = await term.until((x) => /link a␋b␌c evil/.test(x) && /^ *hostile\.1 +ready .* running/m.test(x), 'the hostile line, as text, under the table');
+    assert.doesNotMatch(term.tmux('display-message', '-p', '-t', 't', '#{pane_title}'), /pwned-title/);
+    assert.doesNotMatch(s, /52;c|evil\.example|\u202e/);
+    assert.match(s, /^ *hostile\.1 +ready .* running/m, 'the table keeps its place');
+    term.type('q');
+    await term.until(() => term.exited, 'left');
+    await run.stop();
+  });
+});
