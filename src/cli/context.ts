@@ -33,6 +33,7 @@ export interface RunOptions {
   tasks: boolean;
   reload: string | false;
   reloadWait?: boolean;
+  poll?: boolean;
   stdinNull?: string;
   quiet?: string;
   followLogs: boolean;
@@ -80,6 +81,7 @@ export function runChoices(opts: RunOptions, env: Readonly<Record<string, string
     ...(stdinNull ? { stdinNull } : {}),
     reload: opts.reload === false ? false : (list(opts.reload) ?? []),
     ...(opts.reloadWait ? { reloadWait: true } : {}),
+    ...(opts.poll !== undefined ? { poll: opts.poll } : {}),
     followLogs: opts.followLogs,
     tasks: opts.tasks,
     ...(maxWatches !== undefined ? { maxWatches } : {}),

@@ -86,6 +86,11 @@ function runOptions(cmd: Command): Command {
     .option('--reload <roles>', 'roles to restart when a .py file under apps/ changes', DEFAULT_RELOAD_ROLES.join(','))
     .option('--no-reload', 'do not restart anything on code changes')
     .option(
+      '--poll',
+      'find .py changes under apps/ by polling (default: where apps/ is on a mount that inotify cannot see into: FUSE, 9p, virtiofs, NFS, SMB…)',
+    )
+    .option('--no-poll', 'never poll apps/, even on such a mount')
+    .option(
       '--reload-wait',
       'a worker busy with a job is restarted only once its job is done (default: the new worker starts at once, the old one finishes the job)',
     )

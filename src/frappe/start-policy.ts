@@ -25,3 +25,16 @@ export function startPolicy(role: Role, queues: readonly string[] | null): Start
     nice: role === 'watch' ? WATCH_NICE : role === 'worker' || role === 'schedule' ? BACKGROUND_NICE : 0,
   };
 }
+
+/**
+ * RQ forks a work horse for each job; on macOS, Objective-C's fork-safety check and the system
+ * proxy lookup crash that child (bench 1529, rq 2235), so bench's own Procfile gives workers these
+ * there. Added on macOS to what runs jobs, unless the line sets them itself. Pure.
+ */
+export function forkSafeEnv(platform: string, role: Role, queues: readonly string[] | null, lineEnv: Readonly<Record<string, string>>): Record<string, string> {
+  if (platform !== 'darwin' || (role !== 'worker' && queues === null)) return {};
+  const env: Record<string, string> = {};
+  if (!('OBJC_DISABLE_INITIALIZE_FORK_SAFETY' in lineEnv)) env.OBJC_DISABLE_INITIALIZE_FORK_SAFETY = 'YES';
+  if (!('NO_PROXY' in lineEnv)) env.NO_PROXY = '*';
+  return env;
+}

@@ -8,7 +8,7 @@ import { processPlace } from '../frappe/layout.js';
 import { knownQueues, rqQueueName } from '../frappe/queues.js';
 import type { RoleInfo } from '../frappe/roles.js';
 import { redactUrl, redisCheck, type RedisKind, type RedisUrl } from '../frappe/site-config.js';
-import { startPolicy } from '../frappe/start-policy.js';
+import { forkSafeEnv, startPolicy } from '../frappe/start-policy.js';
 import { stopPolicy } from '../frappe/stop-policy.js';
 import { DEFAULT_BASE_PORT, expandFormation } from './formation.js';
 import type { ExternalService, Plan, PlanProcess, Readiness, RedisInfo, RunSpec } from './types.js';
@@ -24,6 +24,8 @@ export interface PlanOptions {
   dev?: boolean;
   /** PATH fbench itself runs with; the bench's env/bin goes in front. */
   inheritedPath?: string;
+  /** The system the plan runs on (macOS gives workers their fork-safety variables); default this one. */
+  platform?: string;
   /** File existence, injected so planning stays free of I/O. */
   exists?: (absolutePath: string) => boolean;
   /** Where the worker formation came from (a preset file, `--queues`), for a warning about it; default the Procfile. */
@@ -152,7 +154,7 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
       queues,
       dependsOn,
       logFiles: e.shape.redirects.map((r) => path.resolve(model.dir, r.file)),
-      env: { ...baseEnv, ...place.env, PORT: String(inst.port) },
+      env: { ...baseEnv, ...place.env, ...forkSafeEnv(opts.platform ?? process.platform, e.info.role, queues, e.shape.env), PORT: String(inst.port) },
       health: readiness(e, port, queues, model),
       critical: e.info.role !== 'watch',
       stop: stopPolicy(e.info.role, queues, config),

@@ -5,6 +5,7 @@ import type { Printer } from '../output/printer.js';
 import type { Plan } from '../plan/types.js';
 import { Debounce } from '../runtime/debounce.js';
 import { FolderWatch } from '../runtime/folder-watch.js';
+import { blindToOutsideEdits, mountsOf } from '../runtime/mount-table.js';
 import type { Clock } from '../util/clock.js';
 import { plural } from '../util/plural.js';
 
@@ -34,6 +35,8 @@ export class CodeReload {
     private readonly roles: readonly string[],
     /** FBENCH_MAX_WATCHES: at most this many watches, to try the path of a system that refuses them. */
     private readonly maxWatches?: number,
+    /** --poll (true: poll all of apps/), --no-poll (false: never), or by the mount table (undefined). */
+    private readonly poll?: boolean,
   ) {
     this.reload = new Debounce(RELOAD_DEBOUNCE_MS, (files) => this.restart(files), session.clock);
   }
@@ -42,6 +45,10 @@ export class CodeReload {
   async start(): Promise<string | null> {
     const apps = path.join(this.session.plan().bench, 'apps');
     if (this.roles.length === 0) return null;
+    const bench = this.session.plan().bench;
+    const blind = this.poll === false ? [] : this.poll ? [{ point: apps, type: '--poll' }] : mountsOf(apps).filter((m) => blindToOutsideEdits(m.type));
+    // A mount that holds apps/ from above is polled from apps/ down.
+    const pollUnder = blind.map((m) => (apps.startsWith(`${m.point}${path.sep}`) || m.point === apps ? apps : m.point));
     const watch = new FolderWatch({
       root: apps,
       enter: mayHoldCode,
@@ -53,12 +60,21 @@ export class CodeReload {
             `.py changes there are found by polling instead, a few seconds late. To watch them all: sudo sysctl fs.inotify.max_user_watches=524288 (and add it to /etc/sysctl.conf)`,
         ),
       ...(this.maxWatches !== undefined ? { maxWatches: this.maxWatches } : {}),
+      ...(pollUnder.length ? { pollUnder } : {}),
       clock: this.session.clock,
     });
     this.watch = watch;
     await watch.start();
     if (watch.watchCount + watch.polledCount === 0) return null;
-    return `apps/ for .py changes (${plural(watch.watchCount + watch.polledCount, 'folder')}; restarting ${this.roles.join(', ')})`;
+    const where = blind.map((m, i) =>
+      m.type === '--poll'
+        ? 'asked with --poll'
+        : `${path.relative(bench, pollUnder[i]!) || '.'} is on ${m.type}, where edits made outside this machine raise no event`,
+    );
+    const polled = where.length
+      ? `; polled every ${Math.round(watch.pollEveryMs / 100) / 10} s: ${where.join('; ')}${this.poll ? '' : ' (--no-poll to watch instead)'}`
+      : '';
+    return `apps/ for .py changes (${plural(watch.watchCount + watch.polledCount, 'folder')}; restarting ${this.roles.join(', ')}${polled})`;
   }
 
   close(): void {

@@ -48,6 +48,8 @@ export interface RunChoices {
   reload: string[] | false;
   /** --reload-wait: a busy worker is stopped (its job finished) before its new one starts, as before handovers. */
   reloadWait?: boolean;
+  /** --poll / --no-poll: code reload polls apps/, or never does; by default where the mount table says inotify is blind. */
+  poll?: boolean;
   followLogs: boolean;
   /** A task list of the start-up on a terminal. */
   tasks: boolean;
@@ -377,7 +379,7 @@ export class Session implements ControlledSession {
     try {
       const roles = this.config.run.reload;
       if (roles && roles.length > 0) {
-        this.reload = new CodeReload(this, roles, this.config.run.maxWatches);
+        this.reload = new CodeReload(this, roles, this.config.run.maxWatches, this.config.run.poll);
         const s = await this.reload.start();
         if (s) said.push(s);
       }

@@ -17,6 +17,8 @@ export interface FolderWatchOptions {
   onRefused: (info: { watched: number; polled: number; code: string }) => void;
   /** At most this many watches, as if the system refused the next one (to try the refusal path). */
   maxWatches?: number;
+  /** Folders (and what is under them) that are polled, never watched: where the kernel's watch cannot see every edit. */
+  pollUnder?: readonly string[];
   clock?: Clock;
 }
 
@@ -63,6 +65,12 @@ export class FolderWatch {
     await this.add(this.opts.root);
     this.started = true;
     if (this.refusedCode) this.sayRefused();
+    else if (this.polled.size) this.schedulePoll();
+  }
+
+  /** How often polled folders are looked at: bounded by how many they are, so the cost stays flat. */
+  get pollEveryMs(): number {
+    return Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, this.polled.size * 2));
   }
 
   close(): void {
@@ -97,7 +105,7 @@ export class FolderWatch {
   /** Watch one folder (or poll it), and queue the folders in it. */
   private async list(dir: string, queue: string[]): Promise<void> {
     if (this.closed || this.watchers.has(dir) || this.polled.has(dir)) return;
-    const watched = this.watchFolder(dir);
+    const watched = this.mustPoll(dir) ? this.pollFolder(dir) : this.watchFolder(dir);
     let entries;
     try {
       entries = await fsp.readdir(dir, { withFileTypes: true });
@@ -107,6 +115,16 @@ export class FolderWatch {
     }
     if (!watched) await this.remember(dir, entries);
     for (const e of entries) if (e.isDirectory() && this.opts.enter(e.name)) queue.push(path.join(dir, e.name));
+  }
+
+  private mustPoll(dir: string): boolean {
+    return (this.opts.pollUnder ?? []).some((p) => dir === p || dir.startsWith(`${p}${path.sep}`));
+  }
+
+  private pollFolder(dir: string): false {
+    this.polled.add(dir);
+    if (this.started) this.schedulePoll(); // a folder that appeared later
+    return false;
   }
 
   private watchFolder(dir: string): boolean {
@@ -174,8 +192,7 @@ export class FolderWatch {
 
   private schedulePoll(): void {
     if (this.cancelPoll || this.closed) return;
-    const every = Math.min(POLL_MAX_MS, Math.max(POLL_MIN_MS, this.polled.size * 2));
-    this.cancelPoll = this.clock.setTimer(every, () => {
+    this.cancelPoll = this.clock.setTimer(this.pollEveryMs, () => {
       void this.poll().finally(() => {
         this.cancelPoll = null;
         this.schedulePoll();

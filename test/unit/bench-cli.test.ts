@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { editBenchToml, parseBenchToml } from '../../src/config/bench-toml.js';
@@ -158,6 +158,9 @@ describe('benches of the new bench CLI (bench.toml), as its own code writes them
   test('config/Procfile older than bench.toml, or ports that disagree: run `bench setup config`', () => {
     const { dir } = bench('dev');
     writeFileSync(path.join(dir, 'bench.toml'), '[bench]\nname = "dev"\nhttp_port = 8100\n');
+    // Written a minute before bench.toml (two writes a moment apart can share a timestamp tick).
+    const before = new Date(Date.now() - 60_000);
+    utimesSync(path.join(dir, 'config', 'Procfile'), before, before);
     const w = loadBench(dir, { env: {} }).warnings.map((x) => `${x.file}: ${x.message}`);
     assert.ok(
       w.some((x) => /^config\/Procfile: older than bench\.toml.*bench setup config/.test(x)),

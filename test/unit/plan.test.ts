@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { FbenchError } from '../../src/errors.js';
 import { loadBench } from '../../src/frappe/bench-model.js';
 import { buildPlan, type PlanOptions } from '../../src/plan/build.js';
@@ -241,4 +241,26 @@ test('formation helpers', () => {
     expandFormation(['a', 'b'], { b: 2 }, 5000).map((i) => `${i.name}:${i.port}`),
     ['a.1:5000', 'b.1:5100', 'b.2:5101'],
   );
+});
+
+describe('where it runs', { timeout: 10_000 }, () => {
+  test("on macOS, what runs jobs gets bench's fork-safety variables unless its line sets them; elsewhere nothing; web starts with Redis, watch yields the CPU", () => {
+    const procfile =
+      'web: bench serve --port 8000\nworker: bench worker\nmine: OBJC_DISABLE_INITIALIZE_FORK_SAFETY=NO bench worker --queue long\nwatch: bench watch\n';
+    const mac = plan(procfile, {}, { platform: 'darwin' });
+    assert.equal(byName(mac, 'worker.1').env.OBJC_DISABLE_INITIALIZE_FORK_SAFETY, 'YES');
+    assert.equal(byName(mac, 'worker.1').env.NO_PROXY, '*');
+    assert.equal(byName(mac, 'mine.1').env.OBJC_DISABLE_INITIALIZE_FORK_SAFETY, undefined, 'the line sets its own');
+    assert.equal(byName(mac, 'web.1').env.NO_PROXY, undefined);
+    const linux = plan(procfile, {}, { platform: 'linux' });
+    assert.equal(byName(linux, 'worker.1').env.OBJC_DISABLE_INITIALIZE_FORK_SAFETY, undefined);
+    assert.deepEqual(
+      ['web.1', 'worker.1', 'watch.1'].map((n) => byName(linux, n).start),
+      [
+        { waitsForRedis: false, nice: 0 },
+        { waitsForRedis: true, nice: 5 },
+        { waitsForRedis: true, nice: 10 },
+      ],
+    );
+  });
 });

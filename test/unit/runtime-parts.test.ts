@@ -17,6 +17,7 @@ import { ControlServer } from '../../src/runtime/control-server.js';
 import { Debounce } from '../../src/runtime/debounce.js';
 import { request } from '../../src/run/control-client.js';
 import { readSessionLog } from '../../src/run/session-log.js';
+import { blindToOutsideEdits, mountsOf, parseMountInfo } from '../../src/runtime/mount-table.js';
 import { FakeClock } from '../helpers/fakes.js';
 
 /** A sink that keeps what it is given and can push back. */
@@ -445,5 +446,36 @@ describe('debounce (virtual time)', { timeout: 5000 }, () => {
     await clock.advance(100);
     assert.equal(calls.length, 1);
     assert.equal(calls[0]!.length, 500);
+  });
+});
+
+describe('mount table', { timeout: 5000 }, () => {
+  test('the mounts that hold a folder: the one it is on, and those inside it; which ones file events do not cross', () => {
+    const table = parseMountInfo(
+      [
+        '26 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw',
+        '90 26 0:50 / /home/me/bench/apps/erpnext rw,nosuid - fuse.bindfs /src rw',
+        '91 26 0:51 / /home/me/other rw - 9p drvfs rw',
+        '93 26 0:53 / /home/me/shared rw - fuse sshfs rw',
+        '92 26 0:52 / /mnt/my\\040code rw - drvfs C: rw',
+      ].join('\n'),
+    );
+    assert.deepEqual(table.at(-1), { point: '/mnt/my code', type: 'drvfs' });
+    assert.equal(table.find((m) => m.point === '/home/me/shared')?.type, 'fuse.sshfs', 'a plain fuse named by its program');
+    assert.deepEqual(
+      mountsOf('/home/me/bench/apps', table).map((m) => `${m.point} ${m.type}`),
+      ['/ ext4', '/home/me/bench/apps/erpnext fuse.bindfs'],
+    );
+    assert.deepEqual(
+      mountsOf('/mnt/my code/bench/apps', table).map((m) => m.type),
+      ['drvfs'],
+    );
+    assert.deepEqual(['ext4', 'fuse.bindfs', '9p', 'virtiofs', 'nfs4', 'cifs', 'tmpfs', 'overlay'].filter(blindToOutsideEdits), [
+      'fuse.bindfs',
+      '9p',
+      'virtiofs',
+      'nfs4',
+      'cifs',
+    ]);
   });
 });
