@@ -355,22 +355,14 @@ export class Supervisor extends EventEmitter {
     const exit = old.exit;
     const pid = old.pid; // said when it has left, when the process no longer has one
     if (!exit) return;
-    old.terminate();
-    let cancel: () => void = () => {};
-    const graceOver = new Promise<void>((r) => (cancel = this.clock.setTimer(graceMs, r)));
-    const force = this.whenForced(svc);
-    await Promise.race([exit, graceOver, force.promise]);
-    cancel();
-    force.cancel();
+    await this.termAndWait(svc, old, exit, graceMs);
     if (!old.running) {
       this.emit('retired', { name: svc.spec.name, pid, exit: await exit } satisfies RetiredEvent);
       return;
     }
     const killed = this.forced(svc) ? 'forced' : 'grace';
     old.kill();
-    let cancelStuck: () => void = () => {};
-    await Promise.race([exit, new Promise<void>((r) => (cancelStuck = this.clock.setTimer(KILL_WAIT_MS, r)))]);
-    cancelStuck();
+    await this.goneAfterKill(exit);
     this.emit('retired', { name: svc.spec.name, pid, killed, lost: doing.ifKilled } satisfies RetiredEvent);
   }
 
@@ -762,13 +754,7 @@ export class Supervisor extends EventEmitter {
     if (!this.forced(svc)) {
       this.setState(svc, 'stopping', { graceMs, ...(svc.spec.stop.hint ? { hint: svc.spec.stop.hint } : {}) });
       this.keepSayingWaiting();
-      proc.terminate();
-      let cancel: () => void = () => {};
-      const graceOver = new Promise<void>((r) => (cancel = this.clock.setTimer(graceMs, r)));
-      const force = this.whenForced(svc);
-      await Promise.race([exit, graceOver, force.promise]);
-      cancel();
-      force.cancel();
+      await this.termAndWait(svc, proc, exit, graceMs);
     }
     let lost: string | undefined;
     let killed: 'grace' | 'forced' | null = null;
@@ -777,13 +763,32 @@ export class Supervisor extends EventEmitter {
       proc.kill();
       killed = this.forced(svc) ? 'forced' : 'grace';
     }
-    // SIGKILL cannot be refused, but a process stuck in the kernel (D state) can outlast it: say so rather than hang.
+    const info = await this.goneAfterKill(exit);
+    if (info) this.setState(svc, 'stopped', { exit: info, ...(killed ? { killed } : {}), ...(lost ? { lost } : {}) });
+    else this.setState(svc, 'failed', { error: `still alive ${KILL_WAIT_MS / 1000} s after SIGKILL (pid ${proc.pid}); fbench leaves it` });
+  }
+
+  /** One SIGTERM, then wait for the exit, the grace's end, or a later stop that forces it. */
+  private async termAndWait(svc: Service, proc: SupervisedProcess, exit: Promise<ExitInfo>, graceMs: number): Promise<void> {
+    proc.terminate();
+    let cancel: () => void = () => {};
+    const graceOver = new Promise<void>((r) => (cancel = this.clock.setTimer(graceMs, r)));
+    const force = this.whenForced(svc);
+    await Promise.race([exit, graceOver, force.promise]);
+    cancel();
+    force.cancel();
+  }
+
+  /**
+   * After a SIGKILL: its exit, or null when it is still there after KILL_WAIT_MS. SIGKILL cannot
+   * be refused, but a process stuck in the kernel (D state) can outlast it: said rather than hung on.
+   */
+  private async goneAfterKill(exit: Promise<ExitInfo>): Promise<ExitInfo | null> {
     let cancel: () => void = () => {};
     const stuck = new Promise<null>((r) => (cancel = this.clock.setTimer(KILL_WAIT_MS, () => r(null))));
     const info = await Promise.race([exit, stuck]);
     cancel();
-    if (info) this.setState(svc, 'stopped', { exit: info, ...(killed ? { killed } : {}), ...(lost ? { lost } : {}) });
-    else this.setState(svc, 'failed', { error: `still alive ${KILL_WAIT_MS / 1000} s after SIGKILL (pid ${proc.pid}); fbench leaves it` });
+    return info;
   }
 
   /** What the service says it is doing, if it can say within a moment. */
