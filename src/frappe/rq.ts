@@ -117,7 +117,8 @@ export interface JobReport {
 
 /** Pure. */
 export function describeJob(job: RqJob, naming: QueueNaming, config: Pick<ResolvedSiteConfig, 'workers'>, now: number): JobReport {
-  const id = job.id.length > 8 ? `${job.id.slice(0, 8)}…` : job.id;
+  // Whole: Frappe's ids are `<site>::<uuid>`, whose first characters are the same for every job.
+  const id = job.id;
   const queue = job.origin ? benchQueueName(naming, job.origin) : null;
   // Frappe enqueues with its queue's timeout; a job without one has its queue's.
   const timeout = job.timeoutS !== null ? `timeout ${job.timeoutS} s` : queue ? `queue timeout ${queueTimeout(config, queue)} s` : '';

@@ -12,6 +12,9 @@ import { readPid } from '../runtime/pidfile.js';
 import { identify, processCwd, processProgram, processUid, userName, type ProcessIdentity } from '../util/process-facts.js';
 import { realPath } from '../util/real-path.js';
 import { programOnPath } from './planning.js';
+import { runningRecords } from './registry.js';
+import { sessionCommand } from './session-files.js';
+import { sessionOf } from '../runtime/process-group.js';
 
 export type RedisDecision = { action: 'start' } | { action: 'adopt'; process: ProcessIdentity; evidence: string };
 
@@ -29,10 +32,29 @@ export async function preflightRedis(proc: PlanProcess, bench: string): Promise<
   const holder = findPortHolder(port);
   const owner = redisOwner(proc, holder);
   if (owner.mine) return { action: 'adopt', process: identify(owner.pid), evidence: owner.evidence };
-  throw new FbenchError(
-    `${proc.name}: ${describeHolder(port, holder)}, which is not this bench's Redis (${owner.why})`,
-    `stop it${holder ? ` (kill ${holder.pid})` : ''}, or move this bench to free ports with \`fbench ports --reassign\`. Nothing was started.`,
+  const { held, fix } = holderWords(port, holder);
+  throw new FbenchError(`${proc.name}: ${held}, which is not this bench's Redis (${owner.why})`, `${fix}. Nothing was started.`);
+}
+
+/**
+ * Who holds a port, and what to do about it: a process of another running fbench session is
+ * named with that session's bench (stop it there), anything else by its pid (kill it).
+ */
+function holderWords(port: number, holder: PortHolder | null): { held: string; fix: string } {
+  const move = 'or move this bench to free ports with `fbench ports --reassign`';
+  if (!holder) return { held: describeHolder(port, holder), fix: `stop it, ${move}` };
+  const records = runningRecords();
+  const session = sessionOf(
+    holder.pid,
+    records.map((r) => r.pid),
   );
+  const other = records.find((r) => r.pid === session);
+  if (other)
+    return {
+      held: `${describeHolder(port, holder)}, of another fbench session (${sessionCommand(other.kind)}, pid ${other.pid}, for ${other.bench})`,
+      fix: `stop that bench (\`fbench stop --bench ${other.bench}\`), ${move}`,
+    };
+  return { held: describeHolder(port, holder), fix: `stop it (kill ${holder.pid}), ${move}` };
 }
 
 export type RedisOwner = { mine: true; pid: number; evidence: string } | { mine: false; why: string };
@@ -84,11 +106,8 @@ export function refuseCopiedConf(proc: PlanProcess, bench: string): void {
 export function preflightPort(proc: PlanProcess): void {
   if ((proc.role !== 'web' && proc.role !== 'socketio') || proc.port === null) return;
   if (listeningInodes(proc.port).size === 0) return;
-  const holder = findPortHolder(proc.port);
-  throw new FbenchError(
-    `${proc.name}: ${describeHolder(proc.port, holder)}; ${proc.name} could not listen there`,
-    `stop it${holder ? ` (kill ${holder.pid})` : ''}, or move this bench to free ports with \`fbench ports --reassign\`. Nothing was started.`,
-  );
+  const { held, fix } = holderWords(proc.port, findPortHolder(proc.port));
+  throw new FbenchError(`${proc.name}: ${held}; ${proc.name} could not listen there`, `${fix}. Nothing was started.`);
 }
 
 /**

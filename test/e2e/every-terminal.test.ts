@@ -3,6 +3,7 @@ import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { makeBench } from '../helpers/bench-fixture.js';
+import { freePorts } from '../helpers/ports.js';
 import { enqueue, rqBench } from '../helpers/real-programs.js';
 import { testScope } from '../helpers/scope.js';
 
@@ -48,6 +49,33 @@ describe('start-up ends, with the reason, when it cannot succeed', { timeout: 60
     assert.equal(code, 1);
     assert.match(run.output, /redis:\/\/redis-cache\.invalid:6379 not ready after 5 s: .*does not resolve/);
     assert.doesNotMatch(run.output, /worker\.1 started/);
+  });
+});
+
+describe('what holds a port is named where it can be stopped', { timeout: 60_000 }, () => {
+  test('a web port held by another fbench session: that session and its bench are named, with `fbench stop --bench`', async () => {
+    const [port] = await freePorts(1);
+    const web = (): string => {
+      const dir = bench({
+        Procfile: `web: bench serve --port ${port}\n`,
+        'env/bin/bench': `#!/bin/sh\nexec python3 -m http.server --bind 127.0.0.1 ${port}\n`,
+      });
+      chmodSync(path.join(dir, 'env', 'bin', 'bench'), 0o755);
+      writeFileSync(path.join(dir, 'sites', 'common_site_config.json'), JSON.stringify({ webserver_port: port }));
+      return dir;
+    };
+    const [first, second] = [web(), web()];
+    const run = fbench(['start', '--bench', first, '--no-timestamps']);
+    await run.waitFor(/web\.1 ready: listening/); // (web starts with the Redis it waits for: none runs here)
+    const r = await finished(['start', '--bench', second]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.out,
+      new RegExp(
+        `web\\.1: port ${port} is held by pid \\d+ \\(.*\\), of another fbench session \\(fbench start, pid ${run.child.pid}, for ${first}\\); web\\.1 could not listen there → stop that bench \\(\`fbench stop --bench ${first}\`\\)`,
+      ),
+    );
+    await run.stop();
   });
 });
 

@@ -142,7 +142,7 @@ describe('a job longer than the old 5 s grace: a worker gets its queue timeout t
     assert.ok(!existsSync(job.out), 'killed before its end');
     assert.match(
       run.output,
-      new RegExp(`worker\\.1 was killed: its grace ran out, and the job ${job.id.slice(0, 8)}… \\(jobs\\.slow\\) was lost; it stays in rq:wip:\\S+:default`),
+      new RegExp(`worker\\.1 was killed: its grace ran out, and the job ${job.id} \\(jobs\\.slow\\) was lost; it stays in rq:wip:\\S+:default`),
     );
     assert.deepEqual(await survivors([job.horse], 1000), []);
   });

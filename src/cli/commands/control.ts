@@ -97,6 +97,10 @@ export function psTable(processes: readonly ProcessInfo[], width?: number): stri
 
 export async function psCommand(names: string[], opts: Opts & { json?: boolean }): Promise<number> {
   const bench = findBench(opts.bench, process.cwd());
+  if (opts.json && runningSessions(bench).length === 0) {
+    process.stdout.write('[]\n'); // nothing runs: no processes, still JSON
+    return 0;
+  }
   const sessions = await benchSessions(bench);
   const chosen = names.length
     ? new Set(
@@ -156,6 +160,11 @@ const GONE_WAIT_MS = 5000;
 
 export async function stopCommand(names: string[], opts: Opts & { wait: boolean; grace?: number; force?: boolean }): Promise<number> {
   const bench = findBench(opts.bench, process.cwd());
+  // Nothing running is what a stop wants: said, and not an error (`fbench stop; fbench start` in a script).
+  if (names.length === 0 && runningSessions(bench).length === 0) {
+    process.stdout.write(`nothing to stop: no fbench session is running for ${bench}\n`);
+    return 0;
+  }
   const sessions = await benchSessions(bench);
   if (names.length > 0) {
     for (const { session, names: mine } of bySession(sessions, names, 'stop', bench)) {
