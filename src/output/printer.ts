@@ -194,7 +194,7 @@ export class Printer extends EventEmitter {
   congested = false;
 
   constructor(
-    private readonly sink: Sink,
+    private sink: Sink,
     private readonly opts: PrinterOptions,
   ) {
     super();
@@ -266,6 +266,12 @@ export class Printer extends EventEmitter {
     this.heldBack = [];
     for (const b of kept) this.write(b.data, b.pooled);
     this.flush();
+  }
+
+  /** From now on, write to this sink (`start --ui`: once the view is closed, the stop is said on the terminal). */
+  showOn(sink: Sink): void {
+    this.flush();
+    this.sink = sink;
   }
 
   /** Write out what is queued now (also called at exit). */

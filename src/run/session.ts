@@ -344,7 +344,13 @@ export class Session implements ControlledSession {
     sup.once('ready', () => (this.live = this.goLive()));
     const view = this.config.run.ui && this.config.view ? this.config.view : null;
     // Leaving the view stops the session, as Ctrl-C does.
-    const ui = view ? view(this.files.socket).then(() => this.stop('the view was closed: stopping')) : null;
+    const ui = view
+      ? view(this.files.socket).then(() => {
+          // The stop that follows (a job finishing, a kill) is said on the terminal the view gave back.
+          if (!this.config.seams?.stdout) this.printer.showOn(sinkFor(process.stdout));
+          this.stop('the view was closed: stopping');
+        })
+      : null;
     sup.start();
     if (this.abortedBy) void sup.shutdown(Supervisor.signalExitCode(this.abortedBy));
 

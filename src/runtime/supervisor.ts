@@ -215,6 +215,8 @@ export class Supervisor extends EventEmitter {
   private readonly clock: Clock;
   private readonly t0: number;
   private readyAnnounced = false;
+  /** What the run ends with: the first shutdown's code, or a later one's when the first had none. */
+  private exitCode = 0;
   private cancelStartupDeadline: (() => void) | null = null;
   private readonly backoff: BackoffPolicy;
   private readonly createProcess: ProcessFactory;
@@ -434,12 +436,15 @@ export class Supervisor extends EventEmitter {
    */
   shutdown(code: number): Promise<number> {
     if (this.stopping) {
+      // A stop that came without a cause of its own (a view left, `fbench stop`) ends with the signal that hurried it.
+      if (this.exitCode === 0) this.exitCode = code;
       this.forceLevel++;
       for (const wake of [...this.forceWakers]) wake();
       return this.stopping;
     }
     this.cancelStartupDeadline?.();
     this.cancelStartupDeadline = null;
+    this.exitCode = code;
     for (const svc of this.services.values()) {
       svc.wanted = false;
       svc.ticket++;
@@ -463,8 +468,8 @@ export class Supervisor extends EventEmitter {
       };
       await Promise.all([...this.services.values()].map((s) => inOrder(s, new Set())));
       this.cancelWaiting?.();
-      this.finished(code);
-      return code;
+      this.finished(this.exitCode);
+      return this.exitCode;
     })();
     return this.stopping;
   }

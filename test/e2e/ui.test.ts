@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { Redis } from 'ioredis';
@@ -204,5 +204,26 @@ while True:
     term.type('q');
     await term.until(() => term.exited, 'left');
     await run.stop();
+  });
+});
+
+describe('start --ui with a job running', { timeout: 90_000 }, () => {
+  test('q: the stop is said on the terminal the view gave back (the wait for the job); Ctrl-C then kills it, says what was lost, and exits 130', async () => {
+    const b = await rqBench();
+    cleanups.push(b.cleanup);
+    // The shell ignores the terminal's Ctrl-C (as an interactive one does while a job runs); fbench gets it.
+    const term = new Terminal(`sh -c 'trap "" INT; ${process.execPath} ${FBENCH} start --ui --bench ${b.dir}; echo "start exited $?"; sleep 60'`, 160, 40);
+    cleanups.push(() => term.close());
+    await term.until((x) => /worker\.1 +ready .* registered/.test(x), 'the view', 30_000);
+    const out = path.join(b.dir, 'job-ui');
+    enqueue(b.dir, 'default', 'slow', [out, 60]);
+    const end = Date.now() + 20_000;
+    while (!existsSync(`${out}.pid`) && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
+    term.type('q');
+    await term.until((x) => /waiting for worker\.1 to finish jobs\.slow/.test(x), 'the wait, on the terminal', 15_000, true);
+    term.keys('C-c');
+    const s = await term.until((x) => /start exited \d+/.test(x), 'stopped', 30_000, true);
+    assert.match(s, /worker\.1 was killed: asked again to stop, and the job \S+ \(jobs\.slow\) was lost/);
+    assert.match(s, /start exited 130/);
   });
 });
