@@ -197,3 +197,16 @@ function rel(dir: string, p: string): string {
   const r = path.relative(dir, p);
   return r.startsWith('..') ? p : r;
 }
+
+/**
+ * Where the developer opens the site: `http://<site>:<webserver_port>` (`*.localhost` names resolve
+ * to this machine; Frappe picks the site by the Host header), or `http://localhost:<port>` for
+ * the default site when its name would need /etc/hosts. Null without one site to name. Pure.
+ */
+export function siteUrl(model: Pick<BenchModel, 'sites' | 'config'>): string | null {
+  const port = model.config.webserverPort;
+  const name = model.config.defaultSite ?? (model.sites.length === 1 ? model.sites[0]!.name : null);
+  if (!name) return null;
+  if (name === 'localhost' || name.endsWith('.localhost')) return `http://${name}:${port}`;
+  return model.config.defaultSite ? `http://localhost:${port}` : `http://${name}:${port}`;
+}

@@ -119,7 +119,8 @@ export class ControlSocket {
       startedAt: this.s.startedAt,
       ports: this.s.ports(),
       processes: this.s.plan().processes.length,
-      notReady: this.s.plan().processes.filter((p) => status.find((x) => x.name === p.name)?.state !== 'ready').length,
+      // A process that finished (exit 0, as a watch that built once) is done, not "not ready".
+      notReady: this.s.plan().processes.filter((p) => !['ready', 'exited'].includes(status.find((x) => x.name === p.name)?.state ?? '')).length,
     };
   }
 

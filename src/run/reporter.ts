@@ -42,6 +42,8 @@ export interface ReporterOptions {
   /** A start-up task list shows starts and readiness until ready: they are not said twice. */
   quietStartup: boolean;
   clock?: Clock;
+  /** Where the developer opens the site, said on the ready line when web is ready. */
+  site?: () => string | null;
 }
 
 /** A stop that goes on waiting for the same processes is said again this often (a job may run for its queue's timeout: 25 minutes). */
@@ -210,7 +212,8 @@ export class Reporter {
       workers.length ? `${workers.join(', ')} registered` : '',
       r.notReady.length ? `not ready: ${r.notReady.map((n) => `${n.name} ${n.why}${this.lastLineIfExited(n)}`).join('; ')}` : '',
     ].filter(Boolean);
-    const line = `ready in ${r.ms} ms${parts.length ? `: ${parts.join('; ')}` : ''}`;
+    const site = up('web').length ? this.opts.site?.() : null;
+    const line = `ready in ${r.ms} ms${parts.length ? `: ${parts.join('; ')}` : ''}${site ? ` — open ${site}` : ''}`;
     if (r.notReady.length) this.printer.warn(line);
     else this.say(line);
   };

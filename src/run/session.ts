@@ -27,6 +27,7 @@ import { PromptTracker, TypedInput } from './debug-input.js';
 import { LogTails } from './log-tails.js';
 import type { Planned } from './planning.js';
 import { fileBudget, preflight } from './preflight.js';
+import { siteUrl } from '../frappe/bench-model.js';
 import { SessionEntry } from './registry.js';
 import { Replanner } from './replanner.js';
 import { Reporter } from './reporter.js';
@@ -333,7 +334,12 @@ export class Session implements ControlledSession {
     const tracker = new PromptTracker(sup);
     this.tracker = tracker;
     const showTasks = this.config.run.tasks && this.terminal.isTTY && !this.config.run.ui;
-    const reporter = new Reporter(sup, this.printer, { plan: () => this.plan(), quietStartup: showTasks, clock: this.clock });
+    const reporter = new Reporter(sup, this.printer, {
+      plan: () => this.plan(),
+      site: () => siteUrl(this.planned.model),
+      quietStartup: showTasks,
+      clock: this.clock,
+    });
     const tasks: StartupTasks | null = showTasks
       ? new (await import('./startup-tasks.js')).StartupTasks(sup, this.printer, plan, { screenRows: this.terminal.rows })
       : null;

@@ -228,7 +228,7 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
         : mode === 'filter'
           ? `filter: ${input}`
           : data.notice || (columns >= KEYS.length ? KEYS : KEYS_NARROW);
-  const title = `fbench ui · ${procs.length} processes, ${procs.filter((p) => !p.ready).length} not ready${own ? ' · q stops the bench' : ''}`;
+  const title = `fbench ui · ${procs.length} processes, ${procs.filter((p) => !p.ready && p.state !== 'exited' && !p.retiring).length} not ready${own ? ' · q stops the bench' : ''}`;
 
   if (mode === 'help')
     return (

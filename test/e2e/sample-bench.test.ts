@@ -29,7 +29,12 @@ test('the sample bench runs whole: a job enqueued through web is run by a worker
   bench = await tempSampleBench();
   const { ports } = bench;
   run = new FbenchRun(['start', '--bench', bench.dir]);
-  await run.waitFor(/ready in \d+ ms: redis_cache\.1, redis_queue\.1 PONG; web\.1 :\d+, socketio\.1 :\d+; worker\.1, worker_email\.1 registered$/m);
+  await run.waitFor(
+    new RegExp(
+      `ready in \\d+ ms: redis_cache\\.1, redis_queue\\.1 PONG; web\\.1 :\\d+, socketio\\.1 :\\d+; worker\\.1, worker_email\\.1 registered — open http://sample\\.localhost:${ports.web}$`,
+      'm',
+    ),
+  );
 
   assert.deepEqual((await get(ports.web, '/api/method/ping')).body, { message: 'pong' });
 

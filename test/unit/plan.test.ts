@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { FbenchError } from '../../src/errors.js';
-import { loadBench } from '../../src/frappe/bench-model.js';
+import { loadBench, siteUrl, type BenchModel } from '../../src/frappe/bench-model.js';
 import { buildPlan, type PlanOptions } from '../../src/plan/build.js';
 import { expandFormation, parseConcurrency } from '../../src/plan/formation.js';
 import type { Plan } from '../../src/plan/types.js';
@@ -263,4 +263,15 @@ describe('where it runs', { timeout: 10_000 }, () => {
       ],
     );
   });
+});
+
+test('where the developer opens the site: a *.localhost site by its name, another default site at localhost, none with several sites and no default', () => {
+  const model = (sites: string[], defaultSite?: string) => ({
+    sites: sites.map((name) => ({ name, config: {} })),
+    config: { webserverPort: 8000, ...(defaultSite ? { defaultSite } : {}) } as BenchModel['config'],
+  });
+  assert.equal(siteUrl(model(['erp.localhost'])), 'http://erp.localhost:8000');
+  assert.equal(siteUrl(model(['a.example.com', 'b.example.com'], 'a.example.com')), 'http://localhost:8000');
+  assert.equal(siteUrl(model(['shop.test'])), 'http://shop.test:8000');
+  assert.equal(siteUrl(model(['a.localhost', 'b.localhost'])), null);
 });
