@@ -4,6 +4,7 @@ import { FbenchError } from '../errors.js';
 import type { LogLine, ProcessInfo, QueueStats } from '../run/control-protocol.js';
 import { ViewData } from './data.js';
 import { processCells } from './cells.js';
+import { lastTrouble, lineMatches, matchIndexes, scrollTo } from './log-search.js';
 
 /** Colours, or none at all (NO_COLOR). */
 interface Theme {
@@ -17,17 +18,20 @@ const COLORS: Theme = { bad: 'red', warn: 'yellow', good: 'green', dim: 'gray', 
 
 type Mode = 'normal' | 'search' | 'filter' | 'attach' | 'help';
 
-const KEYS = '↑↓/jk select  r restart  s stop/start  a attach  l all logs  / search  f filter  ? help  q quit';
+const KEYS = '↑↓/jk select  r restart  s stop/start  a attach  l logs  / search  f filter  t traceback  z full  w wrap  ? help  q quit';
 /** The keys on a narrow screen (80 columns), q quit still in sight. */
-const KEYS_NARROW = 'jk select r restart s stop a attach l logs / find f filter ? help q quit';
+const KEYS_NARROW = 'jk select r restart s stop a attach l logs / find f filter t tb ? help q quit';
 const HELP = [
   '↑ ↓  j k      select a process',
   'r            restart it (waits for it to be ready again)',
   's            stop it, or start it when stopped',
   'a            attach: what you type goes to it (a (Pdb) prompt) until Esc',
-  'l            the logs of every process, merged, or of the selected one',
-  '/            search the log (Enter finds, n the one before), Esc clears',
-  'f            show only log lines with this text, Esc clears',
+  'l            the logs of every process, merged (at first), or of the selected one',
+  '/            search the log, any case, names too (Enter finds the latest; n older, N newer), Esc clears',
+  'f            show only log lines with this text (or of processes so named), Esc clears',
+  't            the last traceback or error line',
+  'z            the log pane on the whole screen, and back',
+  'w            wrap long lines, and back',
   'PgUp PgDn    scroll the log; End follows it again',
   'q  Ctrl-C    leave (fbench ui: the bench runs on; start --ui: stops it)',
 ];
@@ -91,14 +95,24 @@ function Queues({ queues, error, height, t }: { queues: QueueStats[] | null; err
   );
 }
 
-function Logs({ lines, height, scroll, search, t }: { lines: LogLine[]; height: number; scroll: number; search: string; t: Theme }) {
+function Logs(props: { lines: LogLine[]; height: number; columns: number; scroll: number; search: string; current: number; wrap: boolean; t: Theme }) {
+  const { lines, height, columns, scroll, search, current, wrap, t } = props;
   const end = Math.max(0, lines.length - scroll);
-  const shown = lines.slice(Math.max(0, end - height), end);
-  const width = Math.max(6, ...shown.map((l) => l.name.length));
+  const width = Math.max(6, ...lines.slice(Math.max(0, end - height), end).map((l) => l.name.length));
+  // Wrapped, a line takes as many rows as it needs: as many lines from the end as fill the pane.
+  const rowsOf = (l: LogLine): number => (wrap ? Math.max(1, Math.ceil((width + 12 + l.text.length) / Math.max(20, columns))) : 1);
+  let first = end;
+  for (let used = 0; first > 0 && used + rowsOf(lines[first - 1]!) <= height; first--) used += rowsOf(lines[first - 1]!);
+  const shown = lines.slice(first, end);
   return (
-    <Box flexDirection="column" height={height}>
+    <Box flexDirection="column" height={height} overflow="hidden">
       {shown.map((l, i) => (
-        <Text key={end - shown.length + i} wrap="truncate" inverse={search !== '' && l.text.includes(search)}>
+        <Text
+          key={first + i}
+          wrap={wrap ? 'wrap' : 'truncate'}
+          inverse={first + i === current}
+          {...(first + i !== current && lineMatches(l, search) && t.accent ? { color: t.accent } : {})}
+        >
           <Text color={t.dim}>{`${clock(l.time)} ${l.name.padEnd(width)} | `}</Text>
           {l.text}
         </Text>
@@ -117,7 +131,12 @@ interface KeyState {
   filter: string;
   /** Lines up from the end of the log; 0 follows it. */
   scroll: number;
+  /** The search's current match: an index into the lines shown, or -1. */
+  match: number;
   all: boolean;
+  /** The log pane on the whole screen. */
+  zoom: boolean;
+  wrap: boolean;
   attached: { name: string; send: (l: string) => void; close: () => void } | null;
 }
 
@@ -126,7 +145,20 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
   const { exit } = useApp();
   const { columns, rows } = useSize();
   const [, redraw] = useReducer((v: number) => v + 1, 0);
-  const st = useRef<KeyState>({ selected: 0, mode: 'normal', input: '', search: '', filter: '', scroll: 0, all: false, attached: null }).current;
+  // It opens on every process's log, merged: what fails shows wherever it comes from.
+  const st = useRef<KeyState>({
+    selected: 0,
+    mode: 'normal',
+    input: '',
+    search: '',
+    filter: '',
+    scroll: 0,
+    match: -1,
+    all: true,
+    zoom: false,
+    wrap: false,
+    attached: null,
+  }).current;
   const t = process.env.NO_COLOR ? {} : COLORS;
 
   useEffect(() => {
@@ -142,7 +174,16 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
   const procs = data.processes();
   const current = (): ProcessInfo | undefined => procs[Math.min(st.selected, Math.max(0, procs.length - 1))];
   const shownLines = (): LogLine[] =>
-    data.lines.filter((l) => (st.all || !current() || l.name === current()!.name) && (st.filter === '' || l.text.includes(st.filter)));
+    data.lines.filter((l) => (st.all || !current() || l.name === current()!.name) && (st.filter === '' || lineMatches(l, st.filter)));
+  /** Go to the search's next match, older (-1) or newer (+1), and keep it in view. */
+  const step = (dir: -1 | 1): void => {
+    const lines = shownLines();
+    const hits = matchIndexes(lines, st.search);
+    if (hits.length === 0) return void (st.match = -1);
+    const at = hits.indexOf(st.match);
+    st.match = at === -1 ? hits.at(-1)! : hits[Math.min(hits.length - 1, Math.max(0, at + dir))]!;
+    st.scroll = scrollTo(lines, st.match);
+  };
   const atPrompt = procs.filter((p) => p.atPrompt).map((p) => p.name);
 
   const leave = (): void => {
@@ -166,6 +207,7 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
     }
     if (st.mode !== 'normal') return onTyping(ch, key);
     if ((key.ctrl && ch === 'c') || ch === 'q') return leave();
+    if (key.escape) return void Object.assign(st, { search: '', filter: '', match: -1, scroll: 0 });
     const p = current();
     if (key.upArrow || ch === 'k') st.selected = Math.max(0, st.selected - 1);
     else if (key.downArrow || ch === 'j') st.selected = Math.min(procs.length - 1, st.selected + 1);
@@ -177,11 +219,17 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
     else if (ch === '/' || ch === 'f') {
       st.input = '';
       st.mode = ch === '/' ? 'search' : 'filter';
-    } else if (ch === 'n' && st.search) {
-      const older = [...shownLines()].reverse().findIndex((l, i) => i > st.scroll && l.text.includes(st.search));
-      if (older !== -1) st.scroll = older;
-    } else if (p && ch === 'r') void data.restart(p.name);
-    else if (p && ch === 's') void (p.pid === null ? data.restart(p.name) : data.stop(p.name));
+    } else if (ch === 'n' && st.search) step(-1);
+    else if (ch === 'N' && st.search) step(1);
+    else if (ch === 't') {
+      const lines = shownLines();
+      const at = lastTrouble(lines);
+      if (at !== -1) Object.assign(st, { scroll: scrollTo(lines, at), match: at });
+    } else if (ch === 'z') st.zoom = !st.zoom;
+    else if (ch === 'w') st.wrap = !st.wrap;
+    else if (p && ch === 'r') void data.restart(p.name);
+    // A crash-looping process has no pid between its tries: s stops it; only one that is down starts.
+    else if (p && ch === 's') void (['stopped', 'exited', 'failed'].includes(p.state) ? data.restart(p.name) : data.stop(p.name));
     else if (p && ch === 'a') {
       const a = data.attach(p.name);
       if (a) Object.assign(st, { attached: { name: p.name, ...a }, all: false, scroll: 0, input: '', mode: 'attach' });
@@ -192,15 +240,14 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
   function onTyping(ch: string, key: Key): void {
     if (key.escape) {
       if (st.mode === 'attach') st.attached?.close();
-      if (st.mode === 'search') st.search = '';
+      if (st.mode === 'search') Object.assign(st, { search: '', match: -1 });
       if (st.mode === 'filter') st.filter = '';
       Object.assign(st, { attached: null, input: '', mode: 'normal' });
     } else if (key.return) {
       if (st.mode === 'attach') st.attached?.send(st.input);
       if (st.mode === 'search') {
-        st.search = st.input;
-        const at = [...shownLines()].reverse().findIndex((l) => st.search !== '' && l.text.includes(st.search));
-        Object.assign(st, { scroll: at === -1 ? 0 : at, mode: 'normal' });
+        Object.assign(st, { search: st.input, match: -1, mode: 'normal' });
+        step(1); // the latest match
       }
       if (st.mode === 'filter') Object.assign(st, { filter: st.input, scroll: 0, mode: 'normal' });
       st.input = '';
@@ -219,7 +266,9 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
   const queueRows = data.queues ? Math.min(data.queues.length, Math.max(2, Math.floor(rows / 6))) : 1;
   // One line short of the screen: Ink clears the whole terminal at each frame that fills it (flicker).
   const height = rows - 1;
-  const logRows = Math.max(3, height - procRows - queueRows - 5 - (atPrompt.length > 0 ? 1 : 0));
+  const logRows = st.zoom ? Math.max(3, height - 3) : Math.max(3, height - procRows - queueRows - 5 - (atPrompt.length > 0 ? 1 : 0));
+  const hits = search ? matchIndexes(lines, search) : [];
+  const where = search ? ` search "${search}" ${hits.length ? `${Math.max(1, hits.indexOf(st.match) + 1)}/${hits.length}` : 'not found'}` : '';
   const footer =
     mode === 'attach'
       ? `attached to ${attached?.name}: what you type goes to it (Enter sends), Esc detaches › ${input}`
@@ -250,16 +299,18 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
           wrap="truncate"
         >{`${atPrompt.join(', ')} ${atPrompt.length > 1 ? 'are' : 'is'} at a debugger prompt: select it and press a to type to it`}</Text>
       )}
-      <Processes list={procs} selected={selected} width={columns} height={procRows} t={t} />
-      <Text bold wrap="truncate">
-        QUEUES
-      </Text>
-      <Queues queues={data.queues} error={data.queuesError} height={queueRows} t={t} />
+      {!st.zoom && <Processes list={procs} selected={selected} width={columns} height={procRows} t={t} />}
+      {!st.zoom && (
+        <Text bold wrap="truncate">
+          QUEUES
+        </Text>
+      )}
+      {!st.zoom && <Queues queues={data.queues} error={data.queuesError} height={queueRows} t={t} />}
       <Text
         bold
         wrap="truncate"
-      >{`LOGS ${all ? '(all processes)' : shown ? `(${shown.name})` : ''}${filter ? ` filter "${filter}"` : ''}${scroll ? ` ${scroll} lines up (End follows)` : ' following'}`}</Text>
-      <Logs lines={lines} height={logRows} scroll={scroll} search={search} t={t} />
+      >{`LOGS ${all ? '(all processes)' : shown ? `(${shown.name})` : ''}${filter ? ` filter "${filter}"` : ''}${where}${scroll ? ` ${scroll} lines up (End follows)` : ' following'}`}</Text>
+      <Logs lines={lines} height={logRows} columns={columns} scroll={scroll} search={search} current={st.match} wrap={st.wrap} t={t} />
       <Text color={t.dim} wrap="truncate">
         {footer}
       </Text>

@@ -227,3 +227,62 @@ describe('start --ui with a job running', { timeout: 90_000 }, () => {
     assert.match(s, /start exited 130/);
   });
 });
+
+describe('the log pane for real work', { timeout: 90_000 }, () => {
+  test('search any case with n/N and a counter, Esc clears, t finds the traceback, z gives the log the screen; s stops a crash-looping row', async () => {
+    const b = await tempSampleBench((dir) => {
+      const tb = `import sys, time
+print('Starting up', flush=True)
+for i in range(3):
+    print(f'request {i} ok', flush=True)
+print('Traceback (most recent call last):', flush=True)
+print('  File "app/api.py", line 7, in get', flush=True)
+print('ValueError: bad input', flush=True)
+for i in range(60):
+    print(f'later line {i}', flush=True)
+time.sleep(300)
+`;
+      writeFileSync(path.join(dir, 'tb.py'), tb);
+      writeFileSync(path.join(dir, 'Procfile'), `tb: ${SYSTEM_PYTHON} -u tb.py\nflaky: sh -c 'sleep 1; echo boom; exit 3'\n`);
+    });
+    cleanups.push(b.cleanup);
+    const run = new FbenchRun(['start', '--bench', b.dir]);
+    runs.push(run);
+    await run.waitFor(/flaky\.1 exit code 3; restarting/, 30_000);
+    const term = new Terminal(`${process.execPath} ${FBENCH} ui --bench ${b.dir}`, 120, 30);
+    cleanups.push(() => term.close());
+    await term.until((x) => /later line 59/.test(x) && /^flaky\.1 /m.test(x), 'the view, on every log');
+
+    term.type('/');
+    term.type('REQUEST');
+    term.keys('Enter');
+    await term.until((x) => /LOGS \(all processes\) search "REQUEST" 3\/3/.test(x), 'three matches, the latest current');
+    term.type('n');
+    await term.until((x) => /search "REQUEST" 2\/3/.test(x), 'n: the one before');
+    term.type('N');
+    await term.until((x) => /search "REQUEST" 3\/3/.test(x), 'N: the one after');
+    term.keys('Escape');
+    await term.until((x) => /LOGS \(all processes\) following/.test(x), 'Esc cleared it');
+
+    term.type('t');
+    let s = await term.until((x) => /Traceback \(most recent call last\)/.test(x) && /lines up/.test(x), 'the traceback in view');
+    assert.match(s, /ValueError: bad input|File "app\/api\.py"/);
+    term.type('z');
+    s = await term.until((x) => !/^QUEUES/m.test(x), 'the log on the whole screen');
+    term.type('z');
+    term.keys('End');
+
+    // s on the crash-looping row: stopped, not started again.
+    const rows = (await term.until((x) => /^flaky\.1 /m.test(x), 'rows')).split('\n');
+    const at = rows.findIndex((l) => l.startsWith('flaky.1 ')) - rows.findIndex((l) => /^(tb|flaky)\.1 /.test(l));
+    for (let i = 0; i < at; i++) term.keys('j');
+    await new Promise((r) => setTimeout(r, 300));
+    term.type('s');
+    await term.until((x) => /stopped flaky\.1/.test(x), 'stopped');
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal((await ps(b.dir)).find((p) => p.name === 'flaky.1')?.pid, null, 'it stays stopped');
+    term.type('q');
+    await term.until(() => term.exited, 'left');
+    await run.stop();
+  });
+});
