@@ -137,8 +137,10 @@ export interface QueueStats {
   failed: number;
   /** Live workers listening to it. */
   workers: number;
-  /** Those busy, with their current job. */
+  /** Those busy with a job of this queue, with their current job. */
   busy: { worker: string; pid: number | null; job: RqJob | null }[];
+  /** Those busy with another queue's job (taking none of this one's meanwhile): that queue, as the bench names it. */
+  busyElsewhere: string[];
 }
 
 /**
@@ -160,7 +162,11 @@ export async function queueStats(client: RedisClient, naming: QueueNaming, queue
     const busy = mine
       .filter((w) => w.currentJob && jobs.get(w.currentJob)?.origin === rqNames[i])
       .map((w) => ({ worker: w.name, pid: w.pid, job: jobs.get(w.currentJob!) ?? null }));
-    return { queue, rqName: rqNames[i]!, waiting: counts[2 * i]!, failed: counts[2 * i + 1]!, workers: mine.length, busy };
+    const busyElsewhere = mine.flatMap((w) => {
+      const origin = w.currentJob ? jobs.get(w.currentJob)?.origin : undefined;
+      return origin && origin !== rqNames[i] ? [benchQueueName(naming, origin)] : [];
+    });
+    return { queue, rqName: rqNames[i]!, waiting: counts[2 * i]!, failed: counts[2 * i + 1]!, workers: mine.length, busy, busyElsewhere };
   });
 }
 

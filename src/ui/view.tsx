@@ -87,7 +87,7 @@ function Queues({ queues, error, height, t }: { queues: QueueStats[] | null; err
     <Box flexDirection="column">
       {queues.slice(0, height).map((q) => (
         <Text key={q.queue} wrap="truncate" color={q.waiting > 0 && q.workers === 0 ? t.warn : q.failed > 0 ? t.warn : undefined}>
-          {`${pad(q.queue, 10)} ${String(q.waiting).padStart(4)} waiting  ${q.workers} worker${q.workers === 1 ? '' : 's'} (${q.busy.length} busy)  ${q.failed} failed`}
+          {`${pad(q.queue, 10)} ${String(q.waiting).padStart(4)} waiting  ${q.workers} worker${q.workers === 1 ? '' : 's'} (${q.busy.length} busy${(q.busyElsewhere ?? []).length ? `, ${q.busyElsewhere.length} busy on ${[...new Set(q.busyElsewhere)].join(', ')}` : ''})  ${q.failed} failed`}
           {q.busy.map((b) => `  · ${b.job?.func ?? '?'}${b.job?.startedAt ? ` ${Math.round((now - b.job.startedAt) / 1000)} s` : ''}`).join('')}
         </Text>
       ))}
