@@ -236,12 +236,15 @@ export class Printer extends EventEmitter {
     this.schedule();
   }
 
-  /** One line of fbench's own; a warning or an error stands out in colour. */
-  system(message: string, level: 'info' | 'warn' | 'error' = 'info'): void {
+  /**
+   * One line of fbench's own; a warning or an error stands out in colour. `terminal: false`:
+   * for the log and `fbench logs` only (what the task list already shows on the terminal).
+   */
+  system(message: string, level: 'info' | 'warn' | 'error' = 'info', { terminal = true } = {}): void {
     const text = level === 'info' ? message : `${level === 'warn' ? 'warning' : 'error'}: ${message}`;
     const plain = Buffer.from(`${text}\n`);
     const shown = this.opts.color && level !== 'info' ? Buffer.from(`${paint(text, level === 'warn' ? WARN_COLOR : ERROR_COLOR)}\n`) : plain;
-    this.lines(SYSTEM, shown, { terminal: true, log: false });
+    if (terminal) this.lines(SYSTEM, shown, { terminal: true, log: false });
     this.lines(SYSTEM, plain, { terminal: false, log: true });
     this.emit('system', text);
   }

@@ -119,8 +119,8 @@ export class Reporter {
     this.say(`${name} not ready yet: ${why}`);
   };
 
-  private say(s: string): void {
-    this.printer.system(s);
+  private say(s: string, terminal = true): void {
+    this.printer.system(s, 'info', { terminal });
   }
 
   private readonly onState = (e: StateEvent): void => {
@@ -128,22 +128,23 @@ export class Reporter {
       this.pendingSince.delete(e.name);
       this.pendingSaid.delete(e.name);
     }
-    if (this.opts.quietStartup && !this.ready && (e.state === 'running' || e.state === 'ready')) return;
+    // The task list shows the start-up on the terminal; its lines still go to the log.
+    const terminal = !(this.opts.quietStartup && !this.ready && (e.state === 'running' || e.state === 'ready'));
     switch (e.state) {
       case 'running':
-        if (e.pid !== null && e.pid !== undefined) this.say(e.adopted ? `${e.name} taken over (pid ${e.pid})` : `${e.name} started (pid ${e.pid})`);
+        if (e.pid !== null && e.pid !== undefined) this.say(e.adopted ? `${e.name} taken over (pid ${e.pid})` : `${e.name} started (pid ${e.pid})`, terminal);
         break;
       case 'ready': {
         if (e.readiness === 'running') break; // a process with nothing to check: "started" said it
         const external = this.opts.plan().externals.find((x) => x.url === e.name);
         if (external) {
-          this.say(`${e.name} ready: ${e.readiness} (external Redis, from ${external.source}; fbench does not run it)`);
+          this.say(`${e.name} ready: ${e.readiness} (external Redis, from ${external.source}; fbench does not run it)`, terminal);
           break;
         }
         const version = e.readiness === 'PONG' ? redisVersion(this.sup.process(e.name)?.ring.last(20) ?? []) : null;
         const port = this.opts.plan().processes.find((p) => p.name === e.name)?.port;
         const what = e.readiness === 'PONG' && port ? `PONG on :${port}` : e.readiness;
-        this.say(`${e.name} ready: ${what} (${version ? `Redis ${version}, ` : ''}${e.elapsedMs} ms after its start)`);
+        this.say(`${e.name} ready: ${what} (${version ? `Redis ${version}, ` : ''}${e.elapsedMs} ms after its start)`, terminal);
         break;
       }
       case 'backoff': {

@@ -65,6 +65,10 @@ describe('fbench on a real terminal', { timeout: 120_000 }, () => {
     if (readFileSync('/proc/sys/vm/overcommit_memory', 'utf8').trim() === '0') assert.match(shown, /redis_queue\.1 +\| .*WARNING Memory overcommit/);
     term.keys('C-c');
     await term.until(() => term.exited, 'fbench exited', 30_000);
+    // What the task list showed is in the session's log too.
+    const log = readFileSync(path.join(dir, 'logs', 'fbench.log'), 'utf8');
+    assert.match(log, /system +\| redis_queue\.1 started \(pid \d+\)/);
+    assert.match(log, /system +\| redis_queue\.1 ready: PONG on :\d+/);
   });
 
   test('under a pipe: no colour, and the children are not told to colour', async () => {
