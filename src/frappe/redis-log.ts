@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /** Redis's own log line without its `pid:role date time level` prefix, and its level. */
 function parse(line: string): { level: string; text: string } {
   const m = /^\d+:[A-Z] \d+ \w+ \d+ [\d:.]+ ([.\-*#]) (.*)$/.exec(line);
@@ -23,6 +24,24 @@ const BOOT = [
 export function isRedisBootLine(line: string): boolean {
   const { text } = parse(line);
   return BOOT.some((re) => re.test(text));
+}
+
+/** Redis's advice about vm.overcommit_memory: a paragraph on every start of every Redis, said once by fbench instead. */
+export function isOvercommitAdvice(line: string): boolean {
+  return /^WARNING Memory overcommit must be enabled/.test(parse(line).text);
+}
+
+/** fbench's one line for that advice, when the kernel's setting calls for it (Redis warns when vm.overcommit_memory is 0). */
+export function overcommitAdvice(): string | null {
+  let value: string;
+  try {
+    value = readFileSync('/proc/sys/vm/overcommit_memory', 'utf8').trim();
+  } catch {
+    return null;
+  }
+  return value === '0'
+    ? 'vm.overcommit_memory is 0: Redis may fail to save in the background when memory is short (each Redis says so in its log) → `sudo sysctl vm.overcommit_memory=1`'
+    : null;
 }
 
 /** The version a Redis printed while starting, when it did. */

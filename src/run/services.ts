@@ -1,5 +1,7 @@
 import { withGrace } from '../frappe/stop-policy.js';
-import { isRedisBootLine } from '../frappe/redis-log.js';
+import { isOvercommitAdvice, isRedisBootLine } from '../frappe/redis-log.js';
+
+const folded = (line: string): boolean => isRedisBootLine(line) || isOvercommitAdvice(line);
 import type { BenchModel } from '../frappe/bench-model.js';
 import { processesNamed } from '../plan/lookup.js';
 import type { ExternalService, Plan, PlanProcess } from '../plan/types.js';
@@ -69,8 +71,8 @@ export class ServiceBuilder {
         stderr: p.run.stderr,
         cwd: p.cwd,
         env: { ...choices.env, ...p.env },
-        // A Redis's boot banner is folded into fbench's own "ready" line.
-        show: o.quiet ? false : p.role === 'redis' ? (line) => !isRedisBootLine(line.toString('utf8', 0, line.length - 1)) : true,
+        // A Redis's boot banner is folded into fbench's own "ready" line, its overcommit advice into one line of fbench's.
+        show: o.quiet ? false : p.role === 'redis' ? (line) => !folded(line.toString('utf8', 0, line.length - 1)) : true,
         stdin: o.stdinNull ? 'null' : 'pipe',
         graceMs: stop.graceSeconds * 1000,
         stopRank: o.rank,

@@ -28,6 +28,8 @@ import { LogTails } from './log-tails.js';
 import type { Planned } from './planning.js';
 import { fileBudget, preflight } from './preflight.js';
 import { siteUrl } from '../frappe/bench-model.js';
+import { overcommitAdvice } from '../frappe/redis-log.js';
+import { redisProcesses } from '../plan/lookup.js';
 import { SessionEntry } from './registry.js';
 import { Replanner } from './replanner.js';
 import { Reporter } from './reporter.js';
@@ -316,6 +318,8 @@ export class Session implements ControlledSession {
     for (const w of plan.warnings) this.printer.warn(formatWarning(w));
     const budget = fileBudget(plan, openFilesLimit());
     if (budget) this.printer.warn(`${budget.problem} → ${budget.fix}`);
+    const overcommit = redisProcesses(plan).length ? overcommitAdvice() : null;
+    if (overcommit) this.printer.warn(overcommit);
     for (const [name, { pid }] of adopted)
       this.printer.system(`${name}: this bench's Redis is already running (pid ${pid}, left by an earlier run); using it instead of starting another`);
 
