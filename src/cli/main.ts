@@ -240,6 +240,17 @@ const commands: Record<string, () => unknown> = {
         .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).stopCommand(names, opts))),
       ['fbench stop', 'fbench stop socketio', 'fbench stop redis_queue --force', 'fbench stop; fbench start'],
     ),
+  debug: () =>
+    examples(
+      benchOnly(program.command('debug'))
+        .description("restart one Python process of the running bench under debugpy (web without its reloader), and print VS Code's attach configuration")
+        .argument('<name>', 'one process: web, worker.1, schedule, or a Python line of the Procfile')
+        .option('--wait', 'the process waits for the debugger to attach before it runs')
+        .option('--write', "add the attach configuration to the bench's .vscode/launch.json")
+        .option('--off', 'restart it as the plan runs it, without the debugger')
+        .action((name: string, opts) => run(async () => (await import('./commands/control.js')).debugCommand(name, opts))),
+      ['fbench debug web', 'fbench debug worker.1 --wait --write', 'fbench debug web --off'],
+    ),
   logs: () =>
     examples(
       benchOnly(program.command('logs'))

@@ -43,7 +43,7 @@ interface Entry {
 }
 
 /** The command as fbench runs it: its output redirections owned by fbench, then exec'd so the pid fbench watches is the program. */
-function runSpec(command: string): RunSpec {
+export function runSpec(command: string): RunSpec {
   const owned = ownOutput(command);
   return owned
     ? { command: execForm(owned.command), stdout: owned.stdout, stderr: owned.stderr }

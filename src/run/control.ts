@@ -35,6 +35,10 @@ export interface ControlledSession {
   queueStats(): Promise<QueueStats[]>;
   /** Stop the whole session, as Ctrl-C does; `why` is said. */
   stop(why: string): void;
+  /** Restart one process under debugpy (or, `off`, as the plan runs it): where the debugger listens. */
+  debug(name: string, o: { wait: boolean; off: boolean }): Promise<{ port: number | null }>;
+  /** The port of the debugger a process runs under, or null. */
+  debugPort(name: string): number | null;
   /** Ends when the session has ended (its exit code). */
   readonly ended: Promise<number>;
 }
@@ -81,6 +85,12 @@ export class ControlSocket {
       stop: (req, ch) => this.stop(req, ch),
       logs: (req, ch) => this.logs(req, ch),
       attach: (req, ch) => this.attach(req, ch),
+      debug: async (req, ch) => {
+        const [name] = this.resolve(req.names, 'debug');
+        if (!name || this.resolve(req.names, 'debug').length > 1)
+          throw Object.assign(new Error('debug takes one process'), { hint: 'name one: fbench debug worker.1' });
+        ch.send({ ok: true, name, ...(await this.s.debug(name, { wait: req.wait === true, off: req.off === true })) });
+      },
     });
   }
 
@@ -135,7 +145,8 @@ export class ControlSocket {
       status.map(async (st): Promise<ProcessInfo> => {
         const p = plan.processes.find((x) => x.name === st.name);
         const x = plan.externals.find((e) => e.url === st.name);
-        let readiness = readinessWords(st, now);
+        const debugged = this.s.debugPort(st.name);
+        let readiness = `${readinessWords(st, now)}${debugged ? ` · debugpy :${debugged}` : ''}`;
         let ready = st.state === 'ready';
         const check = p?.health?.kind === 'redis' ? p.health : x?.health;
         if (check && ready) {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { isatty } from 'node:tty';
@@ -10,14 +11,14 @@ import { colorEnv, useColor } from '../output/colors.js';
 import { LogFile } from '../output/log-file.js';
 import { Printer, sinkFor, SYSTEM, type Sink } from '../output/printer.js';
 import type { PlanDiff } from '../plan/diff.js';
-import type { Plan } from '../plan/types.js';
+import type { Plan, PlanProcess } from '../plan/types.js';
 import { LogFiles } from '../runtime/log-files.js';
 import { LogRing } from '../runtime/log-ring.js';
 import { acquirePidFile, removePidFile } from '../runtime/pidfile.js';
 import { realProcesses } from '../runtime/process-factory.js';
 import { pidAlive } from '../runtime/process-group.js';
 import type { ProcessFactory } from '../runtime/supervised-process.js';
-import { Supervisor } from '../runtime/supervisor.js';
+import { Supervisor, type ServiceSpec } from '../runtime/supervisor.js';
 import { liveWatchdog, Watchdog } from '../runtime/watchdog.js';
 import { delay, realClock, type Clock } from '../util/clock.js';
 import { openFilesLimit } from '../util/process-facts.js';
@@ -28,7 +29,11 @@ import { LogTails } from './log-tails.js';
 import type { Planned } from './planning.js';
 import { fileBudget, preflight } from './preflight.js';
 import { siteUrl } from '../frappe/bench-model.js';
+import { debugCommand } from '../frappe/debug-command.js';
 import { overcommitAdvice } from '../frappe/redis-log.js';
+import { listeningInodes } from '../health/port-holder.js';
+import { runSpec } from '../plan/build.js';
+import { freePort } from '../util/free-port.js';
 import { redisProcesses } from '../plan/lookup.js';
 import { SessionEntry } from './registry.js';
 import { Replanner } from './replanner.js';
@@ -133,6 +138,8 @@ export class Session implements ControlledSession {
   private readonly tails: LogTails;
   /** On a bench.toml bench: fbench is the bench CLI's runner (pids/bench.pid, pids/<name>.pid, reload requests). */
   private readonly runner: RunnerPids | null;
+  /** Processes restarted under debugpy (fbench debug), with its port. */
+  private readonly debugPorts = new Map<string, number>();
   private reload: CodeReload | null = null;
   private replanner: Replanner | null = null;
   private live: Promise<void> = Promise.resolve();
@@ -407,6 +414,43 @@ export class Session implements ControlledSession {
       this.printer.warn(`watching for changes failed (${(err as Error).message}); the bench runs on without reloading`);
     }
     if (said.length) this.printer.system(`watching ${said.join('; ')}`);
+  }
+
+  /**
+   * Restart one process under debugpy, listening on a free port (VS Code's 5678 when it is free),
+   * or with `off` as the plan runs it. Resolves once the debugger listens.
+   */
+  async debug(name: string, o: { wait: boolean; off: boolean }): Promise<{ port: number | null }> {
+    const sup = this.sup;
+    const { plan, model } = this.planned;
+    const p = plan.processes.find((x) => x.name === name);
+    if (!sup || !p) throw new FbenchError(`${name} is not running in this session`, 'see `fbench ps`');
+    const specFor = (proc: PlanProcess): ServiceSpec => this.builder.build({ ...plan, processes: [proc], externals: [] }, model, this.choices, false)[0]!;
+    if (o.off) {
+      this.debugPorts.delete(name);
+      this.printer.system(`${name}: restarting it without the debugger`);
+      await sup.replaceService(specFor(p));
+      return { port: null };
+    }
+    const port = await freePort([5678, 5679, 5680, 5681]);
+    const d = debugCommand(p.command, plan.bench, port, o.wait);
+    if (!d) throw new FbenchError(`${name} is not a Python process (${p.command})`, 'debug web, a worker, the scheduler or a Python line of the Procfile');
+    if (spawnSync(d.python, ['-c', 'import debugpy'], { stdio: 'ignore', timeout: 15_000 }).status !== 0)
+      throw new FbenchError(`debugpy is not installed for ${d.python}`, `install it: \`${d.python} -m pip install debugpy\``);
+    this.printer.system(`${name}: restarting it under debugpy, listening on 127.0.0.1:${port}${o.wait ? ' (it waits for the debugger before it runs)' : ''}`);
+    void sup.replaceService(specFor({ ...p, command: d.command, run: runSpec(d.command), cwd: d.cwd ?? p.cwd }));
+    this.debugPorts.set(name, port);
+    const until = this.clock.now() + 30_000;
+    // Listening, read from the kernel: a connection would be taken for the IDE's (debugpy serves one).
+    while (listeningInodes(port).size === 0) {
+      if (this.clock.now() > until) throw new FbenchError(`${name} under debugpy does not listen on ${port}`, `see \`fbench logs ${name}\``);
+      await delay(this.clock, 50);
+    }
+    return { port };
+  }
+
+  debugPort(name: string): number | null {
+    return this.debugPorts.get(name) ?? null;
   }
 
   /** Restart processes of the plan, each with its own grace (a worker finishes its job first). */

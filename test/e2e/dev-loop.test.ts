@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -86,6 +87,77 @@ describe('reload where file events do not come', { timeout: 60_000 }, () => {
     await run.waitFor(/apps\/app\/app\/hooks\.py changed: restarting schedule\.1/, 10_000, mark);
     const doctor = await finished(['doctor', '--bench', b.dir]);
     assert.match(doctor.out, /apps\/ is on fuse(\.bindfs)?: edits made outside this machine .* fbench start polls it/);
+    await run.stop();
+  });
+});
+
+/** A DAP request on a debug adapter's port: its response (the events before it are passed over). */
+function dap(port: number, command: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    const body = JSON.stringify({ seq: 1, type: 'request', command, arguments: { adapterID: 'fbench-test', clientID: 'fbench-test' } });
+    sock.once('connect', () => sock.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`));
+    let buf = '';
+    sock.on('data', (d) => {
+      buf += d.toString();
+      for (;;) {
+        const m = /Content-Length: (\d+)\r\n\r\n/.exec(buf);
+        if (!m || buf.length < m.index + m[0].length + Number(m[1])) return;
+        const end = m.index + m[0].length + Number(m[1]);
+        const msg = JSON.parse(buf.slice(m.index + m[0].length, end)) as Record<string, unknown>;
+        buf = buf.slice(end);
+        if (msg.type === 'response') {
+          sock.destroy();
+          return resolve(msg);
+        }
+      }
+    });
+    sock.once('error', reject);
+    setTimeout(() => (sock.destroy(), reject(new Error('no DAP answer'))), 10_000);
+  });
+}
+
+describe('fbench debug', { timeout: 90_000 }, () => {
+  test("a Python line restarted under Debian's debugpy: a DAP initialize answers on the printed port; --write keeps launch.json's entries; --off returns it", async () => {
+    const b = makeBench({
+      Procfile: `app: /usr/bin/python3 -u app.py\nshell: sleep 60\n`,
+      'app.py': "import time\nprint('app up', flush=True)\ntime.sleep(300)\n",
+    });
+    cleanups.push(b.cleanup);
+    mkdirSync(path.join(b.dir, '.vscode'));
+    writeFileSync(
+      path.join(b.dir, '.vscode', 'launch.json'),
+      JSON.stringify({ version: '0.2.0', configurations: [{ name: 'mine', type: 'node', request: 'launch' }] }),
+    );
+    const run = fbench(['start', '--bench', b.dir, '--no-timestamps']);
+    await run.waitFor(/ready in/);
+    const r = await finished(['debug', 'app', '--write', '--bench', b.dir]);
+    assert.equal(r.code, 0, r.out);
+    const port = Number(/app\.1 runs under debugpy, listening on 127\.0\.0\.1:(\d+)/.exec(r.out)?.[1]);
+    assert.ok(port > 0, r.out);
+    const answer = await dap(port, 'initialize');
+    assert.equal(answer.type, 'response');
+    assert.equal(answer.success, true, JSON.stringify(answer));
+    const launch = JSON.parse(readFileSync(path.join(b.dir, '.vscode', 'launch.json'), 'utf8')) as {
+      configurations: { name: string; connect?: { port: number } }[];
+    };
+    assert.deepEqual(
+      launch.configurations.map((c) => c.name),
+      ['mine', 'fbench: attach to app.1'],
+    );
+    assert.equal(launch.configurations[1]!.connect!.port, port);
+    const pid = run.startedPids().get('app.1')!;
+    assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /debugpy/);
+    assert.match((await finished(['ps', '--bench', b.dir])).out, new RegExp(`^app\\.1 .* · debugpy :${port}$`, 'm'));
+
+    const notPython = await finished(['debug', 'shell', '--bench', b.dir]);
+    assert.equal(notPython.code, 1);
+    assert.match(notPython.out, /shell\.1 is not a Python process \(sleep 60\)/);
+
+    const off = await finished(['debug', 'app', '--off', '--bench', b.dir]);
+    assert.equal(off.code, 0, off.out);
+    await run.waitFor(/app\.1 started \(pid \d+\)[\s\S]*app\.1 started \(pid \d+\)[\s\S]*app\.1 started \(pid (\d+)\)/, 15_000);
+    assert.doesNotMatch(readFileSync(`/proc/${run.startedPids().get('app.1')!}/cmdline`, 'utf8'), /debugpy/);
     await run.stop();
   });
 });

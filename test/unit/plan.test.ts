@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { FbenchError } from '../../src/errors.js';
+import { debugCommand } from '../../src/frappe/debug-command.js';
 import { loadBench, siteUrl, type BenchModel } from '../../src/frappe/bench-model.js';
 import { buildPlan, type PlanOptions } from '../../src/plan/build.js';
 import { expandFormation, parseConcurrency } from '../../src/plan/formation.js';
@@ -274,4 +275,19 @@ test('where the developer opens the site: a *.localhost site by its name, anothe
   assert.equal(siteUrl(model(['a.example.com', 'b.example.com'], 'a.example.com')), 'http://localhost:8000');
   assert.equal(siteUrl(model(['shop.test'])), 'http://shop.test:8000');
   assert.equal(siteUrl(model(['a.localhost', 'b.localhost'])), null);
+});
+
+test("fbench debug's command: what bench runs, with debugpy in front; web without its reloader and threads; a plain Python line; nothing else", () => {
+  assert.deepEqual(debugCommand('bench serve --port 8000', '/b', 5678, false), {
+    command: '/b/env/bin/python -m debugpy --listen 127.0.0.1:5678 -m frappe.utils.bench_helper frappe serve --port 8000 --noreload --nothreading',
+    python: '/b/env/bin/python',
+    cwd: '/b/sites',
+  });
+  assert.equal(
+    debugCommand('/b/env/bin/python -m frappe.utils.bench_helper frappe worker --queue long', '/b', 5679, true)?.command,
+    '/b/env/bin/python -m debugpy --listen 127.0.0.1:5679 --wait-for-client -m frappe.utils.bench_helper frappe worker --queue long',
+  );
+  assert.equal(debugCommand('python3 -u app.py --fast', '/b', 5678, false)?.command, 'python3 -u -m debugpy --listen 127.0.0.1:5678 app.py --fast');
+  assert.equal(debugCommand('node apps/frappe/socketio.js', '/b', 5678, false), null);
+  assert.equal(debugCommand('redis-server config/redis_cache.conf', '/b', 5678, false), null);
 });

@@ -1,5 +1,7 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FbenchError } from '../../errors.js';
+import { launchConfig } from '../../frappe/debug-command.js';
 import { findBench } from '../../frappe/discover.js';
 import { colorFor, paint, SYSTEM_COLOR, useColor } from '../../output/colors.js';
 import { SYSTEM } from '../../output/printer.js';
@@ -338,4 +340,48 @@ function checkRegex(re: string): string {
   } catch (err) {
     throw new FbenchError(`--grep: ${JSON.stringify(re)} is not a regular expression (${(err as Error).message})`, 'for example --grep "Traceback|Error"');
   }
+}
+
+/** `fbench debug NAME`: restart one Python process under debugpy, and say how to attach VS Code. */
+export async function debugCommand(name: string, opts: Opts & { wait?: boolean; off?: boolean; write?: boolean }): Promise<number> {
+  const bench = findBench(opts.bench, process.cwd());
+  const sessions = await benchSessions(bench);
+  const targets = bySession(sessions, [name], 'debug', bench);
+  const target = targets[0];
+  if (!target || targets.length > 1 || target.names.length > 1)
+    throw new FbenchError(
+      `debug takes one process; "${name}" names ${targets.flatMap((t) => t.names).join(', ') || 'none'}`,
+      'name one: fbench debug worker.1',
+    );
+  const got = await ask(target.session.socket, { cmd: 'debug', names: target.names, wait: opts.wait === true, off: opts.off === true });
+  const answer = got.find((m) => m.ok === true) as { name: string; port: number | null } | undefined;
+  if (!answer) throw new FbenchError('the session did not answer the debug request');
+  if (answer.port === null) {
+    process.stdout.write(`${answer.name} runs without the debugger again (${what(target.session)})\n`);
+    return 0;
+  }
+  const config = launchConfig(answer.name, bench, answer.port);
+  process.stdout.write(`${answer.name} runs under debugpy, listening on 127.0.0.1:${answer.port} (${what(target.session)})\n`);
+  if (opts.write) {
+    const file = writeLaunchConfig(bench, config);
+    process.stdout.write(`wrote "${String(config.name)}" into ${path.relative(process.cwd(), file) || file}: attach from VS Code's Run and Debug\n`);
+  } else process.stdout.write(`VS Code: this attach configuration in .vscode/launch.json (or run with --write):\n${JSON.stringify(config, null, 2)}\n`);
+  return 0;
+}
+
+/** Add (or replace, by name) a configuration in the bench's .vscode/launch.json, keeping the others; a file that is not plain JSON is left alone. */
+function writeLaunchConfig(bench: string, config: Record<string, unknown>): string {
+  const file = path.join(bench, '.vscode', 'launch.json');
+  let doc: { version?: string; configurations?: Record<string, unknown>[] } = { version: '0.2.0', configurations: [] };
+  if (existsSync(file)) {
+    try {
+      doc = JSON.parse(readFileSync(file, 'utf8')) as typeof doc;
+    } catch {
+      throw new FbenchError(`${file} is not plain JSON (comments?)`, 'add the configuration that `fbench debug NAME` prints by hand');
+    }
+  }
+  const rest = (doc.configurations ?? []).filter((c) => c.name !== config.name);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify({ version: doc.version ?? '0.2.0', ...doc, configurations: [...rest, config] }, null, 2)}\n`);
+  return file;
 }
