@@ -12,6 +12,8 @@ export interface TableOptions {
   width?: number;
   /** Columns that may be cut to fit, the first cut first (default: the last column). */
   shrink?: readonly number[];
+  /** Columns left out, the first first, while the table is too wide — before any is cut. */
+  drop?: readonly number[];
   /** The narrowest a shrinking column is cut to. */
   minWidth?: number;
 }
@@ -21,6 +23,17 @@ export interface TableOptions {
  * `width`, the shrinking columns are cut (with …) until it fits. Pure.
  */
 export function renderTable(head: readonly string[], rows: readonly (readonly string[])[], opts: TableOptions = {}): string[] {
+  const dropped = new Set<number>();
+  const fullWidths = head.map((_, i) => Math.max(...[head, ...rows].map((r) => visible(r[i] ?? ''))));
+  const width = (): number => fullWidths.reduce((a, w, i) => (dropped.has(i) ? a : a + w + 2), -2);
+  if (opts.width !== undefined) for (const col of opts.drop ?? []) if (width() > opts.width) dropped.add(col);
+  const keep = (r: readonly string[]): string[] => r.filter((_, i) => !dropped.has(i));
+  const kept = head.map((_, i) => i).filter((i) => !dropped.has(i));
+  const shrink = (opts.shrink ?? [head.length - 1]).filter((c) => !dropped.has(c)).map((c) => kept.indexOf(c));
+  return fitted(keep(head), rows.map(keep), { ...opts, shrink });
+}
+
+function fitted(head: readonly string[], rows: readonly (readonly string[])[], opts: TableOptions): string[] {
   const all = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...all.map((r) => visible(r[i] ?? ''))));
   const total = (): number => widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);

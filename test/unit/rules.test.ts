@@ -9,6 +9,8 @@ import { withGrace, workerStopSeconds } from '../../src/frappe/stop-policy.js';
 import { withFreeNames } from '../../src/plan/formation.js';
 import { resolveNames } from '../../src/plan/lookup.js';
 import { closest } from '../../src/util/closest.js';
+import { psTable } from '../../src/cli/commands/control.js';
+import type { ProcessInfo } from '../../src/run/control-protocol.js';
 import { renderTable } from '../../src/util/table.js';
 
 describe('one rule for names', { timeout: 5000 }, () => {
@@ -225,5 +227,35 @@ describe('tables', { timeout: 5000 }, () => {
     const cut = renderTable(['NAME', 'COMMAND'], rows, { width: 30 });
     assert.ok(cut.every((l) => l.length <= 30));
     assert.match(cut[1]!, /…$/);
+  });
+
+  test('fbench ps at 80 columns: the figures go first, the readiness stays whole', () => {
+    const row: ProcessInfo = {
+      name: 'worker_default_short_long_1.1',
+      type: 'w',
+      role: 'worker',
+      state: 'ready',
+      ready: true,
+      readiness: 'registered on default,short,long',
+      pid: 123456,
+      uptimeMs: 3_600_000,
+      restarts: 2,
+      crashes: 0,
+      port: null,
+      cpuPercent: 1.5,
+      rssBytes: 80e6,
+      atPrompt: false,
+      lastLine: null,
+      logFiles: [],
+    };
+    const wide = psTable([row]);
+    assert.match(wide[0]!, /UPTIME +RESTARTS +PORT +CPU +RSS +READY/);
+    const narrow = psTable([row], 80);
+    assert.ok(
+      narrow.every((l) => l.length <= 80),
+      narrow.join('\n'),
+    );
+    assert.match(narrow[1]!, /registered on default,short,long$/);
+    assert.doesNotMatch(narrow[0]!, /CPU|RSS/);
   });
 });

@@ -90,8 +90,10 @@ export function psTable(processes: readonly ProcessInfo[], width?: number): stri
     megabytes(p.rssBytes),
     p.atPrompt ? `${p.readiness} (at a debugger prompt)` : p.readiness,
   ]);
+  // Narrow, the figures go before the readiness is cut: it says what each process is doing.
   return renderTable(['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'PORT', 'CPU', 'RSS', 'READY'], rows, {
     ...(width ? { width } : {}),
+    drop: [6, 7, 3, 4, 5], // the port is in the readiness too (listening on :8000)
     shrink: [8],
     minWidth: 12,
   });
