@@ -15,6 +15,8 @@ export interface ProcessInfo {
   restarts: number;
   /** Crashes in a row, as the crash-loop warning counts them. */
   crashes: number;
+  /** As many crashes in a row as the crash-loop warning is said at. */
+  crashLooping: boolean;
   port: number | null;
   /** Of its whole process group (and what it started), since the last sample; null when not running. */
   cpuPercent: number | null;

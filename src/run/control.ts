@@ -3,6 +3,7 @@ import { pingRedis } from '../health/redis-ping.js';
 import type { Printer } from '../output/printer.js';
 import { resolveNames } from '../plan/lookup.js';
 import type { Plan } from '../plan/types.js';
+import { DEFAULT_BACKOFF } from '../runtime/backoff.js';
 import { ControlServer, type Channel } from '../runtime/control-server.js';
 import { mergeKept, type LogRing } from '../runtime/log-ring.js';
 import type { ServiceStatus, StartOutcome, StateEvent, Supervisor, Waiting, WorkReport } from '../runtime/supervisor.js';
@@ -165,6 +166,7 @@ export class ControlSocket {
           uptimeMs: st.startedAt ? now - st.startedAt : null,
           restarts: st.restarts,
           crashes: st.crashes,
+          crashLooping: st.crashes >= DEFAULT_BACKOFF.loopWarningAt,
           port: p?.port ?? x?.health.port ?? null,
           cpuPercent: u?.cpuPercent ?? null,
           rssBytes: u?.rssBytes ?? null,

@@ -17,5 +17,5 @@ export function processCells(p: ProcessInfo): string[] {
 
 /** All the view shows of these processes (their rows, colours and prompts): a poll that leaves it the same is not redrawn. */
 export function shownOf(list: readonly ProcessInfo[]): string {
-  return JSON.stringify(list.map((p) => [processCells(p), p.crashes >= 3, p.ready, p.atPrompt]));
+  return JSON.stringify(list.map((p) => [processCells(p), p.crashLooping, p.ready, p.atPrompt]));
 }

@@ -43,7 +43,7 @@ const clock = (t: number): string => {
   return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 };
 function rowColor(p: ProcessInfo, t: Theme): string | undefined {
-  if (p.state === 'failed' || (p.state === 'backoff' && p.crashes >= 3)) return t.bad;
+  if (p.state === 'failed' || (p.state === 'backoff' && p.crashLooping)) return t.bad;
   if (p.state === 'backoff' || (!p.ready && p.state !== 'stopped' && p.state !== 'exited')) return t.warn;
   return undefined;
 }

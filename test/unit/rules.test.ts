@@ -241,6 +241,7 @@ describe('tables', { timeout: 5000 }, () => {
       uptimeMs: 3_600_000,
       restarts: 2,
       crashes: 0,
+      crashLooping: false,
       port: null,
       cpuPercent: 1.5,
       rssBytes: 80e6,
