@@ -130,7 +130,8 @@ export async function untilPong(check: RedisTarget, opts: WaitOptions): Promise<
     }
     const r = await pingRedis(check, 1000, { details: false, portOpen: true });
     if (r.ok) return;
-    opts.note?.(r.message);
+    // LOADING is said once by onLoading; as a reason it reads as what it means.
+    opts.note?.(r.reason === 'loading' ? 'still loading its data (LOADING)' : r.message);
     if (r.reason === 'auth') throw new Error(`Redis on ${check.host}:${check.port} refused the credentials: ${r.message}`);
     if (r.reason === 'loading' && !saidLoading) {
       saidLoading = true;

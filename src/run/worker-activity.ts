@@ -19,7 +19,8 @@ export function workerActivity(
 ): () => Promise<WorkReport | null> {
   const host = hostname();
   return async () => {
-    const client = await redisClient(check, 300, 300);
+    // The caller bounds the whole ask; a loaded machine may need more than a few hundred ms to connect.
+    const client = await redisClient(check, 2000, 2000);
     client.on('error', () => {});
     try {
       await client.connect();

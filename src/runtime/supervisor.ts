@@ -187,6 +187,8 @@ const KILL_WAIT_MS = 5000;
 const WAITING_EVERY_MS = 1000;
 /** How long asking a process what it is doing may take (a Redis round trip), before a kill or a waiting line. */
 const WORK_ASK_MS = 500;
+/** Whether a restart hands over is worth a longer wait for the answer: not knowing means stopping first, a job's wait. */
+const HANDOVER_ASK_MS = 3000;
 
 /**
  * Runs a graph of services: each starts once its dependencies are ready, is restarted with
@@ -302,7 +304,7 @@ export class Supervisor extends EventEmitter {
     if (svc.restarting) return svc.restarting;
     const ticket = ++svc.ticket;
     const restart = (async (): Promise<StartOutcome> => {
-      const doing = svc.spec.handover && !opts.wait && svc.state === 'ready' && svc.proc?.running ? await this.askWork(svc) : null;
+      const doing = svc.spec.handover && !opts.wait && svc.state === 'ready' && svc.proc?.running ? await this.askWork(svc, HANDOVER_ASK_MS) : null;
       if (svc.ticket !== ticket || this.stopping) {
         svc.restarting = null;
         return { ok: false, why: this.overtaken(svc) };
@@ -797,10 +799,10 @@ export class Supervisor extends EventEmitter {
   }
 
   /** What the service says it is doing, if it can say within a moment. */
-  private async askWork(svc: Service): Promise<WorkReport | null> {
+  private async askWork(svc: Service, withinMs = WORK_ASK_MS): Promise<WorkReport | null> {
     if (!svc.spec.work) return null;
     let cancel: () => void = () => {};
-    const late = new Promise<null>((r) => (cancel = this.clock.setTimer(WORK_ASK_MS, () => r(null))));
+    const late = new Promise<null>((r) => (cancel = this.clock.setTimer(withinMs, () => r(null))));
     try {
       return await Promise.race([svc.spec.work().catch(() => null), late]);
     } finally {

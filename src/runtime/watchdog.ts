@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { commandLine } from '../util/process-facts.js';
+import { commandArgs } from '../util/process-facts.js';
 import { removePidFile } from './pidfile.js';
 import { pidAlive } from './process-group.js';
 import type { GroupRegistry } from './group-process.js';
@@ -105,5 +105,5 @@ export function liveWatchdog(pidFile: string): number | null {
   const [pid, session, owner] = text.trim().split(/\s+/);
   const n = Number(pid);
   if (!Number.isInteger(n) || n <= 1 || !session || !pidAlive(n) || pidAlive(Number(owner))) return null;
-  return commandLine(n).split(' ').includes(session) ? n : null;
+  return commandArgs(n)?.includes(session) ? n : null;
 }

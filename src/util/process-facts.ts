@@ -8,14 +8,20 @@ import { readFileSync, readlinkSync, statSync } from 'node:fs';
 /** The longest command line a message shows. */
 const COMMAND_CHARS = 120;
 
+/** Its arguments, whole (to tell what it is); null when it cannot be read. */
+export function commandArgs(pid: number): string[] | null {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return null;
+  }
+}
+
 /** Its command line for a message: one line (control characters as spaces), cut at COMMAND_CHARS; '?' when it cannot be read. */
 export function commandLine(pid: number): string {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-  } catch {
-    return '?';
-  }
+  const args = commandArgs(pid);
+  if (args === null) return '?';
+  const text = args.join(' ');
   const line = text
     // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')

@@ -73,7 +73,7 @@ describe("a bench of the new bench CLI (bench.toml), run by fbench with real Red
     writeFileSync(path.join(dir, 'pids', 'reload.request'), 'workload\n');
     await run.waitFor(/the bench CLI asked for a reload \(workload\): restarting web\.1, socketio\.1, worker_default_short_long_1\.1\n/, 5_000, mark);
     await until(() => !existsSync(path.join(dir, 'pids', 'reload.request')), 'the request taken', run, 5_000);
-    await run.waitFor(new RegExp(`${WORKER}\\.1 ready: registered`), 10_000, mark);
+    await run.waitFor(new RegExp(`${WORKER}\\.1 ready: registered`), 30_000, mark);
     await run.waitFor(new RegExp(`${WORKER}\\.1 \\(old code, pid \\d+\\) finished its job and left`), 40_000, mark);
     assert.ok(existsSync(first), 'the job completed');
     assert.doesNotMatch(run.output, /Cold shut down/);

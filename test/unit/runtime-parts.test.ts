@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -18,6 +19,7 @@ import { Debounce } from '../../src/runtime/debounce.js';
 import { request } from '../../src/run/control-client.js';
 import { readSessionLog } from '../../src/run/session-log.js';
 import { blindToOutsideEdits, mountsOf, parseMountInfo } from '../../src/runtime/mount-table.js';
+import { liveWatchdog } from '../../src/runtime/watchdog.js';
 import { FakeClock } from '../helpers/fakes.js';
 
 /** A sink that keeps what it is given and can push back. */
@@ -477,5 +479,26 @@ describe('mount table', { timeout: 5000 }, () => {
       'nfs4',
       'cifs',
     ]);
+  });
+});
+
+describe("a killed session's watchdog", { timeout: 10_000 }, () => {
+  test('found by its pid file while it is that watchdog (its whole command line names the session) and its session is gone', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fbench-wd-'));
+    const file = path.join(dir, 'fbench.watchdog');
+    // A command line far longer than a message shows, the session at its end.
+    const stand = spawn('sh', ['-c', 'sleep 30', 'x'.repeat(300), 'sess-123'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      writeFileSync(file, `${stand.pid} sess-123 999999999\n`);
+      assert.equal(liveWatchdog(file), stand.pid, 'its session (pid 999999999) is gone');
+      writeFileSync(file, `${stand.pid} sess-123 ${process.pid}\n`);
+      assert.equal(liveWatchdog(file), null, 'a live session: waiting, not stopping anything');
+      writeFileSync(file, `${stand.pid} other-session 999999999\n`);
+      assert.equal(liveWatchdog(file), null, 'not that watchdog (a pid reused)');
+    } finally {
+      stand.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
