@@ -487,7 +487,8 @@ describe("a killed session's watchdog", { timeout: 10_000 }, () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'fbench-wd-'));
     const file = path.join(dir, 'fbench.watchdog');
     // A command line far longer than a message shows, the session at its end.
-    const stand = spawn('sh', ['-c', 'sleep 30', 'x'.repeat(300), 'sess-123'], { stdio: 'ignore' });
+    // One process (no shell forking a child that would outlive it), its arguments kept in its command line.
+    const stand = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', 'x'.repeat(300), 'sess-123'], { stdio: 'ignore' });
     try {
       await new Promise((r) => setTimeout(r, 100));
       writeFileSync(file, `${stand.pid} sess-123 999999999\n`);
