@@ -40,7 +40,7 @@ if cmd == 'serve':
 time.sleep(600)
 `;
 
-export async function standInBench(): Promise<{ dir: string; web: number }> {
+async function standInBench(): Promise<{ dir: string; web: number }> {
   const [cache, queue, web] = [await freePort(), await freePort(), await freePort()];
   const redis = (port: number): string => `redis-server --port ${port} --save "" --bind 127.0.0.1`;
   const dir = benchDir(

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { isatty } from 'node:tty';
@@ -435,8 +435,9 @@ export class Session implements ControlledSession {
     const port = await freePort([5678, 5679, 5680, 5681]);
     const d = debugCommand(p.command, plan.bench, port, o.wait);
     if (!d) throw new FbenchError(`${name} is not a Python process (${p.command})`, 'debug web, a worker, the scheduler or a Python line of the Procfile');
-    if (spawnSync(d.python, ['-c', 'import debugpy'], { stdio: 'ignore', timeout: 15_000 }).status !== 0)
-      throw new FbenchError(`debugpy is not installed for ${d.python}`, `install it: \`${d.python} -m pip install debugpy\``);
+    // Asked without blocking: the session goes on relaying and answering while Python starts.
+    const hasDebugpy = await new Promise<boolean>((resolve) => execFile(d.python, ['-c', 'import debugpy'], { timeout: 15_000 }, (err) => resolve(!err)));
+    if (!hasDebugpy) throw new FbenchError(`debugpy is not installed for ${d.python}`, `install it: \`${d.python} -m pip install debugpy\``);
     this.printer.system(`${name}: restarting it under debugpy, listening on 127.0.0.1:${port}${o.wait ? ' (it waits for the debugger before it runs)' : ''}`);
     void sup.replaceService(specFor({ ...p, command: d.command, run: runSpec(d.command), cwd: d.cwd ?? p.cwd }));
     this.debugPorts.set(name, port);
