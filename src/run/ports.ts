@@ -5,7 +5,7 @@ import { benchPorts, choosePorts, configPorts, reassignEdits, type BenchPort, ty
 import { isBenchDir } from '../frappe/discover.js';
 import { parseBenchToml } from '../config/bench-toml.js';
 import { resolveSiteConfig } from '../frappe/site-config.js';
-import { findPortHolder, listeningInodes } from '../health/port-holder.js';
+import { findPortHolder, portListened } from '../health/port-holder.js';
 import { sessionOf } from '../runtime/process-group.js';
 import type { Planned } from './planning.js';
 import { runningRecords } from './registry.js';
@@ -37,7 +37,7 @@ export function portReport(planned: Planned): PortReport[] {
   const records = runningRecords().filter((r) => r.bench !== bench);
   const all = [...ours, ...records.map((r) => r.pid)];
   return portsOf(planned).map((p): PortReport => {
-    const holder = listeningInodes(p.port).size > 0 ? findPortHolder(p.port) : null;
+    const holder = portListened(p.port) ? findPortHolder(p.port) : null;
     if (holder) {
       const session = sessionOf(holder.pid, all);
       if (session !== null && ours.has(session)) return { ...p, state: 'ours', by: `this bench's session (pid ${session})`, holder };
@@ -52,7 +52,7 @@ export function portReport(planned: Planned): PortReport[] {
         };
       return { ...p, state: 'held', by: `pid ${holder.pid} (${holder.command})`, holder };
     }
-    if (listeningInodes(p.port).size > 0) return { ...p, state: 'held', by: 'a process this user cannot see' };
+    if (portListened(p.port)) return { ...p, state: 'held', by: 'a process this user cannot see' };
     const claimed = records.find((r) => r.ports.some((x) => x.port === p.port));
     if (claimed)
       return {
@@ -131,7 +131,7 @@ export function reassignPorts(planned: Planned, dryRun: boolean): { moves: PortM
     );
   const mine = portsOf(planned);
   const claimed = new Set(runningRecords().flatMap((r) => r.ports.map((p) => p.port)));
-  const moves = choosePorts(mine, siblingPorts(bench), (port) => claimed.has(port) || listeningInodes(port).size > 0);
+  const moves = choosePorts(mine, siblingPorts(bench), (port) => claimed.has(port) || portListened(port));
   const edits = reassignEdits(planned.model, moves, { read: readOrNull, isBench: isBenchDir });
   if (dryRun || edits.length === 0) return { moves, edits };
   for (const e of edits) copyFileSync(e.file, `${e.file}.fbench-bak`);

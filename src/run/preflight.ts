@@ -4,7 +4,7 @@ import { analyzeCommand, SHELL_ONLY } from '../config/shell-command.js';
 import { FbenchError } from '../errors.js';
 import { otherBenchOf } from '../frappe/bench-ports.js';
 import { isBenchDir } from '../frappe/discover.js';
-import { describeHolder, findPortHolder, listeningInodes, type PortHolder } from '../health/port-holder.js';
+import { describeHolder, findPortHolder, portListened, type PortHolder } from '../health/port-holder.js';
 import { canConnect } from '../health/tcp.js';
 import { redisProcesses } from '../plan/lookup.js';
 import type { Plan, PlanProcess } from '../plan/types.js';
@@ -27,7 +27,7 @@ export async function preflightRedis(proc: PlanProcess, bench: string): Promise<
   const port = proc.redis?.port;
   if (!port || proc.health?.kind !== 'redis') return { action: 'start' };
   refuseCopiedConf(proc, bench);
-  if (listeningInodes(port).size === 0 && !(await canConnect(proc.health.host, port, 300))) return { action: 'start' };
+  if (!portListened(port) && !(await canConnect(proc.health.host, port, 300))) return { action: 'start' };
 
   const holder = findPortHolder(port);
   const owner = redisOwner(proc, holder);
@@ -105,7 +105,7 @@ export function refuseCopiedConf(proc: PlanProcess, bench: string): void {
 /** A port web or socketio must listen on, already held by another program: start-up stops before anything runs. */
 export function preflightPort(proc: PlanProcess): void {
   if ((proc.role !== 'web' && proc.role !== 'socketio') || proc.port === null) return;
-  if (listeningInodes(proc.port).size === 0) return;
+  if (!portListened(proc.port)) return;
   const { held, fix } = holderWords(proc.port, findPortHolder(proc.port));
   throw new FbenchError(`${proc.name}: ${held}; ${proc.name} could not listen there`, `${fix}. Nothing was started.`);
 }

@@ -3,6 +3,8 @@ import { aclHint } from '../frappe/redis-log.js';
 import { benchQueueName, registeredWorkers, type RqWorker, type RqWorkerCheck } from '../frappe/rq.js';
 import type { QueueNaming } from '../frappe/queues.js';
 import { describeHolder, findPortHolder, holdsPort } from '../health/port-holder.js';
+import { canConnect } from '../health/tcp.js';
+import { processTable } from '../util/process-table.js';
 import { redisClient, untilPong, type RedisClient } from '../health/redis-ping.js';
 import type { RedisCheck } from '../health/types.js';
 import type { Probe } from '../runtime/supervisor.js';
@@ -11,7 +13,6 @@ import { sleep } from '../util/sleep.js';
 
 /** How long a scheduler, a watcher or a custom line must keep running to count as started (one that fails at once does not). */
 export const SETTLE_MS = 300;
-const PORT_POLL_MS = 25;
 const WORKER_POLL_MS = 100;
 
 /** What the checks need of the session: the live processes of a service (its group and what it started). */
@@ -41,13 +42,17 @@ export function portReady(name: string, port: number, ctx: ReadinessContext): Pr
   return async (signal, note) => {
     let askedHolder = -Infinity;
     for (;;) {
-      if (holdsPort(ctx.membersOf(name), port)) return `listening on :${port}`;
+      const held = holdsPort(ctx.membersOf(name), port);
+      if (held) return `listening on :${port}`;
+      // No /proc and no lsof: who holds the port cannot be known, only that it answers.
+      if (held === null && (await canConnect('127.0.0.1', port, 300)))
+        return `answers on :${port} (whose socket it is cannot be known here: no /proc, no lsof)`;
       if (ctx.clock.now() - askedHolder >= 1000) {
         askedHolder = ctx.clock.now();
         const holder = findPortHolder(port);
         note(holder ? `${describeHolder(port, holder)}, not by ${name}` : `nothing listens on :${port} yet`);
       }
-      await delay(ctx.clock, PORT_POLL_MS, signal);
+      await delay(ctx.clock, processTable.pollMs, signal);
     }
   };
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { processStartTicks } from '../util/process-facts.js';
+import { processStart } from '../util/process-facts.js';
 import { removeFile } from '../util/remove-file.js';
 import type { SessionKind } from './session-files.js';
 
@@ -34,7 +34,7 @@ export class SessionEntry {
       const dir = registryDir();
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const file = path.join(dir, `${process.pid}.json`);
-      const full: SessionRecord = { pid: process.pid, procStart: processStartTicks(process.pid), ...this.record };
+      const full: SessionRecord = { pid: process.pid, procStart: processStart(process.pid), ...this.record };
       writeFileSync(`${file}.tmp`, JSON.stringify(full), { mode: 0o600 });
       renameSync(`${file}.tmp`, file);
       this.file = file;
@@ -67,7 +67,8 @@ export function runningRecords(): SessionRecord[] {
     } catch {
       continue; // being written
     }
-    if (processStartTicks(r.pid) === null || processStartTicks(r.pid) !== r.procStart) removeFile(file);
+    const start = processStart(r.pid);
+    if (start === null || start !== r.procStart) removeFile(file);
     else out.push(r);
   }
   return out.sort((a, b) => a.bench.localeCompare(b.bench) || a.pid - b.pid);

@@ -31,7 +31,7 @@ import { fileBudget, preflight } from './preflight.js';
 import { siteUrl } from '../frappe/bench-model.js';
 import { debugCommand } from '../frappe/debug-command.js';
 import { overcommitAdvice } from '../frappe/redis-log.js';
-import { listeningInodes } from '../health/port-holder.js';
+import { portListened } from '../health/port-holder.js';
 import { runSpec } from '../plan/build.js';
 import { freePort } from '../util/free-port.js';
 import { redisProcesses } from '../plan/lookup.js';
@@ -443,7 +443,7 @@ export class Session implements ControlledSession {
     this.debugPorts.set(name, port);
     const until = this.clock.now() + 30_000;
     // Listening, read from the kernel: a connection would be taken for the IDE's (debugpy serves one).
-    while (listeningInodes(port).size === 0) {
+    while (!portListened(port)) {
       if (this.clock.now() > until) throw new FbenchError(`${name} under debugpy does not listen on ${port}`, `see \`fbench logs ${name}\``);
       await delay(this.clock, 50);
     }

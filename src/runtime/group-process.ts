@@ -10,7 +10,7 @@ import type { Printer } from '../output/printer.js';
 import { delay, realClock, type Clock } from '../util/clock.js';
 import type { LogFiles } from './log-files.js';
 import { LogRing } from './log-ring.js';
-import { commandLine, openFilesLimit, processStartTicks } from '../util/process-facts.js';
+import { commandLine, openFilesLimit, processStart } from '../util/process-facts.js';
 import { groupWriting, killTree, markedProcesses, MARKER_VAR, processTree, signalGroup, signalPid } from './process-group.js';
 import type { ExitInfo, Leftover, OutputTarget, ProcessSpec, SupervisedProcess } from './supervised-process.js';
 
@@ -34,7 +34,8 @@ export interface GroupProcessOptions {
 const GATE = 'IFS= read -r _ <&3 || exit 111; exec 3<&-; ';
 const EXIT_POLL_MS = 10;
 /** What fbench starts is born after fbench: older processes need not be asked for its marker. */
-const BORN_SINCE = processStartTicks(process.pid) ?? 0;
+let bornSinceS: number | undefined;
+const bornSince = (): number => (bornSinceS ??= processStart(process.pid) ?? 0);
 /** How long a program's leftovers are given to finish daemonizing before they are named. */
 const DAEMON_SETTLE_MS = 50;
 /** What a daemonized program left is looked for this often (a scan of /proc for the marker). */
@@ -155,7 +156,7 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
 
   /** Its group, what descends from it, and what carries its marker elsewhere. */
   members(): number[] {
-    return this.pid === null ? [] : processTree(this.pid, this.opts.marker, false, BORN_SINCE);
+    return this.pid === null ? [] : processTree(this.pid, this.opts.marker, false, bornSince());
   }
 
   write(text: string): boolean {
@@ -178,7 +179,7 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
   private escapees(): number[] {
     if (this.pid === null) return [];
     const tree = new Set(processTree(this.pid));
-    return markedProcesses(this.opts.marker, false, false, BORN_SINCE).filter((p) => !tree.has(p));
+    return markedProcesses(this.opts.marker, false, false, bornSince()).filter((p) => !tree.has(p));
   }
 
   /**
@@ -204,7 +205,7 @@ export class GroupProcess extends EventEmitter implements SupervisedProcess {
    */
   private async untilAllGone(pgid: number, code: number | null): Promise<void> {
     // Read afresh: the table a moment ago still had the program in it.
-    const left = (fresh = false): number[] => processTree(pgid, this.opts.marker, fresh, BORN_SINCE);
+    const left = (fresh = false): number[] => processTree(pgid, this.opts.marker, fresh, bornSince());
     let found = left(true);
     if (!this.termSent && code === 0) {
       // A double fork may be mid-way: a reading can list the child, then find it gone, while

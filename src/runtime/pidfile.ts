@@ -1,8 +1,9 @@
-import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { removeFile } from '../util/remove-file.js';
 import path from 'node:path';
 import { pidAlive } from './process-group.js';
 import { processStartedAt } from '../util/process-facts.js';
+import { processTable } from '../util/process-table.js';
 
 /**
  * The pid of the live process a pid file names, or null (missing, unreadable or stale). Stale
@@ -23,26 +24,8 @@ export function readLivePid(file: string, held = false): number | null {
   const started = processStartedAt(pid);
   // A second of slack: boot time is counted in whole seconds.
   if (started !== null && started > st.mtimeMs + 1000) return null;
-  const open = held ? holdsOpen(pid, st) : null;
+  const open = held ? processTable.holdsFile(pid, st) : null;
   return open === false ? null : pid;
-}
-
-/** Whether a process has this file open (by its device and inode, whatever its name); null where the kernel does not say. */
-function holdsOpen(pid: number, file: Stats): boolean | null {
-  let fds: string[];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return null; // another user's process, or no /proc
-  }
-  return fds.some((fd) => {
-    try {
-      const s = statSync(`/proc/${pid}/fd/${fd}`);
-      return s.ino === file.ino && s.dev === file.dev;
-    } catch {
-      return false;
-    }
-  });
 }
 
 /** The pid files this process holds open (see acquirePidFile's `hold`). */

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { processTable, type ProcessRow } from '../util/process-table.js';
 
 /**
  * The variable every process fbench starts carries, `<session>:<process>`: its descendants
@@ -27,66 +27,20 @@ export function signalPid(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
-const HAS_PROC = (() => {
-  try {
-    readFileSync('/proc/self/stat');
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-interface ProcStat {
-  pid: number;
-  state: string;
-  ppid: number;
-  pgrp: number;
-  /** utime + stime, in clock ticks. */
-  cpuTicks: number;
-  /** Resident pages. */
-  rssPages: number;
-  /** When it started (clock ticks after boot): with the pid, one process for good. */
-  start: number;
-}
-
-/** State, parent, process group and usage from /proc/PID/stat; null when gone. */
-function procStat(pid: string | number): ProcStat | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return {
-      pid: Number(pid),
-      state: f[0]!,
-      ppid: Number(f[1]),
-      pgrp: Number(f[2]),
-      cpuTicks: Number(f[11]) + Number(f[12]),
-      rssPages: Number(f[21]),
-      start: Number(f[19]),
-    };
-  } catch {
-    return null;
-  }
-}
-
 /**
- * How long one reading of /proc serves. A bench stopping at once has a dozen exits to look
- * into within a few milliseconds; each reading is a file per process on the machine (hundreds
- * on a desktop), so they share one.
+ * How long one reading of the process table serves. A bench stopping at once has a dozen exits
+ * to look into within a few milliseconds; each reading is a file per process on the machine
+ * (hundreds on a desktop) or a run of `ps`, so they share one.
  */
-const READING_FRESH_MS = 5;
-let reading: { at: number; list: ProcStat[] } | null = null;
+const READING_FRESH_MS = processTable.source === 'proc' ? 5 : 200;
+let reading: { at: number; list: ProcessRow[] } | null = null;
 
-/** Every process on the machine, from /proc, as read at most `maxAgeMs` ago; null where /proc cannot tell. */
-function allProcesses(maxAgeMs = READING_FRESH_MS): ProcStat[] | null {
-  if (!HAS_PROC) return null;
+/** Every process on the machine, as read at most `maxAgeMs` ago; null where it cannot be read. */
+function allProcesses(maxAgeMs = READING_FRESH_MS): ProcessRow[] | null {
   const now = Date.now();
   if (reading && now - reading.at <= maxAgeMs) return reading.list;
-  const list: ProcStat[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (entry.charCodeAt(0) > 57) continue; // not a pid (digits sort first)
-    const st = procStat(entry);
-    if (st) list.push(st);
-  }
+  const list = processTable.all();
+  if (!list) return null;
   reading = { at: now, list };
   return list;
 }
@@ -97,25 +51,28 @@ function allProcesses(maxAgeMs = READING_FRESH_MS): ProcStat[] | null {
  * Keyed by pid and start, so a reused pid is read again; entries of processes gone are dropped.
  */
 const markers = new Map<number, { start: number; marker: string | null }>();
-const MARKER_PREFIX = `${MARKER_VAR}=`;
 
-function markerOf(p: ProcStat): string | null {
-  const known = markers.get(p.pid);
-  if (known?.start === p.start) return known.marker;
-  let marker: string | null = null;
-  try {
-    const env = `\0${readFileSync(`/proc/${p.pid}/environ`, 'latin1')}`;
-    const at = env.indexOf(`\0${MARKER_PREFIX}`);
-    if (at !== -1) {
-      const from = at + 1 + MARKER_PREFIX.length;
-      const end = env.indexOf('\0', from);
-      marker = env.slice(from, end === -1 ? undefined : end);
-    }
-  } catch {
-    return null; // gone, or not ours to read: asked again next time
+/** The markers of these processes (those that could not be read are left out, and asked again next time). */
+function markersOf(rows: readonly ProcessRow[]): Map<number, string | null> {
+  const out = new Map<number, string | null>();
+  const unknown: ProcessRow[] = [];
+  for (const p of rows) {
+    const known = markers.get(p.pid);
+    if (known?.start === p.start) out.set(p.pid, known.marker);
+    else unknown.push(p);
   }
-  markers.set(p.pid, { start: p.start, marker });
-  return marker;
+  if (unknown.length === 0) return out;
+  const read = processTable.environ(
+    MARKER_VAR,
+    unknown.map((p) => p.pid),
+  );
+  for (const p of unknown) {
+    if (!read.has(p.pid)) continue;
+    const marker = read.get(p.pid)!;
+    markers.set(p.pid, { start: p.start, marker });
+    out.set(p.pid, marker);
+  }
+  return out;
 }
 
 /**
@@ -129,19 +86,14 @@ export function markedProcesses(value: string, prefix = false, fresh = false, bo
   if (!all) return [];
   const live = new Set(all.map((p) => p.pid));
   for (const pid of markers.keys()) if (!live.has(pid)) markers.delete(pid);
-  return all
-    .filter((p) => {
-      if (p.pid === process.pid || p.state === 'Z' || p.start < bornSince) return false;
-      const m = markerOf(p);
-      return m !== null && (prefix ? m.startsWith(value) : m === value);
-    })
-    .map((p) => p.pid);
+  const found = markersOf(all.filter((p) => p.pid !== process.pid && p.state !== 'Z' && p.start >= bornSince));
+  return [...found].filter(([, m]) => m !== null && (prefix ? m.startsWith(value) : m === value)).map(([pid]) => pid);
 }
 
 /** The session a process belongs to, from its marker (`<fbench pid>.<id>:<process>`): the fbench pid, or null. */
 export function sessionOfProcess(pid: number): number | null {
-  const st = procStat(pid);
-  const m = st ? /^(\d+)\./.exec(markerOf(st) ?? '') : null;
+  const row = processTable.row(pid);
+  const m = row ? /^(\d+)\./.exec(markersOf([row]).get(pid) ?? '') : null;
   return m ? Number(m[1]) : null;
 }
 
@@ -149,9 +101,9 @@ export function sessionOfProcess(pid: number): number | null {
 export function isDescendantOf(pid: number, ancestor: number): boolean {
   for (let p = pid, i = 0; p > 1 && i < 64; i++) {
     if (p === ancestor) return true;
-    const st = procStat(p);
-    if (!st) return false;
-    p = st.ppid;
+    const row = processTable.row(p);
+    if (!row) return false;
+    p = row.ppid;
   }
   return false;
 }
@@ -203,15 +155,7 @@ export function killTree(pgid: number, marker?: string): void {
  */
 export function groupWriting(pgid: number): boolean {
   const all = allProcesses();
-  return all?.some((p) => p.pgrp === pgid && (p.state === 'R' || blockedOnPipeWrite(p.pid))) ?? false;
-}
-
-function blockedOnPipeWrite(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/wchan`, 'utf8').includes('pipe_write');
-  } catch {
-    return false;
-  }
+  return all?.some((p) => p.pgrp === pgid && (p.state === 'R' || processTable.writingToPipe(p.pid) === true)) ?? false;
 }
 
 /**
@@ -235,32 +179,20 @@ export function pidAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-  return !HAS_PROC || procStat(pid)?.state !== 'Z';
+  return processTable.row(pid)?.state !== 'Z';
 }
 
-/** CPU time (clock ticks) and resident memory (bytes) of these processes together, from /proc. */
+/** CPU time (hundredths of a second) and resident memory (bytes) of these processes together. */
 export function usageOf(pids: readonly number[]): { cpuTicks: number; rssBytes: number } {
   let cpuTicks = 0;
-  let rssPages = 0;
-  for (const pid of pids) {
-    const st = procStat(pid);
-    if (!st || st.state === 'Z') continue;
-    cpuTicks += st.cpuTicks;
-    rssPages += st.rssPages;
+  let rssBytes = 0;
+  for (const row of processTable.rows(pids)) {
+    if (row.state === 'Z') continue;
+    cpuTicks += row.cpuTicks;
+    rssBytes += row.rssBytes;
   }
-  return { cpuTicks, rssBytes: rssPages * pageBytes() };
+  return { cpuTicks, rssBytes };
 }
 
-/** /proc counts CPU time in USER_HZ ticks, 100 a second on Linux whatever the kernel's own rate. */
+/** usageOf counts CPU time in hundredths of a second. */
 export const TICKS_PER_SECOND = 100;
-
-let page: number | undefined;
-/** The page size /proc counts resident memory in: this process's RSS in bytes over its RSS in pages. */
-function pageBytes(): number {
-  if (page === undefined) {
-    const pages = Number(readFileSync('/proc/self/statm', 'utf8').split(' ')[1]);
-    const ratio = process.memoryUsage().rss / pages;
-    page = 2 ** Math.round(Math.log2(Number.isFinite(ratio) && ratio > 0 ? ratio : 4096));
-  }
-  return page;
-}

@@ -65,12 +65,12 @@ export class Watchdog implements GroupRegistry {
 
   private start(): ChildProcess {
     const main = fileURLToPath(new URL('./watchdog-main.js', import.meta.url));
-    // Its own session: a closed terminal or a Ctrl-C to fbench's group must not reach it. No
-    // environment: the cleanup needs none.
+    // Its own session: a closed terminal or a Ctrl-C to fbench's group must not reach it. Of the
+    // environment only what finds the process table (ps and lsof where there is no /proc).
     const child = spawn('/bin/sh', ['-c', WAIT, 'fbench-watchdog', process.execPath, main, this.session], {
       stdio: ['pipe', 'ignore', 'ignore'],
       detached: true,
-      env: {},
+      env: Object.fromEntries(['PATH', 'FBENCH_PROC'].filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])),
     });
     this.child = child;
     if (this.pidFile && child.pid) {

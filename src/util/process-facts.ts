@@ -1,8 +1,9 @@
-import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { processTable } from './process-table.js';
 
 /**
- * What the kernel says of one process (Linux /proc): facts a server's answers or a pid file
- * cannot fake. Each is null when the process is gone or not ours to see.
+ * What the kernel says of one process: facts a server's answers or a pid file cannot fake.
+ * Each is null when the process is gone or not ours to see.
  */
 
 /** The longest command line a message shows. */
@@ -10,11 +11,7 @@ const COMMAND_CHARS = 120;
 
 /** Its arguments, whole (to tell what it is); null when it cannot be read. */
 export function commandArgs(pid: number): string[] | null {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-  } catch {
-    return null;
-  }
+  return processTable.args(pid);
 }
 
 /** Its command line for a message: one line (control characters as spaces), cut at COMMAND_CHARS; '?' when it cannot be read. */
@@ -30,41 +27,24 @@ export function commandLine(pid: number): string {
   return line.length > COMMAND_CHARS ? `${line.slice(0, COMMAND_CHARS - 1)}…` : line || '?';
 }
 
-/** When a process started (clock ticks after boot): with its pid, it names one process for good, even once pids are reused. */
-export function processStartTicks(pid: number): number | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[19]);
-  } catch {
-    return null;
-  }
+/** When a process started (whole seconds since the epoch): with its pid, it names one process for good, even once pids are reused. */
+export function processStart(pid: number): number | null {
+  return processTable.row(pid)?.start ?? null;
 }
 
-/** The user a process runs as (its real uid). */
+/** The user a process runs as. */
 export function processUid(pid: number): number | null {
-  try {
-    return statSync(`/proc/${pid}`).uid;
-  } catch {
-    return null;
-  }
+  return processTable.uid(pid);
 }
 
 /** The program it runs, as the kernel names it (the executable's name, whatever title the program gives itself). */
 export function processProgram(pid: number): string | null {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return null;
-  }
+  return processTable.program(pid);
 }
 
 /** Its working folder (Redis works in its `dir`). */
 export function processCwd(pid: number): string | null {
-  try {
-    return readlinkSync(`/proc/${pid}/cwd`);
-  } catch {
-    return null;
-  }
+  return processTable.cwd(pid);
 }
 
 /** One process for good: its pid and its start. */
@@ -74,14 +54,14 @@ export interface ProcessIdentity {
 }
 
 export function identify(pid: number): ProcessIdentity {
-  return { pid, start: processStartTicks(pid) };
+  return { pid, start: processStart(pid) };
 }
 
 /** True while the process named is the one identified: not gone, not a later process given the same pid. */
 export function stillSame(id: ProcessIdentity): boolean {
-  if (id.start !== null) return processStartTicks(id.pid) === id.start;
+  if (id.start !== null) return processStart(id.pid) === id.start;
   try {
-    process.kill(id.pid, 0); // no start time to compare (no /proc): that the pid exists is all there is
+    process.kill(id.pid, 0); // no start time to compare: that the pid exists is all there is
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
@@ -102,27 +82,13 @@ export function userName(uid: number | null): string {
   return `uid ${uid}`;
 }
 
-let bootMs: number | null | undefined;
-/** When a process started, in ms since the epoch (boot time plus its start); null without /proc. */
+/** When a process started, in ms since the epoch (to the second); null when it cannot be told. */
 export function processStartedAt(pid: number): number | null {
-  const ticks = processStartTicks(pid);
-  if (ticks === null) return null;
-  if (bootMs === undefined) {
-    try {
-      bootMs = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]) * 1000 || null;
-    } catch {
-      bootMs = null;
-    }
-  }
-  return bootMs === null ? null : bootMs + ticks * 10; // USER_HZ is 100 on Linux
+  const s = processStart(pid);
+  return s === null ? null : s * 1000;
 }
 
-/** How many files this process may have open (its soft RLIMIT_NOFILE, as `ulimit -n` sets it); null without /proc. */
+/** How many files this process may have open (its soft RLIMIT_NOFILE, as `ulimit -n` sets it); null when it cannot be told. */
 export function openFilesLimit(): number | null {
-  try {
-    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    return m ? (m[1] === 'unlimited' ? Infinity : Number(m[1])) : null;
-  } catch {
-    return null;
-  }
+  return processTable.openFilesLimit();
 }

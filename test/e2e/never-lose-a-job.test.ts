@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { makeBench } from '../helpers/bench-fixture.js';
 import { alive, FBENCH, FbenchRun, pidsMatching, survivors } from '../helpers/fbench-run.js';
-import { enqueue, rqBench as realRqBench, SYSTEM_PYTHON, TERM_COUNTER } from '../helpers/real-programs.js';
+import { DAEMON, enqueue, HORSE, rqBench as realRqBench, SYSTEM_PYTHON, TERM_COUNTER } from '../helpers/real-programs.js';
 import { testScope } from '../helpers/scope.js';
 
 const { runs, cleanups } = testScope();
@@ -221,28 +221,6 @@ describe('every way a stop comes, at every moment', { timeout: 120_000 }, () => 
     assert.deepEqual(pidsMatching(`term.py ${tag}`), []);
   });
 });
-
-/** A worker like RQ's: its child leaves the group (setsid) as RQ's work horse does, and the worker exits at once on SIGTERM. */
-const HORSE = `import os, signal, sys, time
-pid = os.fork()
-if pid == 0:
-    os.setsid()
-    print('horse', os.getpid(), flush=True)
-    time.sleep(60)
-    sys.exit(0)
-signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-time.sleep(60)
-`;
-/** A program that daemonizes: fork, setsid, fork; the parents exit 0. */
-const DAEMON = `import os, sys, time
-if os.fork() > 0:
-    sys.exit(0)
-os.setsid()
-if os.fork() > 0:
-    sys.exit(0)
-print('daemon', os.getpid(), flush=True)
-time.sleep(60)
-`;
 
 describe('descendants that leave the group cannot escape', { timeout: 120_000 }, () => {
   for (const how of ['Ctrl-C', 'fbench stop', 'kill -9'] as const) {

@@ -12,8 +12,10 @@ export class FbenchRun {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private waiters: { re: RegExp; from: number; resolve: (m: RegExpMatchArray) => void }[] = [];
 
-  constructor(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
-    this.child = spawn(process.execPath, [FBENCH, ...args], {
+  /** `prefix`: a command fbench runs under (its program, then its arguments before fbench's). */
+  constructor(args: string[], opts: { cwd?: string; env?: Record<string, string>; prefix?: string[] } = {}) {
+    const [program, ...before] = [...(opts.prefix ?? []), process.execPath, FBENCH, ...args];
+    this.child = spawn(program!, before, {
       cwd: opts.cwd ?? REPO,
       env: { ...process.env, NO_COLOR: '1', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -142,3 +142,25 @@ export async function rqBench(extra = '', siteConfig: Record<string, unknown> = 
   installBench(b.dir, RQ_BENCH);
   return { dir: b.dir, port, cleanup: b.cleanup };
 }
+
+/** A worker like RQ's: its child leaves the group (setsid) as RQ's work horse does, and the worker exits at once on SIGTERM. */
+export const HORSE = `import os, signal, sys, time
+pid = os.fork()
+if pid == 0:
+    os.setsid()
+    print('horse', os.getpid(), flush=True)
+    time.sleep(60)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+time.sleep(60)
+`;
+/** A program that daemonizes: fork, setsid, fork; the parents exit 0. */
+export const DAEMON = `import os, sys, time
+if os.fork() > 0:
+    sys.exit(0)
+os.setsid()
+if os.fork() > 0:
+    sys.exit(0)
+print('daemon', os.getpid(), flush=True)
+time.sleep(60)
+`;
