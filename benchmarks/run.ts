@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pingRedis } from '../src/health/redis-ping.js';
 import { benchDir, twoRedisBench } from './benches.js';
 import { median, type Cell, type Row } from './row.js';
-import { watchTree } from './tree.js';
+import { pollTree, watchTree } from './tree.js';
 import { viewCost } from './view.js';
 import { saveDuringJob } from './save-during-job.js';
 import { webFirst } from './web-first.js';
@@ -350,6 +350,7 @@ async function main(): Promise<void> {
   ]);
   await step('shutdown', shutdown);
   await step('watch', watchTree);
+  await step('poll', pollTree);
   await step('ui', viewCost);
 
   const names = PEERS.map((p) => p.name).filter((n) => rows.some((r) => r.cells.has(n)));

@@ -42,12 +42,12 @@ export async function checkRedis(ctx: DoctorContext): Promise<Finding[]> {
     const unfit = r.ok ? redisUnfitFor(major, r.info) : null;
     out.push(
       unfit
-        ? fail(G, `${x.url} (external, from ${x.source}) answers, but ${unfit}`, `point ${x.source.replace(/^.*: /, '')} at Redis 6 or later`)
+        ? fail(G, `${x.name} at ${x.url} (from ${x.source}) answers, but ${unfit}`, `point ${x.source.replace(/^.*: /, '')} at Redis 6 or later`)
         : r.ok
-          ? ok(G, `${x.url} (external, from ${x.source}) answers PING`)
+          ? ok(G, `${x.name} at ${x.url} (from ${x.source}) answers PING`)
           : fail(
               G,
-              `${x.url} (external, from ${x.source}) does not answer: ${r.message}`,
+              `${x.name} at ${x.url} (from ${x.source}) does not answer: ${r.message}`,
               `start that Redis, or point ${x.source.replace(/^.*: /, '')} at one that runs`,
             ),
     );

@@ -104,8 +104,9 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
       if (e.info.role === 'other') continue;
       const url = config.redis[kind] ?? config.redis.queue;
       const id = redactUrl(url.url); // names and messages never show a password
-      if (!externals.has(id)) externals.set(id, { url: id, source: url.source, health: redisCheck(url, kind, config) });
-      if (!needs.includes(id)) needs.push(id);
+      if (!externals.has(id)) externals.set(id, { name: `redis_${kind} (external)`, url: id, source: url.source, health: redisCheck(url, kind, config) });
+      const name = externals.get(id)!.name;
+      if (!needs.includes(name)) needs.push(name);
     }
     deps.set(e.type, needs);
   }
@@ -136,7 +137,7 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
   const processes: PlanProcess[] = instances.map((inst) => {
     const e = byType.get(inst.type)!;
     const dependsOn = (deps.get(e.type) ?? []).flatMap((d) => (byType.has(d) ? instanceNames(d) : [d]));
-    dependsOn.filter((d) => externals.has(d)).forEach((d) => usedExternals.add(d));
+    dependsOn.filter((d) => !byType.has(d)).forEach((d) => usedExternals.add(d));
     const command = commands.get(e.type)!;
     const port = listenPort(e, model);
     // A worker listens to every queue unless told; lite mode's runner (web with jobs) to those it names.
@@ -169,7 +170,7 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
     procfile: model.procfilePath,
     env: baseEnv,
     processes,
-    externals: [...externals.values()].filter((x) => usedExternals.has(x.url)),
+    externals: [...externals.values()].filter((x) => usedExternals.has(x.name)),
     warnings,
   };
 }

@@ -42,7 +42,7 @@ export function planToJson(plan: Plan, secrets = false): string {
   );
 }
 
-/** The plan as a table for people, fitted to `width` columns (the command, then AFTER and QUEUES are cut first). */
+/** The plan as a table for people, fitted to `width` columns (AFTER, then QUEUES left out, then the command cut). */
 export function planToTable(plan: Plan, width?: number): string {
   const rows = plan.processes.map((p) => [
     p.name,
@@ -55,9 +55,15 @@ export function planToTable(plan: Plan, width?: number): string {
   const out = [
     `bench: ${plan.bench}`,
     '',
-    ...renderTable(['NAME', 'ROLE', 'PORT', 'QUEUES', 'AFTER', 'COMMAND'], rows, { ...(width ? { width } : {}), shrink: [5, 4, 3], minWidth: 12 }),
+    ...renderTable(['NAME', 'ROLE', 'PORT', 'QUEUES', 'AFTER', 'COMMAND'], rows, {
+      ...(width ? { width } : {}),
+      drop: [4, 3],
+      shrink: [5],
+      minWidth: 12,
+      sayDropped: '`--json` has them',
+    }),
   ];
-  for (const x of plan.externals) out.push('', `external: ${x.url} (from ${x.source}); checked before its dependents start`);
+  for (const x of plan.externals) out.push('', `external: ${x.name} at ${x.url} (from ${x.source}); checked before its dependents start`);
   const custom = [...new Set(plan.processes.filter((p) => p.role === 'other' && p.dependsOn.length).map((p) => p.type))];
   if (custom.length)
     out.push('', `${custom.join(', ')}: custom line${custom.length > 1 ? 's' : ''}, started once the bench's Redis answers and stopped before it`);

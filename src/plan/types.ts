@@ -63,6 +63,8 @@ export interface PlanProcess {
 
 /** A Redis the bench uses but does not start (a bench made with skip_redis). */
 export interface ExternalService {
+  /** Its name among the processes: the role it plays, `redis_cache (external)` (what depends on it names it so). */
+  name: string;
   url: string;
   /** The config key or environment variable the URL came from. */
   source: string;

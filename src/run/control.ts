@@ -145,7 +145,7 @@ export class ControlSocket {
     const rows = await Promise.all(
       status.map(async (st): Promise<ProcessInfo> => {
         const p = plan.processes.find((x) => x.name === st.name);
-        const x = plan.externals.find((e) => e.url === st.name);
+        const x = plan.externals.find((e) => e.name === st.name);
         const debugged = this.s.debugPort(st.name);
         let readiness = `${readinessWords(st, now)}${debugged ? ` · debugpy :${debugged}` : ''}`;
         let ready = st.state === 'ready';

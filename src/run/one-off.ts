@@ -11,7 +11,7 @@ import { Supervisor } from '../runtime/supervisor.js';
 async function requireRedis(plan: Plan): Promise<void> {
   const checks = [
     ...plan.processes.flatMap((p) => (p.health?.kind === 'redis' ? [{ name: `${p.name} (:${p.health.port})`, check: p.health }] : [])),
-    ...plan.externals.map((x) => ({ name: `${x.url} (from ${x.source})`, check: x.health })),
+    ...plan.externals.map((x) => ({ name: `${x.name} at ${x.url} (from ${x.source})`, check: x.health })),
   ];
   for (const { name, check } of checks) {
     const r = await pingRedis(check, 1000, { details: false });

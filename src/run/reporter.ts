@@ -136,9 +136,9 @@ export class Reporter {
         break;
       case 'ready': {
         if (e.readiness === 'running') break; // a process with nothing to check: "started" said it
-        const external = this.opts.plan().externals.find((x) => x.url === e.name);
+        const external = this.opts.plan().externals.find((x) => x.name === e.name);
         if (external) {
-          this.say(`${e.name} ready: ${e.readiness} (external Redis, from ${external.source}; fbench does not run it)`, terminal);
+          this.say(`${e.name} ready: ${e.readiness} from ${external.url} (${external.source}; fbench does not run it)`, terminal);
           break;
         }
         const version = e.readiness === 'PONG' ? redisVersion(this.sup.process(e.name)?.ring.last(20) ?? []) : null;
@@ -204,7 +204,7 @@ export class Reporter {
     const plan = this.opts.plan();
     const notReady = new Set(r.notReady.map((n) => n.name));
     const up = (role: string): string[] => plan.processes.filter((p) => p.role === role && !notReady.has(p.name)).map((p) => p.name);
-    const redis = [...up('redis'), ...plan.externals.map((x) => x.url).filter((u) => !notReady.has(u))];
+    const redis = [...up('redis'), ...plan.externals.map((x) => x.name).filter((u) => !notReady.has(u))];
     const ports = plan.processes.filter((p) => (p.role === 'web' || p.role === 'socketio') && !notReady.has(p.name)).map((p) => `${p.name} :${p.port}`);
     const workers = up('worker');
     const parts = [

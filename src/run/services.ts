@@ -45,7 +45,7 @@ export class ServiceBuilder {
     const stdinNull = named(choices.stdinNull, '--stdin-null');
     // Stopped last by the watchdog: what others depend on.
     const needed = new Set(plan.processes.flatMap((p) => p.dependsOn));
-    const redis = new Set([...plan.processes.filter((p) => p.role === 'redis').map((p) => p.name), ...plan.externals.map((x) => x.url)]);
+    const redis = new Set([...plan.processes.filter((p) => p.role === 'redis').map((p) => p.name), ...plan.externals.map((x) => x.name)]);
     const processes = plan.processes.map((p) =>
       this.process(p, model, choices, { quiet: quiet.has(p.name), stdinNull: stdinNull.has(p.name), rank: needed.has(p.name) ? 1 : 0, redis }),
     );
@@ -98,10 +98,10 @@ export class ServiceBuilder {
 
   /** An external Redis: a service with a check and nothing to run. */
   private external(x: ExternalService): ServiceSpec {
-    const ping = redisReady(x.url, x.health, null, this.ctx);
-    const from = `(external Redis from ${x.source})`;
+    const ping = redisReady(x.name, x.health, null, this.ctx);
+    const from = `${x.url} (from ${x.source})`;
     return {
-      name: x.url,
+      name: x.name,
       dependsOn: [],
       probe: async (signal, note) => {
         try {

@@ -174,7 +174,7 @@ export class Session implements ControlledSession {
       prefix: config.output.prefix,
       timestamps: config.output.timestamps,
       color,
-      names: [...plan.processes.map((p) => p.name), ...plan.externals.map((x) => x.url)],
+      names: plan.processes.map((p) => p.name), // an external service writes no lines
       log: this.sessionLog,
     });
     this.printer.on('system', (text: string) => this.systemRing.push(Buffer.from(`${text}\n`)));
@@ -471,8 +471,8 @@ export class Session implements ControlledSession {
     this.planned = next;
     if (!sup) return;
     const specs = new Map(this.builder.build(next.plan, next.model, this.choices, false).map((s) => [s.name, s]));
-    const oldExternals = new Set(before.externals.map((x) => x.url));
-    const newExternals = new Set(next.plan.externals.map((x) => x.url));
+    const oldExternals = new Set(before.externals.map((x) => x.name));
+    const newExternals = new Set(next.plan.externals.map((x) => x.name));
     for (const url of newExternals) if (!oldExternals.has(url)) sup.addService(specs.get(url)!);
     await Promise.all([
       ...diff.removed.map((n) => sup.removeService(n)),

@@ -1,5 +1,6 @@
 import { Box, render, Text, useApp, useInput, useStdout, type Key } from 'ink';
 import { useEffect, useReducer, useRef, useState } from 'react';
+import wrapAnsi from 'wrap-ansi';
 import { FbenchError } from '../errors.js';
 import type { LogLine, ProcessInfo, QueueStats } from '../run/control-protocol.js';
 import { ViewData } from './data.js';
@@ -99,8 +100,10 @@ function Logs(props: { lines: LogLine[]; height: number; columns: number; scroll
   const { lines, height, columns, scroll, search, current, wrap, t } = props;
   const end = Math.max(0, lines.length - scroll);
   const width = Math.max(6, ...lines.slice(Math.max(0, end - height), end).map((l) => l.name.length));
-  // Wrapped, a line takes as many rows as it needs: as many lines from the end as fill the pane.
-  const rowsOf = (l: LogLine): number => (wrap ? Math.max(1, Math.ceil((width + 12 + l.text.length) / Math.max(20, columns))) : 1);
+  // Wrapped, a line takes as many rows as Ink's wrapping gives it (terminal cells, not characters:
+  // a CJK character or an emoji takes two): as many lines from the end as fill the pane.
+  const head = (l: LogLine): string => `${clock(l.time)} ${l.name.padEnd(width)} | `;
+  const rowsOf = (l: LogLine): number => (wrap ? wrapAnsi(head(l) + l.text, columns, { trim: false, hard: true }).split('\n').length : 1);
   let first = end;
   for (let used = 0; first > 0 && used + rowsOf(lines[first - 1]!) <= height; first--) used += rowsOf(lines[first - 1]!);
   const shown = lines.slice(first, end);
@@ -113,7 +116,7 @@ function Logs(props: { lines: LogLine[]; height: number; columns: number; scroll
           inverse={first + i === current}
           {...(first + i !== current && lineMatches(l, search) && t.accent ? { color: t.accent } : {})}
         >
-          <Text color={t.dim}>{`${clock(l.time)} ${l.name.padEnd(width)} | `}</Text>
+          <Text color={t.dim}>{head(l)}</Text>
           {l.text}
         </Text>
       ))}

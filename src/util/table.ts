@@ -16,6 +16,8 @@ export interface TableOptions {
   drop?: readonly number[];
   /** The narrowest a shrinking column is cut to. */
   minWidth?: number;
+  /** A last line naming the columns dropped, with where to see them (e.g. "`--json` has them"). */
+  sayDropped?: string;
 }
 
 /**
@@ -30,7 +32,9 @@ export function renderTable(head: readonly string[], rows: readonly (readonly st
   const keep = (r: readonly string[]): string[] => r.filter((_, i) => !dropped.has(i));
   const kept = head.map((_, i) => i).filter((i) => !dropped.has(i));
   const shrink = (opts.shrink ?? [head.length - 1]).filter((c) => !dropped.has(c)).map((c) => kept.indexOf(c));
-  return fitted(keep(head), rows.map(keep), { ...opts, shrink });
+  const lines = fitted(keep(head), rows.map(keep), { ...opts, shrink });
+  if (dropped.size > 0 && opts.sayDropped) lines.push(`(${[...dropped].map((i) => head[i]).join(', ')} left out at ${opts.width} columns: ${opts.sayDropped})`);
+  return lines;
 }
 
 function fitted(head: readonly string[], rows: readonly (readonly string[])[], opts: TableOptions): string[] {

@@ -43,11 +43,11 @@ describe('start-up ends, with the reason, when it cannot succeed', { timeout: 60
     );
     const run = fbench(['start', '--bench', dir, '--no-timestamps', '--ready-timeout', '5']);
     await run.waitFor(
-      /redis:\/\/redis-cache\.invalid:6379 not ready yet: \(external Redis from sites\/common_site_config\.json: redis_(cache|queue)\) is unreachable: the host redis-cache\.invalid does not resolve/,
+      /redis_(cache|queue) \(external\) +not ready yet: redis:\/\/redis-cache\.invalid:6379 \(from sites\/common_site_config\.json: redis_(cache|queue)\) is unreachable: the host redis-cache\.invalid does not resolve/,
     );
     const { code } = await run.exited;
     assert.equal(code, 1);
-    assert.match(run.output, /redis:\/\/redis-cache\.invalid:6379 not ready after 5 s: .*does not resolve/);
+    assert.match(run.output, /redis_(cache|queue) \(external\) not ready after 5 s: .*does not resolve/);
     assert.doesNotMatch(run.output, /worker\.1 started/);
   });
 });

@@ -226,7 +226,7 @@ worker: bench worker
     assert.doesNotMatch(run.output, /worker\.1 started/);
     own('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '']);
     await run.waitFor(/worker\.1 +\| Worker \S+ started/);
-    assert.ok(at(run, 'worker.1 started') > at(run, `redis://127.0.0.1:${port} ready: PONG`));
+    assert.ok(at(run, 'worker.1 started') > at(run, `(external) ready: PONG from redis://127.0.0.1:${port}`));
     await run.stop();
     assert.doesNotMatch(run.output, /ConnectionError/);
 
@@ -241,7 +241,7 @@ worker: bench worker
     assert.match(
       run2.output,
       new RegExp(
-        `redis://127\\.0\\.0\\.1:${dead} not ready after 1 s: \\(external Redis from sites/common_site_config\\.json: redis_(queue|cache)\\) is unreachable`,
+        `redis_(queue|cache) \\(external\\) not ready after 1 s: redis://127\\.0\\.0\\.1:${dead} \\(from sites/common_site_config\\.json: redis_(queue|cache)\\) is unreachable`,
       ),
     );
     assert.doesNotMatch(run2.output, /worker\.1 started/);
@@ -262,7 +262,10 @@ worker: bench worker
     const { code } = await run.exited;
     assert.equal(code, 1);
     assert.ok(Date.now() - t0 < 10_000, 'waited for the ready timeout on a credentials error');
-    assert.match(run.output, new RegExp(`error: redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port} .*refused the credentials: WRONGPASS`));
+    assert.match(
+      run.output,
+      new RegExp(`error: redis_(queue|cache) \\(external\\) redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port} .*refused the credentials: WRONGPASS`),
+    );
     assert.doesNotMatch(run.output, /wrong@/);
   });
 

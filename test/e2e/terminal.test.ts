@@ -93,17 +93,19 @@ describe('fbench on a real terminal', { timeout: 120_000 }, () => {
     await term.until(() => term.exited, 'fbench exited', 30_000);
   });
 
-  test('fbench plan fits 80 columns (the command column is cut with …); at 200 it is whole', async () => {
+  test('fbench plan fits 80 columns (AFTER and QUEUES left out and said so, then the command cut with …); at 200 it is whole', async () => {
     const dir = await bench();
     const narrow = terminal(`plan --bench ${dir}`, 80, 40);
     const n = await narrow.whenExited('plan printed');
     // The table: from its header to the blank line under it (the notes below are prose, wrapped by the terminal).
     const lines = n.slice(n.indexOf('NAME ')).split('\n\n')[0]!.split('\n');
     assert.ok(lines.length >= 12 && lines.every((l) => [...l].length <= 80), n);
-    assert.match(n, /^NAME +ROLE +PORT/m);
+    assert.match(n, /^NAME +ROLE +PORT +COMMAND$/m);
+    assert.match(n, /^\(AFTER, QUEUES left out at 80 columns: `--json` has them\)$/m);
     assert.match(n, /^colors\.1 .*…$/m);
     const wide = terminal(`plan --bench ${dir}`, 200, 40);
     const w = await wide.whenExited('plan printed');
+    assert.match(w, /^NAME +ROLE +PORT +QUEUES +AFTER +COMMAND$/m);
     assert.match(w, /^colors\.1 .*sh -c 'echo "force=\$FORCE_COLOR clicolor=\$CLICOLOR_FORCE"; exec sleep 300'$/m);
   });
 });

@@ -49,7 +49,7 @@ describe('benches as bench renders them, by generation', { timeout: 10_000 }, ()
     const p = plan('current-skip-redis');
     assert.ok(!p.processes.some((x) => x.role === 'redis'));
     assert.deepEqual(p.externals.map((x) => x.url).sort(), ['redis://127.0.0.1:11000', 'redis://127.0.0.1:13000']);
-    assert.deepEqual(get(p, 'worker.1').dependsOn, ['redis://127.0.0.1:11000', 'redis://127.0.0.1:13000']);
+    assert.deepEqual(get(p, 'worker.1').dependsOn, ['redis_queue (external)', 'redis_cache (external)']);
   });
 
   test('v14-era: a redis_socketio of its own, which socketio waits for', () => {

@@ -142,10 +142,10 @@ worker_default: bench worker --queue default 1>> logs/worker.log 2>> logs/worker
 
 test('skip_redis: no redis lines, so Redis is an external dependency on the URL', () => {
   const p = plan('web: bench serve --port 8000\nschedule: bench schedule\nworker: bench worker\n');
-  assert.deepEqual(byName(p, 'worker.1').dependsOn, ['redis://127.0.0.1:11000', 'redis://127.0.0.1:13000']);
-  assert.deepEqual(p.externals.map((x) => [x.url, x.source]).sort(), [
-    ['redis://127.0.0.1:11000', 'sites/common_site_config.json: redis_queue'],
-    ['redis://127.0.0.1:13000', 'sites/common_site_config.json: redis_cache'],
+  assert.deepEqual(byName(p, 'worker.1').dependsOn, ['redis_queue (external)', 'redis_cache (external)']);
+  assert.deepEqual(p.externals.map((x) => [x.name, x.url, x.source]).sort(), [
+    ['redis_cache (external)', 'redis://127.0.0.1:13000', 'sites/common_site_config.json: redis_cache'],
+    ['redis_queue (external)', 'redis://127.0.0.1:11000', 'sites/common_site_config.json: redis_queue'],
   ]);
 });
 

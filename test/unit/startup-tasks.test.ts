@@ -74,3 +74,20 @@ test('a row per process, or a row per type when the processes would not fit the 
     ['redis.1', 'worker (20)', 'web.1'],
   );
 });
+
+test('a process that exits during start-up and is ready after its retry: its row says why it is retried, then ✔ (never ✖)', async () => {
+  const sup = fakeSupervisor();
+  const tasks = new StartupTasks(sup, printer().p, plan('a.1'), { screenRows: 24, renderer: 'silent' });
+  tasks.start();
+  sup.emit('state', { name: 'a.1', state: 'running', pid: 10 });
+  sup.emit('not-ready', 'a.1', 'exited with code 1');
+  await new Promise((r) => setImmediate(r));
+  assert.match(tasks.titles()[0]!, /^a\.1: starting \(pid 10\) — exited with code 1; retrying$/);
+  sup.emit('state', { name: 'a.1', state: 'running', pid: 11 });
+  sup.emit('state', { name: 'a.1', state: 'ready', readiness: 'running' });
+  sup.emit('ready', { notReady: [] });
+  await new Promise((r) => setImmediate(r));
+  assert.match(tasks.titles()[0]!, /^a\.1: running after \d+ ms$/);
+  sup.finish(0);
+  await tasks.done;
+});
