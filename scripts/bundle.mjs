@@ -1,7 +1,8 @@
 // Bundle the CLI with esbuild: one CommonJS file for the commands (dist/bundle/fbench.cjs), the
 // heavy packages as files of their own under vendor/, loaded only by the commands that use
 // them (ioredis by start, yaml by presets and export, …), the full-screen view with Ink and
-// React as one ES module (ui.mjs: Ink's layout engine starts with a top-level await), and the
+// React as one ES module (ui.mjs: Ink's layout engine starts with a top-level await), the MCP
+// server with its SDK (mcp.cjs), and the
 // watchdog's cleanup, which outlives fbench. tsc type-checks and builds dist/src for the tests.
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -19,6 +20,7 @@ const externals = {
   setup(b) {
     b.onResolve({ filter: new RegExp(`^(${VENDOR.join('|')})$`) }, (args) => ({ path: `./vendor/${args.path}.cjs`, external: true }));
     b.onResolve({ filter: /\/ui\/view\.js$/ }, () => ({ path: './ui.mjs', external: true }));
+    b.onResolve({ filter: /\/mcp\/server\.js$/ }, () => ({ path: './mcp.cjs', external: true }));
   },
 };
 
@@ -58,6 +60,23 @@ await build({
   plugins: [noDevtools],
   // CommonJS inside (React) asks for require: give it Node's.
   banner: { js: 'import { createRequire as __fbenchRequire } from "node:module"; const require = __fbenchRequire(import.meta.url);' },
+});
+
+// fbench mcp: the MCP SDK and zod, loaded only by that command. The modules it shares with the
+// CLI (the control client, the plan, doctor) are built into it as well: one file, no cycle.
+await build({
+  ...common,
+  format: 'cjs',
+  entryPoints: ['src/mcp/server.ts'],
+  outfile: `${OUT}/mcp.cjs`,
+  plugins: [
+    {
+      name: 'vendor',
+      setup: (b) => b.onResolve({ filter: new RegExp(`^(${VENDOR.join('|')})$`) }, (args) => ({ path: `./vendor/${args.path}.cjs`, external: true })),
+    },
+  ],
+  define: { 'import.meta.url': '__fbenchBundleUrl' },
+  banner: { js: 'const __fbenchBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
 });
 
 await build({ ...common, format: 'esm', entryPoints: ['src/runtime/watchdog-main.ts'], outfile: `${OUT}/watchdog-main.js` });

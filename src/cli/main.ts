@@ -269,9 +269,35 @@ const commands: Record<string, () => unknown> = {
           checked((v) => parseDuration(v, '--since')),
         )
         .option('--grep <regex>', 'only lines matching this regular expression')
+        .option('--json', 'one JSON object a line: {time, name, text}')
         .option('--no-color', 'no colours')
         .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).logsCommand(names, opts))),
       ['fbench logs', 'fbench logs worker schedule -n 20', 'fbench logs web -f', 'fbench logs --since 10m --grep Traceback', 'fbench logs system'],
+    ),
+  jobs: () =>
+    examples(
+      benchOptions(program.command('jobs'))
+        .description("RQ's failed jobs of the bench (from its queue Redis): list them, show a traceback, requeue or delete")
+        .argument('<action>', 'failed | show | requeue | delete')
+        .argument('[id...]', 'job ids, whole (as `fbench jobs failed` prints them)')
+        .option('--queue <queue>', 'only this queue (as the bench names it: long)')
+        .option('--all', 'requeue: every failed job (of --queue)')
+        .option(
+          '-n, --lines <n>',
+          'failed: at most this many, newest first',
+          checked((v) => parseWhole(v, '-n', 1, 10_000)),
+        )
+        .option('--json', 'as JSON')
+        .action((action: string, ids: string[], opts) => run(async () => (await import('./commands/jobs.js')).jobsCommand(action, ids, opts))),
+      ['fbench jobs failed', 'fbench jobs show mysite.localhost::6f1c…', 'fbench jobs requeue --all --queue long', 'fbench jobs delete ID'],
+    ),
+  mcp: () =>
+    examples(
+      benchOnly(program.command('mcp'))
+        .description("a Model Context Protocol server on stdio, for editors and coding agents: the bench's status, logs, queues, failed jobs, restarts")
+        .option('--read-only', 'only the tools that read (no restart, stop, start, requeue)')
+        .action((opts) => run(async () => (await import('./commands/mcp.js')).mcpCommand(opts))),
+      ['fbench mcp', 'fbench mcp --read-only --bench ~/frappe-bench'],
     ),
   attach: () =>
     examples(

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { FbenchError } from '../errors.js';
+import { resolveNames } from '../plan/lookup.js';
 import { socketAddress } from '../runtime/control-server.js';
 import type { ProcessInfo } from './control-protocol.js';
 import { processUid, userName } from '../util/process-facts.js';
@@ -108,4 +109,27 @@ export async function namesInUse(bench: string, kind: SessionKind): Promise<stri
   } catch {
     return [];
   }
+}
+
+/** The names as the one rule reads them, across every session of the bench, grouped by the session that runs each. */
+export function bySession(sessions: SessionAnswer[], names: readonly string[], option: string, bench: string): { session: SessionAnswer; names: string[] }[] {
+  const all = sessions.flatMap((s) => s.processes.filter((p) => !p.retiring));
+  const wanted = new Set(resolveNames(all, names, { option, bench }));
+  return sessions
+    .map((session) => ({
+      session,
+      names: session.processes
+        .filter((p) => !p.retiring)
+        .map((p) => p.name)
+        .filter((n) => wanted.has(n)),
+    }))
+    .filter((x) => x.names.length > 0);
+}
+
+/** The answer's messages, failing on an {ok:false} one. */
+export async function ask(socket: string, req: object): Promise<Record<string, unknown>[]> {
+  const got = await request(socket, req);
+  const bad = got.find((m) => m.ok === false);
+  if (bad) throw new FbenchError(String(bad.error));
+  return got;
 }

@@ -5,8 +5,6 @@ import { isatty } from 'node:tty';
 import { FbenchError, formatWarning } from '../errors.js';
 import { knownQueues } from '../frappe/queues.js';
 import { queueStats, workerIsLive, type QueueStats } from '../frappe/rq.js';
-import { redisCheck } from '../frappe/site-config.js';
-import { redisClient } from '../health/redis-ping.js';
 import { colorEnv, useColor } from '../output/colors.js';
 import { LogFile } from '../output/log-file.js';
 import { Printer, sinkFor, SYSTEM, type Sink } from '../output/printer.js';
@@ -26,6 +24,7 @@ import { CodeReload } from './code-reload.js';
 import { ControlSocket, type ControlledSession } from './control.js';
 import { PromptTracker, TypedInput } from './debug-input.js';
 import { LogTails } from './log-tails.js';
+import { withQueueRedis } from './queue-redis.js';
 import type { Planned } from './planning.js';
 import { fileBudget, preflight } from './preflight.js';
 import { siteUrl } from '../frappe/bench-model.js';
@@ -218,22 +217,8 @@ export class Session implements ControlledSession {
 
   async queueStats(): Promise<QueueStats[]> {
     const { model } = this.planned;
-    const check = redisCheck(model.config.redis.queue, 'queue', model.config);
-    const client = await redisClient(check, 500, 1000);
-    client.on('error', () => {});
-    try {
-      await client.connect().catch((err: Error) => {
-        const where = `the queue Redis (${check.host}:${check.port})`;
-        // ioredis says "Connection is closed." of a Redis that is not there; an answer (a wrong password) is worth showing.
-        throw new Error(
-          /Connection is closed|ECONNREFUSED|ETIMEDOUT/.test(err.message) ? `${where} does not answer: is it running?` : `${where}: ${err.message}`,
-        );
-      });
-      const host = hostname();
-      return await queueStats(client, model.queues, knownQueues(model.config), (w) => workerIsLive(w, host, Date.now(), pidAlive));
-    } finally {
-      client.disconnect();
-    }
+    const host = hostname();
+    return withQueueRedis(model, (client) => queueStats(client, model.queues, knownQueues(model.config), (w) => workerIsLive(w, host, Date.now(), pidAlive)));
   }
 
   stop(why: string): void {

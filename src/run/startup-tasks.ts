@@ -15,10 +15,10 @@ interface Row {
 
 /** The rows: one per process, or one per type when that would be taller than the screen. Pure. */
 export function taskRows(plan: Plan, screenRows: number): Row[] {
-  const names = [...plan.externals.map((x) => x.name), ...plan.processes.map((p) => p.name)];
+  const names = [...plan.externals.map((x) => x.url), ...plan.processes.map((p) => p.name)];
   if (names.length + 2 <= screenRows) return names.map((n) => ({ title: n, names: [n] }));
   const byType = new Map<string, string[]>();
-  for (const x of plan.externals) byType.set(x.name, [x.name]);
+  for (const x of plan.externals) byType.set(x.url, [x.url]);
   for (const p of plan.processes) byType.set(p.type, [...(byType.get(p.type) ?? []), p.name]);
   return [...byType].map(([type, members]) => ({ title: members.length > 1 ? `${type} (${members.length})` : members[0]!, names: members }));
 }
@@ -40,8 +40,6 @@ export class StartupTasks {
   private latest = new Map<string, StateEvent>();
   /** Why each readiness still waits, as its check last said. */
   private readonly pending = new Map<string, string>();
-  /** Why a process that exited during start-up is being started again. */
-  private readonly retrying = new Map<string, string>();
   private outcomes = new Map<string, Outcome>();
   private listeners = new Map<string, () => void>();
   private ended: string | null = null;
@@ -115,10 +113,8 @@ export class StartupTasks {
 
   private readonly onState = (e: StateEvent): void => {
     this.latest.set(e.name, e);
-    if (e.state === 'ready') {
-      this.retrying.delete(e.name);
-      this.outcomes.set(e.name, { ok: true, what: e.readiness === 'PONG' ? 'ready (PONG)' : (e.readiness ?? 'ready') });
-    } else if (e.state === 'failed' && e.error) this.outcomes.set(e.name, { ok: false, why: this.withLastLine(e.name, e.error) });
+    if (e.state === 'ready') this.outcomes.set(e.name, { ok: true, what: e.readiness === 'PONG' ? 'ready (PONG)' : (e.readiness ?? 'ready') });
+    else if (e.state === 'failed' && e.error) this.outcomes.set(e.name, { ok: false, why: this.withLastLine(e.name, e.error) });
     this.listeners.get(e.name)?.();
   };
 
@@ -129,14 +125,18 @@ export class StartupTasks {
     this.listeners.get(name)?.();
   };
 
-  /** Not ready yet and being retried (it exited): said on its row, which stays open — the retry may still make it ready. */
+  /**
+   * Not ready, at least not yet: its row ends ✖ with why, so the held-back logs flow; one that
+   * exited is started again (said on the row), and its ready line comes in the stream.
+   */
   private readonly onNotReady = (name: string, why: string): void => {
-    this.retrying.set(name, `${this.withLastLine(name, why)}; retrying`);
+    const line = this.withLastLine(name, why);
+    this.outcomes.set(name, { ok: false, why: /exit|killed/.test(why) ? `${line}; starting it again` : line });
     this.listeners.get(name)?.();
   };
 
   private readonly onReady = (r: ReadySummary): void => {
-    for (const n of r.notReady) if (this.outcomes.get(n.name)?.ok !== true) this.outcomes.set(n.name, { ok: false, why: this.withLastLine(n.name, n.why) });
+    for (const n of r.notReady) if (!this.outcomes.has(n.name)) this.outcomes.set(n.name, { ok: false, why: this.withLastLine(n.name, n.why) });
     this.end('ready');
   };
 
@@ -189,9 +189,7 @@ export class StartupTasks {
           return;
         }
         const started = row.names.map((n) => this.latest.get(n)).filter((e) => e && e.state === 'running');
-        const why =
-          row.names.map((n) => this.retrying.get(n)).find(Boolean) ??
-          (ms >= PENDING_SHOWN_MS ? row.names.map((n) => this.pending.get(n)).find(Boolean) : undefined);
+        const why = ms >= PENDING_SHOWN_MS ? row.names.map((n) => this.pending.get(n)).find(Boolean) : undefined;
         if (started.length > 0)
           task.title =
             row.names.length > 1 ? `${row.title}: ${started.length} of ${row.names.length} starting` : `${row.title}: starting (pid ${started[0]!.pid})`;

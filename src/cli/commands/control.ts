@@ -5,12 +5,12 @@ import { launchConfig } from '../../frappe/debug-command.js';
 import { findBench } from '../../frappe/discover.js';
 import { colorFor, paint, SYSTEM_COLOR, useColor } from '../../output/colors.js';
 import { SYSTEM } from '../../output/printer.js';
-import { resolveNames } from '../../plan/lookup.js';
-import { benchSessions, connect, request, type SessionAnswer } from '../../run/control-client.js';
+import { ask, benchSessions, bySession, connect, type SessionAnswer } from '../../run/control-client.js';
 import type { LogLine, ProcessInfo } from '../../run/control-protocol.js';
-import { readSessionLog } from '../../run/session-log.js';
+import { logLineJson, logsRequest, logTargets, recentLogs } from '../../run/log-query.js';
 import { runningSessions, sessionCommand } from '../../run/session-files.js';
 import { pidAlive } from '../../runtime/process-group.js';
+import { resolveNames } from '../../plan/lookup.js';
 import { renderTable } from '../../util/table.js';
 import { megabytes, percent, uptime } from '../../util/units.js';
 
@@ -19,29 +19,6 @@ interface Opts {
 }
 
 const what = (s: SessionAnswer): string => `${sessionCommand(s.kind)}, pid ${s.pid}`;
-
-/** The names as the one rule reads them, across every session of the bench, grouped by the session that runs each. */
-function bySession(sessions: SessionAnswer[], names: readonly string[], option: string, bench: string): { session: SessionAnswer; names: string[] }[] {
-  const all = sessions.flatMap((s) => s.processes.filter((p) => !p.retiring));
-  const wanted = new Set(resolveNames(all, names, { option, bench }));
-  return sessions
-    .map((session) => ({
-      session,
-      names: session.processes
-        .filter((p) => !p.retiring)
-        .map((p) => p.name)
-        .filter((n) => wanted.has(n)),
-    }))
-    .filter((x) => x.names.length > 0);
-}
-
-/** The answer's messages, failing on an {ok:false} one. */
-async function ask(socket: string, req: object): Promise<Record<string, unknown>[]> {
-  const got = await request(socket, req);
-  const bad = got.find((m) => m.ok === false);
-  if (bad) throw new FbenchError(String(bad.error));
-  return got;
-}
 
 /**
  * Ask a session to restart or stop processes, printing what it waits for as it says it (a job
@@ -237,6 +214,7 @@ export interface LogsOptions extends Opts {
   since?: number;
   grep?: string;
   color?: boolean;
+  json?: boolean;
 }
 
 export async function logsCommand(names: string[], opts: LogsOptions): Promise<number> {
@@ -249,61 +227,27 @@ export async function logsCommand(names: string[], opts: LogsOptions): Promise<n
   let stopped = false;
   process.stdout.on('error', () => (stopped = true)); // `| head`: the reader has what it wanted
   const print = (l: LogLine, width: number): void => {
-    if (!stopped) process.stdout.write(`${formatLogLine(l, width, colorOf(l.name))}\n`);
+    if (stopped) return;
+    process.stdout.write(opts.json ? `${JSON.stringify(logLineJson(l))}\n` : `${formatLogLine(l, width, colorOf(l.name))}\n`);
   };
+  // The pattern is matched here, never in the session: a pattern that backtracks for minutes
+  // stalls this command (Ctrl-C ends it), not the supervisor.
+  const re = grep !== undefined ? new RegExp(grep) : null;
+  const query = { n: opts.lines, ...(since !== undefined ? { since } : {}), ...(re ? { match: (t: string) => re.test(t) } : {}) };
 
-  let sessions: SessionAnswer[];
-  try {
-    sessions = await benchSessions(bench);
-  } catch (err) {
-    if (opts.follow || runningSessions(bench).length > 0) throw err; // one runs, but cannot be asked
-    // No session: what the last one wrote to logs/fbench.log.
-    const file = path.join(bench, 'logs', 'fbench.log');
-    const lines = readSessionLog(file, { names, n: opts.lines, ...(since !== undefined ? { since } : {}), ...(grep ? { grep } : {}) });
-    if (lines === null) throw err;
-    process.stderr.write(`fbench: no session is running; from ${path.relative(process.cwd(), file) || file}:\n`);
-    const width = Math.max(0, ...lines.map((l) => l.name.length));
+  if (!opts.follow) {
+    const { lines, from } = await recentLogs(bench, names, query);
+    if (from !== 'session') process.stderr.write(`fbench: no session is running; from ${path.relative(process.cwd(), from) || from}:\n`);
+    const width = Math.max(from === 'session' ? SYSTEM.length : 0, ...lines.map((l) => l.name.length));
     for (const l of lines) print(l, width);
     return 0;
   }
-  const wantSystem = names.length === 0 || names.includes(SYSTEM);
-  const rest = names.filter((n) => n !== SYSTEM);
-  const targets = rest.length
-    ? bySession(sessions, rest, 'logs', bench)
-    : names.length
-      ? []
-      : sessions.map((session) => ({ session, names: session.processes.map((p) => p.name) }));
-  if (wantSystem) for (const s of sessions) if (!targets.some((t) => t.session === s)) targets.push({ session: s, names: [] });
+  const { targets, wantSystem } = logTargets(await benchSessions(bench), names, bench);
   const width = Math.max(SYSTEM.length, ...targets.flatMap((t) => t.names.map((n) => n.length)));
-  // The pattern is matched here, never in the session: a pattern that backtracks for minutes
-  // stalls this command (Ctrl-C ends it), not the supervisor. With one, the session sends what
-  // its log rings hold and the last N matches are kept here.
-  const re = grep !== undefined ? new RegExp(grep) : null;
-  const req = (t: (typeof targets)[number]): object => ({
-    cmd: 'logs',
-    names: [...t.names, ...(wantSystem ? [SYSTEM] : [])],
-    n: re ? ALL_LINES : opts.lines,
-    follow: opts.follow === true,
-    ...(since !== undefined ? { since } : {}),
-  });
-  if (!opts.follow) {
-    // Merged in time order across the sessions.
-    const got = (await Promise.all(targets.map(async (t) => (await ask(t.session.socket, req(t))).flatMap((m) => (m.line ? [m.line as LogLine] : []))))).flat();
-    const all = (
-      re
-        ? lastPerName(
-            got.filter((l) => re.test(l.text)),
-            opts.lines,
-          )
-        : got
-    ).sort((a, b) => a.time - b.time || a.seq - b.seq);
-    for (const l of all) print(l, width);
-    return 0;
-  }
   let error: string | null = null;
   await Promise.all(
     targets.map(async (t) => {
-      const conn = connect(t.session.socket, req(t), (m) => {
+      const conn = connect(t.session.socket, logsRequest(t, wantSystem, { ...query, follow: true }), (m) => {
         if (m.ok === false) error = String(m.error);
         if (m.line && (!re || re.test((m.line as LogLine).text))) print(m.line as LogLine, width);
         if (typeof m.skipped === 'number')
@@ -317,22 +261,6 @@ export async function logsCommand(names: string[], opts: LogsOptions): Promise<n
   if (stopped) return 0;
   // A follow ends only when the session does.
   throw new FbenchError('the session has stopped: nothing more to follow');
-}
-
-/** As many lines as a session's rings hold (a number, so it crosses the socket as JSON). */
-const ALL_LINES = 2 ** 31;
-
-/** The last `n` lines of each process, in the order given. */
-function lastPerName(lines: readonly LogLine[], n: number): LogLine[] {
-  const count = new Map<string, number>();
-  return [...lines]
-    .reverse()
-    .filter((l) => {
-      const c = (count.get(l.name) ?? 0) + 1;
-      count.set(l.name, c);
-      return c <= n;
-    })
-    .reverse();
 }
 
 function checkRegex(re: string): string {

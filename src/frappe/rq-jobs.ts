@@ -1,0 +1,141 @@
+import { inflateSync } from 'node:zlib';
+import type { RedisClient } from '../health/redis-ping.js';
+import { benchQueueName, jobFunction, RQ_KEYS } from './rq.js';
+import { rqQueueName, type QueueNaming } from './queues.js';
+
+/**
+ * RQ's failed jobs (FailedJobRegistry, `rq:failed:<queue>`): read, requeued and deleted as RQ
+ * (1.13–1.15) does it, on its keys. A job's traceback is its latest result's `exc_string` in
+ * the stream `rq:results:<id>` (base64 of zlib) where Redis has streams, else the job hash's
+ * `exc_info` (zlib).
+ */
+
+/** A failed job, as `fbench jobs` and the MCP tools show it. */
+export interface FailedJob {
+  /** Whole: Frappe's are `<site>::<uuid>`. */
+  id: string;
+  /** The queue, as the bench names it (`long`). */
+  queue: string;
+  /** What ran: the method Frappe enqueued, or RQ's function. */
+  method: string;
+  /** RQ's description of the call, with its arguments. */
+  call: string;
+  /** When it failed (ms since the epoch); null when RQ did not record it. */
+  failedAt: number | null;
+  /** The exception's last line (`ValueError: …`). */
+  exception: string;
+}
+
+export interface FailedJobDetail extends FailedJob {
+  traceback: string;
+}
+
+const JOB_FIELDS = ['description', 'origin', 'ended_at', 'exc_info'] as const;
+
+/** RQ's time format (`2026-12-06T10:44:23.123456Z`, older ones without the Z) → ms. */
+function rqTime(text: string | null | undefined): number | null {
+  if (!text) return null;
+  const t = Date.parse(text.replace(/Z?$/, 'Z'));
+  return Number.isFinite(t) ? t : null;
+}
+
+/** The traceback RQ stored (compressed since RQ 1.x; plain in older jobs). */
+export function tracebackOf(raw: Buffer | null): string {
+  if (!raw || raw.length === 0) return '';
+  try {
+    return inflateSync(raw).toString('utf8');
+  } catch {
+    return raw.toString('utf8');
+  }
+}
+
+/** The exception's own line: the traceback's last line that is not blank. Pure. */
+export function exceptionLine(traceback: string): string {
+  const lines = traceback.split('\n').filter((l) => l.trim() !== '');
+  return lines.at(-1)?.trim() ?? '';
+}
+
+/** The exception of the job's latest result (RQ ≥ 1.12 on Redis ≥ 5), or ''. */
+async function resultTraceback(client: RedisClient, id: string): Promise<string> {
+  const latest = await client.xrevrange(`rq:results:${id}`, '+', '-', 'COUNT', 1);
+  const fields = latest[0]?.[1] ?? [];
+  const at = fields.indexOf('exc_string');
+  return at === -1 ? '' : tracebackOf(Buffer.from(fields[at + 1] ?? '', 'base64'));
+}
+
+async function detail(client: RedisClient, naming: QueueNaming, id: string, rqQueue: string | null): Promise<FailedJobDetail | null> {
+  const [description, origin, endedAt, exc] = await client.hmgetBuffer(RQ_KEYS.job(id), ...JOB_FIELDS);
+  if (!description) return null;
+  const traceback = tracebackOf(exc ?? null) || (await resultTraceback(client, id));
+  const call = description.toString('utf8');
+  return {
+    id,
+    queue: benchQueueName(naming, origin?.toString('utf8') ?? rqQueue ?? ''),
+    method: jobFunction(call),
+    call,
+    failedAt: rqTime(endedAt?.toString('utf8')),
+    exception: exceptionLine(traceback),
+    traceback,
+  };
+}
+
+/** The failed jobs of these queues (as the bench names them), newest first; at most `limit`. */
+export async function failedJobs(client: RedisClient, naming: QueueNaming, queues: readonly string[], limit = 100): Promise<FailedJob[]> {
+  const out: FailedJobDetail[] = [];
+  for (const q of queues) {
+    const rq = rqQueueName(naming, q);
+    for (const id of await client.zrevrange(RQ_KEYS.failed(rq), 0, limit - 1)) {
+      const d = await detail(client, naming, id, rq);
+      if (d) out.push(d);
+    }
+  }
+  return out
+    .sort((a, b) => (b.failedAt ?? 0) - (a.failedAt ?? 0))
+    .slice(0, limit)
+    .map(({ traceback: _traceback, ...j }) => j);
+}
+
+/** One job, whatever its state, with its traceback (empty when it has none). */
+export async function jobDetail(client: RedisClient, naming: QueueNaming, id: string): Promise<FailedJobDetail | null> {
+  return detail(client, naming, id, null);
+}
+
+/** The RQ queue a failed job is registered under, or null when it is in no failed registry. */
+async function failedUnder(client: RedisClient, id: string): Promise<string | null> {
+  const origin = await client.hget(RQ_KEYS.job(id), 'origin');
+  if (!origin) return null;
+  return (await client.zscore(RQ_KEYS.failed(origin), id)) === null ? null : origin;
+}
+
+/** Why a job id cannot be acted on, in one line. */
+export class JobRefusal extends Error {}
+
+/**
+ * Put a failed job back on its queue as RQ's FailedJobRegistry.requeue does: out of the
+ * registry, its run's times and traceback cleared, queued at the end of its queue.
+ */
+export async function requeueJob(client: RedisClient, id: string, now = new Date()): Promise<string> {
+  const origin = await failedUnder(client, id);
+  if (origin === null) throw new JobRefusal(`job ${id} is not among the failed jobs`);
+  await client
+    .multi()
+    .zrem(RQ_KEYS.failed(origin), id)
+    // RQ's time format (utcformat), which its worker parses back: %Y-%m-%dT%H:%M:%S.%fZ.
+    .hset(RQ_KEYS.job(id), { started_at: '', ended_at: '', exc_info: '', status: 'queued', enqueued_at: now.toISOString() })
+    .sadd('rq:queues', RQ_KEYS.queue(origin))
+    .rpush(RQ_KEYS.queue(origin), id)
+    .exec();
+  return origin;
+}
+
+/** Delete a failed job as RQ's Job.delete does: out of its registry, its hash and what hangs on it gone. */
+export async function deleteJob(client: RedisClient, id: string): Promise<string> {
+  const origin = await failedUnder(client, id);
+  if (origin === null) throw new JobRefusal(`job ${id} is not among the failed jobs`);
+  await client
+    .multi()
+    .zrem(RQ_KEYS.failed(origin), id)
+    .del(RQ_KEYS.job(id), `${RQ_KEYS.job(id)}:dependents`, `${RQ_KEYS.job(id)}:dependencies`, `rq:results:${id}`)
+    .exec();
+  return origin;
+}

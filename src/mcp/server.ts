@@ -1,0 +1,284 @@
+import { hostname } from 'node:os';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { z } from 'zod';
+import { runDoctor, verdictOf } from '../doctor/run.js';
+import { siteUrl } from '../frappe/bench-model.js';
+import { knownQueues } from '../frappe/queues.js';
+import { queueStats, workerIsLive } from '../frappe/rq.js';
+import { planToJson } from '../plan/render.js';
+import { benchSessions, bySession, connect, type SessionAnswer } from '../run/control-client.js';
+import { actOnFailed, listFailed, showJob } from '../run/jobs.js';
+import { logLineJson, recentLogs } from '../run/log-query.js';
+import { planBench } from '../run/planning.js';
+import { withQueueRedis } from '../run/queue-redis.js';
+import { runningSessions, sessionCommand } from '../run/session-files.js';
+import { pidAlive } from '../runtime/process-group.js';
+
+/** The most any answer holds: an agent's context is small, a bench's logs are not. */
+export const ANSWER_BYTES = 32 * 1024;
+
+type Answer = { content: { type: 'text'; text: string }[]; isError?: boolean };
+
+/** Text within ANSWER_BYTES: the end kept (the newest lines), what was cut said first. Pure. */
+export function bounded(text: string, budget = ANSWER_BYTES): string {
+  if (Buffer.byteLength(text) <= budget) return text;
+  const lines = text.split('\n');
+  const kept: string[] = [];
+  let bytes = 200; // room for the note
+  for (let i = lines.length - 1; i >= 0 && bytes + Buffer.byteLength(lines[i]!) + 1 <= budget; i--) {
+    kept.unshift(lines[i]!);
+    bytes += Buffer.byteLength(lines[i]!) + 1;
+  }
+  const cut = lines.length - kept.length;
+  if (kept.length === 0) return `${text.slice(0, budget / 4)}\n[… cut: the answer is kept under ${budget / 1024} KB]`;
+  return `[… ${cut} earlier line${cut === 1 ? '' : 's'} cut: the answer is kept under ${budget / 1024} KB; ask for fewer]\n${kept.join('\n')}`;
+}
+
+const text = (t: string): Answer => ({ content: [{ type: 'text', text: bounded(t) }] });
+const json = (v: unknown): Answer => text(JSON.stringify(v, null, 2));
+const refusal = (t: string): Answer => ({ content: [{ type: 'text', text: t }], isError: true });
+
+/** Any failure as the tool's answer, in fbench's words (never a stack trace, never a hang). */
+async function answer(fn: () => Promise<Answer>): Promise<Answer> {
+  try {
+    return await fn();
+  } catch (err) {
+    return refusal(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** The sessions of the bench, or why there are none. */
+async function sessionsOf(bench: string): Promise<SessionAnswer[]> {
+  if (runningSessions(bench).length === 0) throw new Error(`no fbench session is running for ${bench}: start it with \`fbench start\``);
+  return benchSessions(bench);
+}
+
+/**
+ * restart or stop as the CLI asks it, the session's lines (what it waits for, a job killed)
+ * collected for the answer instead of printed.
+ */
+async function act(bench: string, cmd: 'restart' | 'stop', names: string[], graceSeconds?: number): Promise<Answer> {
+  const sessions = await sessionsOf(bench);
+  const said: string[] = [];
+  let failed = false;
+  for (const { session, names: mine } of bySession(sessions, names, cmd, bench)) {
+    const got: Record<string, unknown>[] = [];
+    const conn = connect(session.socket, { cmd, names: mine, ...(graceSeconds !== undefined ? { graceSeconds } : {}) }, (m) => {
+      got.push(m);
+      if (typeof m.say === 'string' && m.say !== said.at(-1)) said.push(m.say);
+    });
+    await conn.done;
+    const bad = got.find((m) => m.ok === false);
+    if (bad) throw new Error(String(bad.error));
+    const results = (got.find((m) => Array.isArray(m.results))?.results ?? []) as {
+      name: string;
+      ok: boolean;
+      readiness?: string;
+      why?: string;
+      lastLine?: string | null;
+    }[];
+    for (const r of results) {
+      if (!r.ok) failed = true;
+      said.push(r.ok ? `restarted ${r.name}: ${r.readiness}` : `${r.name} did not start again: ${r.why}${r.lastLine ? `; its last line: ${r.lastLine}` : ''}`);
+    }
+    if (cmd === 'stop') said.push(`stopped ${((got.find((m) => Array.isArray(m.names))?.names ?? mine) as string[]).join(', ')}`);
+    said.push(`(${sessionCommand(session.kind)}, pid ${session.pid})`);
+  }
+  return { content: [{ type: 'text', text: bounded(said.join('\n')) }], ...(failed ? { isError: true } : {}) };
+}
+
+const names = z.array(z.string()).min(1).describe('process names (web.1), types (worker), roles or wildcards (worker*), as fbench ps shows them');
+const grace = z
+  .number()
+  .int()
+  .min(0)
+  .max(3600)
+  .optional()
+  .describe("seconds a worker may take to finish its job before it is killed (default: its queues' timeout)");
+
+/** The MCP server of one bench: tools over its running session (control socket), its plan, its queue Redis. */
+export function benchServer(bench: string, opts: { readOnly: boolean; version: string }): McpServer {
+  const server = new McpServer({ name: 'fbench', version: opts.version });
+  const read = { readOnlyHint: true, openWorldHint: false } as const;
+
+  server.registerTool(
+    'status',
+    {
+      description:
+        "The bench's processes: role, state, readiness in words, pid, uptime, restarts, CPU and memory; its ports and the site's URL. With no session running, what would run (the plan).",
+      annotations: read,
+    },
+    () =>
+      answer(async () => {
+        const { plan, model } = await planBench({ bench });
+        const site = siteUrl(model);
+        if (runningSessions(bench).length === 0)
+          return json({
+            bench,
+            running: false,
+            note: 'no fbench session is running: `fbench start` starts this plan',
+            site,
+            processes: plan.processes.map((p) => ({ name: p.name, role: p.role, port: p.port, queues: p.queues })),
+          });
+        const sessions = await benchSessions(bench);
+        return json({
+          bench,
+          running: true,
+          site,
+          sessions: sessions.map((s) => ({ kind: s.kind, pid: s.pid })),
+          processes: sessions.flatMap((s) =>
+            s.processes.map((p) => ({
+              name: p.name,
+              role: p.role,
+              state: p.state,
+              ready: p.ready,
+              readiness: p.readiness,
+              pid: p.pid,
+              uptimeMs: p.uptimeMs,
+              restarts: p.restarts,
+              port: p.port,
+              cpuPercent: p.cpuPercent,
+              rssBytes: p.rssBytes,
+              lastLine: p.lastLine,
+            })),
+          ),
+        });
+      }),
+  );
+
+  server.registerTool(
+    'logs',
+    {
+      description:
+        "Recent log lines of the bench, merged in time order, each with its process name: one process or several, or all (and `system`, fbench itself). `search` is plain text, any case (never a pattern that could stall). With no session, the last session's logs/fbench.log.",
+      inputSchema: {
+        names: z.array(z.string()).optional().describe('names, types, roles, wildcards, or system; default all'),
+        lines: z.number().int().min(1).max(2000).optional().describe('lines per process (default 50)'),
+        since_seconds: z.number().int().min(1).optional().describe('only lines of the last N seconds'),
+        search: z.string().max(200).optional().describe('only lines holding this text (any case)'),
+      },
+      annotations: read,
+    },
+    (a) =>
+      answer(async () => {
+        const needle = a.search?.toLowerCase();
+        const { lines, from } = await recentLogs(bench, a.names ?? [], {
+          n: a.lines ?? 50,
+          ...(a.since_seconds ? { since: Date.now() - a.since_seconds * 1000 } : {}),
+          ...(needle ? { match: (t: string) => t.toLowerCase().includes(needle) } : {}),
+        });
+        const head = from === 'session' ? '' : `(no session is running: from ${from})\n`;
+        return text(
+          head +
+            lines
+              .map((l) => {
+                const j = logLineJson(l);
+                return `${j.time.slice(11, 19)} ${j.name} | ${j.text}`;
+              })
+              .join('\n') || `${head}(no lines)`,
+        );
+      }),
+  );
+
+  server.registerTool(
+    'queues',
+    { description: 'Per queue of the bench: jobs waiting, live workers, busy workers with the method and age of their job, failed jobs.', annotations: read },
+    () =>
+      answer(async () => {
+        const { model } = await planBench({ bench });
+        const host = hostname();
+        return json(
+          await withQueueRedis(model, (c) => queueStats(c, model.queues, knownQueues(model.config), (w) => workerIsLive(w, host, Date.now(), pidAlive))),
+        );
+      }),
+  );
+
+  server.registerTool(
+    'failed_jobs',
+    {
+      description: "RQ's failed jobs, newest first: id (whole), queue, method, when, the exception's last line.",
+      inputSchema: { queue: z.string().optional().describe('only this queue (long)'), limit: z.number().int().min(1).max(500).optional() },
+      annotations: read,
+    },
+    (a) => answer(async () => json(await listFailed((await planBench({ bench })).model, { ...(a.queue ? { queue: a.queue } : {}), limit: a.limit ?? 50 }))),
+  );
+
+  server.registerTool(
+    'job',
+    {
+      description: 'One job by id: method, call with its arguments, queue, when it failed, the exception and the traceback.',
+      inputSchema: { id: z.string().min(1) },
+      annotations: read,
+    },
+    (a) => answer(async () => json(await showJob((await planBench({ bench })).model, a.id))),
+  );
+
+  server.registerTool(
+    'doctor',
+    { description: 'What would stop this bench from starting or working: every check fbench doctor makes, with its fix.', annotations: read },
+    () =>
+      answer(async () => {
+        const checks = await runDoctor(bench, process.env, {});
+        return json({ verdict: verdictOf(checks), checks });
+      }),
+  );
+
+  server.registerTool(
+    'plan',
+    {
+      description:
+        'What fbench runs for this bench: each process with its role, command, working folder, port, queues, dependencies and stop grace (the plan JSON).',
+      annotations: read,
+    },
+    () => answer(async () => text(planToJson((await planBench({ bench })).plan))),
+  );
+
+  if (opts.readOnly) return server;
+  const acting = { readOnlyHint: false, destructiveHint: false, openWorldHint: false } as const;
+
+  server.registerTool(
+    'restart',
+    {
+      description:
+        'Restart processes of the running bench, as `fbench restart`: a worker finishes its job first (what it waits for is in the answer); answers once each is ready again.',
+      inputSchema: { names, grace_seconds: grace },
+      annotations: acting,
+    },
+    (a) => answer(() => act(bench, 'restart', a.names, a.grace_seconds)),
+  );
+  server.registerTool(
+    'stop',
+    {
+      description:
+        'Stop processes of the running bench, as `fbench stop NAME` (the bench goes on): a worker finishes its job first, or the job killed is named.',
+      inputSchema: { names, grace_seconds: grace },
+      annotations: { ...acting, destructiveHint: true },
+    },
+    (a) => answer(() => act(bench, 'stop', a.names, a.grace_seconds)),
+  );
+  server.registerTool(
+    'start',
+    { description: 'Start processes of the running bench that were stopped; answers once each is ready.', inputSchema: { names }, annotations: acting },
+    (a) => answer(() => act(bench, 'restart', a.names)),
+  );
+  server.registerTool(
+    'requeue_job',
+    { description: 'Put a failed job back on its queue (as RQ requeues it).', inputSchema: { id: z.string().min(1) }, annotations: acting },
+    (a) =>
+      answer(async () => {
+        const [r] = await actOnFailed((await planBench({ bench })).model, 'requeue', [a.id]);
+        return r!.ok ? text(r!.said) : refusal(r!.said);
+      }),
+  );
+  return server;
+}
+
+/** Serve one bench over stdio until the client leaves. Nothing else may write to stdout: it is the protocol's. */
+export async function serveStdio(bench: string, opts: { readOnly: boolean; version: string }): Promise<void> {
+  const server = benchServer(bench, opts);
+  const closed = new Promise<void>((resolve) => (server.server.onclose = resolve));
+  await server.connect(new StdioServerTransport());
+  process.stdin.once('end', () => void server.close());
+  await closed;
+}
