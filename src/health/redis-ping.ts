@@ -1,4 +1,4 @@
-import { sleep } from '../util/sleep.js';
+import { delay, realClock, type Clock } from '../util/clock.js';
 import { tryConnect } from './tcp.js';
 
 import type { RedisTarget } from './types.js';
@@ -110,6 +110,8 @@ export interface WaitOptions {
   note?: (why: string) => void;
   /** Called once when Redis answers LOADING (reading a big RDB). */
   onLoading?: () => void;
+  /** Whose time the waits between tries are (default: real time). */
+  clock?: Clock;
 }
 
 /**
@@ -119,13 +121,14 @@ export interface WaitOptions {
  */
 export async function untilPong(check: RedisTarget, opts: WaitOptions): Promise<void> {
   let saidLoading = false;
+  const clock = opts.clock ?? realClock;
   for (;;) {
     if (opts.signal.aborted) throw opts.signal.reason as Error;
     const tcp = await tryConnect(check.host, check.port, 200);
     if (!tcp.open) {
       opts.note?.(tcp.why);
       // A local port is asked often (ready within ms of listening); a remote host, not hammered.
-      await sleep(/^(127\.|::1$|localhost$)/.test(check.host) ? 5 : 250, opts.signal);
+      await delay(clock, /^(127\.|::1$|localhost$)/.test(check.host) ? 5 : 250, opts.signal);
       continue;
     }
     const r = await pingRedis(check, 1000, { details: false, portOpen: true });
@@ -137,7 +140,7 @@ export async function untilPong(check: RedisTarget, opts: WaitOptions): Promise<
       saidLoading = true;
       opts.onLoading?.();
     }
-    await sleep(r.reason === 'loading' ? 50 : 20, opts.signal);
+    await delay(clock, r.reason === 'loading' ? 50 : 20, opts.signal);
   }
 }
 

@@ -53,6 +53,8 @@ export type ControlRequest =
   | { cmd: 'ps' }
   | { cmd: 'info' }
   | { cmd: 'queues' }
+  /** The newest failed job, with its traceback (`job: null` when none failed). */
+  | { cmd: 'failed-job' }
   | { cmd: 'restart'; names: string[]; graceSeconds?: number }
   | { cmd: 'stop'; names: string[]; graceSeconds?: number }
   | { cmd: 'logs'; names: string[]; n: number; follow: boolean; since?: number }

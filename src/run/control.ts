@@ -1,3 +1,4 @@
+import type { FailedJobDetail } from '../frappe/rq-jobs.js';
 import type { QueueStats } from '../frappe/rq.js';
 import { pingRedis } from '../health/redis-ping.js';
 import type { Printer } from '../output/printer.js';
@@ -34,6 +35,8 @@ export interface ControlledSession {
   readonly usage: UsageSampler;
   ports(): { name: string; port: number }[];
   queueStats(): Promise<QueueStats[]>;
+  /** The newest failed job with its traceback, or null when none failed. */
+  latestFailedJob(): Promise<FailedJobDetail | null>;
   /** Stop the whole session, as Ctrl-C does; `why` is said. */
   stop(why: string): void;
   /** Restart one process under debugpy (or, `off`, as the plan runs it): where the debugger listens. */
@@ -82,6 +85,7 @@ export class ControlSocket {
       ps: async (_req, ch) => ch.send({ ok: true, processes: await this.ps() }),
       info: (_req, ch) => ch.send({ ok: true, info: this.info() }),
       queues: async (_req, ch) => ch.send({ ok: true, queues: await this.s.queueStats() }),
+      'failed-job': async (_req, ch) => ch.send({ ok: true, job: await this.s.latestFailedJob() }),
       restart: (req, ch) => this.restart(req, ch),
       stop: (req, ch) => this.stop(req, ch),
       logs: (req, ch) => this.logs(req, ch),

@@ -9,7 +9,6 @@ import { redisClient, untilPong, type RedisClient } from '../health/redis-ping.j
 import type { RedisCheck } from '../health/types.js';
 import type { Probe } from '../runtime/supervisor.js';
 import { delay, type Clock } from '../util/clock.js';
-import { sleep } from '../util/sleep.js';
 
 /** How long a scheduler, a watcher or a custom line must keep running to count as started (one that fails at once does not). */
 export const SETTLE_MS = 300;
@@ -28,7 +27,7 @@ export interface ReadinessContext {
 export function redisReady(name: string, check: RedisCheck, aclfile: string | null, ctx: ReadinessContext): Probe {
   return async (signal, note) => {
     try {
-      await untilPong(check, { signal, note, onLoading: () => ctx.onLoading(name) });
+      await untilPong(check, { signal, note, onLoading: () => ctx.onLoading(name), clock: ctx.clock });
     } catch (err) {
       if (aclfile && /refused the credentials/.test((err as Error).message)) throw new Error(`${(err as Error).message} (${aclHint(aclfile)})`);
       throw err;
@@ -62,7 +61,10 @@ class WorkerRegistrations {
   private waiters = new Set<{ match: (w: RqWorker[]) => boolean }>();
   private running = false;
 
-  constructor(private readonly check: RedisCheck) {}
+  constructor(
+    private readonly check: RedisCheck,
+    private readonly clock: Clock,
+  ) {}
 
   wait(match: (w: RqWorker[]) => boolean, signal: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -103,7 +105,7 @@ class WorkerRegistrations {
           client?.disconnect();
           client = null; // the queue Redis restarting: ask again
         }
-        if (this.waiters.size > 0) await sleep(WORKER_POLL_MS);
+        if (this.waiters.size > 0) await delay(this.clock, WORKER_POLL_MS);
       }
     } finally {
       client?.disconnect();
@@ -128,7 +130,7 @@ export class WorkerReadiness {
     return async (signal, note) => {
       const key = `${check.redis.host}:${check.redis.port}`;
       let reader = this.readers.get(key);
-      if (!reader) this.readers.set(key, (reader = new WorkerRegistrations(check.redis)));
+      if (!reader) this.readers.set(key, (reader = new WorkerRegistrations(check.redis, this.ctx.clock)));
       note('not registered in rq:workers yet');
       await reader.wait((workers) => {
         const members = new Set(this.ctx.membersOf(name));

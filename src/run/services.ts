@@ -82,7 +82,9 @@ export class ServiceBuilder {
       ...this.readiness(p),
       critical: p.critical,
       stop: { graceMs: stop.graceSeconds * 1000, keepsData: stop.keepsData, ...(stop.hint ? { hint: stop.hint } : {}) },
-      ...(p.health?.kind === 'rq-worker' ? { work: workerActivity(p.health.redis, () => this.ctx.membersOf(p.name), model.queues, model.config) } : {}),
+      ...(p.health?.kind === 'rq-worker'
+        ? { work: workerActivity(p.health.redis, () => this.ctx.membersOf(p.name), model.queues, model.config, this.ctx.clock) }
+        : {}),
       // A worker busy with a job is replaced new-first: the new code runs at once, the job finishes.
       ...(p.role === 'worker' && !choices.stopFirst ? { handover: true } : {}),
     };

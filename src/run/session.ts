@@ -25,6 +25,8 @@ import { ControlSocket, type ControlledSession } from './control.js';
 import { PromptTracker, TypedInput } from './debug-input.js';
 import { LogTails } from './log-tails.js';
 import { withQueueRedis } from './queue-redis.js';
+import { listFailed, showJob } from './jobs.js';
+import type { FailedJobDetail } from '../frappe/rq-jobs.js';
 import type { Planned } from './planning.js';
 import { fileBudget, preflight } from './preflight.js';
 import { siteUrl } from '../frappe/bench-model.js';
@@ -179,7 +181,7 @@ export class Session implements ControlledSession {
     this.printer.on('system', (text: string) => this.systemRing.push(Buffer.from(`${text}\n`)));
     this.usage = new UsageSampler(() => this.sup, this.clock);
     this.control = new ControlSocket({ socket: shortSocketPath(bench, this.kind), pointer: this.files.socket }, this);
-    this.entry = new SessionEntry({ kind: this.kind, bench, startedAt: Date.now(), socket: this.files.socket, ports: this.ports() });
+    this.entry = new SessionEntry({ kind: this.kind, bench, startedAt: this.clock.now(), socket: this.files.socket, ports: this.ports() });
     this.builder = new ServiceBuilder({
       membersOf: (name) => this.sup?.process(name)?.members() ?? [],
       clock: this.clock,
@@ -218,7 +220,9 @@ export class Session implements ControlledSession {
   async queueStats(): Promise<QueueStats[]> {
     const { model } = this.planned;
     const host = hostname();
-    return withQueueRedis(model, (client) => queueStats(client, model.queues, knownQueues(model.config), (w) => workerIsLive(w, host, Date.now(), pidAlive)));
+    return withQueueRedis(model, (client) =>
+      queueStats(client, model.queues, knownQueues(model.config), (w) => workerIsLive(w, host, this.clock.now(), pidAlive)),
+    );
   }
 
   stop(why: string): void {
@@ -337,7 +341,7 @@ export class Session implements ControlledSession {
       clock: this.clock,
     });
     const tasks: StartupTasks | null = showTasks
-      ? new (await import('./startup-tasks.js')).StartupTasks(sup, this.printer, plan, { screenRows: this.terminal.rows })
+      ? new (await import('./startup-tasks.js')).StartupTasks(sup, this.printer, plan, { screenRows: this.terminal.rows, clock: this.clock })
       : null;
     const typed = this.terminal.stdinTTY && !this.config.run.ui ? new TypedInput(tracker, this.printer, process.stdin, this.clock) : null;
     const parts = [tracker, reporter, ...(tasks ? [tasks] : []), ...(typed ? [typed] : []), this.tails];
@@ -405,6 +409,12 @@ export class Session implements ControlledSession {
    * Restart one process under debugpy, listening on a free port (VS Code's 5678 when it is free),
    * or with `off` as the plan runs it. Resolves once the debugger listens.
    */
+  async latestFailedJob(): Promise<FailedJobDetail | null> {
+    const { model } = this.planned;
+    const [newest] = await listFailed(model, { limit: 1 });
+    return newest ? showJob(model, newest.id) : null;
+  }
+
   async debug(name: string, o: { wait: boolean; off: boolean }): Promise<{ port: number | null }> {
     const sup = this.sup;
     const { plan, model } = this.planned;
@@ -472,7 +482,7 @@ export class Session implements ControlledSession {
   }
 
   private readonly onSignal = (signal: NodeJS.Signals): void => {
-    const now = Date.now();
+    const now = this.clock.now();
     const last = this.signals.at(-1);
     if (last && now - last.at < SAME_SIGNAL_MS) return;
     this.signals.push({ at: now, signal });

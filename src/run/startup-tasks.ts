@@ -1,3 +1,4 @@
+import { realClock, type Clock } from '../util/clock.js';
 import { Listr } from 'listr2';
 import type { Printer } from '../output/printer.js';
 import type { Plan } from '../plan/types.js';
@@ -44,15 +45,16 @@ export class StartupTasks {
   private listeners = new Map<string, () => void>();
   private ended: string | null = null;
   private closed = false;
-  private readonly t0 = Date.now();
+  private readonly t0: number;
   private list: Listr<unknown, 'default' | 'silent', 'simple'> | null = null;
 
   constructor(
     private readonly sup: StartupEvents,
     private readonly printer: Printer,
     private readonly plan: Plan,
-    private readonly opts: { screenRows: number; renderer?: 'default' | 'silent' },
+    private readonly opts: { screenRows: number; renderer?: 'default' | 'silent'; clock?: Clock },
   ) {
+    this.t0 = this.now();
     this.done = new Promise((r) => (this.finish = r));
   }
 
@@ -83,6 +85,10 @@ export class StartupTasks {
       .run()
       .catch(() => {})
       .then(() => this.close());
+  }
+
+  private now(): number {
+    return (this.opts.clock ?? realClock).now();
   }
 
   /** What each row says now. */
@@ -167,7 +173,7 @@ export class StartupTasks {
         if (over) return;
         const outs = row.names.map((n) => this.outcomes.get(n));
         const failed = row.names.find((_, i) => outs[i]?.ok === false);
-        const ms = Date.now() - this.t0;
+        const ms = this.now() - this.t0;
         if (failed) {
           settle();
           const o = this.outcomes.get(failed) as { why: string };

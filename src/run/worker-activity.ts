@@ -5,6 +5,7 @@ import type { ResolvedSiteConfig } from '../frappe/site-config.js';
 import { redisClient } from '../health/redis-ping.js';
 import type { RedisCheck } from '../health/types.js';
 import type { WorkReport } from '../runtime/supervisor.js';
+import type { Clock } from '../util/clock.js';
 
 /**
  * What an RQ worker of the session is doing, from RQ's own keys: its hash (matched by a pid of
@@ -16,6 +17,7 @@ export function workerActivity(
   members: () => number[],
   naming: QueueNaming,
   config: Pick<ResolvedSiteConfig, 'workers'>,
+  clock: Clock,
 ): () => Promise<WorkReport | null> {
   const host = hostname();
   return async () => {
@@ -28,7 +30,7 @@ export function workerActivity(
       const w = (await registeredWorkers(client)).find((x) => x.hostname === host && x.pid !== null && pids.has(x.pid) && x.currentJob);
       if (!w) return null;
       const job = (await jobsById(client, [w.currentJob!])).get(w.currentJob!);
-      return job ? describeJob(job, naming, config, Date.now()) : null;
+      return job ? describeJob(job, naming, config, clock.now()) : null;
     } catch {
       return null;
     } finally {

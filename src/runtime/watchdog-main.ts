@@ -4,7 +4,6 @@
 // SIGTERM each, waited for up to each one's grace, with what carries the session's marker
 // outside them (a work horse that lost its worker, a daemon); then SIGKILL for what is left.
 import { groupAlive, killTree, markedProcesses, pidAlive, processTree, signalGroup, signalPid } from './process-group.js';
-import { sleep } from '../util/sleep.js';
 
 for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => {});
 
@@ -41,7 +40,7 @@ for (const rank of [...new Set(groups.map((g) => g.rank))].sort((a, b) => a - b)
       for (const g of left) killTree(g.pgid);
       break;
     }
-    await sleep(50);
+    await new Promise((r) => setTimeout(r, 50)); // its own process, kept alive by this timer: real time
   }
 }
 for (const g of groups) killTree(g.pgid);

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { FailedJobDetail } from '../frappe/rq-jobs.js';
 import { connect, request, type Connection } from '../run/control-client.js';
 import type { LogLine, ProcessInfo, QueueStats } from '../run/control-protocol.js';
 import { shownOf } from './cells.js';
@@ -102,6 +103,16 @@ export class ViewData extends EventEmitter {
     const got: Record<string, unknown>[] = await request(s.socket, { cmd: 'stop', names: [name] }).catch((err: Error) => [{ ok: false, error: err.message }]);
     this.say(got.some((m) => m.ok === true) ? `stopped ${name}` : String(got[0]?.error ?? 'no answer'));
     void this.poll();
+  }
+
+  /** The newest failed job of the bench with its traceback (from the first session that answers), or why not. */
+  async failedJob(): Promise<FailedJobDetail | string> {
+    const s = this.sessions.find((x) => !x.gone);
+    if (!s) return 'no session to ask';
+    const got: Record<string, unknown>[] = await request(s.socket, { cmd: 'failed-job' }).catch((err: Error) => [{ ok: false, error: err.message }]);
+    const answer = got.find((m) => m.ok === true);
+    if (!answer) return String(got[0]?.error ?? 'no answer');
+    return (answer.job as FailedJobDetail | null) ?? 'no failed jobs';
   }
 
   /** What is typed goes to the process's stdin until `close`; its lines come as usual. */

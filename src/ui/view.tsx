@@ -2,6 +2,7 @@ import { Box, render, Text, useApp, useInput, useStdout, type Key } from 'ink';
 import { useEffect, useReducer, useRef, useState } from 'react';
 import wrapAnsi from 'wrap-ansi';
 import { FbenchError } from '../errors.js';
+import type { FailedJobDetail } from '../frappe/rq-jobs.js';
 import type { LogLine, ProcessInfo, QueueStats } from '../run/control-protocol.js';
 import { ViewData } from './data.js';
 import { processCells } from './cells.js';
@@ -19,7 +20,7 @@ const COLORS: Theme = { bad: 'red', warn: 'yellow', good: 'green', dim: 'gray', 
 
 type Mode = 'normal' | 'search' | 'filter' | 'attach' | 'help';
 
-const KEYS = '↑↓/jk select  r restart  s stop/start  a attach  l logs  / search  f filter  t traceback  z full  w wrap  ? help  q quit';
+const KEYS = '↑↓/jk select  r restart  s stop/start  a attach  l logs  / search  f filter  t traceback  z full  w wrap  x failed job  ? help  q quit';
 /** The keys on a narrow screen (80 columns), q quit still in sight. */
 const KEYS_NARROW = 'jk select r restart s stop a attach l logs / find f filter t tb ? help q quit';
 const HELP = [
@@ -33,6 +34,7 @@ const HELP = [
   't            the last traceback or error line',
   'z            the log pane on the whole screen, and back',
   'w            wrap long lines, and back',
+  'x            the newest failed job: its call and traceback in the log pane (Esc: back)',
   'PgUp PgDn    scroll the log; End follows it again',
   'q  Ctrl-C    leave (fbench ui: the bench runs on; start --ui: stops it)',
 ];
@@ -124,6 +126,12 @@ function Logs(props: { lines: LogLine[]; height: number; columns: number; scroll
   );
 }
 
+/** A failed job as lines of the log pane: its call, then its traceback. */
+function jobLines(job: FailedJobDetail): LogLine[] {
+  const text = [`call: ${job.call}`, ...(job.traceback ? job.traceback.trimEnd().split('\n') : ['(no traceback stored)'])];
+  return text.map((line, seq) => ({ time: job.failedAt ?? 0, seq, name: 'job', text: line }));
+}
+
 /** What the keys change. One object, changed in place: keys read faster than a frame act on what the keys before them left. */
 interface KeyState {
   selected: number;
@@ -141,6 +149,8 @@ interface KeyState {
   zoom: boolean;
   wrap: boolean;
   attached: { name: string; send: (l: string) => void; close: () => void } | null;
+  /** The failed job shown in the log pane (x), until Esc. */
+  job: FailedJobDetail | null;
 }
 
 /** The whole screen: processes, queues, log, footer. */
@@ -161,6 +171,7 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
     zoom: false,
     wrap: false,
     attached: null,
+    job: null,
   }).current;
   const t = process.env.NO_COLOR ? {} : COLORS;
 
@@ -177,7 +188,9 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
   const procs = data.processes();
   const current = (): ProcessInfo | undefined => procs[Math.min(st.selected, Math.max(0, procs.length - 1))];
   const shownLines = (): LogLine[] =>
-    data.lines.filter((l) => (st.all || !current() || l.name === current()!.name) && (st.filter === '' || lineMatches(l, st.filter)));
+    st.job
+      ? jobLines(st.job)
+      : data.lines.filter((l) => (st.all || !current() || l.name === current()!.name) && (st.filter === '' || lineMatches(l, st.filter)));
   /** Go to the search's next match, older (-1) or newer (+1), and keep it in view. */
   const step = (dir: -1 | 1): void => {
     const lines = shownLines();
@@ -210,7 +223,7 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
     }
     if (st.mode !== 'normal') return onTyping(ch, key);
     if ((key.ctrl && ch === 'c') || ch === 'q') return leave();
-    if (key.escape) return void Object.assign(st, { search: '', filter: '', match: -1, scroll: 0 });
+    if (key.escape) return void Object.assign(st, { search: '', filter: '', match: -1, scroll: 0, job: null });
     const p = current();
     if (key.upArrow || ch === 'k') st.selected = Math.max(0, st.selected - 1);
     else if (key.downArrow || ch === 'j') st.selected = Math.min(procs.length - 1, st.selected + 1);
@@ -230,6 +243,12 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
       if (at !== -1) Object.assign(st, { scroll: scrollTo(lines, at), match: at });
     } else if (ch === 'z') st.zoom = !st.zoom;
     else if (ch === 'w') st.wrap = !st.wrap;
+    else if (ch === 'x')
+      void data.failedJob().then((j) => {
+        if (typeof j === 'string') data.say(j);
+        else Object.assign(st, { job: j, scroll: 0 });
+        redraw();
+      });
     else if (p && ch === 'r') void data.restart(p.name);
     // A crash-looping process has no pid between its tries: s stops it; only one that is down starts.
     else if (p && ch === 's') void (['stopped', 'exited', 'failed'].includes(p.state) ? data.restart(p.name) : data.stop(p.name));
@@ -309,10 +328,11 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
         </Text>
       )}
       {!st.zoom && <Queues queues={data.queues} error={data.queuesError} height={queueRows} t={t} />}
-      <Text
-        bold
-        wrap="truncate"
-      >{`LOGS ${all ? '(all processes)' : shown ? `(${shown.name})` : ''}${filter ? ` filter "${filter}"` : ''}${where}${scroll ? ` ${scroll} lines up (End follows)` : ' following'}`}</Text>
+      <Text bold wrap="truncate">
+        {st.job
+          ? `FAILED JOB ${st.job.id} on ${st.job.queue}: ${st.job.method}${where} (Esc: back to the logs)`
+          : `LOGS ${all ? '(all processes)' : shown ? `(${shown.name})` : ''}${filter ? ` filter "${filter}"` : ''}${where}${scroll ? ` ${scroll} lines up (End follows)` : ' following'}`}
+      </Text>
       <Logs lines={lines} height={logRows} columns={columns} scroll={scroll} search={search} current={st.match} wrap={st.wrap} t={t} />
       <Text color={t.dim} wrap="truncate">
         {footer}

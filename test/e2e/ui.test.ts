@@ -129,7 +129,7 @@ describe('fbench ui', { timeout: 120_000 }, () => {
     await run.stop();
   });
 
-  test("Debian's RQ with jobs enqueued: the waiting count is rq:queue's length, the busy worker's job function and time are shown", async () => {
+  test("Debian's RQ with jobs enqueued: the waiting count is rq:queue's length, the busy worker's job function and time are shown; x opens the newest failed job's traceback", async () => {
     const b = await rqBench();
     cleanups.push(b.cleanup);
     const run = new FbenchRun(['start', '--bench', b.dir]);
@@ -158,6 +158,16 @@ describe('fbench ui', { timeout: 120_000 }, () => {
       redis.disconnect();
     }
     assert.match(s, /^worker\.1 +ready .* registered on short,default,long/m);
+
+    // x: the newest failed job, its call and traceback in the log pane; Esc goes back to the logs.
+    const failed = enqueue(b.dir, 'short', 'fail', []);
+    await term.until((x) => /^short +0 waiting .* 1 failed/m.test(x), 'the failed count', 30_000);
+    term.type('x');
+    const shown = await term.until((x) => /ValueError: this job fails/.test(x) && /FAILED JOB /.test(x), 'the failed job', 10_000);
+    assert.match(shown, new RegExp(`FAILED JOB ${failed} on short: jobs\\.fail`));
+    assert.match(shown, /job +\| +raise ValueError\('this job fails'\)/);
+    term.keys('Escape');
+    await term.until((x) => /LOGS \(all processes\)/.test(x), 'back to the logs');
     term.type('q');
     await term.until(() => term.exited, 'left');
     await run.stop();

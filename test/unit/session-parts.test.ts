@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { describe, test } from 'node:test';
+import { Printer } from '../../src/output/printer.js';
+import type { PlanDiff } from '../../src/plan/diff.js';
+import type { Plan, PlanProcess } from '../../src/plan/types.js';
+import type { Planned } from '../../src/run/planning.js';
+import { Replanner } from '../../src/run/replanner.js';
+import { Reporter } from '../../src/run/reporter.js';
+import type { Supervisor } from '../../src/runtime/supervisor.js';
+import { FakeClock, settle } from '../helpers/fakes.js';
+
+/** A printer whose lines are kept, as the terminal would show them. */
+function lines(): { printer: Printer; text: () => string[] } {
+  const out: Buffer[] = [];
+  const printer = new Printer(
+    { write: (c, done) => (out.push(Buffer.from(c)), done(), true), once: () => undefined },
+    { prefix: true, timestamps: false, color: false, names: ['worker.1', 'web.1'] },
+  );
+  return {
+    printer,
+    text: () => {
+      printer.flush();
+      return Buffer.concat(out)
+        .toString()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.replace(/^system +\| /, ''));
+    },
+  };
+}
+
+const proc = (name: string, command: string, extra: Partial<PlanProcess> = {}): PlanProcess =>
+  ({
+    name,
+    type: name.split('.')[0]!,
+    role: 'other',
+    command,
+    cwd: '/b',
+    env: {},
+    port: null,
+    queues: null,
+    dependsOn: [],
+    ...extra,
+  }) as unknown as PlanProcess;
+const plan = (...processes: PlanProcess[]): Plan =>
+  ({ bench: '/b', procfile: '/b/Procfile', env: {}, processes, externals: [], warnings: [] }) as unknown as Plan;
+const planned = (p: Plan): Planned => ({ plan: p, model: {} }) as unknown as Planned;
+
+describe('the re-planner, in virtual time', () => {
+  /** A session whose applies wait until released, recording each. */
+  function session(first: Plan): { target: ConstructorParameters<typeof Replanner>[0]; applied: PlanDiff[]; release: () => void; text: () => string[] } {
+    let current = first;
+    const applied: PlanDiff[] = [];
+    let gate: (() => void) | null = null;
+    const { printer, text } = lines();
+    return {
+      applied,
+      text,
+      release: () => gate?.(),
+      target: {
+        plan: () => current,
+        printer,
+        clock: new FakeClock(),
+        applyPlan: async (next, diff) => {
+          applied.push(diff);
+          await new Promise<void>((r) => (gate = r));
+          current = next.plan;
+        },
+      },
+    };
+  }
+
+  test('edits during an apply wait for it; the edits that pile up meanwhile are one re-plan of the files as they are then', async () => {
+    let version = 1;
+    const s = session(plan(proc('w.1', 'sleep 1')));
+    const builds: number[] = [];
+    const r = new Replanner(s.target, async () => (builds.push(version), planned(plan(proc('w.1', `sleep ${version}`)))), ['/b/Procfile']);
+    version = 2;
+    const first = r.request(['/b/Procfile']);
+    await settle();
+    assert.equal(s.applied.length, 1);
+    version = 3;
+    void r.request(['/b/Procfile']);
+    version = 4;
+    void r.request(['/b/sites/common_site_config.json']);
+    await settle();
+    assert.equal(s.applied.length, 1, 'nothing else applied while the first apply waits');
+    s.release();
+    await settle();
+    assert.deepEqual(builds, [2, 4], 'one re-plan for the two edits, of the files as they are when it runs');
+    s.release();
+    await first;
+    assert.deepEqual(
+      s.text().filter((l) => / changed/.test(l)),
+      ['Procfile changed: restarting w.1 (command changed)', 'Procfile, sites/common_site_config.json changed: restarting w.1 (command changed)'],
+    );
+    await r.close();
+  });
+
+  test('a plan that does not build is a warning; what runs is kept (nothing applied)', async () => {
+    const s = session(plan(proc('w.1', 'sleep 1')));
+    const r = new Replanner(s.target, () => Promise.reject(new Error('Procfile:3: a line without a name')), ['/b/Procfile']);
+    await r.request(['/b/Procfile']);
+    assert.equal(s.applied.length, 0);
+    assert.ok(
+      s.text().some((l) => /^warning: Procfile changed, but it does not plan: Procfile:3: a line without a name; keeping what runs$/.test(l)),
+      s.text().join('\n'),
+    );
+  });
+});
+
+describe('the reporter, in virtual time', () => {
+  /** A supervisor as the reporter hears it: its events, and what it answers about processes. */
+  function supervisor(): Supervisor & EventEmitter {
+    const e = new EventEmitter() as EventEmitter & Record<string, unknown>;
+    e.dependents = () => [];
+    e.process = () => ({ ring: { last: () => ['the last line'] }, running: false });
+    return e as unknown as Supervisor & EventEmitter;
+  }
+  const doing = { waitingFor: 'finish jobs.slow (job site::1, running 5 s, timeout 300 s)', ifKilled: 'the job site::1 (jobs.slow) was lost' };
+
+  test('a stop that waits for a job is said at once and again every 10 s while it lasts; a kill names the job lost', async () => {
+    const clock = new FakeClock();
+    const sup = supervisor();
+    const { printer, text } = lines();
+    const rep = new Reporter(sup, printer, { plan: () => plan(proc('worker.1', 'bench worker', { role: 'worker' })), quietStartup: false, clock });
+    rep.start();
+    const waiting = [{ name: 'worker.1', stopping: true, doing }];
+    for (let s = 0; s <= 25; s++) {
+      sup.emit('waiting', waiting, true);
+      await clock.advance(1000);
+    }
+    const said = text().filter((l) => l.startsWith('waiting for'));
+    assert.equal(said.length, 3, said.join('\n')); // at 0, 10 and 20 s
+    assert.equal(
+      said[0],
+      'waiting for worker.1 to finish jobs.slow (job site::1, running 5 s, timeout 300 s) — Ctrl-C again to kill it (the job will be lost)',
+    );
+    sup.emit('state', { name: 'worker.1', state: 'stopped', killed: 'grace', lost: doing.ifKilled });
+    assert.ok(text().includes('error: worker.1 was killed: its grace ran out, and the job site::1 (jobs.slow) was lost'), text().join('\n'));
+    rep.close();
+  });
+
+  test('the ready line: Redis, ports, workers, and where to open the site; a wait says its reason after 2 s, then every 10 s', async () => {
+    const clock = new FakeClock();
+    const sup = supervisor();
+    const { printer, text } = lines();
+    const p = plan(
+      proc('redis_queue.1', 'redis-server', { role: 'redis' }),
+      proc('web.1', 'bench serve', { role: 'web', port: 8000 }),
+      proc('worker.1', 'bench worker', { role: 'worker' }),
+    );
+    const rep = new Reporter(sup, printer, { plan: () => p, quietStartup: false, clock, site: () => 'http://erp.localhost:8000' });
+    rep.start();
+    sup.emit('pending', 'worker.1', 'waiting for redis_queue.1');
+    await clock.advance(1500);
+    sup.emit('pending', 'worker.1', 'waiting for redis_queue.1');
+    assert.ok(!text().some((l) => /not ready yet/.test(l)), 'a wait under 2 s is not said');
+    await clock.advance(1000);
+    sup.emit('pending', 'worker.1', 'waiting for redis_queue.1');
+    await clock.advance(5000);
+    sup.emit('pending', 'worker.1', 'waiting for redis_queue.1');
+    await clock.advance(5000);
+    sup.emit('pending', 'worker.1', 'waiting for redis_queue.1');
+    assert.equal(text().filter((l) => l === 'worker.1 not ready yet: waiting for redis_queue.1').length, 2);
+    sup.emit('ready', { ms: 812, notReady: [] });
+    assert.ok(text().includes('ready in 812 ms: redis_queue.1 PONG; web.1 :8000; worker.1 registered — open http://erp.localhost:8000'), text().join('\n'));
+    rep.close();
+  });
+});
