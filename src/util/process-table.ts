@@ -51,6 +51,12 @@ export interface ProcessTable {
   /** Whether a process is blocked writing to a full pipe; null where it cannot be known. */
   writingToPipe(pid: number): boolean | null;
   openFilesLimit(): number | null;
+  /**
+   * When this process's `fd` is a pipe: the processes reading its other end among `among`, or
+   * (without it) among this process's family — its parent, its siblings, its process group:
+   * where a shell puts the reader of `fbench logs -f | head`. Null where it cannot be told.
+   */
+  pipeReaders(fd: number, among?: readonly number[]): number[] | null;
 }
 
 /** Kernel ticks per second in /proc (USER_HZ is 100 on Linux whatever the kernel's own rate). */
@@ -219,6 +225,37 @@ class ProcFs implements ProcessTable {
     return w === null ? null : w.includes('pipe_write');
   }
 
+  pipeReaders(fd: number, among?: readonly number[]): number[] | null {
+    let pipe: string;
+    try {
+      pipe = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return null;
+    }
+    if (!pipe.startsWith('pipe:')) return null;
+    let candidates = among;
+    if (!candidates) {
+      const me = this.row(process.pid);
+      if (!me) return null;
+      candidates = this.all()
+        .filter((r) => r.pid !== process.pid && (r.pid === me.ppid || r.ppid === me.ppid || r.pgrp === me.pgrp))
+        .map((r) => r.pid);
+    }
+    return candidates.filter((pid) =>
+      (this.fds(pid) ?? []).some((f) => {
+        try {
+          // The read end: opened O_RDONLY (the flags' access mode, octal, in fdinfo).
+          return (
+            readlinkSync(`/proc/${pid}/fd/${f}`) === pipe &&
+            (Number.parseInt(/^flags:\s+(\d+)/m.exec(read(`/proc/${pid}/fdinfo/${f}`) ?? '')?.[1] ?? '1', 8) & 3) === 0
+          );
+        } catch {
+          return false;
+        }
+      }),
+    );
+  }
+
   openFilesLimit(): number | null {
     const m = /^Max open files\s+(\d+|unlimited)/m.exec(read('/proc/self/limits') ?? '');
     return m ? (m[1] === 'unlimited' ? Infinity : Number(m[1])) : null;
@@ -362,6 +399,10 @@ class PsLsof implements ProcessTable {
 
   writingToPipe(): null {
     return null;
+  }
+
+  pipeReaders(): null {
+    return null; // lsof could tell, at the cost of a run each second: a follow ends at its next line instead
   }
 
   openFilesLimit(): number | null {

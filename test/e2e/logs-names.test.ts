@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { FbenchRun } from '../helpers/fbench-run.js';
+import { FBENCH, FbenchRun } from '../helpers/fbench-run.js';
 import { SYSTEM_PYTHON } from '../helpers/real-programs.js';
 import { tempSampleBench, type TempBench } from '../helpers/sample-bench.js';
 import { testScope } from '../helpers/scope.js';
@@ -115,6 +116,30 @@ describe('logs, names and control across sessions', { timeout: 180_000 }, () => 
     const badRe = await output(['logs', '--bench', b.dir, '--grep', '(']);
     assert.equal(badRe.code, 1);
     assert.match(badRe.out, /^fbench: --grep: "\(" is not a regular expression/);
+  });
+
+  test('logs --json is one object a line; logs -f | head -1 ends once head has its line, not at the next line written', async () => {
+    const json = await output(['logs', '--bench', b.dir, 'rqw', '--json']);
+    assert.equal(json.code, 0, json.out);
+    const objs = json.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { time: string; name: string; text: string });
+    assert.deepEqual(
+      objs.map((o) => [o.name, o.text]),
+      [['rqw.1', 'rqw up']],
+    );
+    assert.match(objs[0]!.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    // rqw prints nothing more: only the reader's going can end the follow.
+    const t0 = Date.now();
+    const piped = spawn('sh', ['-c', `${process.execPath} ${FBENCH} logs -f -n 1 rqw --bench ${b.dir} | head -1`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => piped.exitCode === null && piped.kill('SIGKILL'));
+    let out = '';
+    piped.stdout!.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((r) => piped.once('exit', r));
+    assert.equal(code, 0);
+    assert.match(out, /rqw\.1 +\| rqw up/);
+    assert.ok(Date.now() - t0 < 8000, `the follow went on for ${Date.now() - t0} ms after head left`);
   });
 
   test('one rule for names: an instance, else a type, else a role; all; wildcards — the same in plan, ps, restart, attach', async () => {

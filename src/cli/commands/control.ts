@@ -11,6 +11,7 @@ import { logLineJson, logsRequest, logTargets, recentLogs } from '../../run/log-
 import { runningSessions, sessionCommand } from '../../run/session-files.js';
 import { pidAlive } from '../../runtime/process-group.js';
 import { resolveNames } from '../../plan/lookup.js';
+import { processTable } from '../../util/process-table.js';
 import { renderTable } from '../../util/table.js';
 import { megabytes, percent, uptime } from '../../util/units.js';
 
@@ -245,6 +246,11 @@ export async function logsCommand(names: string[], opts: LogsOptions): Promise<n
   const { targets, wantSystem } = logTargets(await benchSessions(bench), names, bench);
   const width = Math.max(SYSTEM.length, ...targets.flatMap((t) => t.names.map((n) => n.length)));
   let error: string | null = null;
+  const conns: { close: () => void }[] = [];
+  const reading = readerWatch(() => {
+    stopped = true;
+    for (const c of conns) c.close();
+  });
   await Promise.all(
     targets.map(async (t) => {
       const conn = connect(t.session.socket, logsRequest(t, wantSystem, { ...query, follow: true }), (m) => {
@@ -254,13 +260,34 @@ export async function logsCommand(names: string[], opts: LogsOptions): Promise<n
           print({ time: Date.now(), seq: 0, name: SYSTEM, text: `… ${m.skipped} lines skipped (the reader was not keeping up)` }, width);
         if (stopped) conn.close();
       });
+      conns.push(conn);
       await conn.done;
     }),
   );
+  reading.close();
   if (error) throw new FbenchError(error);
   if (stopped) return 0;
   // A follow ends only when the session does.
   throw new FbenchError('the session has stopped: nothing more to follow');
+}
+
+/** How often a follow into a pipe looks whether its reader is still there. */
+const READER_CHECK_MS = 1000;
+
+/**
+ * `fbench logs -f | head`: once head has what it wanted, the follow ends at once, not at the
+ * next line written (which may be minutes away). Where the reader cannot be told, nothing.
+ */
+function readerWatch(gone: () => void): { close: () => void } {
+  const readers = processTable.pipeReaders(1);
+  if (!readers || readers.length === 0) return { close: () => {} };
+  const t = setInterval(() => {
+    if (processTable.pipeReaders(1, readers)?.length === 0) {
+      clearInterval(t);
+      gone();
+    }
+  }, READER_CHECK_MS);
+  return { close: () => clearInterval(t) };
 }
 
 function checkRegex(re: string): string {
