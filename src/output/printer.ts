@@ -233,7 +233,7 @@ export class Printer extends EventEmitter {
       if (route.terminal) this.terminal.lines(this.prefixOf(name), chunk);
       if (log) log.lines(this.logPrefix(name), chunk);
     }
-    this.schedule();
+    this.scheduleFlush();
   }
 
   /**
@@ -296,7 +296,7 @@ export class Printer extends EventEmitter {
     }
   }
 
-  private schedule(): void {
+  private scheduleFlush(): void {
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());

@@ -11,12 +11,13 @@ import { redactUrl, redisCheck, type RedisKind, type RedisUrl } from '../frappe/
 import { forkSafeEnv, startPolicy } from '../frappe/start-policy.js';
 import { stopPolicy } from '../frappe/stop-policy.js';
 import { DEFAULT_BASE_PORT, expandFormation } from './formation.js';
+import { resolveNames } from './lookup.js';
 import type { ExternalService, Plan, PlanProcess, Readiness, RedisInfo, RunSpec } from './types.js';
 
 export interface PlanOptions {
   /** `-c name=N`: instances per process type; 0 leaves a type out. */
   concurrency?: Readonly<Record<string, number>>;
-  /** Positional process types to run (their Redis dependencies come along). */
+  /** What to run, named as every command names processes (instance, type, role, wildcard); their Redis dependencies come along. */
   only?: readonly string[];
   /** `-p N`: base of honcho's PORT numbering. */
   basePort?: number;
@@ -81,7 +82,7 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
 
   const byType = new Map(entries.map((e) => [e.type, e]));
   const concurrency = { ...opts.concurrency };
-  for (const name of [...Object.keys(concurrency), ...(opts.only ?? [])]) {
+  for (const name of Object.keys(concurrency)) {
     if (!byType.has(name)) {
       throw new FbenchError(`no process type "${name}" in the Procfile`, `known types: ${entries.map((e) => e.type).join(', ')}`, { file: procfileRel });
     }
@@ -112,7 +113,7 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
   }
 
   // What runs: the selection (or everything) plus the Redis it depends on, in Procfile order.
-  let selected = new Set(opts.only && opts.only.length > 0 ? opts.only : entries.map((e) => e.type));
+  let selected = new Set(opts.only && opts.only.length > 0 ? selectedTypes(entries, concurrency, opts.only, model.dir) : entries.map((e) => e.type));
   for (const t of [...selected]) for (const d of deps.get(t) ?? []) if (byType.has(d)) selected.add(d);
   selected = new Set(entries.map((e) => e.type).filter((t) => selected.has(t) && (concurrency[t] ?? 1) > 0));
 
@@ -148,7 +149,7 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
       type: e.type,
       role: e.info.role,
       command,
-      run: runs.get(e.type)!,
+      exec: runs.get(e.type)!,
       shape: e.shape,
       cwd: place.cwd,
       port,
@@ -225,6 +226,17 @@ function readiness(e: Entry, port: number | null, queues: string[] | null, model
   }
   if (e.info.role === 'web' || e.info.role === 'socketio' || e.info.role === 'admin') return { kind: 'port', host: '127.0.0.1', port };
   return null;
+}
+
+/** The types of the processes `names` mean, each name read by the one rule against every instance of the formation. */
+function selectedTypes(entries: readonly Entry[], concurrency: Readonly<Record<string, number>>, names: readonly string[], bench: string): string[] {
+  const all = expandFormation(
+    entries.map((e) => e.type).filter((t) => (concurrency[t] ?? 1) > 0),
+    concurrency,
+    DEFAULT_BASE_PORT,
+  ).map((i) => ({ name: i.name, type: i.type, role: entries.find((e) => e.type === i.type)!.info.role }));
+  const hits = new Set(resolveNames(all, names, { bench, option: 'process' }));
+  return [...new Set(all.filter((i) => hits.has(i.name)).map((i) => i.type))];
 }
 
 /**

@@ -40,7 +40,7 @@ export interface PlanProcess {
   command: string;
   /** That command read as sh would read it. */
   shape: CommandShape;
-  run: RunSpec;
+  exec: RunSpec;
   cwd: string;
   /** The port it listens on, when known (web, socketio, redis). */
   port: number | null;

@@ -8,7 +8,7 @@ import type { Clock } from '../util/clock.js';
 
 /** The files fbench writes itself for a process (its owned redirections). */
 function ownedFiles(p: PlanProcess): string[] {
-  return [p.run.stdout, p.run.stderr].flatMap((t) => (typeof t === 'object' ? [path.resolve(p.cwd, t.file)] : []));
+  return [p.exec.stdout, p.exec.stderr].flatMap((t) => (typeof t === 'object' ? [path.resolve(p.cwd, t.file)] : []));
 }
 
 /**

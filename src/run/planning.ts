@@ -5,7 +5,7 @@ import { loadBench, type BenchModel } from '../frappe/bench-model.js';
 import { findBench } from '../frappe/discover.js';
 import type { Role } from '../frappe/roles.js';
 import { buildPlan, type PlanOptions } from '../plan/build.js';
-import { planPath, processesNamed } from '../plan/lookup.js';
+import { planPath } from '../plan/lookup.js';
 import type { Plan } from '../plan/types.js';
 import { which } from '../util/which.js';
 
@@ -81,13 +81,7 @@ export async function planBench(req: PlanRequest, env: Readonly<Record<string, s
     exists: existsSync,
     ...(workersFrom ? { workersFrom } : {}),
   };
-  const shaped = { ...model, entries };
-  let plan = buildPlan(shaped, opts);
-  if (req.only?.length) {
-    // Names as every command reads them; the plan keeps their types, and the Redis those need.
-    const types = new Set(processesNamed(plan, req.only, 'process').map((n) => plan.processes.find((p) => p.name === n)!.type));
-    plan = buildPlan(shaped, { ...opts, only: [...types] });
-  }
+  const plan = buildPlan({ ...model, entries }, { ...opts, ...(req.only?.length ? { only: req.only } : {}) });
   return { model, plan, inputs };
 }
 

@@ -66,9 +66,9 @@ export class ServiceBuilder {
       ...(p.start.waitsForRedis ? {} : { startAfter: p.dependsOn.filter((d) => !o.redis.has(d)) }),
       process: {
         name: p.name,
-        command: p.run.command,
-        stdout: p.run.stdout,
-        stderr: p.run.stderr,
+        command: p.exec.command,
+        stdout: p.exec.stdout,
+        stderr: p.exec.stderr,
         cwd: p.cwd,
         env: { ...choices.env, ...p.env },
         // A Redis's boot banner is folded into fbench's own "ready" line, its overcommit advice into one line of fbench's.
@@ -81,7 +81,7 @@ export class ServiceBuilder {
       },
       ...this.readiness(p),
       critical: p.critical,
-      stop: { graceMs: stop.graceSeconds * 1000, keepsData: stop.keepsData, ...(stop.hint ? { hint: stop.hint } : {}) },
+      stop: { keepsData: stop.keepsData, ...(stop.hint ? { hint: stop.hint } : {}) },
       ...(p.health?.kind === 'rq-worker'
         ? { work: workerActivity(p.health.redis, () => this.ctx.membersOf(p.name), model.queues, model.config, this.ctx.clock) }
         : {}),
@@ -114,7 +114,7 @@ export class ServiceBuilder {
       },
       gating: true,
       critical: true,
-      stop: { graceMs: 0, keepsData: false },
+      stop: { keepsData: false },
     };
   }
 }

@@ -434,7 +434,7 @@ export class Session implements ControlledSession {
     const hasDebugpy = await new Promise<boolean>((resolve) => execFile(d.python, ['-c', 'import debugpy'], { timeout: 15_000 }, (err) => resolve(!err)));
     if (!hasDebugpy) throw new FbenchError(`debugpy is not installed for ${d.python}`, `install it: \`${d.python} -m pip install debugpy\``);
     this.printer.system(`${name}: restarting it under debugpy, listening on 127.0.0.1:${port}${o.wait ? ' (it waits for the debugger before it runs)' : ''}`);
-    void sup.replaceService(specFor({ ...p, command: d.command, run: runSpec(d.command), cwd: d.cwd ?? p.cwd }));
+    void sup.replaceService(specFor({ ...p, command: d.command, exec: runSpec(d.command), cwd: d.cwd ?? p.cwd }));
     this.debugPorts.set(name, port);
     const until = this.clock.now() + 30_000;
     // Listening, read from the kernel: a connection would be taken for the IDE's (debugpy serves one).

@@ -16,8 +16,8 @@ export interface WorkReport {
   ifKilled: string;
 }
 
+/** How a service stops; its grace (SIGTERM → SIGKILL) is its process's (`ProcessSpec.graceMs`). */
 export interface StopSpec {
-  graceMs: number;
   /** Said while fbench waits for it, when it cannot say what it is doing (`saving its data?`). */
   hint?: string;
   /** It writes its data on SIGTERM: a second shutdown still lets it, only a third kills it. */
@@ -25,6 +25,11 @@ export interface StopSpec {
 }
 
 /** A supervised service: a process to run, or only a check (an external Redis). */
+/** Between SIGTERM and SIGKILL for a service: its process's grace (a service with nothing to run has none). */
+function graceOf(svc: { spec: ServiceSpec }): number {
+  return svc.spec.process?.graceMs ?? 0;
+}
+
 export interface ServiceSpec {
   name: string;
   /** Services that must be ready before this one starts, and that stop only after it. */
@@ -156,7 +161,7 @@ interface Service {
   /** Bumped by every stop, restart and replacement: the start half of an older one sees it was overtaken. */
   ticket: number;
   /** Bumped at every spawn: the exit and checks of an older run are ignored. */
-  run: number;
+  generation: number;
   startedAt: number;
   ready: boolean;
   readiness: string | null;
@@ -243,7 +248,7 @@ export class Supervisor extends EventEmitter {
   start(): void {
     this.started = true;
     if (this.opts.startupNeedsAll) this.cancelStartupDeadline = this.clock.setTimer(this.opts.readyTimeoutMs, () => this.onStartupDeadline());
-    this.schedule();
+    this.startDue();
   }
 
   status(): ServiceStatus[] {
@@ -330,7 +335,7 @@ export class Supervisor extends EventEmitter {
     svc.restarts++;
     const outcome = this.nextOutcome(svc);
     this.setState(svc, 'waiting');
-    this.schedule();
+    this.startDue();
     return outcome;
   }
 
@@ -343,11 +348,11 @@ export class Supervisor extends EventEmitter {
     const old = svc.proc!;
     this.endCheck(svc);
     svc.proc = null; // the next start makes a new one; the old one's exit belongs to no run
-    svc.run++;
+    svc.generation++;
     svc.ready = false;
     this.emit('handover', { name: svc.spec.name, pid: old.pid, doing });
     const entry = { proc: old, doing, since: this.clock.now(), done: Promise.resolve() };
-    entry.done = this.retire(svc, old, doing, graceMs ?? svc.spec.stop.graceMs).finally(() => {
+    entry.done = this.retire(svc, old, doing, graceMs ?? graceOf(svc)).finally(() => {
       svc.retiring = svc.retiring.filter((r) => r !== entry);
       old.removeAllListeners();
       this.checkAllDone();
@@ -380,7 +385,7 @@ export class Supervisor extends EventEmitter {
       wanted: true,
       removed: false,
       ticket: 0,
-      run: 0,
+      generation: 0,
       startedAt: 0,
       ready: false,
       readiness: null,
@@ -399,7 +404,7 @@ export class Supervisor extends EventEmitter {
       retiring: [],
       outcomes: [],
     });
-    this.schedule();
+    this.startDue();
   }
 
   /** A service's spec changed (a re-plan): the old process stops, then the new one starts, unless something else was asked of it meanwhile. */
@@ -414,7 +419,7 @@ export class Supervisor extends EventEmitter {
     svc.crashes = 0;
     svc.settled = false;
     this.setState(svc, 'waiting');
-    this.schedule();
+    this.startDue();
   }
 
   /** Stop and forget a service (a re-plan removed it). */
@@ -498,7 +503,7 @@ export class Supervisor extends EventEmitter {
   }
 
   /** A round: every service that waits and whose dependencies are ready is spawned, in order, then each is checked. */
-  private schedule(): void {
+  private startDue(): void {
     if (!this.started || this.stopping) return;
     const round = [...this.services.values()].filter(
       (s) => s.state === 'waiting' && s.wanted && (s.spec.startAfter ?? s.spec.dependsOn).every((d) => this.services.get(d)?.ready !== false),
@@ -508,7 +513,7 @@ export class Supervisor extends EventEmitter {
   }
 
   private begin(svc: Service): void {
-    svc.run++;
+    svc.generation++;
     svc.lastExit = null;
     svc.ready = false;
     svc.readiness = null;
@@ -519,8 +524,8 @@ export class Supervisor extends EventEmitter {
       return;
     }
     const proc = this.procFor(svc);
-    const run = svc.run;
-    void proc.spawn().then((info) => this.onExit(svc, run, info));
+    const generation = svc.generation;
+    void proc.spawn().then((info) => this.onExit(svc, generation, info));
     this.setState(svc, 'running', { pid: proc.pid, ...(proc.adopted ? { adopted: true } : {}) });
   }
 
@@ -537,7 +542,7 @@ export class Supervisor extends EventEmitter {
   }
 
   private check(svc: Service): void {
-    const run = svc.run;
+    const generation = svc.generation;
     const probe = svc.spec.probe;
     if (!probe) {
       this.markReady(svc, 'running');
@@ -545,20 +550,20 @@ export class Supervisor extends EventEmitter {
     }
     const abort = new AbortController();
     svc.probeAbort = abort;
-    svc.cancelDeadline = this.clock.setTimer(this.opts.readyTimeoutMs, () => this.onDeadline(svc, run));
+    svc.cancelDeadline = this.clock.setTimer(this.opts.readyTimeoutMs, () => this.onDeadline(svc, generation));
     probe(abort.signal, (why) => {
-      if (run !== svc.run) return;
+      if (generation !== svc.generation) return;
       svc.pendingWhy = why;
       this.emit('pending', svc.spec.name, why);
     }).then(
       (word) => {
-        if (run !== svc.run || abort.signal.aborted) return;
+        if (generation !== svc.generation || abort.signal.aborted) return;
         this.endCheck(svc);
         this.markReady(svc, word);
       },
       (err: unknown) => {
         // Ended by a stop: nothing to tell. Ended by the process's exit: that is the reason.
-        if (run !== svc.run || (svc.probeAbort !== abort && !svc.lastExit)) return;
+        if (generation !== svc.generation || (svc.probeAbort !== abort && !svc.lastExit)) return;
         this.endCheck(svc);
         this.onCheckFailed(svc, svc.lastExit ? `exited during start-up (${describeExit(svc.lastExit)})` : (err as Error).message);
       },
@@ -580,9 +585,9 @@ export class Supervisor extends EventEmitter {
     svc.cancelBackoff = null;
   }
 
-  private onDeadline(svc: Service, run: number): void {
+  private onDeadline(svc: Service, generation: number): void {
     svc.cancelDeadline = null;
-    if (run !== svc.run || svc.ready || this.stopping) return;
+    if (generation !== svc.generation || svc.ready || this.stopping) return;
     const why = this.notReadyAfter(svc);
     if (svc.spec.gating) {
       this.endCheck(svc);
@@ -622,12 +627,12 @@ export class Supervisor extends EventEmitter {
     svc.error = null;
     this.setState(svc, 'ready', { elapsedMs: this.clock.now() - svc.startedAt, readiness });
     this.resolveOutcome(svc, { ok: true, readiness });
-    this.schedule();
+    this.startDue();
     this.announceIfSettled();
   }
 
-  private onExit(svc: Service, run: number, info: ExitInfo): void {
-    if (run !== svc.run) return;
+  private onExit(svc: Service, generation: number, info: ExitInfo): void {
+    if (generation !== svc.generation) return;
     svc.ready = false;
     svc.lastExit = info;
     const probing = svc.probeAbort;
@@ -656,7 +661,7 @@ export class Supervisor extends EventEmitter {
       svc.cancelBackoff = null;
       svc.restarts++;
       this.setState(svc, 'waiting');
-      this.schedule();
+      this.startDue();
     });
   }
 
@@ -757,7 +762,7 @@ export class Supervisor extends EventEmitter {
       else if (svc.state === 'waiting' && svc.spec.process) svc.state = 'stopped';
       return;
     }
-    const graceMs = graceOverride ?? svc.spec.stop.graceMs;
+    const graceMs = graceOverride ?? graceOf(svc);
     if (!this.forced(svc)) {
       this.setState(svc, 'stopping', { graceMs, ...(svc.spec.stop.hint ? { hint: svc.spec.stop.hint } : {}) });
       this.keepSayingWaiting();

@@ -27,7 +27,7 @@ describe('benches as bench renders them, by generation', { timeout: 10_000 }, ()
     assert.equal(get(p, 'web.1').port, 8000);
     assert.equal(get(p, 'redis_queue.1').redis?.aclfile, `${p.bench}/config/redis_queue.acl`);
     // bench's worker line runs as the program itself, its files written by fbench
-    assert.deepEqual(get(p, 'worker.1').run, {
+    assert.deepEqual(get(p, 'worker.1').exec, {
       command: 'exec bench worker',
       stdout: { file: 'logs/worker.log', append: true },
       stderr: { file: 'logs/worker.error.log', append: true },
@@ -37,7 +37,7 @@ describe('benches as bench renders them, by generation', { timeout: 10_000 }, ()
 
   test('current-macos: the fork-safety prefix stays in front of the exec', () => {
     const p = plan('current-macos');
-    assert.equal(get(p, 'worker_email.1').run.command, 'OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* exec bench worker --queue email');
+    assert.equal(get(p, 'worker_email.1').exec.command, 'OBJC_DISABLE_INITIALIZE_FORK_SAFETY=YES NO_PROXY=* exec bench worker --queue email');
     assert.equal(get(p, 'worker.1').role, 'worker');
   });
 

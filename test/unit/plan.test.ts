@@ -201,7 +201,8 @@ test('-c name=0 leaves a type out; selection brings the Redis it needs', () => {
 test('unknown names in -c or the selection are errors listing the known ones', () => {
   assert.throws(
     () => plan(CURRENT, {}, { only: ['wrker'] }),
-    (e: unknown) => e instanceof FbenchError && /no process type "wrker"/.test(e.message) && /worker_email/.test(e.hint ?? ''),
+    (e: unknown) =>
+      e instanceof FbenchError && /no process, type or role "wrker"/.test(e.message) && /did you mean "worker"/.test(`${e.message} ${e.hint ?? ''}`),
   );
   assert.throws(() => plan(CURRENT, {}, { concurrency: { nope: 2 } }), /no process type "nope"/);
 });

@@ -301,7 +301,7 @@ describe('plan diff', { timeout: 5000 }, () => {
     stop: { graceSeconds: 5, keepsData: false },
     start: { waitsForRedis: true, nice: 0 },
     shape: { env: {}, argv: ['x'], redirects: [], compound: false },
-    run: { command: 'exec x', stdout: 'fbench', stderr: 'fbench' },
+    exec: { command: 'exec x', stdout: 'fbench', stderr: 'fbench' },
     redis: null,
     ...extra,
   });
