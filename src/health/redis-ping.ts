@@ -22,6 +22,9 @@ export function loadIoredis(): Promise<{ Redis: RedisClass }> {
   }));
 }
 
+/** A Redis's readiness: its answer to PING. */
+export const PONG = 'PONG';
+
 /**
  * A client for one exchange, as every part of fbench that asks Redis makes it: connected by
  * the caller, never reconnecting or queueing. No CLIENT SETINFO: ioredis sends it by default,
@@ -81,7 +84,7 @@ async function exchange(client: RedisClient, lastError: () => Error | null, time
   try {
     await client.connect();
     const pong = await client.ping();
-    if (pong !== 'PONG') return { ok: false, reason: 'not-redis', message: `answered PING with ${JSON.stringify(pong)}` };
+    if (pong !== PONG) return { ok: false, reason: 'not-redis', message: `answered PING with ${JSON.stringify(pong)}` };
     if (!details) return { ok: true, info: {} };
     const info = parseInfo(await client.info('server'));
     // CONFIG may be renamed or forbidden; the directory is only a hint of ownership.

@@ -5,9 +5,9 @@ import type { QueueNaming } from '../frappe/queues.js';
 import { describeHolder, findPortHolder, holdsPort } from '../health/port-holder.js';
 import { canConnect } from '../health/tcp.js';
 import { processTable } from '../util/process-table.js';
-import { redisClient, untilPong, type RedisClient } from '../health/redis-ping.js';
+import { PONG, redisClient, untilPong, type RedisClient } from '../health/redis-ping.js';
 import type { RedisCheck } from '../health/types.js';
-import type { Probe } from '../runtime/supervisor.js';
+import { RUNNING, type Probe } from '../runtime/supervisor.js';
 import { delay, type Clock } from '../util/clock.js';
 
 /** How long a scheduler, a watcher or a custom line must keep running to count as started (one that fails at once does not). */
@@ -32,7 +32,7 @@ export function redisReady(name: string, check: RedisCheck, aclfile: string | nu
       if (aclfile && /refused the credentials/.test((err as Error).message)) throw new Error(`${(err as Error).message} (${aclHint(aclfile)})`);
       throw err;
     }
-    return 'PONG';
+    return PONG;
   };
 }
 
@@ -154,6 +154,6 @@ export class WorkerReadiness {
 export function settled(clock: Clock): Probe {
   return async (signal) => {
     await delay(clock, SETTLE_MS, signal);
-    return 'running';
+    return RUNNING;
   };
 }

@@ -1,10 +1,11 @@
+import { PONG } from '../health/redis-ping.js';
 import { existsSync } from 'node:fs';
 import { decisiveRedisLine, redisFix, redisVersion } from '../frappe/redis-log.js';
 import type { Printer } from '../output/printer.js';
 import type { Plan } from '../plan/types.js';
 import { DEFAULT_BACKOFF } from '../runtime/backoff.js';
 import { describeExit, type ExitInfo, type Leftover } from '../runtime/supervised-process.js';
-import type { ReadySummary, RetiredEvent, StateEvent, Supervisor, Waiting, WorkReport } from '../runtime/supervisor.js';
+import { RUNNING, type ReadySummary, type RetiredEvent, type StateEvent, type Supervisor, type Waiting, type WorkReport } from '../runtime/supervisor.js';
 import { realClock, type Clock } from '../util/clock.js';
 
 /** How an exit reads: "exit code 3", "killed by SIGKILL"; an adopted process's end has no status to tell. */
@@ -135,15 +136,15 @@ export class Reporter {
         if (e.pid !== null && e.pid !== undefined) this.say(e.adopted ? `${e.name} taken over (pid ${e.pid})` : `${e.name} started (pid ${e.pid})`, terminal);
         break;
       case 'ready': {
-        if (e.readiness === 'running') break; // a process with nothing to check: "started" said it
+        if (e.readiness === RUNNING) break; // a process with nothing to check: "started" said it
         const external = this.opts.plan().externals.find((x) => x.name === e.name);
         if (external) {
           this.say(`${e.name} ready: ${e.readiness} from ${external.url} (${external.source}; fbench does not run it)`, terminal);
           break;
         }
-        const version = e.readiness === 'PONG' ? redisVersion(this.sup.process(e.name)?.ring.last(20) ?? []) : null;
+        const version = e.readiness === PONG ? redisVersion(this.sup.process(e.name)?.ring.last(20) ?? []) : null;
         const port = this.opts.plan().processes.find((p) => p.name === e.name)?.port;
-        const what = e.readiness === 'PONG' && port ? `PONG on :${port}` : e.readiness;
+        const what = e.readiness === PONG && port ? `${PONG} on :${port}` : e.readiness;
         this.say(`${e.name} ready: ${what} (${version ? `Redis ${version}, ` : ''}${e.elapsedMs} ms after its start)`, terminal);
         break;
       }

@@ -1,3 +1,4 @@
+import { PONG } from '../health/redis-ping.js';
 import { realClock, type Clock } from '../util/clock.js';
 import { Listr } from 'listr2';
 import type { Printer } from '../output/printer.js';
@@ -119,7 +120,7 @@ export class StartupTasks {
 
   private readonly onState = (e: StateEvent): void => {
     this.latest.set(e.name, e);
-    if (e.state === 'ready') this.outcomes.set(e.name, { ok: true, what: e.readiness === 'PONG' ? 'ready (PONG)' : (e.readiness ?? 'ready') });
+    if (e.state === 'ready') this.outcomes.set(e.name, { ok: true, what: e.readiness === PONG ? `ready (${PONG})` : (e.readiness ?? 'ready') });
     else if (e.state === 'failed' && e.error) this.outcomes.set(e.name, { ok: false, why: this.withLastLine(e.name, e.error) });
     this.listeners.get(e.name)?.();
   };

@@ -30,6 +30,9 @@ function graceOf(svc: { spec: ServiceSpec }): number {
   return svc.spec.process?.graceMs ?? 0;
 }
 
+/** The readiness of a service with nothing to check, or whose check is only that it keeps running. */
+export const RUNNING = 'running';
+
 export interface ServiceSpec {
   name: string;
   /** Services that must be ready before this one starts, and that stop only after it. */
@@ -545,7 +548,7 @@ export class Supervisor extends EventEmitter {
     const generation = svc.generation;
     const probe = svc.spec.probe;
     if (!probe) {
-      this.markReady(svc, 'running');
+      this.markReady(svc, RUNNING);
       return;
     }
     const abort = new AbortController();
