@@ -169,3 +169,75 @@ describe('the reporter, in virtual time', () => {
     rep.close();
   });
 });
+
+describe('the service builder: what the supervisor runs for each process of a plan', () => {
+  test("graces by role (a worker its queues' timeout + 60 s, Redis 30 s and keeps its data), working folders, environment, stop ranks, handover, quiet", async () => {
+    const { planBench } = await import('../../src/run/planning.js');
+    const { ServiceBuilder } = await import('../../src/run/services.js');
+    const { SAMPLE } = await import('../helpers/sample-bench.js');
+    const { plan: p, model } = await planBench({ bench: SAMPLE }, { PATH: '/usr/bin' });
+    const ctx = { membersOf: () => [], clock: new FakeClock(), naming: model.queues, onLoading: () => {} };
+    const specs = new ServiceBuilder(ctx).build(p, model, { quiet: ['watch'], env: { FORCE_COLOR: '1' } });
+    const get = (n: string): (typeof specs)[number] => specs.find((s) => s.name === n)!;
+    assert.equal(get('worker.1').process!.graceMs, (1500 + 60) * 1000, 'long: 1500 s');
+    assert.equal(get('worker_email.1').process!.graceMs, (600 + 60) * 1000, 'email: its workers.email.timeout, 600 s');
+    assert.equal(get('redis_queue.1').process!.graceMs, 30_000);
+    assert.equal(get('redis_queue.1').stop.keepsData, true);
+    assert.equal(get('web.1').process!.graceMs, 5000);
+    assert.equal(get('web.1').process!.cwd, SAMPLE);
+    assert.equal(get('web.1').process!.env.DEV_SERVER, 'true');
+    assert.equal(get('web.1').process!.env.FORCE_COLOR, '1');
+    assert.equal(get('web.1').process!.env.PORT, '5200', "honcho's PORT: 5000 + 100 for each type before it");
+    assert.equal(get('redis_queue.1').process!.stopRank, 1, 'what others depend on is stopped last by the watchdog');
+    assert.equal(get('worker.1').process!.stopRank, 0);
+    assert.equal(get('worker.1').handover, true);
+    assert.equal(get('web.1').handover, undefined);
+    assert.equal(get('watch.1').process!.show, false, '--quiet watch');
+    assert.equal(get('redis_queue.1').gating, true);
+    assert.deepEqual(get('web.1').startAfter, [], 'web starts with Redis (it reaches it only when it serves)');
+  });
+});
+
+describe('code reload, in virtual time', () => {
+  test('a burst of .py saves on a polled apps/ is one restart of the roles that reload, 100 ms after the last', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync, utimesSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { CodeReload } = await import('../../src/run/code-reload.js');
+    const bench = mkdtempSync(path.join(tmpdir(), 'fbench-reload-'));
+    try {
+      const code = path.join(bench, 'apps', 'app', 'app');
+      mkdirSync(code, { recursive: true });
+      for (const f of ['a.py', 'b.py', 'c.py', 'd.js']) writeFileSync(path.join(code, f), '# 1\n');
+      const clock = new FakeClock();
+      const restarts: { names: string[]; why: string }[] = [];
+      const { printer } = lines();
+      const p = {
+        ...plan(
+          proc('web.1', 'bench serve', { role: 'web' }),
+          proc('worker.1', 'bench worker', { role: 'worker' }),
+          proc('schedule.1', 'bench schedule', { role: 'schedule' }),
+        ),
+        bench,
+      };
+      const reload = new CodeReload(
+        { plan: () => p, printer, clock, restart: (names, why) => restarts.push({ names, why }) },
+        ['worker', 'schedule'],
+        undefined,
+        true,
+      );
+      assert.match((await reload.start())!, /^apps\/ for \.py changes \(3 folders; restarting worker, schedule; polled every 2 s: asked with --poll\)$/);
+      const later = new Date(Date.now() + 5000);
+      for (const f of ['a.py', 'b.py', 'c.py', 'd.js']) utimesSync(path.join(code, f), later, later);
+      await clock.advance(2000); // the poll finds them
+      assert.deepEqual(restarts, [], 'not before the burst has settled');
+      await clock.advance(100);
+      assert.deepEqual(restarts, [{ names: ['worker.1', 'schedule.1'], why: 'apps/app/app/a.py and 2 more changed' }]);
+      await clock.advance(10_000);
+      assert.equal(restarts.length, 1, 'nothing changed since');
+      reload.close();
+    } finally {
+      rmSync(bench, { recursive: true, force: true });
+    }
+  });
+});
