@@ -66,11 +66,11 @@ export function readinessWords(s: ServiceStatus, now: number): string {
 }
 
 /**
- * The session's control socket (`config/pids/<session>.sock`): ps, restart, stop, logs, attach,
- * queues and info for `fbench ps/restart/stop/logs/attach/ui/ls`, from the moment the session
- * holds its pid file.
+ * What the session answers on its control socket (the socket itself is the runtime's
+ * ControlServer): ps, restart, stop, logs, attach, queues, failed-job, debug and info for
+ * `fbench ps/restart/stop/logs/attach/ui/ls/mcp`, from the moment the session holds its pid file.
  */
-export class ControlSocket {
+export class SessionControl {
   private server: ControlServer;
   /** Who is attached to which process: one client each. */
   private attached = new Map<string, string>();

@@ -151,7 +151,7 @@ export class WorkerReadiness {
 }
 
 /** A scheduler, a watcher, a custom line: started once it has kept running a moment. */
-export function settled(clock: Clock): Probe {
+export function keepsRunning(clock: Clock): Probe {
   return async (signal) => {
     await delay(clock, SETTLE_MS, signal);
     return RUNNING;

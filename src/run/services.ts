@@ -6,7 +6,7 @@ import type { BenchModel } from '../frappe/bench-model.js';
 import { processesNamed } from '../plan/lookup.js';
 import type { ExternalService, Plan, PlanProcess } from '../plan/types.js';
 import type { Probe, ServiceSpec } from '../runtime/supervisor.js';
-import { portReady, redisReady, settled, WorkerReadiness, type ReadinessContext } from './readiness.js';
+import { keepsRunning, portReady, redisReady, WorkerReadiness, type ReadinessContext } from './readiness.js';
 import { workerActivity } from './worker-activity.js';
 import type { ProcessIdentity } from '../util/process-facts.js';
 
@@ -95,7 +95,7 @@ export class ServiceBuilder {
     if (h?.kind === 'redis') return { probe: redisReady(p.name, h, p.redis?.aclfile ?? null, this.ctx), gating: true };
     if (h?.kind === 'port') return { probe: portReady(p.name, h.port, this.ctx), gating: false };
     if (h?.kind === 'rq-worker') return { probe: this.workers.probe(p.name, h), gating: false };
-    return { probe: settled(this.ctx.clock), gating: false };
+    return { probe: keepsRunning(this.ctx.clock), gating: false };
   }
 
   /** An external Redis: a service with a check and nothing to run. */

@@ -21,7 +21,7 @@ import { liveWatchdog, Watchdog } from '../runtime/watchdog.js';
 import { delay, realClock, type Clock } from '../util/clock.js';
 import { openFilesLimit } from '../util/process-facts.js';
 import { CodeReload } from './code-reload.js';
-import { ControlSocket, type ControlledSession } from './control.js';
+import { SessionControl, type ControlledSession } from './control.js';
 import { PromptTracker, TypedInput } from './debug-input.js';
 import { LogTails } from './log-tails.js';
 import { withQueueRedis } from './queue-redis.js';
@@ -130,7 +130,7 @@ export class Session implements ControlledSession {
   private sup: Supervisor | null = null;
   private tracker: PromptTracker | null = null;
   private readonly files: ReturnType<typeof sessionFiles>;
-  private readonly control: ControlSocket;
+  private readonly control: SessionControl;
   private readonly entry: SessionEntry;
   private readonly sessionLog: LogFile;
   private readonly builder: ServiceBuilder;
@@ -180,7 +180,7 @@ export class Session implements ControlledSession {
     });
     this.printer.on('system', (text: string) => this.systemRing.push(Buffer.from(`${text}\n`)));
     this.usage = new UsageSampler(() => this.sup, this.clock);
-    this.control = new ControlSocket({ socket: shortSocketPath(bench, this.kind), pointer: this.files.socket }, this);
+    this.control = new SessionControl({ socket: shortSocketPath(bench, this.kind), pointer: this.files.socket }, this);
     this.entry = new SessionEntry({ kind: this.kind, bench, startedAt: this.clock.now(), socket: this.files.socket, ports: this.ports() });
     this.builder = new ServiceBuilder({
       membersOf: (name) => this.sup?.process(name)?.members() ?? [],
