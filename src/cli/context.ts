@@ -1,7 +1,7 @@
 import { parseSeconds, parseWhole } from '../config/numbers.js';
 import { parseConcurrency } from '../plan/formation.js';
 import type { PlanRequest } from '../run/planning.js';
-import type { OutputChoices, RunChoices } from '../run/session.js';
+import type { OutputChoices, SupervisionChoices } from '../run/session.js';
 
 /** Options every command that reads a bench accepts. */
 export interface BenchOptions {
@@ -68,7 +68,7 @@ export function formationRequest(opts: FormationOptions, only: readonly string[]
  * How the session runs: the options, and the environment's FBENCH_GRACE (what `bench start -m
  * fbench` users can set: bench passes no option of its own) when --grace is not given.
  */
-export function runChoices(opts: RunOptions, env: Readonly<Record<string, string | undefined>>): RunChoices {
+export function supervisionChoices(opts: RunOptions, env: Readonly<Record<string, string | undefined>>): SupervisionChoices {
   const grace = opts.grace ?? (env.FBENCH_GRACE ? parseSeconds(env.FBENCH_GRACE, 'FBENCH_GRACE') : undefined);
   const maxWatches = env.FBENCH_MAX_WATCHES ? parseWhole(env.FBENCH_MAX_WATCHES, 'FBENCH_MAX_WATCHES', 0, 10_000_000) : undefined;
   const quiet = list(opts.quiet);

@@ -46,7 +46,7 @@ import type { StartupTasks } from './startup-tasks.js';
 import { UsageSampler } from './usage.js';
 
 /** How the processes run and are supervised, as the command line says. */
-export interface RunChoices {
+export interface SupervisionChoices {
   exitOnCrash: boolean;
   /** --grace (or FBENCH_GRACE): every process's stop grace, in seconds; default each role's own. */
   graceS?: number;
@@ -92,7 +92,7 @@ export interface SessionConfig {
   planned: Planned;
   /** Planning again from the same request, and the files whose edits change the plan. */
   replan?: { build: () => Promise<Planned>; files: string[] };
-  run: RunChoices;
+  supervision: SupervisionChoices;
   output: OutputChoices;
   env: Readonly<Record<string, string | undefined>>;
   /** With `run.ui`: the view shown in place of the stream. */
@@ -164,14 +164,14 @@ export class Session implements ControlledSession {
     this.ended = new Promise((r) => (this.endedWith = r));
     const bench = this.plan().bench;
     this.files = sessionFiles(bench, this.kind);
-    const color = useColor(this.terminal.isTTY, config.env, config.output.color) && config.run.ui !== true;
+    const color = useColor(this.terminal.isTTY, config.env, config.output.color) && config.supervision.ui !== true;
     this.sessionLog = new LogFile(path.join(bench, 'logs', 'fbench.log'), {
       append: true,
       maxBytes: SESSION_LOG_BYTES,
       onFailure: (m) => this.printer.warn(m),
     });
     const plan = this.plan();
-    this.printer = new Printer(config.run.ui ? discard : (config.seams?.stdout ?? sinkFor(process.stdout)), {
+    this.printer = new Printer(config.supervision.ui ? discard : (config.seams?.stdout ?? sinkFor(process.stdout)), {
       prefix: config.output.prefix,
       timestamps: config.output.timestamps,
       color,
@@ -189,13 +189,13 @@ export class Session implements ControlledSession {
       onLoading: (name) => this.printer.system(`${name} is loading its data (LOADING); waiting`),
     });
     this.choices = {
-      ...(config.run.graceS !== undefined ? { graceS: config.run.graceS } : {}),
-      ...(config.run.quiet ? { quiet: config.run.quiet } : {}),
-      ...(config.run.stdinNull ? { stdinNull: config.run.stdinNull } : {}),
-      ...(config.run.reloadWait ? { stopFirst: true } : {}),
+      ...(config.supervision.graceS !== undefined ? { graceS: config.supervision.graceS } : {}),
+      ...(config.supervision.quiet ? { quiet: config.supervision.quiet } : {}),
+      ...(config.supervision.stdinNull ? { stdinNull: config.supervision.stdinNull } : {}),
+      ...(config.supervision.reloadWait ? { stopFirst: true } : {}),
       env: colorEnv(color, config.env),
     };
-    this.tails = new LogTails(this, config.run.followLogs);
+    this.tails = new LogTails(this, config.supervision.followLogs);
     const runnerPids = this.planned.model.layout.runnerPids;
     this.runner = this.kind === 'start' && runnerPids ? new RunnerPids(runnerPids, this) : null;
   }
@@ -232,7 +232,7 @@ export class Session implements ControlledSession {
   }
 
   /** Run the session to its end; resolves its exit code. */
-  async run(): Promise<number> {
+  async untilEnd(): Promise<number> {
     const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
     for (const s of signals) process.on(s, this.onSignal);
     process.on('uncaughtException', this.onFatal);
@@ -323,7 +323,7 @@ export class Session implements ControlledSession {
     const logFiles = new LogFiles((m) => this.printer.warn(m));
     const sup = new Supervisor(
       specs,
-      { exitOnCrash: this.config.run.exitOnCrash, readyTimeoutMs: this.config.run.readyTimeoutS * 1000, startupNeedsAll: true },
+      { exitOnCrash: this.config.supervision.exitOnCrash, readyTimeoutMs: this.config.supervision.readyTimeoutS * 1000, startupNeedsAll: true },
       {
         createProcess:
           this.config.seams?.createProcess ?? realProcesses({ printer: this.printer, registry: watchdog, logFiles, session: this.id, clock: this.clock }),
@@ -333,7 +333,7 @@ export class Session implements ControlledSession {
     this.sup = sup;
     const tracker = new PromptTracker(sup);
     this.tracker = tracker;
-    const showTasks = this.config.run.tasks && this.terminal.isTTY && !this.config.run.ui;
+    const showTasks = this.config.supervision.tasks && this.terminal.isTTY && !this.config.supervision.ui;
     const reporter = new Reporter(sup, this.printer, {
       plan: () => this.plan(),
       site: () => siteUrl(this.planned.model),
@@ -343,12 +343,12 @@ export class Session implements ControlledSession {
     const tasks: StartupTasks | null = showTasks
       ? new (await import('./startup-tasks.js')).StartupTasks(sup, this.printer, plan, { screenRows: this.terminal.rows, clock: this.clock })
       : null;
-    const typed = this.terminal.stdinTTY && !this.config.run.ui ? new TypedInput(tracker, this.printer, process.stdin, this.clock) : null;
+    const typed = this.terminal.stdinTTY && !this.config.supervision.ui ? new TypedInput(tracker, this.printer, process.stdin, this.clock) : null;
     const parts = [tracker, reporter, ...(tasks ? [tasks] : []), ...(typed ? [typed] : []), this.tails];
     for (const p of parts) p.start();
     this.runner?.start(sup);
     sup.once('ready', () => (this.live = this.goLive()));
-    const view = this.config.run.ui && this.config.view ? this.config.view : null;
+    const view = this.config.supervision.ui && this.config.view ? this.config.view : null;
     // Leaving the view stops the session, as Ctrl-C does.
     const ui = view
       ? view(this.files.socket).then(() => {
@@ -389,9 +389,9 @@ export class Session implements ControlledSession {
   private async goLive(): Promise<void> {
     const said: string[] = [];
     try {
-      const roles = this.config.run.reload;
+      const roles = this.config.supervision.reload;
       if (roles && roles.length > 0) {
-        this.reload = new CodeReload(this, roles, this.config.run.maxWatches, this.config.run.poll);
+        this.reload = new CodeReload(this, roles, this.config.supervision.maxWatches, this.config.supervision.poll);
         const s = await this.reload.start();
         if (s) said.push(s);
       }

@@ -4,7 +4,7 @@ import { planBench, type PlanRequest, type Planned } from '../../run/planning.js
 import { Session, type View } from '../../run/session.js';
 import type { SessionKind } from '../../run/session-files.js';
 import { loadView } from '../load-view.js';
-import { formationRequest, noteManager, outputChoices, runChoices, type FormationOptions, type RunOptions } from '../context.js';
+import { formationRequest, noteManager, outputChoices, supervisionChoices, type FormationOptions, type RunOptions } from '../context.js';
 
 /** Plan the bench, naming every process as no other session of it does. */
 async function planFree(kind: SessionKind, request: PlanRequest): Promise<Planned> {
@@ -16,19 +16,19 @@ async function planFree(kind: SessionKind, request: PlanRequest): Promise<Planne
 /** Run a session of the bench until it ends: the body of `fbench start` and `fbench workers`. */
 export async function runSession(kind: SessionKind, request: PlanRequest, opts: RunOptions): Promise<number> {
   const planned = await planFree(kind, request);
-  const run = runChoices(opts, process.env);
-  const view: View | undefined = run.ui ? async (socket) => (await loadView())({ sockets: [socket], own: true }) : undefined;
+  const supervision = supervisionChoices(opts, process.env);
+  const view: View | undefined = supervision.ui ? async (socket) => (await loadView())({ sockets: [socket], own: true }) : undefined;
   const session = new Session({
     kind,
     planned,
     // Edits to the inputs re-plan the running session; only what changed is restarted.
     replan: { build: () => planFree(kind, request), files: planned.inputs },
-    run,
+    supervision,
     output: outputChoices(opts),
     env: process.env,
     ...(view ? { view } : {}),
   });
-  return session.run();
+  return session.untilEnd();
 }
 
 export function startCommand(processes: string[], opts: RunOptions & FormationOptions): Promise<number> {
