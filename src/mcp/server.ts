@@ -7,7 +7,7 @@ import { siteUrl } from '../frappe/bench-model.js';
 import { knownQueues } from '../frappe/queues.js';
 import { queueStats, workerIsLive } from '../frappe/rq.js';
 import { planToJson } from '../plan/render.js';
-import { benchSessions, bySession, connect, type SessionAnswer } from '../run/control-client.js';
+import { benchSessions, bySession, connect, restartResults, restartWords, type SessionAnswer } from '../run/control-client.js';
 import { actOnFailed, listFailed, showJob } from '../run/jobs.js';
 import { logLineJson, recentLogs } from '../run/log-query.js';
 import { planBench } from '../run/planning.js';
@@ -71,16 +71,9 @@ async function act(bench: string, cmd: 'restart' | 'stop', names: string[], grac
     await conn.done;
     const bad = got.find((m) => m.ok === false);
     if (bad) throw new Error(String(bad.error));
-    const results = (got.find((m) => Array.isArray(m.results))?.results ?? []) as {
-      name: string;
-      ok: boolean;
-      readiness?: string;
-      why?: string;
-      lastLine?: string | null;
-    }[];
-    for (const r of results) {
+    for (const r of restartResults(got)) {
       if (!r.ok) failed = true;
-      said.push(r.ok ? `restarted ${r.name}: ${r.readiness}` : `${r.name} did not start again: ${r.why}${r.lastLine ? `; its last line: ${r.lastLine}` : ''}`);
+      said.push(restartWords(r));
     }
     if (cmd === 'stop') said.push(`stopped ${((got.find((m) => Array.isArray(m.names))?.names ?? mine) as string[]).join(', ')}`);
     said.push(`(${sessionCommand(session.kind)}, pid ${session.pid})`);

@@ -133,3 +133,22 @@ export async function ask(socket: string, req: object): Promise<Record<string, u
   if (bad) throw new FbenchError(String(bad.error));
   return got;
 }
+
+/** What a session answers a restart with, per process. */
+export interface RestartResult {
+  name: string;
+  ok: boolean;
+  readiness?: string;
+  why?: string;
+  lastLine?: string | null;
+}
+
+/** The per-process results in a restart's answer. */
+export function restartResults(got: readonly Record<string, unknown>[]): RestartResult[] {
+  return (got.find((m) => Array.isArray(m.results))?.results ?? []) as RestartResult[];
+}
+
+/** One result in words: `restarted worker.1: registered on …`, or why it did not start again. */
+export function restartWords(r: RestartResult): string {
+  return r.ok ? `restarted ${r.name}: ${r.readiness}` : `${r.name} did not start again: ${r.why}${r.lastLine ? `; its last line: ${r.lastLine}` : ''}`;
+}

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { FailedJobDetail } from '../frappe/rq-jobs.js';
-import { connect, request, type Connection } from '../run/control-client.js';
+import { connect, request, restartResults, restartWords, type Connection } from '../run/control-client.js';
 import type { LogLine, ProcessInfo, QueueStats } from '../run/control-protocol.js';
 import { shownOf } from './cells.js';
 import { visibleText } from './visible-text.js';
@@ -91,8 +91,8 @@ export class ViewData extends EventEmitter {
     const got: Record<string, unknown>[] = await request(s.socket, { cmd: 'restart', names: [name] }).catch((err: Error) => [
       { ok: false, error: err.message },
     ]);
-    const r = (got.find((m) => Array.isArray(m.results))?.results as { ok: boolean; readiness?: string; why?: string }[] | undefined)?.[0];
-    this.say(r ? (r.ok ? `restarted ${name}: ${r.readiness}` : `${name} did not start again: ${r.why}`) : String(got[0]?.error ?? 'no answer'));
+    const r = restartResults(got)[0];
+    this.say(r ? restartWords(r) : String(got[0]?.error ?? 'no answer'));
     void this.poll(); // its row as it is now, not at the next refresh
   }
 

@@ -5,7 +5,7 @@ import { launchConfig } from '../../frappe/debug-command.js';
 import { findBench } from '../../frappe/discover.js';
 import { colorFor, paint, SYSTEM_COLOR, useColor } from '../../output/colors.js';
 import { SYSTEM } from '../../output/printer.js';
-import { ask, benchSessions, bySession, connect, type SessionAnswer } from '../../run/control-client.js';
+import { ask, benchSessions, bySession, connect, restartResults, restartWords, type SessionAnswer } from '../../run/control-client.js';
 import type { LogLine, ProcessInfo } from '../../run/control-protocol.js';
 import { logLineJson, logsRequest, logTargets, recentLogs } from '../../run/log-query.js';
 import { runningSessions, sessionCommand } from '../../run/session-files.js';
@@ -117,20 +117,11 @@ export async function restartCommand(names: string[], opts: Opts & { grace?: num
       ...(opts.wait ? { wait: true } : {}),
     });
     if (got === null) return 130;
-    const results = (got.find((m) => Array.isArray(m.results))?.results ?? []) as {
-      name: string;
-      ok: boolean;
-      readiness?: string;
-      why?: string;
-      lastLine?: string | null;
-    }[];
-    for (const r of results) {
-      if (r.ok) process.stdout.write(`restarted ${r.name}: ${r.readiness} (${what(session)})\n`);
+    for (const r of restartResults(got)) {
+      if (r.ok) process.stdout.write(`${restartWords(r)} (${what(session)})\n`);
       else {
         failed = true;
-        process.stderr.write(
-          `fbench: ${r.name} did not start again: ${r.why}${r.lastLine ? `; its last line: ${r.lastLine}` : ''} → see \`fbench logs ${r.name}\`\n`,
-        );
+        process.stderr.write(`fbench: ${restartWords(r)} → see \`fbench logs ${r.name}\`\n`);
       }
     }
   }
