@@ -3,6 +3,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
 import { runDoctor, verdictOf } from '../doctor/run.js';
+import { FbenchError, formatError } from '../errors.js';
 import { siteUrl } from '../frappe/bench-model.js';
 import { knownQueues } from '../frappe/queues.js';
 import { queueStats, workerIsLive } from '../frappe/rq.js';
@@ -44,7 +45,7 @@ async function answer(fn: () => Promise<Answer>): Promise<Answer> {
   try {
     return await fn();
   } catch (err) {
-    return refusal(err instanceof Error ? err.message : String(err));
+    return refusal(err instanceof FbenchError ? formatError(err) : err instanceof Error ? err.message : String(err));
   }
 }
 
