@@ -241,3 +241,90 @@ describe('code reload, in virtual time', () => {
     }
   });
 });
+
+describe('the session control, over its real socket, with fake processes in virtual time', () => {
+  test('fbench stop NAME of a worker busy with a job: the client hears what the stop waits for, then that it stopped', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { Supervisor } = await import('../../src/runtime/supervisor.js');
+    const { SessionControl } = await import('../../src/run/control.js');
+    const { connect } = await import('../../src/run/control-client.js');
+    const { FakeProcess } = await import('../helpers/fakes.js');
+    const { LogRing } = await import('../../src/runtime/log-ring.js');
+    const dir = mkdtempSync(path.join(tmpdir(), 'fbench-control-'));
+    const clock = new FakeClock();
+    let worker: InstanceType<typeof FakeProcess> | null = null;
+    const sup = new Supervisor(
+      [
+        {
+          name: 'worker.1',
+          dependsOn: [],
+          process: {
+            name: 'worker.1',
+            command: 'x',
+            cwd: '/',
+            env: {},
+            stdout: 'fbench',
+            stderr: 'fbench',
+            show: true,
+            stdin: 'pipe',
+            graceMs: 360_000,
+            stopRank: 0,
+          },
+          gating: false,
+          critical: true,
+          stop: { keepsData: false },
+          work: async () => ({ waitingFor: 'finish jobs.slow (job site::1, running 5 s, timeout 300 s)', ifKilled: 'the job site::1 was lost' }),
+        },
+      ],
+      {
+        exitOnCrash: false,
+        readyTimeoutMs: 30_000,
+        backoff: { initialMs: 1000, maxMs: 30_000, resetAfterMs: 60_000, loopWarningAt: 3 },
+        startupNeedsAll: false,
+      },
+      { clock, createProcess: (spec) => (worker = new FakeProcess(spec, [], clock)) },
+    );
+    const { printer } = lines();
+    const session = {
+      kind: 'start',
+      startedAt: 0,
+      clock,
+      printer,
+      systemRing: new LogRing(),
+      plan: () => plan(proc('worker.1', 'bench worker', { role: 'worker' })),
+      supervisor: () => sup,
+      prompts: () => null,
+      ports: () => [],
+      stop: () => {},
+      debugPort: () => null,
+    } as unknown as ConstructorParameters<typeof SessionControl>[1];
+    const control = new SessionControl({ socket: path.join(dir, 's.sock'), pointer: path.join(dir, 'fbench.sock') }, session);
+    try {
+      control.start();
+      sup.start();
+      await settle();
+      worker!.termDelayMs = 12_000; // its job takes 12 s more
+      const heard: Record<string, unknown>[] = [];
+      const conn = connect(path.join(dir, 'fbench.sock'), { cmd: 'stop', names: ['worker'] }, (m) => heard.push(m));
+      for (let i = 0; i < 50 && !heard.some((m) => m.say); i++) {
+        await clock.advance(1000);
+        await new Promise((r) => setTimeout(r, 5)); // the socket's bytes are real I/O
+      }
+      assert.equal(heard.find((m) => m.say)?.say, 'waiting for worker.1 to finish jobs.slow (job site::1, running 5 s, timeout 300 s)');
+      for (let i = 0; i < 50 && !heard.some((m) => m.ok === true); i++) {
+        await clock.advance(1000);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await conn.done;
+      assert.deepEqual(heard.at(-1), { ok: true, names: ['worker.1'] });
+      assert.deepEqual(worker!.signals, ['TERM'], 'one TERM, and the job was let finish');
+    } finally {
+      control.close(0);
+      void sup.shutdown(0);
+      await clock.advance(60_000);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
