@@ -1,7 +1,7 @@
 import { parseSeconds, parseWhole } from '../config/numbers.js';
 import { parseConcurrency } from '../plan/formation.js';
-import type { PlanRequest } from '../run/planning.js';
-import type { OutputChoices, SupervisionChoices } from '../run/session.js';
+import type { PlanRequest } from '../session/planning.js';
+import type { OutputChoices, SupervisionChoices } from '../session/session.js';
 
 /** Options every command that reads a bench accepts. */
 export interface BenchOptions {

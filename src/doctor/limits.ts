@@ -1,4 +1,4 @@
-import { fileBudget } from '../run/preflight.js';
+import { fileBudget } from '../session/preflight.js';
 import { openFilesLimit } from '../util/process-facts.js';
 import { ok, warn, type DoctorContext, type Finding } from './types.js';
 

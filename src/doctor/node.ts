@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { programOnPath } from '../run/planning.js';
+import { programOnPath } from '../session/planning.js';
 import { programOutput } from './run-program.js';
 import { fail, ok, warn, type DoctorContext, type Finding } from './types.js';
 

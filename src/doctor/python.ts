@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { EDITABLE_FIX, foreignEditables } from '../frappe/editable-installs.js';
-import { programOnPath } from '../run/planning.js';
+import { programOnPath } from '../session/planning.js';
 import { fail, ok, type DoctorContext, type Finding } from './types.js';
 
 const G = 'Python';

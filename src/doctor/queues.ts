@@ -5,7 +5,7 @@ import { redisCheck } from '../frappe/site-config.js';
 import { pingRedis, redisClient } from '../health/redis-ping.js';
 import { pidAlive } from '../runtime/process-group.js';
 import { findPortHolder } from '../health/port-holder.js';
-import { redisOwner } from '../run/preflight.js';
+import { redisOwner } from '../session/preflight.js';
 import { ok, warn, type DoctorContext, type Finding } from './types.js';
 
 const G = 'Queues';

@@ -1,6 +1,6 @@
 import { FbenchError, formatError } from '../errors.js';
-import { planBench } from '../run/planning.js';
-import { runningSessions } from '../run/session-files.js';
+import { planBench } from '../session/planning.js';
+import { runningSessions } from '../session/session-files.js';
 import { checkDatabase } from './database.js';
 import { checkLayout } from './layout.js';
 import { checkLimits } from './limits.js';

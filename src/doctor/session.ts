@@ -1,6 +1,6 @@
-import { request } from '../run/control-client.js';
-import type { ProcessInfo } from '../run/control-protocol.js';
-import { runningSessions, sessionCommand } from '../run/session-files.js';
+import { request } from '../session/control-client.js';
+import type { ProcessInfo } from '../session/control-protocol.js';
+import { runningSessions, sessionCommand } from '../session/session-files.js';
 import { fail, ok, type Finding } from './types.js';
 
 const G = 'fbench';

@@ -8,12 +8,12 @@ import { siteUrl } from '../frappe/bench-model.js';
 import { knownQueues } from '../frappe/queues.js';
 import { queueStats, workerIsLive } from '../frappe/rq.js';
 import { planToJson } from '../plan/render.js';
-import { benchSessions, bySession, connect, restartResults, restartWords, type SessionAnswer } from '../run/control-client.js';
-import { actOnFailed, listFailed, showJob } from '../run/jobs.js';
-import { logLineJson, recentLogs } from '../run/log-query.js';
-import { planBench } from '../run/planning.js';
-import { withQueueRedis } from '../run/queue-redis.js';
-import { runningSessions, sessionCommand } from '../run/session-files.js';
+import { benchSessions, bySession, connect, restartResults, restartWords, type SessionAnswer } from '../session/control-client.js';
+import { actOnFailed, listFailed, showJob } from '../session/jobs.js';
+import { logLineJson, recentLogs } from '../session/log-query.js';
+import { planBench } from '../session/planning.js';
+import { withQueueRedis } from '../session/queue-redis.js';
+import { runningSessions, sessionCommand } from '../session/session-files.js';
 import { pidAlive } from '../runtime/process-group.js';
 
 /** The most any answer holds: an agent's context is small, a bench's logs are not. */

@@ -1,4 +1,4 @@
-import type { ProcessInfo } from '../run/control-protocol.js';
+import type { ProcessInfo } from '../session/control-protocol.js';
 import { megabytes, percent, uptime } from '../util/units.js';
 
 /** A row of the processes pane, as its columns go: name, state, pid, uptime, restarts, CPU, RSS, readiness. */

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { FailedJobDetail } from '../frappe/rq-jobs.js';
-import { connect, request, restartResults, restartWords, type Connection } from '../run/control-client.js';
-import type { LogLine, ProcessInfo, QueueStats } from '../run/control-protocol.js';
+import { connect, request, restartResults, restartWords, type Connection } from '../session/control-client.js';
+import type { LogLine, ProcessInfo, QueueStats } from '../session/control-protocol.js';
 import { shownOf } from './cells.js';
 import { visibleText } from './visible-text.js';
 

@@ -1,4 +1,4 @@
-import type { LogLine } from '../run/control-protocol.js';
+import type { LogLine } from '../session/control-protocol.js';
 
 /** Whether a log line holds the text searched for or filtered on: in its text or its process's name, any case. Pure. */
 export function lineMatches(line: LogLine, query: string): boolean {

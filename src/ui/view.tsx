@@ -3,7 +3,7 @@ import { useEffect, useReducer, useRef, useState } from 'react';
 import wrapAnsi from 'wrap-ansi';
 import { FbenchError } from '../errors.js';
 import type { FailedJobDetail } from '../frappe/rq-jobs.js';
-import type { LogLine, ProcessInfo, QueueStats } from '../run/control-protocol.js';
+import type { LogLine, ProcessInfo, QueueStats } from '../session/control-protocol.js';
 import { ViewData } from './data.js';
 import { processCells } from './cells.js';
 import { lastTrouble, lineMatches, matchIndexes, scrollTo } from './log-search.js';

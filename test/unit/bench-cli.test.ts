@@ -15,7 +15,7 @@ import { classify } from '../../src/frappe/roles.js';
 import { buildPlan } from '../../src/plan/build.js';
 import type { Printer } from '../../src/output/printer.js';
 import type { Plan } from '../../src/plan/types.js';
-import { RELOAD_REQUEST, RunnerPids } from '../../src/run/runner-pids.js';
+import { RELOAD_REQUEST, RunnerPids } from '../../src/session/runner-pids.js';
 import type { Supervisor } from '../../src/runtime/supervisor.js';
 import { cliBench } from '../helpers/bench-cli.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { LogLine } from '../../src/run/control-protocol.js';
+import type { LogLine } from '../../src/session/control-protocol.js';
 import { lastTrouble, lineMatches, matchIndexes, scrollTo } from '../../src/ui/log-search.js';
 
 const line = (name: string, text: string): LogLine => ({ time: 0, seq: 0, name, text });

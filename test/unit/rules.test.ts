@@ -10,7 +10,7 @@ import { withFreeNames } from '../../src/plan/formation.js';
 import { resolveNames } from '../../src/plan/lookup.js';
 import { closest } from '../../src/util/closest.js';
 import { psTable } from '../../src/cli/commands/control.js';
-import type { ProcessInfo } from '../../src/run/control-protocol.js';
+import type { ProcessInfo } from '../../src/session/control-protocol.js';
 import { renderTable } from '../../src/util/table.js';
 
 describe('one rule for names', { timeout: 5000 }, () => {

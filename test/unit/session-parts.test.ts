@@ -4,9 +4,9 @@ import { describe, test } from 'node:test';
 import { Printer } from '../../src/output/printer.js';
 import type { PlanDiff } from '../../src/plan/diff.js';
 import type { Plan, PlanProcess } from '../../src/plan/types.js';
-import type { Planned } from '../../src/run/planning.js';
-import { Replanner } from '../../src/run/replanner.js';
-import { Reporter } from '../../src/run/reporter.js';
+import type { Planned } from '../../src/session/planning.js';
+import { Replanner } from '../../src/session/replanner.js';
+import { Reporter } from '../../src/session/reporter.js';
 import type { Supervisor } from '../../src/runtime/supervisor.js';
 import { FakeClock, settle } from '../helpers/fakes.js';
 
@@ -172,8 +172,8 @@ describe('the reporter, in virtual time', () => {
 
 describe('the service builder: what the supervisor runs for each process of a plan', () => {
   test("graces by role (a worker its queues' timeout + 60 s, Redis 30 s and keeps its data), working folders, environment, stop ranks, handover, quiet", async () => {
-    const { planBench } = await import('../../src/run/planning.js');
-    const { ServiceBuilder } = await import('../../src/run/services.js');
+    const { planBench } = await import('../../src/session/planning.js');
+    const { ServiceBuilder } = await import('../../src/session/services.js');
     const { SAMPLE } = await import('../helpers/sample-bench.js');
     const { plan: p, model } = await planBench({ bench: SAMPLE }, { PATH: '/usr/bin' });
     const ctx = { membersOf: () => [], clock: new FakeClock(), naming: model.queues, onLoading: () => {} };
@@ -203,7 +203,7 @@ describe('code reload, in virtual time', () => {
     const { mkdtempSync, mkdirSync, writeFileSync, rmSync, utimesSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const path = await import('node:path');
-    const { CodeReload } = await import('../../src/run/code-reload.js');
+    const { CodeReload } = await import('../../src/session/code-reload.js');
     const bench = mkdtempSync(path.join(tmpdir(), 'fbench-reload-'));
     try {
       const code = path.join(bench, 'apps', 'app', 'app');
@@ -248,8 +248,8 @@ describe('the session control, over its real socket, with fake processes in virt
     const { tmpdir } = await import('node:os');
     const path = await import('node:path');
     const { Supervisor } = await import('../../src/runtime/supervisor.js');
-    const { SessionControl } = await import('../../src/run/control.js');
-    const { connect } = await import('../../src/run/control-client.js');
+    const { SessionControl } = await import('../../src/session/control.js');
+    const { connect } = await import('../../src/session/control-client.js');
     const { FakeProcess } = await import('../helpers/fakes.js');
     const { LogRing } = await import('../../src/runtime/log-ring.js');
     const dir = mkdtempSync(path.join(tmpdir(), 'fbench-control-'));

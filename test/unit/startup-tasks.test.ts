@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import { Printer } from '../../src/output/printer.js';
 import type { Plan } from '../../src/plan/types.js';
-import { StartupTasks, taskRows, type StartupEvents } from '../../src/run/startup-tasks.js';
+import { StartupTasks, taskRows, type StartupEvents } from '../../src/session/startup-tasks.js';
 
 function fakeSupervisor(): StartupEvents & EventEmitter & { finish: (code: number) => void } {
   const e = new EventEmitter() as EventEmitter & { done: Promise<number>; finish: (code: number) => void; process: () => null };

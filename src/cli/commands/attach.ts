@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { FbenchError } from '../../errors.js';
 import { findBench } from '../../frappe/discover.js';
 import { resolveNames } from '../../plan/lookup.js';
-import { benchSessions, connect } from '../../run/control-client.js';
+import { benchSessions, connect } from '../../session/control-client.js';
 
 /** After the last line typed (Ctrl-D, or the end of piped input), answers get this long of quiet before detaching. */
 const SETTLE_MS = 500;

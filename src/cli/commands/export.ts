@@ -8,7 +8,7 @@ import { productionPrograms } from '../../export/production.js';
 import { renderProcfile } from '../../export/procfile.js';
 import { renderSupervisor } from '../../export/supervisor.js';
 import { renderSystemd, type UnitFile } from '../../export/systemd.js';
-import { planBench, programOnPath } from '../../run/planning.js';
+import { planBench, programOnPath } from '../../session/planning.js';
 import { formationRequest, noteManager, type FormationOptions } from '../context.js';
 
 export interface ExportOptions extends FormationOptions {

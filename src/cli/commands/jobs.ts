@@ -1,7 +1,7 @@
 import { FbenchError } from '../../errors.js';
 import type { FailedJob } from '../../frappe/rq-jobs.js';
-import { actOnFailed, listFailed, showJob } from '../../run/jobs.js';
-import { planBench } from '../../run/planning.js';
+import { actOnFailed, listFailed, showJob } from '../../session/jobs.js';
+import { planBench } from '../../session/planning.js';
 import { renderTable } from '../../util/table.js';
 import { benchRequest, type BenchOptions } from '../context.js';
 

@@ -1,7 +1,7 @@
-import { request } from '../../run/control-client.js';
-import type { SessionInfo } from '../../run/control-protocol.js';
-import { runningRecords } from '../../run/registry.js';
-import { sessionCommand } from '../../run/session-files.js';
+import { request } from '../../session/control-client.js';
+import type { SessionInfo } from '../../session/control-protocol.js';
+import { runningRecords } from '../../session/registry.js';
+import { sessionCommand } from '../../session/session-files.js';
 import { renderTable } from '../../util/table.js';
 import { uptime } from '../../util/units.js';
 

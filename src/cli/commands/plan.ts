@@ -1,5 +1,5 @@
 import { planToJson, planToTable } from '../../plan/render.js';
-import { planBench } from '../../run/planning.js';
+import { planBench } from '../../session/planning.js';
 import { formationRequest, noteManager, type FormationOptions } from '../context.js';
 
 export async function planCommand(processes: string[], opts: FormationOptions & { json?: boolean; showSecrets?: boolean }): Promise<number> {

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { FbenchError } from '../../errors.js';
-import { planBench } from '../../run/planning.js';
+import { planBench } from '../../session/planning.js';
 import { EDITABLE_FIX, foreignEditables } from '../../frappe/editable-installs.js';
-import { conflicts, portReport, reassignPorts } from '../../run/ports.js';
+import { conflicts, portReport, reassignPorts } from '../../session/ports.js';
 import { renderTable } from '../../util/table.js';
 import { benchRequest, noteManager, type BenchOptions } from '../context.js';
 

@@ -1,5 +1,5 @@
-import { runOneOff } from '../../run/one-off.js';
-import { planBench } from '../../run/planning.js';
+import { runOneOff } from '../../session/one-off.js';
+import { planBench } from '../../session/planning.js';
 import { benchRequest, noteManager, type BenchOptions } from '../context.js';
 
 /** `fbench run COMMAND…`: one command in the bench's environment. */

@@ -1,8 +1,8 @@
 import { withFreeNames } from '../../plan/formation.js';
-import { namesInUse } from '../../run/control-client.js';
-import { planBench, type PlanRequest, type Planned } from '../../run/planning.js';
-import { Session, type View } from '../../run/session.js';
-import type { SessionKind } from '../../run/session-files.js';
+import { namesInUse } from '../../session/control-client.js';
+import { planBench, type PlanRequest, type Planned } from '../../session/planning.js';
+import { Session, type View } from '../../session/session.js';
+import type { SessionKind } from '../../session/session-files.js';
 import { loadView } from '../load-view.js';
 import { formationRequest, noteManager, outputChoices, supervisionChoices, type FormationOptions, type RunOptions } from '../context.js';
 

@@ -1,5 +1,5 @@
 import { findBench } from '../../frappe/discover.js';
-import { runningSessions } from '../../run/session-files.js';
+import { runningSessions } from '../../session/session-files.js';
 import { FbenchError } from '../../errors.js';
 import { loadView } from '../load-view.js';
 
