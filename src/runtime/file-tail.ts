@@ -1,12 +1,14 @@
-import { closeSync, openSync, readSync, statSync, unwatchFile, watchFile } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
+import { realClock, type Clock } from '../util/clock.js';
 
 /**
  * Follow a file from its current end (like `tail -F`): a stream of what is appended from
- * now on, surviving truncation and the file appearing later. Polls the size, so it works
- * on any file system.
+ * now on, surviving truncation and the file appearing later. Looks at its size every
+ * `intervalMs` on the clock, so it works on any file system. (fs.watchFile compared each stat
+ * with its own first one, taken later: a line written right after the start waited for the next.)
  */
-export function tailFile(file: string, intervalMs = 100): { stream: Readable; close: () => void } {
+export function tailFile(file: string, clock: Clock = realClock, intervalMs = 100): { stream: Readable; close: () => void } {
   const stream = new PassThrough();
   let pos = sizeOf(file);
   const buf = Buffer.alloc(64 * 1024);
@@ -31,11 +33,14 @@ export function tailFile(file: string, intervalMs = 100): { stream: Readable; cl
       closeSync(fd);
     }
   };
-  watchFile(file, { interval: intervalMs, persistent: false }, readMore);
+  let cancel = clock.setTimer(intervalMs, function tick() {
+    readMore();
+    cancel = clock.setTimer(intervalMs, tick);
+  });
   return {
     stream,
     close: () => {
-      unwatchFile(file, readMore);
+      cancel();
       readMore();
       stream.end();
     },

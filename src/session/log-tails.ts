@@ -49,7 +49,7 @@ export class LogTails {
     for (const [file, label] of wanted) {
       if (this.tails.has(file)) continue;
       this.session.printer.addName(label);
-      const tail = tailFile(file);
+      const tail = tailFile(file, this.session.clock);
       new LineRelay(label, tail.stream, this.session.printer, {
         onText: (t) => this.session.supervisor()?.process(label)?.record(t),
         clock: this.session.clock,

@@ -328,3 +328,57 @@ describe('the session control, over its real socket, with fake processes in virt
     }
   });
 });
+
+describe('log tails: the files compound lines write themselves, followed into the stream', () => {
+  test('followed under the one process writing each (else the file), never a file fbench writes itself; a re-plan follows what the new plan writes, from its first line', async () => {
+    const { mkdtempSync, rmSync, appendFileSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const { followedLogs, LogTails } = await import('../../src/session/log-tails.js');
+    const dir = mkdtempSync(path.join(tmpdir(), 'fbench-tails-'));
+    try {
+      const log = (f: string): string => path.join(dir, f);
+      for (const f of ['worker.log', 'shared.log', 'own.log', 'later.log']) writeFileSync(log(f), '');
+      const exec = (stdout: unknown = 'fbench'): object => ({ exec: { command: 'x', stdout, stderr: 'fbench' }, cwd: dir });
+      let current = plan(
+        proc('worker.1', 'sh -c "bench worker >> worker.log"', { ...exec(), logFiles: [log('worker.log'), log('shared.log')] }),
+        proc('schedule.1', 'sh -c "bench schedule >> shared.log"', { ...exec(), logFiles: [log('shared.log')] }),
+        proc('web.1', 'bench serve 1>> own.log', { ...exec({ file: 'own.log' }), logFiles: [log('own.log')] }),
+      );
+      assert.deepEqual(
+        followedLogs(current),
+        new Map([
+          [log('worker.log'), 'worker.1'],
+          [log('shared.log'), 'shared.log'],
+        ]),
+      );
+      const { printer, text } = lines();
+      const clock = new FakeClock();
+      const tails = new LogTails({ plan: () => current, supervisor: () => null, printer, clock }, true);
+      tails.start();
+      appendFileSync(log('worker.log'), 'job done\n');
+      appendFileSync(log('own.log'), 'fbench wrote this one\n');
+      const until = async (re: RegExp): Promise<void> => {
+        for (let i = 0; i < 20 && !text().some((l) => re.test(l)); i++) await clock.advance(100); // the tails look every 100 ms of the clock
+      };
+      await until(/job done/);
+      assert.ok(
+        text().some((l) => /^worker\.1 +\| job done$/.test(l)),
+        text().join('\n'),
+      );
+      current = plan(proc('worker.1', 'sh -c "bench worker >> later.log"', { ...exec(), logFiles: [log('later.log')] }));
+      tails.sync();
+      appendFileSync(log('worker.log'), 'not followed any more\n');
+      appendFileSync(log('later.log'), 'from the new plan\n');
+      await until(/from the new plan/);
+      assert.ok(
+        text().some((l) => /^worker\.1 +\| from the new plan$/.test(l)),
+        text().join('\n'),
+      );
+      assert.ok(!text().some((l) => /not followed any more|fbench wrote this one/.test(l)), text().join('\n'));
+      tails.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
