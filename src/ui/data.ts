@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { realClock, type Clock } from '../util/clock.js';
 import type { FailedJobDetail } from '../frappe/rq-jobs.js';
 import { connect, request, restartResults, restartWords, type Connection } from '../session/control-client.js';
 import type { LogLine, ProcessInfo, QueueStats } from '../session/control-protocol.js';
@@ -37,13 +38,16 @@ export class ViewData extends EventEmitter {
   queuesError: string | null = null;
   /** Said in the footer: the outcome of the last key (a restart, a refusal). */
   notice = '';
-  private timers: NodeJS.Timeout[] = [];
-  private noticeTimer: NodeJS.Timeout | undefined;
+  private timers: (() => void)[] = [];
+  private cancelNotice: (() => void) | null = null;
   private follows: Connection[] = [];
   private dirty = false;
   private closed = false;
 
-  constructor(sockets: readonly string[]) {
+  constructor(
+    sockets: readonly string[],
+    private readonly clock: Clock = realClock,
+  ) {
     super();
     this.sessions = sockets.map((socket) => ({ socket, processes: [], gone: false }));
   }
@@ -52,27 +56,38 @@ export class ViewData extends EventEmitter {
     void this.poll();
     void this.pollQueues();
     this.timers.push(
-      setInterval(() => {
+      this.every(REFRESH_MS, () => {
         void this.poll();
         void this.pollQueues();
-      }, REFRESH_MS),
+      }),
     );
     // Lines come as they come; the view is told of them at most ten times a second.
     this.timers.push(
-      setInterval(() => {
+      this.every(100, () => {
         if (!this.dirty) return;
         this.dirty = false;
         this.emit('change');
-      }, 100),
+      }),
     );
     for (const s of this.sessions) this.follow(s);
   }
 
   close(): void {
     this.closed = true;
-    for (const t of this.timers) clearInterval(t);
-    clearTimeout(this.noticeTimer);
+    for (const cancel of this.timers) cancel();
+    this.cancelNotice?.();
     for (const f of this.follows) f.close();
+  }
+
+  /** `fn` every `ms` on the clock until cancelled. */
+  private every(ms: number, fn: () => void): () => void {
+    let cancel = (): void => {};
+    const tick = (): void => {
+      fn();
+      cancel = this.clock.setTimer(ms, tick);
+    };
+    cancel = this.clock.setTimer(ms, tick);
+    return () => cancel();
   }
 
   /** Every process of every session, in their order. */
@@ -129,11 +144,11 @@ export class ViewData extends EventEmitter {
   /** The footer says it for a few seconds, then shows the keys again. */
   say(notice: string): void {
     this.notice = notice;
-    clearTimeout(this.noticeTimer);
-    this.noticeTimer = setTimeout(() => {
+    this.cancelNotice?.();
+    this.cancelNotice = this.clock.setTimer(NOTICE_MS, () => {
       this.notice = '';
       this.emit('change');
-    }, NOTICE_MS);
+    });
     this.emit('change');
   }
 
