@@ -38,7 +38,7 @@ let bornSinceS: number | undefined;
 const bornSince = (): number => (bornSinceS ??= processStart(process.pid) ?? 0);
 /** How long a program's leftovers are given to finish daemonizing before they are named. */
 const DAEMON_SETTLE_MS = 50;
-/** What a daemonized program left is looked for this often (a scan of /proc for the marker). */
+/** What a daemonized program left is looked for this often (a reading of the process table for the marker). */
 const LEFTOVER_POLL_MS = 200;
 
 /**

@@ -22,7 +22,7 @@ export function readLivePid(file: string, held = false): number | null {
   }
   if (!Number.isInteger(pid) || pid <= 0 || !pidAlive(pid)) return null;
   const started = processStartedAt(pid);
-  // A second of slack: boot time is counted in whole seconds.
+  // A second of slack: start times are whole seconds, and the boot time they count from may drift by one.
   if (started !== null && started > st.mtimeMs + 1000) return null;
   const open = held ? processTable.holdsFile(pid, st) : null;
   return open === false ? null : pid;

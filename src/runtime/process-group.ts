@@ -77,8 +77,8 @@ function markersOf(rows: readonly ProcessRow[]): Map<number, string | null> {
 
 /**
  * The live processes whose MARKER_VAR is `value` (or, with `prefix`, starts with it). `fresh`:
- * from a new reading of /proc (a process born a moment ago is in it). `bornSince`: processes
- * started before then (clock ticks after boot) are not looked at: they cannot carry a marker
+ * from a new reading of the process table (a process born a moment ago is in it). `bornSince`:
+ * processes started before then (seconds since the epoch) are not looked at: they cannot carry a marker
  * of a session that started later (on a desktop, that is nearly every process).
  */
 export function markedProcesses(value: string, prefix = false, fresh = false, bornSince = 0): number[] {

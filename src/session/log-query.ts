@@ -6,7 +6,7 @@ import { readSessionLog } from './session-log.js';
 import { runningSessions } from './session-files.js';
 
 /** As many lines as a session's rings hold (a number, so it crosses the socket as JSON). */
-export const ALL_LINES = 2 ** 31;
+const ALL_LINES = 2 ** 31;
 
 export interface LogQuery {
   /** Lines per process. */
@@ -89,7 +89,7 @@ export async function recentLogs(bench: string, names: readonly string[], q: Log
 }
 
 /** The last `n` lines of each process, in the order given. */
-export function lastPerName(lines: readonly LogLine[], n: number): LogLine[] {
+function lastPerName(lines: readonly LogLine[], n: number): LogLine[] {
   const count = new Map<string, number>();
   return [...lines]
     .reverse()

@@ -13,7 +13,7 @@ const LINE = /^(\d\d):(\d\d):(\d\d) (\S+)\s* \| (.*)$/;
  * filters a running session's: by name (an instance, a type, a wildcard, `system`), time and
  * text. Null when there is no such file.
  */
-export function readSessionLog(file: string, opts: { names: readonly string[]; n: number; since?: number; grep?: string }): LogLine[] | null {
+export function readSessionLog(file: string, opts: { names: readonly string[]; n: number; since?: number }): LogLine[] | null {
   let text: string;
   let modified: Date;
   try {
@@ -33,7 +33,6 @@ export function readSessionLog(file: string, opts: { names: readonly string[]; n
   } catch {
     return null;
   }
-  const grep = opts.grep !== undefined ? new RegExp(opts.grep) : null;
   const lines: LogLine[] = [];
   let seq = 0;
   // Lines above the first day line read (the tail of a long file, a file begun by rotation) are
@@ -51,7 +50,6 @@ export function readSessionLog(file: string, opts: { names: readonly string[]; n
     if (!m) continue;
     const time = new Date(day[0], day[1], day[2], +m[1]!, +m[2]!, +m[3]!).getTime();
     if (opts.since !== undefined && time < opts.since) continue;
-    if (grep && !grep.test(m[5]!)) continue;
     lines.push({ time, seq: seq++, name: m[4]!, text: m[5]! });
   }
   let kept = lines;

@@ -9,6 +9,20 @@ export async function settle(): Promise<void> {
   await new Promise((r) => setImmediate(r));
 }
 
+/** What a fake process is started from: a plain spec with a 5 s grace. */
+export const processSpec = (name: string, command = 'x'): ProcessSpec => ({
+  name,
+  command,
+  cwd: '/',
+  env: {},
+  stdout: 'fbench',
+  stderr: 'fbench',
+  show: true,
+  stdin: 'pipe',
+  graceMs: 5000,
+  stopRank: 0,
+});
+
 /** A clock that moves only when told to. */
 export class FakeClock implements Clock {
   private t = 0;

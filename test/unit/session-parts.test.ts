@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { Printer } from '../../src/output/printer.js';
 import type { PlanDiff } from '../../src/plan/diff.js';
@@ -7,8 +10,16 @@ import type { Plan, PlanProcess } from '../../src/plan/types.js';
 import type { Planned } from '../../src/session/planning.js';
 import { Replanner } from '../../src/session/replanner.js';
 import { Reporter } from '../../src/session/reporter.js';
-import type { Supervisor } from '../../src/runtime/supervisor.js';
-import { FakeClock, settle } from '../helpers/fakes.js';
+import { LogRing } from '../../src/runtime/log-ring.js';
+import { Supervisor } from '../../src/runtime/supervisor.js';
+import { CodeReload } from '../../src/session/code-reload.js';
+import { SessionControl } from '../../src/session/control.js';
+import { connect } from '../../src/session/control-client.js';
+import { followedLogs, LogTails } from '../../src/session/log-tails.js';
+import { planBench } from '../../src/session/planning.js';
+import { ServiceBuilder } from '../../src/session/services.js';
+import { SAMPLE } from '../helpers/sample-bench.js';
+import { FakeClock, FakeProcess, processSpec, settle } from '../helpers/fakes.js';
 
 /** A printer whose lines are kept, as the terminal would show them. */
 function lines(): { printer: Printer; text: () => string[] } {
@@ -172,9 +183,6 @@ describe('the reporter, in virtual time', () => {
 
 describe('the service builder: what the supervisor runs for each process of a plan', () => {
   test("graces by role (a worker its queues' timeout + 60 s, Redis 30 s and keeps its data), working folders, environment, stop ranks, handover, quiet", async () => {
-    const { planBench } = await import('../../src/session/planning.js');
-    const { ServiceBuilder } = await import('../../src/session/services.js');
-    const { SAMPLE } = await import('../helpers/sample-bench.js');
     const { plan: p, model } = await planBench({ bench: SAMPLE }, { PATH: '/usr/bin' });
     const ctx = { membersOf: () => [], clock: new FakeClock(), naming: model.queues, onLoading: () => {} };
     const specs = new ServiceBuilder(ctx).build(p, model, { quiet: ['watch'], env: { FORCE_COLOR: '1' } });
@@ -200,10 +208,6 @@ describe('the service builder: what the supervisor runs for each process of a pl
 
 describe('code reload, in virtual time', () => {
   test('a burst of .py saves on a polled apps/ is one restart of the roles that reload, 100 ms after the last', async () => {
-    const { mkdtempSync, mkdirSync, writeFileSync, rmSync, utimesSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const path = await import('node:path');
-    const { CodeReload } = await import('../../src/session/code-reload.js');
     const bench = mkdtempSync(path.join(tmpdir(), 'fbench-reload-'));
     try {
       const code = path.join(bench, 'apps', 'app', 'app');
@@ -244,34 +248,15 @@ describe('code reload, in virtual time', () => {
 
 describe('the session control, over its real socket, with fake processes in virtual time', () => {
   test('fbench stop NAME of a worker busy with a job: the client hears what the stop waits for, then that it stopped', async () => {
-    const { mkdtempSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const path = await import('node:path');
-    const { Supervisor } = await import('../../src/runtime/supervisor.js');
-    const { SessionControl } = await import('../../src/session/control.js');
-    const { connect } = await import('../../src/session/control-client.js');
-    const { FakeProcess } = await import('../helpers/fakes.js');
-    const { LogRing } = await import('../../src/runtime/log-ring.js');
     const dir = mkdtempSync(path.join(tmpdir(), 'fbench-control-'));
     const clock = new FakeClock();
-    let worker: InstanceType<typeof FakeProcess> | null = null;
+    let worker: FakeProcess | null = null;
     const sup = new Supervisor(
       [
         {
           name: 'worker.1',
           dependsOn: [],
-          process: {
-            name: 'worker.1',
-            command: 'x',
-            cwd: '/',
-            env: {},
-            stdout: 'fbench',
-            stderr: 'fbench',
-            show: true,
-            stdin: 'pipe',
-            graceMs: 360_000,
-            stopRank: 0,
-          },
+          process: { ...processSpec('worker.1'), graceMs: 360_000 },
           gating: false,
           critical: true,
           stop: { keepsData: false },
@@ -331,10 +316,6 @@ describe('the session control, over its real socket, with fake processes in virt
 
 describe('log tails: the files compound lines write themselves, followed into the stream', () => {
   test('followed under the one process writing each (else the file), never a file fbench writes itself; a re-plan follows what the new plan writes, from its first line', async () => {
-    const { mkdtempSync, rmSync, appendFileSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const path = await import('node:path');
-    const { followedLogs, LogTails } = await import('../../src/session/log-tails.js');
     const dir = mkdtempSync(path.join(tmpdir(), 'fbench-tails-'));
     try {
       const log = (f: string): string => path.join(dir, f);

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Supervisor, type Probe, type ReadySummary, type RetiredEvent, type ServiceSpec, type StateEvent, type Waiting } from '../../src/runtime/supervisor.js';
-import type { ProcessSpec } from '../../src/runtime/supervised-process.js';
-import { FakeClock, FakeProcess, settle } from '../helpers/fakes.js';
+import { FakeClock, FakeProcess, processSpec, settle } from '../helpers/fakes.js';
 
 const backoff = { initialMs: 1000, maxMs: 30_000, resetAfterMs: 60_000, loopWarningAt: 3 };
 
@@ -20,19 +19,6 @@ interface Spec {
   work?: ServiceSpec['work'];
   handover?: boolean;
 }
-
-const processSpec = (name: string, command = 'x'): ProcessSpec => ({
-  name,
-  command,
-  cwd: '/',
-  env: {},
-  stdout: 'fbench',
-  stderr: 'fbench',
-  show: true,
-  stdin: 'pipe',
-  graceMs: 5000,
-  stopRank: 0,
-});
 
 const service = (s: Spec): ServiceSpec => ({
   name: s.name,
