@@ -69,30 +69,28 @@ export class Reporter {
     private readonly opts: ReporterOptions,
   ) {}
 
+  /** The supervisor's events it says, each with its handler. */
+  private listeners(): [string, Parameters<Supervisor['on']>[1]][] {
+    return [
+      ['state', this.onState],
+      ['waiting', this.onWaiting],
+      ['startup-failed', this.onStartupFailed],
+      ['startup-incomplete', this.onIncomplete],
+      ['ready', this.onReady],
+      ['leftover', this.onLeftover],
+      ['not-ready', this.onNotReady],
+      ['pending', this.onPending],
+      ['handover', this.onHandover],
+      ['retired', this.onRetired],
+    ];
+  }
+
   start(): void {
-    this.sup.on('state', this.onState);
-    this.sup.on('waiting', this.onWaiting);
-    this.sup.on('startup-failed', this.onStartupFailed);
-    this.sup.on('startup-incomplete', this.onIncomplete);
-    this.sup.on('ready', this.onReady);
-    this.sup.on('leftover', this.onLeftover);
-    this.sup.on('not-ready', this.onNotReady);
-    this.sup.on('pending', this.onPending);
-    this.sup.on('handover', this.onHandover);
-    this.sup.on('retired', this.onRetired);
+    for (const [event, fn] of this.listeners()) this.sup.on(event, fn);
   }
 
   close(): void {
-    this.sup.off('state', this.onState);
-    this.sup.off('waiting', this.onWaiting);
-    this.sup.off('startup-failed', this.onStartupFailed);
-    this.sup.off('startup-incomplete', this.onIncomplete);
-    this.sup.off('ready', this.onReady);
-    this.sup.off('leftover', this.onLeftover);
-    this.sup.off('not-ready', this.onNotReady);
-    this.sup.off('pending', this.onPending);
-    this.sup.off('handover', this.onHandover);
-    this.sup.off('retired', this.onRetired);
+    for (const [event, fn] of this.listeners()) this.sup.off(event, fn);
   }
 
   private readonly onHandover = (h: { name: string; pid: number | null; doing: WorkReport }): void => this.say(handoverWords(h));
