@@ -70,7 +70,7 @@ export class Reporter {
   ) {}
 
   /** The supervisor's events it says, each with its handler. */
-  private listeners(): [string, Parameters<Supervisor['on']>[1]][] {
+  private supervisorEvents(): [string, Parameters<Supervisor['on']>[1]][] {
     return [
       ['state', this.onState],
       ['waiting', this.onWaiting],
@@ -86,11 +86,11 @@ export class Reporter {
   }
 
   start(): void {
-    for (const [event, fn] of this.listeners()) this.sup.on(event, fn);
+    for (const [event, fn] of this.supervisorEvents()) this.sup.on(event, fn);
   }
 
   close(): void {
-    for (const [event, fn] of this.listeners()) this.sup.off(event, fn);
+    for (const [event, fn] of this.supervisorEvents()) this.sup.off(event, fn);
   }
 
   private readonly onHandover = (h: { name: string; pid: number | null; doing: WorkReport }): void => this.say(handoverWords(h));

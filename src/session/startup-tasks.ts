@@ -59,14 +59,21 @@ export class StartupTasks {
     this.done = new Promise((r) => (this.finish = r));
   }
 
+  /** The supervisor's events the rows follow, each with its handler. */
+  private supervisorEvents(): [string, Parameters<Supervisor['on']>[1]][] {
+    return [
+      ['state', this.onState],
+      ['ready', this.onReady],
+      ['startup-failed', this.onFailed],
+      ['startup-incomplete', this.onIncomplete],
+      ['not-ready', this.onNotReady],
+      ['pending', this.onPending],
+    ];
+  }
+
   start(): void {
     this.printer.suspend();
-    this.sup.on('state', this.onState);
-    this.sup.on('ready', this.onReady);
-    this.sup.on('startup-failed', this.onFailed);
-    this.sup.on('startup-incomplete', this.onIncomplete);
-    this.sup.on('not-ready', this.onNotReady);
-    this.sup.on('pending', this.onPending);
+    for (const [event, fn] of this.supervisorEvents()) this.sup.on(event, fn);
     void this.sup.done.then(() => this.end('stopped before it was ready'));
     const rows = taskRows(this.plan, this.opts.screenRows);
     const list = (this.list = new Listr(
@@ -100,12 +107,7 @@ export class StartupTasks {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.sup.off('state', this.onState);
-    this.sup.off('ready', this.onReady);
-    this.sup.off('startup-failed', this.onFailed);
-    this.sup.off('startup-incomplete', this.onIncomplete);
-    this.sup.off('not-ready', this.onNotReady);
-    this.sup.off('pending', this.onPending);
+    for (const [event, fn] of this.supervisorEvents()) this.sup.off(event, fn);
     this.end('the session ended');
     this.printer.resume();
     this.finish();
