@@ -115,9 +115,11 @@ function workerGroups(raw: unknown, file: string): TomlWorkerGroup[] {
  * rewritten, everything else (comments, order, spacing) kept. Keys that are missing are added
  * at the end of their table (or in a new table). Pure.
  */
-export function editBenchToml(text: string, values: Partial<Record<TomlPortKey, number>>): string {
+export function editBenchToml(text: string, values: Partial<Record<TomlPortKey, number> & { 'bench.name': string }>): string {
   const lines = text.split('\n');
-  const pending = new Map(Object.entries(values) as [TomlPortKey, number][]);
+  const pending = new Map(
+    (Object.entries(values) as [TomlPortKey, number | string][]).map(([k, v]) => [k, typeof v === 'string' ? JSON.stringify(v) : String(v)]),
+  );
   let section = '';
   // Where each table ends (the index of its last key line), to add a missing key there.
   const lastLineOf = new Map<string, number>();

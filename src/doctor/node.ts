@@ -1,4 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { CONFIG_MAX_BYTES } from '../config/read-file.js';
+import { readBounded } from '../util/safe-file.js';
 import path from 'node:path';
 import { programOnPath } from '../session/planning.js';
 import { programOutput } from './run-program.js';
@@ -40,7 +42,9 @@ export async function checkNode(ctx: DoctorContext): Promise<Finding[]> {
 
 function engines(dir: string): string | null {
   try {
-    const pkg = JSON.parse(readFileSync(path.join(dir, 'apps', 'frappe', 'package.json'), 'utf8')) as { engines?: { node?: string } };
+    const pkg = JSON.parse(readBounded(path.join(dir, 'apps', 'frappe', 'package.json'), { maxBytes: CONFIG_MAX_BYTES }).toString('utf8')) as {
+      engines?: { node?: string };
+    };
     return pkg.engines?.node ?? null;
   } catch {
     return null;

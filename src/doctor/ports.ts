@@ -1,4 +1,6 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { CONFIG_MAX_BYTES } from '../config/read-file.js';
+import { readBounded } from '../util/safe-file.js';
 import path from 'node:path';
 import { isBenchDir } from '../frappe/discover.js';
 import { resolveSiteConfig } from '../frappe/site-config.js';
@@ -54,7 +56,7 @@ function siblingCollisions(ctx: DoctorContext): Finding[] {
     if (!existsSync(csc)) continue;
     let theirs: Record<string, number>;
     try {
-      theirs = portsOf(resolveSiteConfig(JSON.parse(readFileSync(csc, 'utf8')), {}).config);
+      theirs = portsOf(resolveSiteConfig(JSON.parse(readBounded(csc, { maxBytes: CONFIG_MAX_BYTES }).toString('utf8')), {}).config);
     } catch {
       continue;
     }

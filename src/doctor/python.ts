@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { EDITABLE_FIX, foreignEditables } from '../frappe/editable-installs.js';
+import { editableFix, foreignEditables } from '../frappe/editable-installs.js';
 import { programOnPath } from '../session/planning.js';
 import { fail, ok, type DoctorContext, type Finding } from './types.js';
 
@@ -17,9 +17,11 @@ export function checkPython(ctx: DoctorContext): Finding[] {
       : bench
         ? [ok(G, `bench: ${bench}`)]
         : [fail(G, 'bench is not on PATH (nor in env/bin)', '`pip install frappe-bench` (or `pipx install frappe-bench`)')]),
-    existsSync(python) ? ok(G, 'env/bin/python exists') : fail(G, "env/bin/python is missing: the bench's virtualenv is gone", 'run `bench setup env`'),
+    existsSync(python)
+      ? ok(G, 'env/bin/python exists')
+      : fail(G, "env/bin/python is missing: the bench's virtualenv is gone", `run ${ctx.model.layout.commands.setupEnv}`),
     ...foreignEditables(ctx.dir).map((e) =>
-      fail(G, `env/ runs another bench's code: ${e.file} points at ${e.target}, in ${e.bench} (a copied bench?)`, EDITABLE_FIX),
+      fail(G, `env/ runs another bench's code: ${e.file} points at ${e.target}, in ${e.bench} (a copied bench?)`, editableFix(ctx.model.layout)),
     ),
   ];
 }

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readBounded } from '../util/safe-file.js';
 import path from 'node:path';
 import { parseBenchToml, type BenchToml } from '../config/bench-toml.js';
 import { parseDotenv } from '../config/dotenv.js';
@@ -173,7 +174,11 @@ function mtime(p: string): number {
 
 function readFrappeVersion(dir: string): string | null {
   try {
-    return /^__version__\s*=\s*["']([^"']+)["']/m.exec(readFileSync(path.join(dir, 'apps', 'frappe', 'frappe', '__init__.py'), 'utf8'))?.[1] ?? null;
+    return (
+      /^__version__\s*=\s*["']([^"']+)["']/m.exec(
+        readBounded(path.join(dir, 'apps', 'frappe', 'frappe', '__init__.py'), { maxBytes: 64 * 1024, cut: true }).toString('utf8'),
+      )?.[1] ?? null
+    );
   } catch {
     return null;
   }

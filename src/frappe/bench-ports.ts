@@ -159,7 +159,8 @@ export interface ReassignFacts {
 /** The other bench an absolute path points into (a copy's confs and Procfile still do), or null. */
 export function otherBenchOf(value: string, bench: string, isBench: (dir: string) => boolean): string | null {
   if (!path.isAbsolute(value) || !path.relative(bench, value).startsWith('..')) return null;
-  for (let dir = path.dirname(value); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+  // The path itself may be that bench (the CLI's admin line: `--bench-root <bench>`).
+  for (let dir = value; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     if (isBench(dir)) return dir;
   }
   return null;
@@ -212,7 +213,9 @@ export function reassignEdits(model: BenchModel, moves: readonly PortMove[], fac
 
   for (const [name, found] of Object.entries(model.redisConfs)) {
     if (!found.path) continue;
-    const text = facts.read(found.path);
+    // A copy's Procfile names the original's confs: the copy's own are edited (the Procfile is re-pointed at them below), never the original's.
+    const file = repoint(found.path, model.dir, facts) ?? found.path;
+    const text = facts.read(file);
     if (text === null) continue;
     const changes: string[] = [];
     const lines = text.split('\n').map((line) => {
@@ -227,18 +230,24 @@ export function reassignEdits(model: BenchModel, moves: readonly PortMove[], fac
       changes.push(`${key} ${value} → ${next}`);
       return `${m[1]}${m[2]}${m[3]}${next}${m[5]}`;
     });
-    if (changes.length) edits.push({ file: found.path, before: text, after: lines.join('\n'), changes: changes.map((c) => `${name}: ${c}`) });
+    if (changes.length) edits.push({ file, before: text, after: lines.join('\n'), changes: changes.map((c) => `${name}: ${c}`) });
   }
 
   const tomlFile = model.layout.benchToml;
   const toml = tomlFile ? facts.read(tomlFile) : null;
   if (tomlFile && toml !== null) {
-    const values: Partial<Record<TomlPortKey, number>> = {};
+    const values: Parameters<typeof editBenchToml>[1] = {};
     for (const m of moves) {
       const key = TOML_KEYS[m.key];
       if (key) values[key] = m.to;
     }
     const changes = moves.filter((m) => TOML_KEYS[m.key]).map((m) => `${TOML_KEYS[m.key]} ${m.from} → ${m.to}`);
+    // The new CLI names a bench by its folder (benches/<name>): a copy named as its original would list twice under one name.
+    const folderName = path.basename(model.dir);
+    if (model.benchToml && model.benchToml.name && model.benchToml.name !== folderName) {
+      values['bench.name'] = folderName;
+      changes.push(`bench.name ${model.benchToml.name} → ${folderName}`);
+    }
     if (changes.length) edits.push({ file: tomlFile, before: toml, after: editBenchToml(toml, values), changes });
   }
 

@@ -1,8 +1,10 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readBounded } from '../util/safe-file.js';
 import path from 'node:path';
 import { realPath } from '../util/real-path.js';
 import { otherBenchOf } from './bench-ports.js';
 import { isBenchDir } from './discover.js';
+import type { BenchLayout } from './layout.js';
 
 /** An app installed in editable mode from another bench's apps/: this bench runs that bench's code. */
 export interface ForeignEditable {
@@ -36,7 +38,7 @@ export function foreignEditables(bench: string): ForeignEditable[] {
       const file = path.join(site, name);
       let text: string;
       try {
-        text = readFileSync(file, 'utf8').slice(0, 64 * 1024);
+        text = readBounded(file, { maxBytes: 64 * 1024, cut: true }).toString('utf8');
       } catch {
         continue;
       }
@@ -63,6 +65,7 @@ function sitePackages(bench: string): string[] {
   }
 }
 
-/** What to run so that this bench runs its own apps. */
-export const EDITABLE_FIX =
-  'reinstall the apps from this bench: `bench setup env` then `bench setup requirements` (or `env/bin/pip install -e apps/<app>` for each)';
+/** What to run so that this bench runs its own apps, in its CLI's words. */
+export function editableFix(layout: Pick<BenchLayout, 'commands'>): string {
+  return `install this bench's apps into its env/: ${layout.commands.reinstallApps}`;
+}

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandShape } from '../config/shell-command.js';
-import type { Role, RoleInfo } from './roles.js';
+import type { RoleInfo } from './roles.js';
 
 /**
  * The two kinds of bench, and everything that differs between them in where things live.
@@ -9,7 +9,8 @@ import type { Role, RoleInfo } from './roles.js';
  *   fbench's session files in `config/pids/`.
  * - `bench-toml`: the new bench CLI (frappe/pilot): `bench.toml` at the top is the source of
  *   truth, `config/Procfile` is generated from it, pid files in `pids/` (`bench.pid` is the
- *   runner's, `<name>.pid` each process's), `pids/reload.request` asks for a reload.
+ *   runner's, `<name>.pid` each process's); fbench's own session files in `pids/fbench/`, where
+ *   the CLI's admin, which lists every `pids/*.pid` as a process, does not look.
  */
 export type LayoutKind = 'procfile' | 'bench-toml';
 
@@ -26,9 +27,35 @@ export interface BenchLayout {
   runnerPids: string | null;
   /** The command that writes the Procfile again. */
   regenerate: string;
+  /** The bench's own commands for the fixes fbench names, in its CLI's words (run inside the bench). */
+  commands: BenchCommands;
   /** Both files were there: bench.toml won (said once, as a warning). */
   alsoHasProcfile: boolean;
 }
+
+export interface BenchCommands {
+  /** Makes the virtualenv and installs the apps into it. */
+  setupEnv: string;
+  /** Installs each app of this bench's apps/ into its env/ (editable), as the bench's CLI does. */
+  reinstallApps: string;
+  /** Writes the Redis confs again. */
+  setupRedis: string;
+}
+
+/** Today's bench (frappe/bench). */
+const BENCH_COMMANDS: BenchCommands = {
+  setupEnv: '`bench setup env`, then `bench setup requirements`',
+  // What bench itself runs: env/bin/python's pip (env/bin/pip's shebang may name another bench's Python).
+  reinstallApps: '`env/bin/python -m pip install -e apps/<app>` for each app',
+  setupRedis: '`bench setup redis`',
+};
+
+/** The new bench CLI (frappe/pilot): no `setup env`, no `setup redis`; `setup requirements` installs each app with `uv pip install --python env/bin/python -e`. */
+const CLI_COMMANDS: BenchCommands = {
+  setupEnv: '`bench setup requirements`',
+  reinstallApps: '`bench setup requirements`',
+  setupRedis: '`bench setup config`',
+};
 
 const isDir = (p: string): boolean => {
   try {
@@ -49,9 +76,10 @@ export function benchLayout(dir: string): BenchLayout | null {
       dir,
       procfile: path.join(dir, 'config', 'Procfile'),
       benchToml: toml,
-      pidsDir: path.join(dir, 'pids'),
+      pidsDir: path.join(dir, 'pids', 'fbench'),
       runnerPids: path.join(dir, 'pids'),
       regenerate: 'bench setup config',
+      commands: CLI_COMMANDS,
       alsoHasProcfile: existsSync(classic),
     };
   }
@@ -64,6 +92,7 @@ export function benchLayout(dir: string): BenchLayout | null {
     pidsDir: path.join(dir, 'config', 'pids'),
     runnerPids: null,
     regenerate: 'bench setup procfile',
+    commands: BENCH_COMMANDS,
     alsoHasProcfile: false,
   };
 }
@@ -92,17 +121,6 @@ export function processPlace(layout: Pick<BenchLayout, 'kind' | 'dir'>, info: Ro
     return { cwd: layout.dir, env: { PYTHONPATH: path.dirname(path.dirname(layout.dir)) } };
   }
   return { cwd: layout.dir, env: {} };
-}
-
-/**
- * What the new CLI's reload request (`pids/reload.request`) restarts: `web`, or the whole
- * `workload` — every app process, never Redis, the asset watcher or the CLI's own admin. Null
- * for anything else. Pure.
- */
-export function reloadRoles(request: string): Role[] | null {
-  if (request === 'web') return ['web'];
-  if (request === 'workload') return ['web', 'socketio', 'worker', 'schedule', 'other'];
-  return null;
 }
 
 /** `python -m frappe.utils.bench_helper frappe …`: what `bench <cmd>` runs, and what the new CLI writes directly. */

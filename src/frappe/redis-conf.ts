@@ -9,6 +9,10 @@ export interface RedisConf {
   dir?: string;
   pidfile?: string;
   dbfilename?: string;
+  /** `save ""` (bench's cache conf, every conf of the new CLI's): nothing is written to disk, a restart starts empty. */
+  saveOff?: boolean;
+  /** `appendonly yes`: every write is kept on disk. */
+  appendonly?: boolean;
   /** Lines where each setting stood, for messages. */
   lines: Partial<Record<keyof Omit<RedisConf, 'lines'>, number>>;
 }
@@ -25,6 +29,8 @@ export function parseRedisConf(text: string): RedisConf {
     const m = /^(\S+)\s+(.*)$/.exec(line);
     if (!m) return;
     const key = m[1]!.toLowerCase() as Key;
+    if ((key as string) === 'save') conf.saveOff = /^(""|'')$/.test(m[2]!.trim());
+    if ((key as string) === 'appendonly') conf.appendonly = m[2]!.trim().toLowerCase() === 'yes';
     if (!(KEYS as readonly string[]).includes(key)) return;
     set(conf, key, unquote(m[2]!.trim()));
     conf.lines[key] = i + 1;
@@ -58,4 +64,9 @@ function set(conf: RedisConf, key: Key, value: string): void {
 
 function unquote(v: string): string {
   return /^".*"$/.test(v) || /^'.*'$/.test(v) ? v.slice(1, -1) : v;
+}
+
+/** Whether a Redis started from this conf gets its data back after a restart (an RDB or the append-only file). Pure. */
+export function keepsData(conf: RedisConf): boolean {
+  return conf.appendonly === true || conf.saveOff !== true;
 }

@@ -5,6 +5,16 @@ import type { RedisKind } from './site-config.js';
 
 export type Role = 'redis' | 'web' | 'socketio' | 'watch' | 'schedule' | 'worker' | 'admin' | 'other';
 
+/**
+ * Whether a process may read honcho's PORT variable: Frappe's programs (Redis, bench serve,
+ * socketio, workers, the scheduler, watch, the CLI's admin) never do — their ports come from
+ * their arguments and the site config —, so its number, which moves with the line's place in
+ * the Procfile, is no reason to restart them. Any other program may. Pure.
+ */
+export function readsPortVariable(role: Role, command: string): boolean {
+  return role === 'other' || /\$\{?PORT\b/.test(command);
+}
+
 /** Every role, in the order a bench's processes are usually listed. */
 export const ROLES: readonly Role[] = ['redis', 'web', 'socketio', 'watch', 'schedule', 'worker', 'admin', 'other'];
 

@@ -1,4 +1,4 @@
-import { inflateSync } from 'node:zlib';
+import { createInflate } from 'node:zlib';
 import type { RedisClient } from '../health/redis-ping.js';
 import { benchQueueName, jobFunction, RQ_KEYS } from './rq.js';
 import { rqQueueName, type QueueNaming } from './queues.js';
@@ -39,35 +39,99 @@ function rqTime(text: string | null | undefined): number | null {
   return Number.isFinite(t) ? t : null;
 }
 
-/** The traceback RQ stored (compressed since RQ 1.x; plain in older jobs). */
-export function tracebackOf(raw: Buffer | null): string {
+/** The most of a traceback kept: its end (the exception is the last line), the rest said cut. */
+export const TRACEBACK_KEEP_BYTES = 64 * 1024;
+/** The most inflated before giving up: a zlib bomb (1 MB that inflates to 1 GB) stops here. */
+export const TRACEBACK_INFLATE_BYTES = 16 * 1024 * 1024;
+/** The most of a field read from Redis at all: another program may have put anything there. */
+export const JOB_FIELD_BYTES = 1024 * 1024;
+
+/**
+ * The traceback RQ stored (zlib since RQ 1.x; plain in older jobs), its end kept within
+ * TRACEBACK_KEEP_BYTES. Inflated as a stream on the thread pool (never on the caller's loop),
+ * stopped past TRACEBACK_INFLATE_BYTES, so that whatever another program wrote there costs
+ * bounded memory and time.
+ */
+export async function tracebackOf(raw: Buffer | null): Promise<string> {
   if (!raw || raw.length === 0) return '';
-  try {
-    return inflateSync(raw).toString('utf8');
-  } catch {
-    return raw.toString('utf8');
-  }
+  const inflated = await boundedInflate(raw);
+  const { text, cutBytes } = inflated ?? { text: keepEnd(raw), cutBytes: Math.max(0, raw.length - TRACEBACK_KEEP_BYTES), stopped: false };
+  if (inflated?.stopped) return `[… traceback over ${TRACEBACK_INFLATE_BYTES / 1024 / 1024} MB inflated: not read further]\n${text}`;
+  return cutBytes > 0 ? `[… ${cutBytes} bytes of the traceback cut: its end is kept]\n${text}` : text;
+}
+
+function keepEnd(buf: Buffer): string {
+  const end = buf.subarray(Math.max(0, buf.length - TRACEBACK_KEEP_BYTES)).toString('utf8');
+  return buf.length > TRACEBACK_KEEP_BYTES ? end.slice(end.indexOf('\n') + 1) : end;
+}
+
+/** Inflate keeping the last TRACEBACK_KEEP_BYTES; null when `raw` is not zlib. */
+function boundedInflate(raw: Buffer): Promise<{ text: string; cutBytes: number; stopped: boolean } | null> {
+  return new Promise((resolve) => {
+    const z = createInflate();
+    let kept: Buffer[] = [];
+    let keptBytes = 0;
+    let total = 0;
+    let stopped = false;
+    const finish = (): void => {
+      const all = Buffer.concat(kept);
+      resolve({ text: keepEnd(all), cutBytes: Math.max(0, total - TRACEBACK_KEEP_BYTES), stopped });
+    };
+    z.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      kept.push(chunk);
+      keptBytes += chunk.length;
+      while (kept.length > 1 && keptBytes - kept[0]!.length >= TRACEBACK_KEEP_BYTES) keptBytes -= kept.shift()!.length;
+      if (total > TRACEBACK_INFLATE_BYTES && !stopped) {
+        stopped = true;
+        z.destroy();
+        finish();
+      }
+    });
+    z.on('end', () => stopped || finish());
+    z.on('error', () => {
+      if (stopped) return;
+      if (total === 0) resolve(null);
+      else finish(); // a stream cut short: what it gave
+      kept = [];
+    });
+    z.end(raw);
+  });
 }
 
 /** The exception's own line: the traceback's last line that is not blank. Pure. */
 export function exceptionLine(traceback: string): string {
   const lines = traceback.split('\n').filter((l) => l.trim() !== '');
-  return lines.at(-1)?.trim() ?? '';
+  const last = lines.at(-1)?.trim() ?? '';
+  return last.length > EXCEPTION_MAX ? `${last.slice(0, EXCEPTION_MAX)}…` : last;
 }
+
+/** The longest exception line kept in a list: Python's are one line of a few words. */
+const EXCEPTION_MAX = 500;
 
 /** The exception of the job's latest result (RQ ≥ 1.12 on Redis ≥ 5), or ''. */
 async function resultTraceback(client: RedisClient, id: string): Promise<string> {
   const latest = await client.xrevrange(`rq:results:${id}`, '+', '-', 'COUNT', 1);
   const fields = latest[0]?.[1] ?? [];
   const at = fields.indexOf('exc_string');
-  return at === -1 ? '' : tracebackOf(Buffer.from(fields[at + 1] ?? '', 'base64'));
+  const value = fields[at + 1] ?? '';
+  return at === -1 ? '' : tracebackOf(Buffer.from(value.length > JOB_FIELD_BYTES * 2 ? value.slice(-JOB_FIELD_BYTES * 2) : value, 'base64'));
 }
 
 async function detail(client: RedisClient, naming: QueueNaming, id: string, rqQueue: string | null): Promise<FailedJobDetail | null> {
-  const [description, origin, endedAt, exc] = await client.hmgetBuffer(RQ_KEYS.job(id), ...JOB_FIELDS);
-  if (!description) return null;
-  const traceback = tracebackOf(exc ?? null) || (await resultTraceback(client, id));
-  const call = description.toString('utf8');
+  // A field larger than JOB_FIELD_BYTES is not fetched: another program may have put anything there.
+  const sizes = await Promise.all(JOB_FIELDS.map((f) => client.hstrlen(RQ_KEYS.job(id), f)));
+  const fields = JOB_FIELDS.filter((_, i) => sizes[i]! <= JOB_FIELD_BYTES);
+  const got = fields.length ? await client.hmgetBuffer(RQ_KEYS.job(id), ...fields) : [];
+  const field = (name: (typeof JOB_FIELDS)[number]): Buffer | null => got[fields.indexOf(name)] ?? null;
+  const [description, origin, endedAt, exc] = JOB_FIELDS.map(field);
+  const over = (name: (typeof JOB_FIELDS)[number]): number => sizes[JOB_FIELDS.indexOf(name)]!;
+  if (!description && over('description') === 0) return null;
+  const traceback =
+    over('exc_info') > JOB_FIELD_BYTES
+      ? `[its exc_info holds ${over('exc_info')} bytes: more than fbench reads]`
+      : (await tracebackOf(exc ?? null)) || (await resultTraceback(client, id));
+  const call = description ? description.toString('utf8') : `[a description of ${over('description')} bytes: not read]`;
   return {
     id,
     queue: benchQueueName(naming, origin?.toString('utf8') ?? rqQueue ?? ''),

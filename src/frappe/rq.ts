@@ -113,6 +113,8 @@ export function benchQueueName(naming: QueueNaming, rqName: string): string {
 export interface JobReport {
   waitingFor: string;
   ifKilled: string;
+  /** waitingFor at another moment: the job's age then. */
+  at: (now: number) => string;
 }
 
 /** Pure. */
@@ -126,6 +128,7 @@ export function describeJob(job: RqJob, naming: QueueNaming, config: Pick<Resolv
   return {
     waitingFor: `finish ${job.func} (job ${id}${ran}${timeout ? `, ${timeout}` : ''})`,
     ifKilled: `the job ${id} (${job.func}) was lost; it stays in ${RQ_KEYS.wip(job.origin ?? rqQueueName(naming, 'default'))} until RQ cleans it up`,
+    at: (later) => describeJob(job, naming, config, later).waitingFor,
   };
 }
 

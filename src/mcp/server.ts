@@ -7,6 +7,7 @@ import { FbenchError, formatError } from '../errors.js';
 import { siteUrl } from '../frappe/bench-model.js';
 import { knownQueues } from '../frappe/queues.js';
 import { queueStats, workerIsLive } from '../frappe/rq.js';
+import { NAME_MAX } from '../plan/lookup.js';
 import { planToJson } from '../plan/render.js';
 import { benchSessions, bySession, connect, restartResults, restartWords, type SessionAnswer } from '../session/control-client.js';
 import { actOnFailed, listFailed, showJob } from '../session/jobs.js';
@@ -15,6 +16,7 @@ import { planBench } from '../session/planning.js';
 import { withQueueRedis } from '../session/queue-redis.js';
 import { runningSessions, sessionCommand } from '../session/session-files.js';
 import { pidAlive } from '../runtime/process-group.js';
+import { RequestGate } from './request-gate.js';
 
 /** The most any answer holds: an agent's context is small, a bench's logs are not. */
 export const ANSWER_BYTES = 32 * 1024;
@@ -38,7 +40,7 @@ export function bounded(text: string, budget = ANSWER_BYTES): string {
 
 const text = (t: string): Answer => ({ content: [{ type: 'text', text: bounded(t) }] });
 const json = (v: unknown): Answer => text(JSON.stringify(v, null, 2));
-const refusal = (t: string): Answer => ({ content: [{ type: 'text', text: t }], isError: true });
+const refusal = (t: string): Answer => ({ content: [{ type: 'text', text: bounded(t) }], isError: true });
 
 /** Any failure as the tool's answer, in fbench's words (never a stack trace, never a hang). */
 async function answer(fn: () => Promise<Answer>): Promise<Answer> {
@@ -82,7 +84,13 @@ async function act(bench: string, cmd: 'restart' | 'stop', names: string[], grac
   return { content: [{ type: 'text', text: bounded(said.join('\n')) }], ...(failed ? { isError: true } : {}) };
 }
 
-const names = z.array(z.string()).min(1).describe('process names (web.1), types (worker), roles or wildcards (worker*), as fbench ps shows them');
+const names = z
+  .array(z.string().min(1).max(NAME_MAX))
+  .min(1)
+  .max(100)
+  .describe('process names (web.1), types (worker), roles or wildcards (worker*), as fbench ps shows them');
+/** A job id as RQ makes them (Frappe's `<site>::<uuid>`): well under this. */
+const jobId = z.string().min(1).max(NAME_MAX).describe('the whole job id, as failed_jobs lists it');
 const grace = z
   .number()
   .int()
@@ -147,7 +155,7 @@ export function benchServer(bench: string, opts: { readOnly: boolean; version: s
       description:
         "Recent log lines of the bench, merged in time order, each with its process name: one process or several, or all (and `system`, fbench itself). `search` is plain text, any case (never a pattern that could stall). With no session, the last session's logs/fbench.log.",
       inputSchema: {
-        names: z.array(z.string()).optional().describe('names, types, roles, wildcards, or system; default all'),
+        names: z.array(z.string().min(1).max(NAME_MAX)).max(100).optional().describe('names, types, roles, wildcards, or system; default all'),
         lines: z.number().int().min(1).max(2000).optional().describe('lines per process (default 50)'),
         since_seconds: z.number().int().min(1).optional().describe('only lines of the last N seconds'),
         search: z.string().max(200).optional().describe('only lines holding this text (any case)'),
@@ -192,7 +200,7 @@ export function benchServer(bench: string, opts: { readOnly: boolean; version: s
     'failed_jobs',
     {
       description: "RQ's failed jobs, newest first: id (whole), queue, method, when, the exception's last line.",
-      inputSchema: { queue: z.string().optional().describe('only this queue (long)'), limit: z.number().int().min(1).max(500).optional() },
+      inputSchema: { queue: z.string().max(NAME_MAX).optional().describe('only this queue (long)'), limit: z.number().int().min(1).max(500).optional() },
       annotations: read,
     },
     (a) => answer(async () => json(await listFailed((await planBench({ bench })).model, { ...(a.queue ? { queue: a.queue } : {}), limit: a.limit ?? 50 }))),
@@ -202,7 +210,7 @@ export function benchServer(bench: string, opts: { readOnly: boolean; version: s
     'job',
     {
       description: 'One job by id: method, call with its arguments, queue, when it failed, the exception and the traceback.',
-      inputSchema: { id: z.string().min(1) },
+      inputSchema: { id: jobId },
       annotations: read,
     },
     (a) => answer(async () => json(await showJob((await planBench({ bench })).model, a.id))),
@@ -258,7 +266,7 @@ export function benchServer(bench: string, opts: { readOnly: boolean; version: s
   );
   server.registerTool(
     'requeue_job',
-    { description: 'Put a failed job back on its queue (as RQ requeues it).', inputSchema: { id: z.string().min(1) }, annotations: acting },
+    { description: 'Put a failed job back on its queue (as RQ requeues it).', inputSchema: { id: jobId }, annotations: acting },
     (a) =>
       answer(async () => {
         const [r] = await actOnFailed((await planBench({ bench })).model, 'requeue', [a.id]);
@@ -272,7 +280,10 @@ export function benchServer(bench: string, opts: { readOnly: boolean; version: s
 export async function serveStdio(bench: string, opts: { readOnly: boolean; version: string }): Promise<void> {
   const server = benchServer(bench, opts);
   const closed = new Promise<void>((resolve) => (server.server.onclose = resolve));
-  await server.connect(new StdioServerTransport());
-  process.stdin.once('end', () => void server.close());
+  const gate = new RequestGate(process.stdin, process.stdout);
+  gate.start();
+  await server.connect(new StdioServerTransport(gate.requests, process.stdout));
+  gate.requests.once('end', () => void server.close());
   await closed;
+  gate.close();
 }

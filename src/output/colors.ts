@@ -18,7 +18,15 @@ export function useColor(isTTY: boolean, env: Readonly<Record<string, string | u
   if (flag === false) return false;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') return true;
-  return isTTY;
+  return isTTY && !dumbTerminal(env);
+}
+
+/**
+ * `TERM=dumb`: a terminal that moves no cursor and shows no colour (Emacs' shell and compile
+ * buffers): no animation, no colour, as NO_COLOR. Pure.
+ */
+export function dumbTerminal(env: Readonly<Record<string, string | undefined>>): boolean {
+  return env.TERM === 'dumb';
 }
 
 /**

@@ -1,6 +1,7 @@
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, renameSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { removeFile } from '../util/remove-file.js';
+import { openForAppend } from '../util/safe-file.js';
 
 const REASON: Record<string, string> = {
   ENOSPC: 'disk full',
@@ -44,11 +45,11 @@ export class LogFile {
   open(): boolean {
     try {
       mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
-      this.fd = openSync(this.file, this.opts.append ? 'a' : 'w', 0o600);
+      this.fd = openForAppend(this.file, { mode: 0o600, truncate: !this.opts.append }); // never through a planted link, never a FIFO
       this.size = fstatSync(this.fd).size;
       return true;
     } catch (err) {
-      this.opts.onFailure(`cannot write ${this.file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      this.opts.onFailure(`cannot write ${this.file} (${(err as { why?: string }).why ?? (err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
       return false;
     }
   }
@@ -101,7 +102,7 @@ export class LogFile {
       // at once (ext4 does so for a replace by rename), holding up every process's output.
       removeFile(`${this.file}.1`);
       renameSync(this.file, `${this.file}.1`);
-      const fd = openSync(this.file, 'a', fstatSync(this.fd!).mode & 0o777);
+      const fd = openForAppend(this.file, { mode: fstatSync(this.fd!).mode & 0o777 });
       closeSync(this.fd!);
       this.fd = fd;
       this.size = 0;

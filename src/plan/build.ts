@@ -127,10 +127,14 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
     PATH: [path.join(model.dir, 'env', 'bin'), opts.inheritedPath].filter(Boolean).join(path.delimiter),
   };
 
+  const places = new Map(
+    [...selected].map((t) => [t, processPlace(model.layout, byType.get(t)!.info, byType.get(t)!.shape, model.benchToml?.adminPort ?? null)]),
+  );
   const commands = new Map(
     [...selected].map((t) => {
       const e = byType.get(t)!;
-      return [t, e.info.role === 'socketio' ? nodeFallback(e, exists, warnings, procfileRel) : e.command];
+      const command = e.info.role === 'socketio' ? nodeFallback(e, exists, warnings, procfileRel) : e.command;
+      return [t, programFromBench(command, e.shape.argv[0], places.get(t)!.cwd, model.dir)];
     }),
   );
   const runs = new Map([...commands].map(([t, c]) => [t, runSpec(c)]));
@@ -143,7 +147,7 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
     const port = listenPort(e, model);
     // A worker listens to every queue unless told; lite mode's runner (web with jobs) to those it names.
     const queues = e.info.role === 'worker' ? (e.info.queues ?? knownQueues(config)) : (e.info.queues ?? null);
-    const place = processPlace(model.layout, e.info, e.shape, model.benchToml?.adminPort ?? null);
+    const place = places.get(e.type)!;
     return {
       name: inst.name,
       type: e.type,
@@ -266,4 +270,17 @@ function nodeFallback(e: Entry, exists: (p: string) => boolean, warnings: Warnin
   });
   const i = e.command.indexOf(program);
   return i >= 0 ? `${e.command.slice(0, i)}node${e.command.slice(i + program.length)}` : ['node', ...e.shape.argv.slice(1)].map(shellQuote).join(' ');
+}
+
+/**
+ * A line's program named relative to the bench (`env/bin/python -m frappe.utils.bench_helper …`)
+ * in a line that runs in another folder (sites/): made absolute, as honcho, which runs every line
+ * from the Procfile's folder, would find it. Pure.
+ */
+export function programFromBench(command: string, program: string | undefined, cwd: string, bench: string): string {
+  if (!program || cwd === bench || path.isAbsolute(program) || !program.includes('/')) return command;
+  const at = new RegExp(`(^|\\s)${program.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=\\s|$)`).exec(command);
+  if (!at) return command;
+  const start = at.index + at[1]!.length;
+  return `${command.slice(0, start)}${shellQuote(path.join(bench, program))}${command.slice(start + program.length)}`;
 }

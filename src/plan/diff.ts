@@ -1,3 +1,4 @@
+import { readsPortVariable } from '../frappe/roles.js';
 import type { Plan, PlanProcess } from './types.js';
 
 export interface PlanDiff {
@@ -19,7 +20,7 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
       const why =
         o.command !== p.command
           ? 'command changed'
-          : JSON.stringify(o.env) !== JSON.stringify(p.env)
+          : JSON.stringify(envThatMatters(o)) !== JSON.stringify(envThatMatters(p))
             ? 'environment changed'
             : o.dependsOn.join() !== p.dependsOn.join()
               ? 'dependencies changed'
@@ -28,6 +29,13 @@ export function diffPlans(before: Plan, after: Plan): PlanDiff {
     }
   }
   return diff;
+}
+
+/** A process's environment less what it never reads (PORT, for Frappe's programs: see readsPortVariable). */
+function envThatMatters(p: PlanProcess): Record<string, string> {
+  if (readsPortVariable(p.role, p.command)) return p.env;
+  const { PORT: _port, ...rest } = p.env;
+  return rest;
 }
 
 export function isEmpty(d: PlanDiff): boolean {

@@ -20,6 +20,9 @@ export interface NameOptions {
   skipUnknown?: boolean;
 }
 
+/** The longest name taken: a Procfile's names are short, and matching (the closest name, a wildcard) costs more than linear time in it. */
+export const NAME_MAX = 200;
+
 const globRe = (glob: string): RegExp =>
   new RegExp(
     `^${glob
@@ -38,6 +41,11 @@ const globRe = (glob: string): RegExp =>
 export function resolveNames(procs: readonly Nameable[], names: readonly string[], opts: NameOptions = {}): string[] {
   const out = new Set<string>();
   for (const n of names) {
+    if (n.length > NAME_MAX)
+      throw new FbenchError(
+        `a name of ${n.length} characters${opts.option ? ` (${opts.option})` : ''}: "${n.slice(0, 40)}…"`,
+        `names are at most ${NAME_MAX} characters: a process (worker.1), a type, a role or a wildcard`,
+      );
     let hits: string[];
     if (n === 'all') hits = procs.map((p) => p.name);
     else if (/[*?[]/.test(n)) {

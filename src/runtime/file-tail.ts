@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { realClock, type Clock } from '../util/clock.js';
 
@@ -18,7 +18,7 @@ export function tailFile(file: string, clock: Clock = realClock, intervalMs = 10
     if (size === pos) return;
     let fd: number;
     try {
-      fd = openSync(file, 'r');
+      fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK); // sizeOf saw a regular file; never block on what replaced it
     } catch {
       return;
     }
@@ -49,7 +49,8 @@ export function tailFile(file: string, clock: Clock = realClock, intervalMs = 10
 
 function sizeOf(file: string): number {
   try {
-    return statSync(file).size;
+    const st = statSync(file);
+    return st.isFile() ? st.size : 0; // a FIFO or device is never read
   } catch {
     return 0;
   }

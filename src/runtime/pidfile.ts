@@ -1,9 +1,10 @@
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, linkSync, lstatSync, renameSync, writeSync, type Stats } from 'node:fs';
 import { removeFile } from '../util/remove-file.js';
 import path from 'node:path';
 import { pidAlive } from './process-group.js';
 import { processStartedAt } from '../util/process-facts.js';
 import { processTable } from '../util/process-table.js';
+import { createExclusive, ownFolder, readSmallFile } from '../util/safe-file.js';
 
 /**
  * The pid of the live process a pid file names, or null (missing, unreadable or stale). Stale
@@ -13,14 +14,13 @@ import { processTable } from '../util/process-table.js';
  */
 export function readLivePid(file: string, held = false): number | null {
   let st: Stats;
-  let pid: number;
   try {
-    st = statSync(file);
-    pid = Number(readFileSync(file, 'utf8').trim().split(/\s+/)[0]);
+    st = lstatSync(file);
   } catch {
     return null;
   }
-  if (!Number.isInteger(pid) || pid <= 0 || !pidAlive(pid)) return null;
+  const pid = readPid(file);
+  if (pid === null || !pidAlive(pid)) return null;
   const started = processStartedAt(pid);
   // A second of slack: start times are whole seconds, and the boot time they count from may drift by one.
   if (started !== null && started > st.mtimeMs + 1000) return null;
@@ -31,14 +31,10 @@ export function readLivePid(file: string, held = false): number | null {
 /** The pid files this process holds open (see acquirePidFile's `hold`). */
 const held = new Map<string, number>();
 
-/** The pid a pid file names, alive or not; null when missing or unreadable. */
+/** The pid a pid file names, alive or not; null when missing, unreadable, or not a small regular file (a FIFO there never blocks). */
 export function readPid(file: string): number | null {
-  try {
-    const pid = Number(readFileSync(file, 'utf8').trim().split(/\s+/)[0]);
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
-  }
+  const pid = Number(readSmallFile(file, 64)?.trim().split(/\s+/)[0] ?? NaN);
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
 }
 
 /**
@@ -48,14 +44,17 @@ export function readPid(file: string): number | null {
  * does not is stale. Throws when the folder cannot be written.
  */
 export function acquirePidFile(file: string, pid: number, hold = false): number | null {
-  mkdirSync(path.dirname(file), { recursive: true });
-  // Written whole under a private name first, then linked: the pid file never exists half-written,
-  // and it is open before it exists under its name (no moment when its holder seems not to hold it).
+  // Readable by all, as pid files are: another user's fbench is told whose session runs here. It names only a pid.
+  ownFolder(path.dirname(file));
+  // Written whole under a private name first (created exclusively: never through a planted
+  // link), then linked: the pid file never exists half-written, and it is open before it exists
+  // under its name (no moment when its holder seems not to hold it).
   const mine = `${file}.${pid}`;
-  const fd = openSync(mine, 'w');
+  removeFile(mine); // a leftover of a dead process with this pid, or something planted: never written through
+  const fd = createExclusive(mine, 0o644);
   let taken = false;
   try {
-    writeFileSync(fd, `${pid}\n`);
+    writeSync(fd, `${pid}\n`);
     const holder = linkAttempts(file, mine, pid, hold);
     taken = holder === null;
     if (taken && hold) held.set(file, fd);

@@ -7,6 +7,12 @@ import { processTable, type ProcessRow } from '../util/process-table.js';
  */
 export const MARKER_VAR = 'FBENCH_SESSION';
 
+/**
+ * The watchdog's variable holding its session: not an argument, since arguments are anybody's to
+ * read in `ps`, an environment only its user's (and root's).
+ */
+export const WATCHDOG_VAR = 'FBENCH_WATCHDOG';
+
 /** Signal a whole process group; false when it is already gone. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
   try {

@@ -14,6 +14,8 @@ export type Probe = (signal: AbortSignal, note: (why: string) => void) => Promis
 export interface WorkReport {
   waitingFor: string;
   ifKilled: string;
+  /** waitingFor as it reads at another moment (a job's age grows while an old process finishes it). */
+  at?: (now: number) => string;
 }
 
 /** How a service stops; its grace (SIGTERM → SIGKILL) is its process's (`ProcessSpec.graceMs`). */
@@ -111,6 +113,8 @@ export interface Waiting {
 /** The moment every service has started and its readiness has been told (or has run out of time). */
 export interface ReadySummary {
   ms: number;
+  /** The start-up's time limit (readyTimeoutMs), as configured: what a message names, not the time a loaded machine took to notice. */
+  limitMs: number;
   notReady: { name: string; why: string }[];
 }
 
@@ -296,6 +300,7 @@ export class Supervisor extends EventEmitter {
     const svc = this.mustGet(name);
     svc.ticket++;
     svc.wanted = false;
+    svc.restarting = null; // a restart asked for after this stop is a new one
     await this.stopProcess(svc, graceMs);
     if (svc.state !== 'stopped' && svc.state !== 'failed') this.setState(svc, 'stopped');
     this.checkAllDone();
@@ -313,22 +318,22 @@ export class Supervisor extends EventEmitter {
     const ticket = ++svc.ticket;
     const restart = (async (): Promise<StartOutcome> => {
       const doing = svc.spec.handover && !opts.wait && svc.state === 'ready' && svc.proc?.running ? await this.askWork(svc, HANDOVER_ASK_MS) : null;
-      if (svc.ticket !== ticket || this.stopping) {
-        svc.restarting = null;
-        return { ok: false, why: this.overtaken(svc) };
-      }
+      if (svc.ticket !== ticket || this.stopping) return { ok: false, why: this.overtaken(svc) };
       if (doing) {
-        svc.restarting = null;
         this.handOver(svc, doing, graceMs);
         return this.startAgain(svc);
       }
       svc.wanted = false;
       await this.stopProcess(svc, graceMs);
-      svc.restarting = null;
       if (svc.ticket !== ticket || svc.removed || this.stopping) return { ok: false, why: this.overtaken(svc) };
       return this.startAgain(svc);
     })();
+    // Joined until the new process's start has ended, not only the old one's stop: a restart asked
+    // for while the new one starts is the same restart (twenty callers at once: one new process).
     svc.restarting = restart;
+    void restart.finally(() => {
+      if (svc.restarting === restart) svc.restarting = null;
+    });
     return restart;
   }
 
@@ -685,7 +690,7 @@ export class Supervisor extends EventEmitter {
     if (notReady.length && this.opts.startupNeedsAll) return;
     this.readyAnnounced = true;
     this.cancelStartupDeadline?.();
-    this.emit('ready', { ms: this.clock.now() - this.t0, notReady } satisfies ReadySummary);
+    this.emit('ready', { ms: this.clock.now() - this.t0, limitMs: this.opts.readyTimeoutMs, notReady } satisfies ReadySummary);
   }
 
   /** The wanted services not ready, each with why: its error, its exit, what its check last said, or what it waits for. */
@@ -715,7 +720,7 @@ export class Supervisor extends EventEmitter {
       return;
     }
     this.readyAnnounced = true;
-    this.emit('startup-incomplete', { ms: this.clock.now() - this.t0, notReady: this.notReady() } satisfies ReadySummary);
+    this.emit('startup-incomplete', { ms: this.clock.now() - this.t0, limitMs: this.opts.readyTimeoutMs, notReady: this.notReady() } satisfies ReadySummary);
     void this.shutdown(1);
   }
 

@@ -1,15 +1,15 @@
 // The watchdog's cleanup (watchdog.ts is the waiting half): fbench has gone without stopping
-// these process groups (the arguments after the session, "PGID:RANK:GRACE"). They are stopped
+// these process groups (its arguments, "PGID:RANK:GRACE"; the session is in its environment). They are stopped
 // as fbench would have: rank by rank (the processes first, then what they depend on), one
 // SIGTERM each, waited for up to each one's grace, with what carries the session's marker
 // outside them (a work horse that lost its worker, a daemon); then SIGKILL for what is left.
-import { groupAlive, killTree, markedProcesses, pidAlive, processTree, signalGroup, signalPid } from './process-group.js';
+import { groupAlive, killTree, markedProcesses, pidAlive, processTree, signalGroup, signalPid, WATCHDOG_VAR } from './process-group.js';
 
 for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, () => {});
 
-const session = process.argv[2] ?? '';
+const session = process.env[WATCHDOG_VAR] ?? '';
 const groups = process.argv
-  .slice(3)
+  .slice(2)
   .map((t) => t.split(':').map(Number))
   .filter(([g, r, ms]) => Number.isInteger(g) && g! > 1 && Number.isInteger(r) && Number.isFinite(ms))
   .map(([pgid, rank, graceMs]) => ({ pgid: pgid!, rank: rank!, graceMs: graceMs! }))

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { commandArgs } from '../util/process-facts.js';
+import { processTable } from '../util/process-table.js';
+import { readSmallFile, writeReplacing } from '../util/safe-file.js';
 import { removePidFile } from './pidfile.js';
-import { pidAlive } from './process-group.js';
+import { pidAlive, WATCHDOG_VAR } from './process-group.js';
 import type { GroupRegistry } from './group-process.js';
 
 /**
@@ -22,7 +22,7 @@ while IFS= read -r line; do
     -*) case $groups in *" $g "*) groups="\${groups%% $g *} \${groups#* $g }" ;; esac ;;
   esac
 done
-[ "$groups" = ' ' ] || exec "$1" "$2" "$3" $groups`;
+[ "$groups" = ' ' ] || exec "$1" "$2" $groups`;
 
 /**
  * The parent side: registers process groups so that they are stopped, in order and with their
@@ -67,16 +67,19 @@ export class Watchdog implements GroupRegistry {
     const main = fileURLToPath(new URL('./watchdog-main.js', import.meta.url));
     // Its own session: a closed terminal or a Ctrl-C to fbench's group must not reach it. Of the
     // environment only what finds the process table (ps and lsof where there is no /proc).
-    const child = spawn('/bin/sh', ['-c', WAIT, 'fbench-watchdog', process.execPath, main, this.session], {
+    const child = spawn('/bin/sh', ['-c', WAIT, 'fbench-watchdog', process.execPath, main], {
       stdio: ['pipe', 'ignore', 'ignore'],
       detached: true,
-      env: Object.fromEntries(['PATH', 'FBENCH_PROC'].filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])),
+      env: {
+        ...Object.fromEntries(['PATH', 'FBENCH_PROC'].filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])),
+        [WATCHDOG_VAR]: this.session,
+      },
     });
     this.child = child;
     if (this.pidFile && child.pid) {
       try {
-        writeFileSync(`${this.pidFile}.tmp`, `${child.pid} ${this.session} ${process.pid}\n`);
-        renameSync(`${this.pidFile}.tmp`, this.pidFile);
+        // 0600: it names the session, which every process of it carries as its marker.
+        writeReplacing(this.pidFile, `${child.pid} ${this.session} ${process.pid}\n`, 0o600);
       } catch {
         // no pid folder to write: a next session cannot wait for this one's cleanup
       }
@@ -96,14 +99,10 @@ export class Watchdog implements GroupRegistry {
  * live one's watchdog, in a copied bench's file, is waiting, not stopping anything).
  */
 export function liveWatchdog(pidFile: string): number | null {
-  let text: string;
-  try {
-    text = readFileSync(pidFile, 'utf8');
-  } catch {
-    return null;
-  }
+  const text = readSmallFile(pidFile);
+  if (text === null) return null;
   const [pid, session, owner] = text.trim().split(/\s+/);
   const n = Number(pid);
   if (!Number.isInteger(n) || n <= 1 || !session || !pidAlive(n) || pidAlive(Number(owner))) return null;
-  return commandArgs(n)?.includes(session) ? n : null;
+  return processTable.environ(WATCHDOG_VAR, [n]).get(n) === session ? n : null;
 }

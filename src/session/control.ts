@@ -190,7 +190,7 @@ export class SessionControl {
           name: `${row.name} (old code)`,
           state: 'stopping',
           ready: false,
-          readiness: `old code, ${r.doing.waitingFor.replace(/^finish\b/, 'finishing')}`,
+          readiness: `old code, ${(r.doing.at?.(now) ?? r.doing.waitingFor).replace(/^finish\b/, 'finishing')}`,
           pid: r.pid,
           uptimeMs: now - r.since,
           cpuPercent: null,

@@ -1,4 +1,5 @@
-import { copyFileSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { realPath } from '../util/real-path.js';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FbenchError } from '../errors.js';
 import { benchPorts, choosePorts, configPorts, reassignEdits, type BenchPort, type FileEdit, type PortKey, type PortMove } from '../frappe/bench-ports.js';
@@ -10,6 +11,8 @@ import { sessionOf } from '../runtime/process-group.js';
 import type { Planned } from './planning.js';
 import { runningRecords } from './registry.js';
 import { runningSessions, sessionCommand } from './session-files.js';
+import { CONFIG_MAX_BYTES } from '../config/read-file.js';
+import { readBounded, writeReplacing } from '../util/safe-file.js';
 
 /** One port of the bench and who has it now. */
 export interface PortReport extends BenchPort {
@@ -24,7 +27,7 @@ export interface PortReport extends BenchPort {
 
 const readOrNull = (f: string): string | null => {
   try {
-    return readFileSync(f, 'utf8');
+    return readBounded(f, { maxBytes: CONFIG_MAX_BYTES }).toString('utf8');
   } catch {
     return null;
   }
@@ -133,18 +136,25 @@ export function reassignPorts(planned: Planned, dryRun: boolean): { moves: PortM
   const claimed = new Set(runningRecords().flatMap((r) => r.ports.map((p) => p.port)));
   const moves = choosePorts(mine, siblingPorts(bench), (port) => claimed.has(port) || portListened(port));
   const edits = reassignEdits(planned.model, moves, { read: readOrNull, isBench: isBenchDir });
+  // Nothing outside this bench is ever written (a copy's files may still name the original's).
+  const outside = edits.find((e) => path.relative(realPath(bench), realPath(e.file)).startsWith('..'));
+  if (outside)
+    throw new FbenchError(
+      `${outside.file} is outside this bench (${bench}): fbench ports --reassign writes only the bench's own files`,
+      'nothing was changed; give the bench its own copy of that file, then run it again',
+    );
   if (dryRun || edits.length === 0) return { moves, edits };
-  for (const e of edits) copyFileSync(e.file, `${e.file}.fbench-bak`);
+  // Each file keeps its mode; every write is a new file renamed over the name (never through a link).
+  const modeOf = (f: string): number => statSync(f).mode & 0o7777;
   const done: FileEdit[] = [];
   try {
+    for (const e of edits) writeReplacing(`${e.file}.fbench-bak`, e.before, modeOf(e.file));
     for (const e of edits) {
-      const tmp = `${e.file}.fbench-tmp`;
-      writeFileSync(tmp, e.after);
-      renameSync(tmp, e.file);
+      writeReplacing(e.file, e.after, modeOf(e.file));
       done.push(e);
     }
   } catch (err) {
-    for (const e of done) writeFileSync(e.file, e.before);
+    for (const e of done) writeReplacing(e.file, e.before, modeOf(e.file));
     throw new FbenchError(
       `cannot write ${path.relative(bench, edits[done.length]!.file)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
       'nothing was changed; make the bench writable and try again',

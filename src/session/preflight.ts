@@ -1,3 +1,5 @@
+import { editableFix, foreignEditables } from '../frappe/editable-installs.js';
+import { benchLayout } from '../frappe/layout.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { analyzeCommand, SHELL_ONLY } from '../config/shell-command.js';
@@ -150,7 +152,8 @@ export function fileBudget(plan: Plan, limit: number | null): { problem: string;
 
 /** What to do about a program a Procfile line runs that is not there. */
 function installHint(program: string, bench: string): string {
-  if (program.startsWith(path.join(bench, 'env') + path.sep)) return "the bench's virtualenv lacks it: run `bench setup env`, then `bench setup requirements`";
+  const commands = benchLayout(bench)?.commands;
+  if (program.startsWith(path.join(bench, 'env') + path.sep)) return `the bench's virtualenv lacks it: run ${commands?.setupEnv ?? '`bench setup env`'}`;
   switch (path.basename(program)) {
     case 'bench':
       return 'install the bench CLI (`pipx install frappe-bench`), or give this bench its env/bin/bench with `bench setup env`';
@@ -185,9 +188,24 @@ export function refuseMissingPrograms(plan: Plan): void {
   );
 }
 
+/**
+ * A copied bench whose env/ imports another bench's apps (editable installs): its processes run
+ * that bench's code, and its workers register under that bench's queues. Said before anything
+ * starts (the start goes on: its Redis, ports and stand-ins may be all it needs), or null.
+ */
+export function foreignCodeWarning(plan: Plan): string | null {
+  const layout = benchLayout(plan.bench);
+  const e = layout && plan.processes.some((p) => p.role !== 'redis') ? foreignEditables(plan.bench)[0] : undefined;
+  if (!e || !layout) return null;
+  return `env/ runs another bench's code: ${e.file} points at ${e.target}, in ${e.bench} (a copied bench?); its workers will take that bench's jobs, not this one's → ${editableFix(layout)}`;
+}
+
 /** A Redis line whose conf file is missing: Redis would exit at once ("can't open config file"). */
 function refuseMissingConf(p: PlanProcess, bench: string): void {
   const conf = p.redis?.conf;
   if (!conf || existsSync(conf)) return;
-  throw new FbenchError(`${p.name}: ${path.relative(bench, conf)} does not exist`, 'write the Redis confs with `bench setup redis`. Nothing was started.');
+  throw new FbenchError(
+    `${p.name}: ${path.relative(bench, conf)} does not exist`,
+    `write the Redis confs with ${benchLayout(bench)?.commands.setupRedis ?? '`bench setup redis`'}. Nothing was started.`,
+  );
 }

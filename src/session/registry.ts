@@ -1,8 +1,9 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { processStart } from '../util/process-facts.js';
 import { removeFile } from '../util/remove-file.js';
+import { ownFolder, readSmallFile, writeReplacing } from '../util/safe-file.js';
 import type { SessionKind } from './session-files.js';
 
 /** One running session, as `fbench ls` lists it. */
@@ -32,11 +33,10 @@ export class SessionEntry {
   start(): void {
     try {
       const dir = registryDir();
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      ownFolder(dir, 0o700);
       const file = path.join(dir, `${process.pid}.json`);
       const full: SessionRecord = { pid: process.pid, procStart: processStart(process.pid), ...this.record };
-      writeFileSync(`${file}.tmp`, JSON.stringify(full), { mode: 0o600 });
-      renameSync(`${file}.tmp`, file);
+      writeReplacing(file, JSON.stringify(full), 0o600);
       this.file = file;
     } catch {
       // no home to write to: the session runs, unlisted
@@ -63,9 +63,9 @@ export function runningRecords(): SessionRecord[] {
     const file = path.join(dir, n);
     let r: SessionRecord;
     try {
-      r = JSON.parse(readFileSync(file, 'utf8')) as SessionRecord;
+      r = JSON.parse(readSmallFile(file, 64 * 1024) ?? '') as SessionRecord;
     } catch {
-      continue; // being written
+      continue; // not a record fbench wrote
     }
     const start = processStart(r.pid);
     if (start === null || start !== r.procStart) removeFile(file);

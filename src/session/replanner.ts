@@ -7,12 +7,16 @@ import type { Plan } from '../plan/types.js';
 import { Debounce } from '../runtime/debounce.js';
 import type { Clock } from '../util/clock.js';
 import type { Planned } from './planning.js';
+import type { BenchModel } from '../frappe/bench-model.js';
+import { keepsData } from '../frappe/redis-conf.js';
 
 /** An editor's save is often several writes and a rename: one re-plan, this long after the last. */
 const REPLAN_DEBOUNCE_MS = 200;
 
 export interface ReplanTarget {
   plan(): Plan;
+  /** The bench as the running plan was made from (its Redis confs say what a restart loses). */
+  model(): BenchModel;
   printer: Printer;
   clock: Clock;
   /** Make the running session the new plan: stop what went, restart what changed, start what came. */
@@ -102,6 +106,14 @@ export class Replanner {
       ...diff.changed.map((c) => `restarting ${c.process.name} (${c.why})`),
     ].filter(Boolean);
     this.session.printer.system(`${why} changed: ${said.join('; ')}`);
+    // A Redis restarted loses what it holds unless its conf keeps it on disk: never silently.
+    for (const c of diff.changed.filter((x) => x.process.role === 'redis')) {
+      const conf = this.session.model().redisConfs[c.process.type]?.conf;
+      if (conf && !keepsData(conf))
+        this.session.printer.warn(
+          `${c.process.name} restarts empty: its conf keeps no data (save "", no appendonly), so what it holds now (queued jobs, cache) is lost`,
+        );
+    }
     await this.session.applyPlan(next, diff);
   }
 }

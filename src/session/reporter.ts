@@ -220,7 +220,7 @@ export class Reporter {
 
   /** Start-up ran out of time with processes not ready: each named with why, then the stop. */
   private readonly onIncomplete = (r: ReadySummary): void => {
-    this.printer.error(`start-up did not complete within ${Math.round(r.ms / 100) / 10} s (--ready-timeout): ${r.notReady.length} not ready`);
+    this.printer.error(`start-up did not complete within ${Math.round(r.limitMs / 100) / 10} s (--ready-timeout): ${r.notReady.length} not ready`);
     for (const n of r.notReady) this.say(`  ${n.name}: ${n.why}${this.lastLineIfExited(n)}`);
     this.say('stopping');
   };

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { resolveNames } from '../plan/lookup.js';
 import type { LogLine } from './control-protocol.js';
 
@@ -17,9 +17,10 @@ export function readSessionLog(file: string, opts: { names: readonly string[]; n
   let text: string;
   let modified: Date;
   try {
-    const fd = openSync(file, 'r');
+    const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       const st = fstatSync(fd);
+      if (!st.isFile()) return null; // a FIFO or device: nothing fbench wrote
       const size = st.size;
       modified = st.mtime;
       const len = Math.min(size, TAIL_BYTES);

@@ -5,11 +5,12 @@ import { isatty } from 'node:tty';
 import { FbenchError, formatWarning } from '../errors.js';
 import { knownQueues } from '../frappe/queues.js';
 import { queueStats, workerIsLive, type QueueStats } from '../frappe/rq.js';
-import { colorEnv, useColor } from '../output/colors.js';
+import { colorEnv, dumbTerminal, useColor } from '../output/colors.js';
 import { LogFile } from '../output/log-file.js';
 import { Printer, sinkFor, SYSTEM, type Sink } from '../output/printer.js';
 import type { PlanDiff } from '../plan/diff.js';
 import type { Plan, PlanProcess } from '../plan/types.js';
+import type { BenchModel } from '../frappe/bench-model.js';
 import { LogFiles } from '../runtime/log-files.js';
 import { LogRing } from '../runtime/log-ring.js';
 import { acquirePidFile, removePidFile } from '../runtime/pidfile.js';
@@ -28,7 +29,7 @@ import { withQueueRedis } from './queue-redis.js';
 import { listFailed, showJob } from './jobs.js';
 import type { FailedJobDetail } from '../frappe/rq-jobs.js';
 import type { Planned } from './planning.js';
-import { fileBudget, preflight } from './preflight.js';
+import { fileBudget, foreignCodeWarning, preflight } from './preflight.js';
 import { siteUrl } from '../frappe/bench-model.js';
 import { debugCommand } from '../frappe/debug-command.js';
 import { overcommitAdvice } from '../frappe/redis-log.js';
@@ -137,7 +138,7 @@ export class Session implements ControlledSession {
   private readonly choices: ServiceChoices;
   private readonly terminal: { isTTY: boolean; rows: number; stdinTTY: boolean };
   private readonly tails: LogTails;
-  /** On a bench.toml bench: fbench is the bench CLI's runner (pids/bench.pid, pids/<name>.pid, reload requests). */
+  /** On a bench.toml bench: fbench is the bench CLI's runner (pids/bench.pid, pids/<name>.pid). */
   private readonly runner: RunnerPids | null;
   /** Processes restarted under debugpy (fbench debug), with its port. */
   private readonly debugPorts = new Map<string, number>();
@@ -145,6 +146,9 @@ export class Session implements ControlledSession {
   private replanner: Replanner | null = null;
   private live: Promise<void> = Promise.resolve();
   private signals: { at: number; signal: NodeJS.Signals }[] = [];
+  /** A stop request is being taken: a signal now is its echo (see onSignal). */
+  private signalBusy = false;
+  private signalQuietUntil: number | null = null;
   /** A signal that came before anything ran: start-up ends there. */
   private abortedBy: NodeJS.Signals | null = null;
   private fatal = false;
@@ -204,6 +208,10 @@ export class Session implements ControlledSession {
     return this.planned.plan;
   }
 
+  model(): BenchModel {
+    return this.planned.model;
+  }
+
   supervisor(): Supervisor | null {
     return this.sup;
   }
@@ -226,6 +234,7 @@ export class Session implements ControlledSession {
   }
 
   stop(why: string): void {
+    this.runner?.stopping();
     this.printer.system(why);
     void this.sup?.shutdown(0);
     if (!this.sup) this.abortedBy ??= 'SIGTERM';
@@ -274,7 +283,7 @@ export class Session implements ControlledSession {
       holder = acquirePidFile(this.files.pid, process.pid, true);
     } catch (err) {
       throw new FbenchError(
-        `${path.relative(bench, this.files.pid)}: cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        `${path.relative(bench, this.files.pid)}: cannot be written (${(err as { why?: string }).why ?? (err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
         `make ${path.relative(bench, path.dirname(this.files.pid))} writable for this user; nothing was started`,
       );
     }
@@ -312,6 +321,8 @@ export class Session implements ControlledSession {
     if (this.abortedBy) return Supervisor.signalExitCode(this.abortedBy);
 
     for (const w of plan.warnings) this.printer.warn(formatWarning(w));
+    const foreign = foreignCodeWarning(plan);
+    if (foreign) this.printer.warn(foreign);
     const budget = fileBudget(plan, openFilesLimit());
     if (budget) this.printer.warn(`${budget.problem} → ${budget.fix}`);
     const overcommit = redisProcesses(plan).length ? overcommitAdvice() : null;
@@ -333,7 +344,7 @@ export class Session implements ControlledSession {
     this.sup = sup;
     const tracker = new PromptTracker(sup);
     this.tracker = tracker;
-    const showTasks = this.config.supervision.tasks && this.terminal.isTTY && !this.config.supervision.ui;
+    const showTasks = this.config.supervision.tasks && this.terminal.isTTY && !dumbTerminal(this.config.env) && !this.config.supervision.ui;
     const reporter = new Reporter(sup, this.printer, {
       plan: () => this.plan(),
       site: () => siteUrl(this.planned.model),
@@ -482,22 +493,37 @@ export class Session implements ControlledSession {
   }
 
   private readonly onSignal = (signal: NodeJS.Signals): void => {
-    const now = this.clock.now();
-    const last = this.signals.at(-1);
-    if (last && now - last.at < SAME_SIGNAL_MS) return;
-    this.signals.push({ at: now, signal });
+    // One keypress can arrive twice (`timeout -s INT` signals the process and its group): what
+    // comes before the previous request was fully taken and said, or within SAME_SIGNAL_MS after
+    // that, is the same request. Measured from the end of its handling, so that a slow first stop
+    // step on a loaded machine does not turn the echo into a second Ctrl-C.
+    if (this.signalBusy || (this.signalQuietUntil !== null && this.clock.now() < this.signalQuietUntil)) return;
+    this.signalBusy = true;
+    this.signals.push({ at: this.clock.now(), signal });
+    try {
+      this.takeSignal(signal);
+    } finally {
+      this.printer.flush();
+      this.signalQuietUntil = this.clock.now() + SAME_SIGNAL_MS;
+      // Signals already queued behind this one are delivered before the loop turns: still the same request.
+      setImmediate(() => (this.signalBusy = false));
+    }
+  };
+
+  private takeSignal(signal: NodeJS.Signals): void {
     const first = this.signals[0]!.signal;
     if (!this.sup) {
       this.abortedBy ??= first;
       return;
     }
     const n = this.signals.length;
+    if (n === 1) this.runner?.stopping();
     if (n === 1)
       this.printer.system(`${signal === 'SIGHUP' ? 'the terminal closed (SIGHUP)' : signal} received: stopping (Ctrl-C again to kill what keeps no data)`);
     else if (n === 2) this.printer.warn(`${signal} again: killing every process but Redis, which saves its data (Ctrl-C again to kill it too)`);
     else this.printer.warn(`${signal} again: killing what is left`);
     void this.sup.shutdown(Supervisor.signalExitCode(first));
-  };
+  }
 
   /** A bug of fbench's own: one line, and the bench stopped the faithful way. */
   private readonly onFatal = (err: unknown): void => {

@@ -4,7 +4,7 @@ import type { FailedJobDetail } from '../frappe/rq-jobs.js';
 import { connect, request, restartResults, restartWords, type Connection } from '../session/control-client.js';
 import type { LogLine, ProcessInfo, QueueStats } from '../session/control-protocol.js';
 import { shownOf } from './cells.js';
-import { visibleText } from './visible-text.js';
+import { visibleText } from '../util/visible-text.js';
 
 /**
  * How often the processes and the queues (a few Redis commands) are asked for: together, so the

@@ -6,6 +6,7 @@ import type { FailedJobDetail } from '../frappe/rq-jobs.js';
 import type { LogLine, ProcessInfo, QueueStats } from '../session/control-protocol.js';
 import { ViewData } from './data.js';
 import { processCells } from './cells.js';
+import { visibleText } from '../util/visible-text.js';
 import { lastTrouble, lineMatches, matchIndexes, scrollTo } from './log-search.js';
 
 /** Colours, or none at all (NO_COLOR). */
@@ -91,7 +92,7 @@ function Queues({ queues, error, height, t }: { queues: QueueStats[] | null; err
       {queues.slice(0, height).map((q) => (
         <Text key={q.queue} wrap="truncate" color={q.waiting > 0 && q.workers === 0 ? t.warn : q.failed > 0 ? t.warn : undefined}>
           {`${pad(q.queue, 10)} ${String(q.waiting).padStart(4)} waiting  ${q.workers} worker${q.workers === 1 ? '' : 's'} (${q.busy.length} busy${(q.busyElsewhere ?? []).length ? `, ${q.busyElsewhere.length} busy on ${[...new Set(q.busyElsewhere)].join(', ')}` : ''})  ${q.failed} failed`}
-          {q.busy.map((b) => `  · ${b.job?.func ?? '?'}${b.job?.startedAt ? ` ${Math.round((now - b.job.startedAt) / 1000)} s` : ''}`).join('')}
+          {q.busy.map((b) => `  · ${visibleText(b.job?.func ?? '?')}${b.job?.startedAt ? ` ${Math.round((now - b.job.startedAt) / 1000)} s` : ''}`).join('')}
         </Text>
       ))}
     </Box>
@@ -129,7 +130,7 @@ function Logs(props: { lines: LogLine[]; height: number; columns: number; scroll
 /** A failed job as lines of the log pane: its call, then its traceback. */
 function jobLines(job: FailedJobDetail): LogLine[] {
   const text = [`call: ${job.call}`, ...(job.traceback ? job.traceback.trimEnd().split('\n') : ['(no traceback stored)'])];
-  return text.map((line, seq) => ({ time: job.failedAt ?? 0, seq, name: 'job', text: line }));
+  return text.map((line, seq) => ({ time: job.failedAt ?? 0, seq, name: 'job', text: visibleText(line) })); // Redis's bytes: anybody's
 }
 
 /** What the keys change. One object, changed in place: keys read faster than a frame act on what the keys before them left. */
@@ -330,7 +331,7 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
       {!st.zoom && <Queues queues={data.queues} error={data.queuesError} height={queueRows} t={t} />}
       <Text bold wrap="truncate">
         {st.job
-          ? `FAILED JOB ${st.job.id} on ${st.job.queue}: ${st.job.method}${where} (Esc: back to the logs)`
+          ? visibleText(`FAILED JOB ${st.job.id} on ${st.job.queue}: ${st.job.method}${where}`) + ' (Esc: back to the logs)'
           : `LOGS ${all ? '(all processes)' : shown ? `(${shown.name})` : ''}${filter ? ` filter "${filter}"` : ''}${where}${scroll ? ` ${scroll} lines up (End follows)` : ' following'}`}
       </Text>
       <Logs lines={lines} height={logRows} columns={columns} scroll={scroll} search={search} current={st.match} wrap={st.wrap} t={t} />

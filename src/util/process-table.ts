@@ -42,7 +42,11 @@ export interface ProcessTable {
   /** The executable's name, as the kernel names it (whatever title the program gives itself). */
   program(pid: number): string | null;
   cwd(pid: number): string | null;
-  /** Each pid's value of the environment variable `name` as it started (null: it has none). Pids not in the answer could not be read. */
+  /**
+   * Each pid's value of the environment variable `name` as it started (null: it has none), read
+   * from its environment alone (never its arguments, which any program chooses) and only for
+   * processes of this user: another user's process has none. Pids not in the answer could not be read.
+   */
   environ(name: string, pids: readonly number[]): Map<number, string | null>;
   /** Among `candidates` (every process when absent), who holds a socket listening on `port`. */
   listeners(port: number, candidates?: Iterable<number>): PortListeners;
@@ -147,7 +151,12 @@ class ProcFs implements ProcessTable {
   environ(name: string, pids: readonly number[]): Map<number, string | null> {
     const out = new Map<number, string | null>();
     const prefix = `\0${name}=`;
+    const me = process.getuid?.();
     for (const pid of pids) {
+      if (me !== undefined && this.uid(pid) !== me) {
+        out.set(pid, null);
+        continue;
+      }
       let env: string;
       try {
         env = `\0${readFileSync(`/proc/${pid}/environ`, 'latin1')}`;
@@ -293,6 +302,16 @@ export function parsePsLine(line: string): { row: ProcessRow; rest: string } | n
   };
 }
 
+/**
+ * The value of `name` in the environment part of a `ps e` line (`NAME=value` words after the
+ * arguments), or null. An environment value holding a space cannot be told from the next word;
+ * fbench's own markers hold none. Pure.
+ */
+export function envValue(environment: string, name: string): string | null {
+  for (const word of environment.split(' ')) if (word.startsWith(`${name}=`)) return word.slice(name.length + 1);
+  return null;
+}
+
 /** What a `lsof -F` answer lists for one field letter (`p` pids, `n` names). */
 export function lsofField(out: string, letter: string): string[] {
   return out
@@ -371,11 +390,28 @@ class PsLsof implements ProcessTable {
     const out = new Map<number, string | null>();
     if (pids.length === 0) return out;
     const wanted = new Set(pids);
-    // The environment after the command: `e` for procps and the BSDs, -E on macOS.
+    const me = process.getuid?.();
+    // ps prints the environment after the arguments, with nothing between: the arguments alone
+    // (one run) are cut off the front of arguments-and-environment (a second run), so that a
+    // process whose own arguments read ` NAME=…` is not taken for one that has NAME.
+    const argsOf = new Map<number, { uid: number; args: string }>();
+    for (const line of (this.run('ps', ['-A', '-ww', '-o', 'uid=,pid=,command=']) ?? '').split('\n')) {
+      const m = /^\s*(\d+)\s+(\d+) ?(.*)$/.exec(line);
+      if (m && wanted.has(Number(m[2]))) argsOf.set(Number(m[2]), { uid: Number(m[1]), args: m[3]! });
+    }
+    // `e` for procps and the BSDs, -E on macOS.
     const envFlag = process.platform === 'darwin' ? ['-E', '-ww'] : ['eww'];
-    const re = new RegExp(` ${name}=(\\S*)`);
-    for (const { row, rest } of this.ps([...envFlag, '-A'])) {
-      if (wanted.has(row.pid)) out.set(row.pid, re.exec(rest)?.[1] ?? null);
+    for (const line of (this.run('ps', [...envFlag, '-A', '-o', 'pid=,command=']) ?? '').split('\n')) {
+      const m = /^\s*(\d+) ?(.*)$/.exec(line);
+      const pid = Number(m?.[1]);
+      const known = argsOf.get(pid);
+      if (!m || !known) continue;
+      if (me !== undefined && known.uid !== me) {
+        out.set(pid, null);
+        continue;
+      }
+      if (!m[2]!.startsWith(known.args)) continue; // it changed its title between the two runs: asked again next time
+      out.set(pid, envValue(m[2]!.slice(known.args.length), name));
     }
     return out;
   }

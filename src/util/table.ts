@@ -1,10 +1,19 @@
-/** Visible width of a cell: what a terminal shows, colour codes left out. */
-// eslint-disable-next-line no-control-regex -- an escape sequence starts with ESC
-const visible = (s: string): number => s.replace(/\x1b\[[0-9;]*m/g, '').length;
+import stringWidth from 'string-width';
+/** Visible width of a cell in terminal cells (a CJK character or an emoji takes two), colour codes left out. */
+const visible = (s: string): number => stringWidth(s);
 
-/** Cut a plain cell to `width`, marking the cut. */
+/** Cut a plain cell to `width` terminal cells, marking the cut. */
 function cut(s: string, width: number): string {
-  return visible(s) <= width ? s : width <= 1 ? '…'.slice(0, width) : `${s.slice(0, width - 1)}…`;
+  if (visible(s) <= width) return s;
+  if (width <= 1) return '…'.slice(0, width);
+  let out = '';
+  let cells = 0;
+  for (const ch of s) {
+    cells += visible(ch);
+    if (cells > width - 1) break;
+    out += ch;
+  }
+  return `${out}…`;
 }
 
 export interface TableOptions {

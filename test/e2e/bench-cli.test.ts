@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { cliBench, installCliPrograms, type CliPorts } from '../helpers/bench-cli.js';
@@ -48,7 +48,7 @@ async function job(dir: string, run: FbenchRun): Promise<string> {
 }
 
 describe("a bench of the new bench CLI (bench.toml), run by fbench with real Redis and Debian's RQ", { timeout: 170_000 }, () => {
-  test('found from sites/, ready with its workers registered, pid files for the CLI; a 20 s job survives a reload request, fbench restart and a SIGTERM to pids/bench.pid', async () => {
+  test("found from sites/, ready with its workers registered, pid files for the CLI; a 20 s job survives fbench restart and the CLI's bench stop", async () => {
     const { dir, ports } = await devBench();
     const run = fbench(['start', '--no-timestamps'], { cwd: path.join(dir, 'sites') });
     await run.waitFor(/ready in/, 30_000);
@@ -66,19 +66,13 @@ describe("a bench of the new bench CLI (bench.toml), run by fbench with real Red
       assert.equal(pidFile(dir, name), started.get(`${name}.1`), `pids/${name}.pid`);
     }
 
-    // The CLI's admin asks for a reload while a job runs: a new worker at once, the job finishes in the old one.
-    const first = await job(dir, run);
-    const oldWorker = pidFile(dir, WORKER);
-    const mark = run.output.length;
-    writeFileSync(path.join(dir, 'pids', 'reload.request'), 'workload\n');
-    await run.waitFor(/the bench CLI asked for a reload \(workload\): restarting web\.1, socketio\.1, worker_default_short_long_1\.1\n/, 5_000, mark);
-    await until(() => !existsSync(path.join(dir, 'pids', 'reload.request')), 'the request taken', run, 5_000);
-    await run.waitFor(new RegExp(`${WORKER}\\.1 ready: registered`), 30_000, mark);
-    await run.waitFor(new RegExp(`${WORKER}\\.1 \\(old code, pid \\d+\\) finished its job and left`), 40_000, mark);
-    assert.ok(existsSync(first), 'the job completed');
-    assert.doesNotMatch(run.output, /Cold shut down/);
-    await until(() => pidFile(dir, WORKER) !== oldWorker && pidFile(dir, WORKER) !== null, 'the new worker in its pid file', run, 5_000);
-    assert.ok(!run.output.slice(mark).includes('redis_queue.1 stopped'), 'Redis is never part of a reload');
+    // fbench's own files stay out of the folder the CLI's admin lists as processes.
+    assert.deepEqual(
+      readdirSync(path.join(dir, 'pids')).filter((f) => f.startsWith('fbench.')),
+      [],
+      'fbench keeps its files in pids/fbench/',
+    );
+    assert.ok(existsSync(path.join(dir, 'pids', 'fbench', 'fbench.pid')));
 
     // `fbench restart` from another terminal while a job runs: the same.
     const restarted = await job(dir, run);
@@ -87,10 +81,16 @@ describe("a bench of the new bench CLI (bench.toml), run by fbench with real Red
     assert.match(r.out, new RegExp(`restarted ${WORKER}\\.1: registered on default,short,long`));
     await until(() => existsSync(restarted), 'the job completed in the old worker', run, 30_000);
 
-    // The CLI's `bench stop`: SIGTERM to pids/bench.pid. The running job finishes; nothing is left.
+    // The CLI's `bench stop`: pids/bench.pid removed, then SIGTERM to the pid it named. The running
+    // job finishes; bench.pid says the truth (running) until fbench has stopped; nothing is left.
     const second = await job(dir, run);
     const all = [...run.startedPids().values()];
-    process.kill(pidFile(dir, 'bench')!, 'SIGTERM');
+    const benchPid = pidFile(dir, 'bench')!;
+    rmSync(path.join(dir, 'pids', 'bench.pid'));
+    const mark = run.output.length;
+    process.kill(benchPid, 'SIGTERM');
+    await run.waitFor(/waiting for worker_default_short_long_1\.1 to finish/, 10_000, mark);
+    assert.equal(pidFile(dir, 'bench'), benchPid, 'bench.pid written again while the job finishes');
     const { code } = await run.exited;
     assert.equal(code, 143, run.output.slice(-2000));
     assert.ok(existsSync(second), 'the job completed');
@@ -133,12 +133,21 @@ describe("a bench of the new bench CLI (bench.toml), run by fbench with real Red
     const copy = path.join(root, 'benches', 'copy');
     await new Promise<void>((resolve, reject) => spawn('cp', ['-a', dir, copy]).once('exit', (c) => (c === 0 ? resolve() : reject(new Error('cp')))));
     writeFileSync(path.join(copy, 'bench.toml'), `# copied from dev\n${readFileSync(path.join(copy, 'bench.toml'), 'utf8')}`);
+    const snapshot = (): string => execFileSync('sh', ['-c', 'find . -type f | sort | xargs sha256sum'], { cwd: dir, encoding: 'utf8' });
+    const originalBefore = snapshot();
     const r = await finished(['ports', '--reassign', '--bench', copy]);
     assert.equal(r.code, 0, r.out);
+    assert.equal(snapshot(), originalBefore, 'the original bench is byte-for-byte what it was');
+    for (const conf of ['redis_cache.conf', 'redis_queue.conf']) {
+      const text = readFileSync(path.join(copy, 'config', conf), 'utf8');
+      const port = Number(/^port (\d+)/m.exec(text)?.[1]);
+      assert.notEqual(port, Number(/^port (\d+)/m.exec(readFileSync(path.join(dir, 'config', conf), 'utf8'))?.[1]), `${conf}: the copy's own port moved`);
+    }
+    assert.match(readFileSync(path.join(copy, 'bench.toml'), 'utf8'), /^name = "copy"$/m, 'named by its folder, as the CLI names benches');
     const toml = readFileSync(path.join(copy, 'bench.toml'), 'utf8');
     assert.ok(toml.startsWith('# copied from dev\n[bench]'), toml);
     const procfile = readFileSync(path.join(copy, 'config', 'Procfile'), 'utf8');
-    assert.ok(!procfile.includes(`${dir}/`), procfile);
+    assert.ok(!procfile.includes(`${dir}/`) && !procfile.includes(`${dir} `) && !procfile.includes(`${dir}\n`), procfile);
     const planned = await finished(['plan', '--json', '--bench', copy]);
     const plan = JSON.parse(planned.out) as { processes: { name: string; port: number | null }[] };
     const original = JSON.parse((await finished(['plan', '--json', '--bench', dir])).out) as typeof plan;

@@ -108,7 +108,7 @@ describe('nothing believed that another program can fake', { timeout: 150_000 },
     assert.match(
       re.out,
       new RegExp(
-        `warning: env/ runs another bench's code: env/lib/python3\\.11/site-packages/app\\.pth points at ${dir}/apps/app → reinstall the apps from this bench`,
+        `warning: env/ runs another bench's code: env/lib/python3\\.11/site-packages/app\\.pth points at ${dir}/apps/app → install this bench's apps into its env/: \`env/bin/python -m pip install -e apps/<app>\``,
       ),
     );
     assert.match(re.out, new RegExp(`__editable___erpnext_15_0_0_finder\\.py points at ${dir}/apps/erpnext/erpnext`));

@@ -13,12 +13,14 @@ export class FbenchRun {
   private waiters: { re: RegExp; from: number; resolve: (m: RegExpMatchArray) => void }[] = [];
 
   /** `prefix`: a command fbench runs under (its program, then its arguments before fbench's). */
-  constructor(args: string[], opts: { cwd?: string; env?: Record<string, string>; prefix?: string[] } = {}) {
+  /** `detached`: fbench leads a process group of its own (as a shell's job does), so that the group can be signalled. */
+  constructor(args: string[], opts: { cwd?: string; env?: Record<string, string>; prefix?: string[]; detached?: boolean } = {}) {
     const [program, ...before] = [...(opts.prefix ?? []), process.execPath, FBENCH, ...args];
     this.child = spawn(program!, before, {
       cwd: opts.cwd ?? REPO,
       env: { ...process.env, NO_COLOR: '1', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: opts.detached === true,
     });
     const onData = (d: Buffer): void => {
       this.output += d.toString();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { editBenchToml, parseBenchToml } from '../../src/config/bench-toml.js';
@@ -9,13 +9,11 @@ import { FbenchError, formatError } from '../../src/errors.js';
 import { loadBench } from '../../src/frappe/bench-model.js';
 import { benchPorts, choosePorts, reassignEdits, type BenchPort } from '../../src/frappe/bench-ports.js';
 import { findBench } from '../../src/frappe/discover.js';
-import { reloadRoles } from '../../src/frappe/layout.js';
 import { redisUnfitFor } from '../../src/frappe/redis-version.js';
 import { classify } from '../../src/frappe/roles.js';
 import { buildPlan } from '../../src/plan/build.js';
-import type { Printer } from '../../src/output/printer.js';
 import type { Plan } from '../../src/plan/types.js';
-import { RELOAD_REQUEST, RunnerPids } from '../../src/session/runner-pids.js';
+import { RunnerPids } from '../../src/session/runner-pids.js';
 import type { Supervisor } from '../../src/runtime/supervisor.js';
 import { cliBench } from '../helpers/bench-cli.js';
 
@@ -227,36 +225,38 @@ describe('benches of the new bench CLI (bench.toml), as its own code writes them
     assert.deepEqual([parseBenchToml(added).socketioPort, parseBenchToml(added).redis.queuePort, parseBenchToml(added).httpPort], [9005, 11005, 8000]);
   });
 
-  test("the CLI's reload requests, and Redis that Frappe v16 cannot use", () => {
-    assert.deepEqual(reloadRoles('web'), ['web']);
-    assert.ok(!reloadRoles('workload')!.some((r) => r === 'redis' || r === 'watch' || r === 'admin'));
-    assert.equal(reloadRoles('everything'), null);
+  test('Redis that Frappe v16 cannot use', () => {
     assert.match(redisUnfitFor(16, { redis_version: '5.0.14' }) ?? '', /needs Redis 6 or later/);
     assert.match(redisUnfitFor(16, { redis_version: '7.2.4', dragonfly_version: 'df-v1.14.0' }) ?? '', /Dragonfly/);
     assert.equal(redisUnfitFor(15, { redis_version: '5.0.14' }), null);
     assert.equal(redisUnfitFor(16, { redis_version: '7.0.15' }), null);
   });
 
-  test('a reload request seen between its creation and its write is left for the write', async () => {
+  test("bench.pid says the truth after the CLI's `bench stop` removed it, until fbench has stopped; pid files are never written through a link", () => {
     const { dir } = bench('dev');
     const pids = path.join(dir, 'pids');
-    const restarts: string[] = [];
-    const warnings: string[] = [];
-    const printer = { warn: (w: string) => warnings.push(w) } as unknown as Printer;
-    const runner = new RunnerPids(pids, { plan: () => plan(dir), printer, restart: (names, why) => restarts.push(`${why}: ${names.join(',')}`) });
-    writeFileSync(path.join(pids, RELOAD_REQUEST), '');
-    runner.start(new EventEmitter() as unknown as Supervisor);
+    const victim = path.join(dir, 'victim');
+    writeFileSync(victim, 'untouched\n');
+    symlinkSync(victim, path.join(pids, 'web.pid'));
+    const runner = new RunnerPids(pids, { plan: () => plan(dir) });
+    const sup = new EventEmitter() as unknown as Supervisor;
+    runner.claim();
+    runner.start(sup);
     try {
-      assert.deepEqual([restarts, warnings], [[], []]);
-      assert.ok(existsSync(path.join(pids, RELOAD_REQUEST)), 'an empty request is not taken');
-      writeFileSync(path.join(pids, RELOAD_REQUEST), 'web\n');
-      const end = Date.now() + 5000;
-      while (!restarts.length && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
-      assert.deepEqual(restarts, ['the bench CLI asked for a reload (web): web.1']);
-      assert.ok(!existsSync(path.join(pids, RELOAD_REQUEST)));
+      sup.emit('state', { name: 'web.1', state: 'running', pid: 4242 });
+      assert.equal(readFileSync(path.join(pids, 'web.pid'), 'utf8'), '4242\n');
+      assert.equal(readFileSync(victim, 'utf8'), 'untouched\n', 'the link is replaced, not followed');
+      rmSync(path.join(pids, 'bench.pid')); // what the CLI's `bench stop` does before its SIGTERM
+      runner.stopping();
+      assert.equal(readFileSync(path.join(pids, 'bench.pid'), 'utf8').trim(), String(process.pid));
+      assert.ok(!existsSync(path.join(pids, 'reload.request')));
     } finally {
       runner.close();
     }
+    assert.deepEqual(
+      readdirSync(pids).filter((f) => f.endsWith('.pid')),
+      [],
+    );
   });
 });
 

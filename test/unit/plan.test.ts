@@ -3,7 +3,10 @@ import { after, describe, test } from 'node:test';
 import { FbenchError } from '../../src/errors.js';
 import { debugCommand } from '../../src/frappe/debug-command.js';
 import { loadBench, siteUrl, type BenchModel } from '../../src/frappe/bench-model.js';
-import { buildPlan, type PlanOptions } from '../../src/plan/build.js';
+import { buildPlan, programFromBench, type PlanOptions } from '../../src/plan/build.js';
+import { requestId } from '../../src/mcp/request-gate.js';
+import { dumbTerminal, useColor } from '../../src/output/colors.js';
+import { describeJob } from '../../src/frappe/rq.js';
 import { expandFormation, parseConcurrency } from '../../src/plan/formation.js';
 import type { Plan } from '../../src/plan/types.js';
 import { makeBench, redisConfs, type FixtureFiles } from '../helpers/bench-fixture.js';
@@ -291,4 +294,36 @@ test("fbench debug's command: what bench runs, with debugpy in front; web withou
   assert.equal(debugCommand('python3 -u app.py --fast', '/b', 5678, false)?.command, 'python3 -u -m debugpy --listen 127.0.0.1:5678 app.py --fast');
   assert.equal(debugCommand('node apps/frappe/socketio.js', '/b', 5678, false), null);
   assert.equal(debugCommand('redis-server config/redis_cache.conf', '/b', 5678, false), null);
+});
+
+describe('small pure parts of trust', () => {
+  test('TERM=dumb (Emacs): no colour, as NO_COLOR; FORCE_COLOR still wins', () => {
+    assert.equal(useColor(true, { TERM: 'xterm-256color' }, undefined), true);
+    assert.equal(useColor(true, { TERM: 'dumb' }, undefined), false);
+    assert.equal(useColor(true, { TERM: 'dumb', FORCE_COLOR: '1' }, undefined), true);
+    assert.equal(dumbTerminal({ TERM: 'dumb' }), true);
+  });
+
+  test("a line's program named from the bench runs in sites/ as honcho would find it (from the Procfile's folder)", () => {
+    assert.equal(
+      programFromBench('env/bin/python -m frappe.utils.bench_helper frappe worker --queue x', 'env/bin/python', '/b/sites', '/b'),
+      '/b/env/bin/python -m frappe.utils.bench_helper frappe worker --queue x',
+    );
+    assert.equal(programFromBench('A=1 env/bin/python -m x', 'env/bin/python', '/b dir/sites', '/b dir'), "A=1 '/b dir/env/bin/python' -m x");
+    assert.equal(programFromBench('bench worker', 'bench', '/b/sites', '/b'), 'bench worker', 'a program found on PATH');
+    assert.equal(programFromBench('env/bin/python x', 'env/bin/python', '/b', '/b'), 'env/bin/python x', 'run in the bench: as written');
+  });
+
+  test("an MCP request's id is found at its start or its end, never inside its parameters", () => {
+    assert.equal(requestId('{"jsonrpc":"2.0","id":7,"method":"tools/call"', ''), 7);
+    assert.equal(requestId('{"method":"tools/call","params":{"id":99', ',"jsonrpc":"2.0","id":"a-1"}'), 'a-1');
+    assert.equal(requestId('{"method":"tools/call","params":{"arguments":{"id":5', 'xxxx"}}}'), null);
+  });
+
+  test("an old worker's job grows older while it finishes it", () => {
+    const job = { id: 's::1', func: 'jobs.slow', origin: 'q:long', startedAt: 1_000, timeoutS: null, description: '' };
+    const r = describeJob(job, { prefixed: true, benchId: 'q' }, { workers: {} }, 3_000);
+    assert.match(r.waitingFor, /running 2 s/);
+    assert.match(r.at(61_000), /running 60 s/);
+  });
 });

@@ -81,6 +81,20 @@ describe('the process table: /proc, and ps with lsof where there is no /proc', (
     );
   });
 
+  test("a marker in a process's arguments is not its environment: both tables say it has none", async () => {
+    const pretender = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)', ' FBENCH_SESSION=123.abc:web.1:3', 'FBENCH_SESSION=123.abc:web.1'], {
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: 'ignore',
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      for (const table of [procFsTable(), psLsofTable()])
+        assert.equal(table.environ('FBENCH_SESSION', [pretender.pid!]).get(pretender.pid!), null, table.source);
+    } finally {
+      pretender.kill('SIGKILL');
+    }
+  });
+
   test('without lsof, who listens cannot be known (null), and nothing throws', () => {
     const ps = psLsofTable({ ps: 'ps', lsof: path.join(dir, 'no-lsof-here') });
     assert.deepEqual(ps.listeners(1), { listening: null, holders: [] });

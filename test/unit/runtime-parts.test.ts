@@ -324,6 +324,40 @@ describe('plan diff', { timeout: 5000 }, () => {
   });
 });
 
+describe('a re-plan of a reordered Procfile', () => {
+  const frappe = (name: string, port: number, role: PlanProcess['role'] = 'worker'): PlanProcess => ({
+    name,
+    type: name.split('.')[0]!,
+    role,
+    command: 'bench worker',
+    cwd: '/b',
+    port: null,
+    queues: null,
+    dependsOn: [],
+    logFiles: [],
+    env: { PORT: String(port) },
+    health: null,
+    critical: true,
+    stop: { graceSeconds: 5, keepsData: false },
+    start: { waitsForRedis: true, nice: 0 },
+    shape: { env: {}, argv: ['bench'], redirects: [], compound: false },
+    exec: { command: 'exec bench worker', stdout: 'fbench', stderr: 'fbench' },
+    redis: null,
+  });
+  const plan = (...processes: PlanProcess[]): Plan => ({ bench: '/b', procfile: '/b/Procfile', env: {}, processes, externals: [], warnings: [] });
+
+  test("honcho's PORT moves with a line's place: no reason to restart Frappe's programs, which never read it; another program's PORT still counts", () => {
+    const d = diffPlans(
+      plan(frappe('redis_queue.1', 5000, 'redis'), frappe('worker.1', 5100), frappe('app.1', 5200, 'other')),
+      plan(frappe('worker.1', 5000), frappe('redis_queue.1', 5100, 'redis'), frappe('app.1', 5300, 'other')),
+    );
+    assert.deepEqual(
+      d.changed.map((c) => `${c.process.name}: ${c.why}`),
+      ['app.1: environment changed'],
+    );
+  });
+});
+
 describe('control socket', { timeout: 10_000 }, () => {
   test('one request a connection, answered by its handler; an unknown one and a failing one are one clear line; found through a pointer of any length', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'fbench-control-'));
@@ -362,12 +396,18 @@ describe('control socket', { timeout: 10_000 }, () => {
 describe('log file', { timeout: 5000 }, () => {
   test('a write that fails is said once, naming the file and why; the lines are counted, never half-written', () => {
     const said: string[] = [];
-    const f = new LogFile('/dev/full', { append: true, onFailure: (m) => said.push(m) });
+    const dir = mkdtempSync(path.join(tmpdir(), 'fbench-log-'));
+    const f = new LogFile(path.join(dir, 'full.log'), { append: true, onFailure: (m) => said.push(m) });
     assert.ok(f.open());
+    // A file on a full disk: the file opened is swapped for /dev/full (open() refuses devices).
+    const internals = f as unknown as { fd: number };
+    closeSync(internals.fd);
+    internals.fd = openSync('/dev/full', 'w');
+    rmSync(dir, { recursive: true, force: true });
     f.write(Buffer.from('a\nb\n'));
     f.write(Buffer.from('c\n'));
     f.close();
-    assert.deepEqual(said, ['cannot write /dev/full (disk full): its lines are still shown and kept for fbench logs']);
+    assert.deepEqual(said, [`cannot write ${path.join(dir, 'full.log')} (disk full): its lines are still shown and kept for fbench logs`]);
   });
 
   test('past its size, the session log is begun again and the previous one kept as .1', () => {
@@ -483,12 +523,13 @@ describe('mount table', { timeout: 5000 }, () => {
 });
 
 describe("a killed session's watchdog", { timeout: 10_000 }, () => {
-  test('found by its pid file while it is that watchdog (its whole command line names the session) and its session is gone', async () => {
+  test('found by its pid file while it is that watchdog (its environment names the session, not its arguments) and its session is gone', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'fbench-wd-'));
     const file = path.join(dir, 'fbench.watchdog');
-    // A command line far longer than a message shows, the session at its end.
-    // One process (no shell forking a child that would outlive it), its arguments kept in its command line.
-    const stand = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', 'x'.repeat(300), 'sess-123'], { stdio: 'ignore' });
+    // One process (no shell forking a child that would outlive it); its session in its environment.
+    const stand = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore', env: { FBENCH_WATCHDOG: 'sess-123' } });
+    // Anybody can put the session in their arguments: that is not the watchdog.
+    const pretender = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', 'sess-123', ' FBENCH_WATCHDOG=sess-123'], { stdio: 'ignore' });
     try {
       await new Promise((r) => setTimeout(r, 100));
       writeFileSync(file, `${stand.pid} sess-123 999999999\n`);
@@ -497,8 +538,11 @@ describe("a killed session's watchdog", { timeout: 10_000 }, () => {
       assert.equal(liveWatchdog(file), null, 'a live session: waiting, not stopping anything');
       writeFileSync(file, `${stand.pid} other-session 999999999\n`);
       assert.equal(liveWatchdog(file), null, 'not that watchdog (a pid reused)');
+      writeFileSync(file, `${pretender.pid} sess-123 999999999\n`);
+      assert.equal(liveWatchdog(file), null, 'the session in its arguments only');
     } finally {
       stand.kill('SIGKILL');
+      pretender.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -71,6 +71,7 @@ describe('the re-planner, in virtual time', () => {
       release: () => gate?.(),
       target: {
         plan: () => current,
+        model: () => planned(first).model,
         printer,
         clock: new FakeClock(),
         applyPlan: async (next, diff) => {

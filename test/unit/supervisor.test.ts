@@ -298,6 +298,24 @@ describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () =
     assert.equal(proc('w.1').spawns, 3);
   });
 
+  test('restarts asked for while the new process still starts join it too: twenty callers, one new process, nobody told it was stopped', async () => {
+    const slow = gate();
+    const { sup, clock, proc } = setup([{ name: 'w.1', probe: slow.probe }]);
+    sup.start();
+    await settle();
+    slow.pass();
+    await settle();
+    proc('w.1').termDelayMs = 500;
+    const first = Array.from({ length: 10 }, () => sup.restartService('w.1'));
+    await clock.advance(500); // the old one gone: the new one starting, not yet ready
+    await settle();
+    const later = Array.from({ length: 10 }, () => sup.restartService('w.1'));
+    slow.pass();
+    const outcomes = await Promise.all([...first, ...later]);
+    assert.deepEqual(outcomes, Array(20).fill({ ok: true, readiness: 'PONG' }));
+    assert.equal(proc('w.1').spawns, 2);
+  });
+
   test('startupNeedsAll: a crash retried into ready still makes the start-up; what is not ready at its deadline fails it, each named, exit 1', async () => {
     const web = gate();
     const { sup, clock, proc } = setup(

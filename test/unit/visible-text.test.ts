@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { visibleText } from '../../src/ui/visible-text.js';
+import { visibleText } from '../../src/util/visible-text.js';
 
 describe('the view draws only text', () => {
   test('escape sequences are dropped: colours, titles, clipboard writes, links, cursor moves, 8-bit forms, cut-off ones', () => {

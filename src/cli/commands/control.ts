@@ -1,4 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { CONFIG_MAX_BYTES } from '../../config/read-file.js';
+import { readBounded, writeReplacing } from '../../util/safe-file.js';
 import path from 'node:path';
 import { FbenchError } from '../../errors.js';
 import { launchConfig } from '../../frappe/debug-command.js';
@@ -323,13 +325,13 @@ function writeLaunchConfig(bench: string, config: Record<string, unknown>): stri
   let doc: { version?: string; configurations?: Record<string, unknown>[] } = { version: '0.2.0', configurations: [] };
   if (existsSync(file)) {
     try {
-      doc = JSON.parse(readFileSync(file, 'utf8')) as typeof doc;
+      doc = JSON.parse(readBounded(file, { maxBytes: CONFIG_MAX_BYTES }).toString('utf8')) as typeof doc;
     } catch {
-      throw new FbenchError(`${file} is not plain JSON (comments?)`, 'add the configuration that `fbench debug NAME` prints by hand');
+      throw new FbenchError(`${file} is not a plain JSON file (comments?)`, 'add the configuration that `fbench debug NAME` prints by hand');
     }
   }
   const rest = (doc.configurations ?? []).filter((c) => c.name !== config.name);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify({ version: doc.version ?? '0.2.0', ...doc, configurations: [...rest, config] }, null, 2)}\n`);
+  writeReplacing(file, `${JSON.stringify({ version: doc.version ?? '0.2.0', ...doc, configurations: [...rest, config] }, null, 2)}\n`, 0o644);
   return file;
 }

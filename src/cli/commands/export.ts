@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { writeReplacing } from '../../util/safe-file.js';
 import path from 'node:path';
 import { FbenchError, formatWarning } from '../../errors.js';
 import { renderCompose } from '../../export/compose.js';
@@ -88,7 +89,7 @@ function write(files: readonly UnitFile[], opts: ExportOptions, folder: boolean)
     throw new FbenchError(`${existing.map((t) => t.file).join(', ')} already exist${existing.length === 1 ? 's' : ''}`, 'pass --force to overwrite');
   for (const t of targets) {
     mkdirSync(path.dirname(t.file), { recursive: true });
-    writeFileSync(t.file, t.text);
+    writeReplacing(t.file, t.text, 0o644);
     process.stdout.write(`wrote ${t.file}\n`);
   }
   return 0;

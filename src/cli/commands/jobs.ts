@@ -3,6 +3,7 @@ import type { FailedJob } from '../../frappe/rq-jobs.js';
 import { actOnFailed, listFailed, showJob } from '../../session/jobs.js';
 import { planBench } from '../../session/planning.js';
 import { renderTable } from '../../util/table.js';
+import { visibleText } from '../../util/visible-text.js';
 import { benchRequest, type BenchOptions } from '../context.js';
 
 interface JobsOptions extends BenchOptions {
@@ -12,13 +13,18 @@ interface JobsOptions extends BenchOptions {
   lines?: number;
 }
 
+/** What another program put in Redis, as text a terminal only shows: no escape sequence, no control character acts. */
+const shown = (s: string): string => visibleText(s);
+/** A traceback's lines, each shown. */
+const shownLines = (s: string): string => s.split('\n').map(shown).join('\n');
+
 const when = (ms: number | null): string => (ms === null ? '?' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
 
 /** The failed jobs as a table for people (the id whole: Frappe's are `<site>::<uuid>`). Pure. */
 export function failedTable(jobs: readonly FailedJob[], width?: number): string[] {
   return renderTable(
     ['ID', 'QUEUE', 'METHOD', 'FAILED (UTC)', 'EXCEPTION'],
-    jobs.map((j) => [j.id, j.queue, j.method, when(j.failedAt), j.exception]),
+    jobs.map((j) => [shown(j.id), shown(j.queue), shown(j.method), when(j.failedAt), shown(j.exception)]),
     { ...(width ? { width } : {}), shrink: [4, 2], minWidth: 16 },
   );
 }
@@ -40,9 +46,9 @@ export async function jobsCommand(action: string, ids: string[], opts: JobsOptio
       const job = await showJob(model, ids[0]!);
       if (opts.json) out(JSON.stringify(job, null, 2));
       else {
-        out(`job ${job.id} on ${job.queue}, failed ${when(job.failedAt)} UTC`);
-        out(`call: ${job.call}`);
-        out(job.traceback ? `\n${job.traceback.trimEnd()}` : '(no traceback stored)');
+        out(`job ${shown(job.id)} on ${shown(job.queue)}, failed ${when(job.failedAt)} UTC`);
+        out(`call: ${shown(job.call)}`);
+        out(job.traceback ? `\n${shownLines(job.traceback.trimEnd())}` : '(no traceback stored)');
       }
       return 0;
     }
@@ -57,7 +63,7 @@ export async function jobsCommand(action: string, ids: string[], opts: JobsOptio
         );
       const done = await actOnFailed(model, action, targets);
       if (opts.json) out(JSON.stringify(done, null, 2));
-      else for (const d of done) out(d.said);
+      else for (const d of done) out(shown(d.said));
       return done.every((d) => d.ok) ? 0 : 1;
     }
     default:

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { FbenchError } from '../../errors.js';
 import { planBench } from '../../session/planning.js';
-import { EDITABLE_FIX, foreignEditables } from '../../frappe/editable-installs.js';
+import { editableFix, foreignEditables } from '../../frappe/editable-installs.js';
 import { conflicts, portReport, reassignPorts } from '../../session/ports.js';
 import { renderTable } from '../../util/table.js';
 import { benchRequest, noteManager, type BenchOptions } from '../context.js';
@@ -22,7 +22,8 @@ export async function portsCommand(opts: BenchOptions & { json?: boolean; reassi
       );
       return 0;
     }
-    for (const e of foreign) process.stderr.write(`fbench: warning: env/ runs another bench's code: ${e.file} points at ${e.target} → ${EDITABLE_FIX}\n`);
+    for (const e of foreign)
+      process.stderr.write(`fbench: warning: env/ runs another bench's code: ${e.file} points at ${e.target} → ${editableFix(planned.model.layout)}\n`);
     if (moves.length === 0 && edits.length === 0) {
       process.stdout.write('no port of this bench clashes with a sibling bench or a running session: nothing to change\n');
       return 0;
