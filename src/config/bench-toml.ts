@@ -22,7 +22,15 @@ export interface BenchToml {
   redis: { cachePort: number; queuePort: number };
   workers: TomlWorkerGroup[];
   adminPort: number;
+  /** `[admin] timeout`: seconds, passed to the admin's `--timeout`. */
+  adminTimeout: number;
+  /** `[gunicorn] malloc_arena_max`: MALLOC_ARENA_MAX of the Python workers (0: unset). */
+  mallocArenaMax: number;
   production: boolean;
+  /** `[production] process_manager` ("" when undeployed): systemd runs the workers as one worker-pool. */
+  processManager: string;
+  /** `[production] use_companion_manager`: web and the admin only. */
+  useCompanionManager: boolean;
 }
 
 /** The ports bench.toml holds, by their dotted key: what `ports --reassign` may rewrite. */
@@ -51,6 +59,14 @@ export function parseBenchToml(text: string, file = 'bench.toml'): BenchToml {
   const redis = table('redis');
   const admin = table('admin');
   const production = table('production');
+  const gunicorn = table('gunicorn');
+  const whole = (t: Record<string, unknown>, section: string, key: string, fallback: number): number => {
+    const v = t[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0)
+      throw new FbenchError(`${section}.${key} is ${JSON.stringify(v)}: it must be a whole number`, `set ${key} = <number> under [${section}]`, { file });
+    return v;
+  };
   const port = (t: Record<string, unknown>, section: string, key: string, fallback: number): number => {
     const v = t[key];
     if (v === undefined) return fallback;
@@ -87,7 +103,11 @@ export function parseBenchToml(text: string, file = 'bench.toml'): BenchToml {
     redis: { cachePort: port(redis, 'redis', 'cache_port', 13000), queuePort: port(redis, 'redis', 'queue_port', 11000) },
     workers: workerGroups(doc.workers, file),
     adminPort: port(admin, 'admin', 'port', 7000),
+    adminTimeout: whole(admin, 'admin', 'timeout', 180),
+    mallocArenaMax: whole(gunicorn, 'gunicorn', 'malloc_arena_max', 2),
     production: flag(production, 'production', 'enabled', false),
+    processManager: typeof production.process_manager === 'string' ? production.process_manager.trim().toLowerCase() : '',
+    useCompanionManager: flag(production, 'production', 'use_companion_manager', false),
   };
 }
 

@@ -1,5 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readBounded } from '../util/safe-file.js';
+import { which } from '../util/which.js';
+import { cliLines, cliProcfile } from './cli-procfile.js';
 import path from 'node:path';
 import { parseBenchToml, type BenchToml } from '../config/bench-toml.js';
 import { parseDotenv } from '../config/dotenv.js';
@@ -29,6 +31,8 @@ export interface BenchModel {
   benchToml: BenchToml | null;
   procfilePath: string;
   entries: BenchEntry[];
+  /** Variables a line's process gets that its Procfile line cannot carry (the new CLI's MALLOC_ARENA_MAX, DEV_SERVER), by line name. */
+  lineEnv: Record<string, Record<string, string>>;
   dotenv: Record<string, string>;
   config: ResolvedSiteConfig;
   sites: Site[];
@@ -68,14 +72,25 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
   }
   const procfilePath = path.resolve(dir, opts.procfile ?? layout.procfile);
   const procfileRel = rel(dir, procfilePath);
-  const procfile = parseProcfile(
-    readTextFile(procfilePath, procfileRel, opts.procfile ? 'check the -p/--procfile option' : `run \`${layout.regenerate}\` to create it`),
-    procfileRel,
-  );
+  // The new CLI runs what bench.toml says: it writes config/Procfile from it at every start. A
+  // config/Procfile as new as bench.toml is the CLI's own rendering (whatever its version adds);
+  // an older one is stale, and fbench renders bench.toml as the CLI would. -p wins over both.
+  const stale = benchToml !== null && !opts.procfile && mtime(procfilePath) < mtime(layout.benchToml!);
+  const cli = stale ? cliLines(benchToml, { bench: dir, cliRoot: path.dirname(path.dirname(dir)), redisServer: redisServer(opts.env) }) : null;
+  const procfile = cli
+    ? parseProcfile(cliProcfile(cli), 'bench.toml')
+    : parseProcfile(
+        readTextFile(procfilePath, procfileRel, opts.procfile ? 'check the -p/--procfile option' : `run \`${layout.regenerate}\` to create it`),
+        procfileRel,
+      );
   warnings.push(...procfile.warnings);
-  if (layout.benchToml && !opts.procfile && mtime(procfilePath) < mtime(layout.benchToml)) {
-    warnings.push({ file: procfileRel, message: `older than bench.toml: it may not say what bench.toml does now (run \`${layout.regenerate}\`)` });
+  if (cli && existsSync(procfilePath)) {
+    warnings.push({
+      file: procfileRel,
+      message: `older than bench.toml: fbench runs what bench.toml says, as the CLI's \`bench start\` would (it writes ${procfileRel} again first; \`${layout.regenerate}\` does it now)`,
+    });
   }
+  const lineEnv = Object.fromEntries((cli ?? []).filter((l) => Object.keys(l.env).length).map((l) => [l.name, l.env]));
 
   const dotenv: Record<string, string> = {};
   const envFiles = opts.envFiles ?? (existsSync(path.join(dir, '.env')) ? ['.env'] : []);
@@ -114,12 +129,12 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
       warnings.push({
         file: rel(dir, procfilePath),
         line: entry.line,
-        message: `${entry.name}: ${confArg} does not exist; redis-server will refuse to start (run \`bench setup redis\`)`,
+        message: `${entry.name}: ${confArg} does not exist; redis-server will refuse to start (run ${layout.commands.setupRedis})`,
       });
       redisConfs[entry.name] = { path: confPath, conf: null };
       continue;
     }
-    const text = readTextFile(confPath, rel(dir, confPath), 'run `bench setup redis` to write it again');
+    const text = readTextFile(confPath, rel(dir, confPath), `run ${layout.commands.setupRedis} to write it again`);
     redisConfs[entry.name] = { path: confPath, conf: applyRedisArgs(parseRedisConf(text), args) };
   }
 
@@ -134,6 +149,7 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
     benchToml,
     procfilePath,
     entries,
+    lineEnv,
     dotenv,
     config: resolved.config,
     sites: readSites(dir, common),
@@ -214,4 +230,10 @@ export function siteUrl(model: Pick<BenchModel, 'sites' | 'config'>): string | n
   if (!name) return null;
   if (name === 'localhost' || name.endsWith('.localhost')) return `http://${name}:${port}`;
   return model.config.defaultSite ? `http://localhost:${port}` : `http://${name}:${port}`;
+}
+
+/** redis-server (or Valkey's) as the new CLI finds it on PATH: its Procfile names the absolute path. */
+function redisServer(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  const pathVar = env.PATH ?? process.env.PATH ?? '';
+  return which('redis-server', pathVar) ?? which('valkey-server', pathVar) ?? 'redis-server';
 }

@@ -4,6 +4,7 @@ import type { Printer } from './printer.js';
 
 const NEWLINE = Buffer.from('\n');
 const CR = 13;
+const ESC = 0x1b;
 
 /** How long a partial line (a `(Pdb) ` prompt) must be quiet for before it is shown without its newline. */
 export const PARTIAL_LINE_IDLE_MS = 80;
@@ -17,18 +18,40 @@ const CUT_MARK = Buffer.from(` [… line cut at ${MAX_LINE_BYTES / 1024 / 1024} 
 
 /**
  * What a line redrawn with "\r" finally shows: the text after its last "\r" (a "\r" right
- * before the end, as in "\r\n", is no redraw). `line` is without its newline.
+ * before the end, as in "\r\n", is no redraw), without the escape sequences that move the
+ * cursor or erase (yarn's `ESC[2K ESC[1G` before each line would wipe the `time name |`
+ * prefix); colours stay. `line` is without its newline.
  */
 export function finalState(line: Buffer): Buffer {
   let end = line.length;
   while (end > 0 && line[end - 1] === CR) end--;
   const cr = line.lastIndexOf(CR, end - 1);
-  return cr === -1 ? line.subarray(0, end) : line.subarray(cr + 1, end);
+  return withoutCursorMoves(cr === -1 ? line.subarray(0, end) : line.subarray(cr + 1, end));
+}
+
+/** A CSI sequence (ESC [ parameters final) whose final byte is not `m` (colour) moves the cursor or erases: dropped. Pure. */
+export function withoutCursorMoves(line: Buffer): Buffer {
+  let esc = line.indexOf(ESC);
+  if (esc === -1) return line;
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (; esc !== -1; esc = line.indexOf(ESC, esc + 1)) {
+    if (line[esc + 1] !== 0x5b) continue; // not ESC [
+    let j = esc + 2;
+    while (j < line.length && line[j]! >= 0x20 && line[j]! <= 0x3f) j++; // parameters and intermediates
+    if (j >= line.length || line[j] === 0x6d) continue; // cut short, or a colour: kept
+    parts.push(line.subarray(from, esc));
+    from = j + 1;
+    esc = j;
+  }
+  if (from === 0) return line;
+  parts.push(line.subarray(from));
+  return Buffer.concat(parts);
 }
 
 /** Whole lines with every redrawn line replaced by its final state. */
 function finalStates(lines: Buffer): Buffer {
-  if (lines.indexOf(CR) === -1) return lines;
+  if (lines.indexOf(CR) === -1 && lines.indexOf(ESC) === -1) return lines;
   const parts: Buffer[] = [];
   for (let from = 0; from < lines.length;) {
     const nl = lines.indexOf(10, from);

@@ -41,6 +41,11 @@ export function signalPid(pid: number, signal: NodeJS.Signals): boolean {
 const READING_FRESH_MS = processTable.source === 'proc' ? 5 : 200;
 let reading: { at: number; list: ProcessRow[] } | null = null;
 
+/** A new reading of the process table now: what is asked next (the members of each process, their usage) is of this moment. */
+export function readProcessesNow(): void {
+  allProcesses(-1);
+}
+
 /** Every process on the machine, as read at most `maxAgeMs` ago; null where it cannot be read. */
 function allProcesses(maxAgeMs = READING_FRESH_MS): ProcessRow[] | null {
   const now = Date.now();
@@ -188,11 +193,17 @@ export function pidAlive(pid: number): boolean {
   return processTable.row(pid)?.state !== 'Z';
 }
 
-/** CPU time (hundredths of a second) and resident memory (bytes) of these processes together. */
+/**
+ * CPU time (hundredths of a second) and resident memory (bytes) of these processes together,
+ * from the reading of the process table that found them (one `ps` for every process of a
+ * refresh where there is no /proc, not one each).
+ */
 export function usageOf(pids: readonly number[]): { cpuTicks: number; rssBytes: number } {
   let cpuTicks = 0;
   let rssBytes = 0;
-  for (const row of processTable.rows(pids)) {
+  const wanted = new Set(pids);
+  const rows = allProcesses()?.filter((r) => wanted.has(r.pid)) ?? processTable.rows(pids);
+  for (const row of rows) {
     if (row.state === 'Z') continue;
     cpuTicks += row.cpuTicks;
     rssBytes += row.rssBytes;

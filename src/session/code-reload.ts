@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isCodeChange, mayHoldCode } from '../frappe/code-watch.js';
+import { isCodeChange, mayHoldCode, reloadWaves } from '../frappe/code-watch.js';
+import type { BenchModel } from '../frappe/bench-model.js';
 import type { Printer } from '../output/printer.js';
 import type { Plan } from '../plan/types.js';
 import { Debounce } from '../runtime/debounce.js';
@@ -31,20 +32,29 @@ export class CodeReload {
   private readonly reload: Debounce<string>;
 
   constructor(
-    private readonly session: { plan: () => Plan; printer: Printer; clock: Clock; restart: (names: string[], why: string) => void },
+    private readonly session: {
+      plan: () => Plan;
+      model: () => BenchModel;
+      printer: Printer;
+      clock: Clock;
+      restart: (names: string[], why: string) => Promise<void>;
+    },
+    /** The roles asked for (--reload); restarted as reloadWaves orders them on this bench. */
     private readonly roles: readonly string[],
     /** FBENCH_MAX_WATCHES: at most this many watches, to try the path of a system that refuses them. */
     private readonly maxWatches?: number,
     /** --poll (true: poll all of apps/), --no-poll (false: never), or by the mount table (undefined). */
     private readonly poll?: boolean,
   ) {
-    this.reload = new Debounce(RELOAD_DEBOUNCE_MS, (files) => this.restart(files), session.clock);
+    this.reload = new Debounce(RELOAD_DEBOUNCE_MS, (files) => void this.restart(files), session.clock);
   }
 
   /** Watch apps/; resolves with what the "watching" line says of it, or null when there is nothing to watch. */
   async start(): Promise<string | null> {
     const apps = path.join(this.session.plan().bench, 'apps');
-    if (this.roles.length === 0) return null;
+    const { waves, off } = this.waves();
+    if (off) return `no .py changes: ${off}`;
+    if (waves.length === 0) return null;
     const bench = this.session.plan().bench;
     const blind = this.poll === false ? [] : this.poll ? [{ point: apps, type: '--poll' }] : mountsOf(apps).filter((m) => blindToOutsideEdits(m.type));
     // A mount that holds apps/ from above is polled from apps/ down.
@@ -74,7 +84,7 @@ export class CodeReload {
     const polled = where.length
       ? `; polled every ${Math.round(watch.pollEveryMs / 100) / 10} s: ${where.join('; ')}${this.poll ? '' : ' (--no-poll to watch instead)'}`
       : '';
-    return `apps/ for .py changes (${plural(watch.watchCount + watch.polledCount, 'folder')}; restarting ${this.roles.join(', ')}${polled})`;
+    return `apps/ for .py changes (${plural(watch.watchCount + watch.polledCount, 'folder')}; restarting ${waves.map((w) => w.join(', ')).join(', then ')}${polled})`;
   }
 
   close(): void {
@@ -82,12 +92,23 @@ export class CodeReload {
     this.watch?.close();
   }
 
-  private restart(changes: string[]): void {
+  private waves(): { waves: string[][]; off?: string } {
+    return reloadWaves(
+      this.roles,
+      this.session.plan().processes.map((p) => p.role),
+      this.session.model().benchToml,
+    );
+  }
+
+  /** Each wave once the one before is ready again (a re-plan may have changed the roles since the start). */
+  private async restart(changes: string[]): Promise<void> {
     const files = [...new Set(changes)]; // a save is often several events
     const plan = this.session.plan();
-    const names = plan.processes.filter((p) => this.roles.includes(p.role)).map((p) => p.name);
-    if (names.length === 0) return;
     const first = path.relative(plan.bench, files[0]!);
-    this.session.restart(names, `${first}${files.length > 1 ? ` and ${files.length - 1} more` : ''} changed`);
+    const why = `${first}${files.length > 1 ? ` and ${files.length - 1} more` : ''} changed`;
+    for (const wave of this.waves().waves) {
+      const names = plan.processes.filter((p) => wave.includes(p.role)).map((p) => p.name);
+      if (names.length) await this.session.restart(names, why);
+    }
   }
 }

@@ -204,7 +204,12 @@ export class Reporter {
     const notReady = new Set(r.notReady.map((n) => n.name));
     const up = (role: string): string[] => plan.processes.filter((p) => p.role === role && !notReady.has(p.name)).map((p) => p.name);
     const redis = [...up('redis'), ...plan.externals.map((x) => x.name).filter((u) => !notReady.has(u))];
-    const ports = plan.processes.filter((p) => (p.role === 'web' || p.role === 'socketio') && !notReady.has(p.name)).map((p) => `${p.name} :${p.port}`);
+    // The new CLI's admin is its entry point (its setup wizard, its process page): named with its URL.
+    const listeners = plan.processes.filter(
+      (p) => (p.role === 'web' || p.role === 'socketio' || p.role === 'admin') && p.port !== null && !notReady.has(p.name),
+    );
+    const ports = listeners.map((p) => `${p.name} :${p.port}`);
+    const admin = listeners.find((p) => p.role === 'admin');
     const workers = up('worker');
     const parts = [
       redis.length ? `${redis.join(', ')} PONG` : '',
@@ -213,7 +218,8 @@ export class Reporter {
       r.notReady.length ? `not ready: ${r.notReady.map((n) => `${n.name} ${n.why}${this.lastLineIfExited(n)}`).join('; ')}` : '',
     ].filter(Boolean);
     const site = up('web').length ? this.opts.site?.() : null;
-    const line = `ready in ${r.ms} ms${parts.length ? `: ${parts.join('; ')}` : ''}${site ? ` — open ${site}` : ''}`;
+    const open = [site, admin ? `the bench CLI's admin at http://localhost:${admin.port}` : null].filter(Boolean);
+    const line = `ready in ${r.ms} ms${parts.length ? `: ${parts.join('; ')}` : ''}${open.length ? ` — open ${open.join(', or ')}` : ''}`;
     if (r.notReady.length) this.printer.warn(line);
     else this.say(line);
   };

@@ -460,12 +460,12 @@ export class Session implements ControlledSession {
     return this.debugPorts.get(name) ?? null;
   }
 
-  /** Restart processes of the plan, each with its own grace (a worker finishes its job first). */
-  restart(names: string[], why: string): void {
+  /** Restart processes of the plan, each with its own grace (a worker finishes its job first); resolves once each start has ended. */
+  async restart(names: string[], why: string): Promise<void> {
     const sup = this.sup;
     if (!sup) return;
     this.printer.system(`${why}: restarting ${names.join(', ')}`);
-    void Promise.all(names.map((n) => sup.restartService(n))).catch((err: Error) =>
+    await Promise.all(names.map((n) => sup.restartService(n))).catch((err: Error) =>
       this.printer.error(`restarting ${names.join(', ')} failed: ${err.message}`),
     );
   }

@@ -1,4 +1,4 @@
-import { TICKS_PER_SECOND, usageOf } from '../runtime/process-group.js';
+import { readProcessesNow, TICKS_PER_SECOND, usageOf } from '../runtime/process-group.js';
 import type { Supervisor } from '../runtime/supervisor.js';
 import { delay, type Clock } from '../util/clock.js';
 
@@ -23,9 +23,11 @@ export class UsageSampler {
     const now = this.clock.now();
     const fresh = names.filter((n) => !this.last.has(n) || now - this.last.get(n)!.at > STALE_MS);
     if (fresh.length > 0) {
+      readProcessesNow();
       for (const n of fresh) this.take(n);
       await delay(this.clock, FIRST_SAMPLE_MS);
     }
+    readProcessesNow(); // one reading serves every process of this sample
     const out = new Map<string, { cpuPercent: number; rssBytes: number }>();
     for (const n of names) {
       const before = this.last.get(n);

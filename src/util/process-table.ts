@@ -348,10 +348,14 @@ class PsLsof implements ProcessTable {
 
   private ps(args: string[]): { row: ProcessRow; rest: string }[] {
     const out = this.run('ps', [...args, '-o', `${PS_FIELDS},command=`]);
+    // Not the ps that answered: a process of a moment, new at every reading, whose marker would be asked each time.
     return (out ?? '')
       .split('\n')
       .map(parsePsLine)
-      .filter((r) => r !== null);
+      .filter(
+        (r): r is { row: ProcessRow; rest: string } =>
+          r !== null && !(r.row.ppid === process.pid && path.basename(r.rest.split(' ')[0]!) === path.basename(this.tools.ps)),
+      );
   }
 
   all(): ProcessRow[] | null {

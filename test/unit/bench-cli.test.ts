@@ -4,7 +4,9 @@ import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync,
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { editBenchToml, parseBenchToml } from '../../src/config/bench-toml.js';
+import { cliLines, cliProcfile } from '../../src/frappe/cli-procfile.js';
 import { analyzeCommand } from '../../src/config/shell-command.js';
+import { parseProcfile } from '../../src/config/procfile.js';
 import { FbenchError, formatError } from '../../src/errors.js';
 import { loadBench } from '../../src/frappe/bench-model.js';
 import { benchPorts, choosePorts, reassignEdits, type BenchPort } from '../../src/frappe/bench-ports.js';
@@ -153,15 +155,38 @@ describe('benches of the new bench CLI (bench.toml), as its own code writes them
     assert.throws(() => loadBench(dir, { env: {} }), /bench\.http_port is "8000"/);
   });
 
-  test('config/Procfile older than bench.toml, or ports that disagree: run `bench setup config`', () => {
+  test("bench.toml is what runs, as the CLI's `bench start` writes it: its config/Procfile line for line; an edit is run at once, a stale config/Procfile said", () => {
+    for (const name of ['dev', 'shop'] as const) {
+      const { root, dir } = bench(name);
+      const toml = parseBenchToml(readFileSync(path.join(dir, 'bench.toml'), 'utf8'));
+      assert.equal(
+        cliProcfile(cliLines(toml, { bench: dir, cliRoot: root, redisServer: '/usr/bin/redis-server' })),
+        readFileSync(path.join(dir, 'config', 'Procfile'), 'utf8'),
+        `${name}: the CLI's own config/Procfile`,
+      );
+      assert.deepEqual(loadBench(dir, { env: {} }).warnings, [], `${name}: nothing to say`);
+      // As stale as can be: bench.toml rendered, the same lines.
+      utimesSync(path.join(dir, 'config', 'Procfile'), new Date(0), new Date(0));
+      assert.deepEqual(
+        loadBench(dir, { env: {} }).entries.map((e) => e.command),
+        parseProcfile(readFileSync(path.join(dir, 'config', 'Procfile'), 'utf8'), 'x').entries.map((e) => e.command),
+      );
+    }
     const { dir } = bench('dev');
-    writeFileSync(path.join(dir, 'bench.toml'), '[bench]\nname = "dev"\nhttp_port = 8100\n');
-    // Written a minute before bench.toml (two writes a moment apart can share a timestamp tick).
-    const before = new Date(Date.now() - 60_000);
-    utimesSync(path.join(dir, 'config', 'Procfile'), before, before);
+    writeFileSync(
+      path.join(dir, 'bench.toml'),
+      `${readFileSync(path.join(dir, 'bench.toml'), 'utf8').replace('http_port = 8000', 'http_port = 8100\nreload_python = false')}\n[[workers]]\nqueues = ["email"]\ncount = 1\n[gunicorn]\nmalloc_arena_max = 4\n`,
+    );
+    const past = new Date(Date.now() - 60_000); // the CLI wrote config/Procfile before this edit
+    utimesSync(path.join(dir, 'config', 'Procfile'), past, past);
+    const p = plan(dir);
+    assert.match(get(p, 'web.1').command, /serve --port 8100 --noreload$/);
+    assert.equal(get(p, 'web.1').env.DEV_SERVER, '1');
+    assert.deepEqual(get(p, 'worker_email_1.1').queues, ['email']);
+    assert.equal(get(p, 'worker_email_1.1').env.MALLOC_ARENA_MAX, '4');
     const w = loadBench(dir, { env: {} }).warnings.map((x) => `${x.file}: ${x.message}`);
     assert.ok(
-      w.some((x) => /^config\/Procfile: older than bench\.toml.*bench setup config/.test(x)),
+      w.some((x) => /^config\/Procfile: older than bench\.toml: fbench runs what bench\.toml says.*bench setup config/.test(x)),
       w.join('\n'),
     );
     assert.ok(

@@ -234,6 +234,9 @@ describe('line relay (virtual time)', { timeout: 5000 }, () => {
     assert.equal(finalState(Buffer.from('progress 10%\r')).toString(), 'progress 10%');
     assert.equal(finalState(Buffer.from('windows line\r')).toString(), 'windows line');
     assert.equal(finalState(Buffer.from('plain')).toString(), 'plain');
+    // yarn (frappe watch) erases the line and goes to its first column before each line: that would wipe the prefix.
+    assert.equal(finalState(Buffer.from('\x1b[2K\x1b[1G\x1b[32msuccess\x1b[39m Built')).toString(), '\x1b[32msuccess\x1b[39m Built');
+    assert.equal(finalState(Buffer.from('a\x1b[Ab\x1b[0Jc\x1b[')).toString(), 'abc\x1b[', 'a cut sequence at the end is left as it is');
   });
 });
 

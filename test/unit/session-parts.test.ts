@@ -20,6 +20,7 @@ import { planBench } from '../../src/session/planning.js';
 import { ServiceBuilder } from '../../src/session/services.js';
 import { SAMPLE } from '../helpers/sample-bench.js';
 import { FakeClock, FakeProcess, processSpec, settle } from '../helpers/fakes.js';
+import type { BenchModel } from '../../src/frappe/bench-model.js';
 
 /** A printer whose lines are kept, as the terminal would show them. */
 function lines(): { printer: Printer; text: () => string[] } {
@@ -225,21 +226,31 @@ describe('code reload, in virtual time', () => {
         ),
         bench,
       };
-      const reload = new CodeReload(
-        { plan: () => p, printer, clock, restart: (names, why) => restarts.push({ names, why }) },
-        ['worker', 'schedule'],
-        undefined,
-        true,
-      );
-      assert.match((await reload.start())!, /^apps\/ for \.py changes \(3 folders; restarting worker, schedule; polled every 2 s: asked with --poll\)$/);
+      let toml: { reloadPython: boolean } | null = null;
+      const session = {
+        plan: () => p,
+        model: () => ({ benchToml: toml }) as unknown as BenchModel,
+        printer,
+        clock,
+        restart: async (names: string[], why: string) => void restarts.push({ names, why }),
+      };
+      toml = { reloadPython: false };
+      assert.equal(await new CodeReload(session, ['worker', 'schedule'], undefined, true).start(), 'no .py changes: bench.toml sets reload_python = false');
+      toml = null;
+      const reload = new CodeReload(session, ['worker', 'schedule', 'socketio'], undefined, true);
+      assert.match((await reload.start())!, /^apps\/ for \.py changes \(3 folders; restarting worker, then schedule; polled every 2 s: asked with --poll\)$/);
       const later = new Date(Date.now() + 5000);
       for (const f of ['a.py', 'b.py', 'c.py', 'd.js']) utimesSync(path.join(code, f), later, later);
       await clock.advance(2000); // the poll finds them
       assert.deepEqual(restarts, [], 'not before the burst has settled');
       await clock.advance(100);
-      assert.deepEqual(restarts, [{ names: ['worker.1', 'schedule.1'], why: 'apps/app/app/a.py and 2 more changed' }]);
+      await settle();
+      assert.deepEqual(restarts, [
+        { names: ['worker.1'], why: 'apps/app/app/a.py and 2 more changed' },
+        { names: ['schedule.1'], why: 'apps/app/app/a.py and 2 more changed' },
+      ]);
       await clock.advance(10_000);
-      assert.equal(restarts.length, 1, 'nothing changed since');
+      assert.equal(restarts.length, 2, 'nothing changed since');
       reload.close();
     } finally {
       rmSync(bench, { recursive: true, force: true });
