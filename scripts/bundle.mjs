@@ -49,6 +49,25 @@ const noDevtools = {
   },
 };
 
+/**
+ * Ink's text caches keep every text ever drawn (ink/build/wrap-text.js, measure-text.js): the
+ * view uses src/ui/ink-text-cache.ts in their place, the same results from bounded caches.
+ */
+const boundedInkCaches = {
+  name: 'bounded-ink-caches',
+  setup(b) {
+    const ours = { 'wrap-text': 'wrapText', 'measure-text': 'measureText' };
+    b.onResolve({ filter: /^\.\/(wrap|measure)-text\.js$/ }, (args) =>
+      /[\\/]ink[\\/]build$/.test(args.resolveDir) ? { path: args.path.slice(2, -3), namespace: 'bounded-ink-caches' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'bounded-ink-caches' }, (args) => ({
+      contents: `export { ${ours[args.path]} as default } from ${JSON.stringify(new URL('../src/ui/ink-text-cache.ts', import.meta.url).pathname)};`,
+      loader: 'js',
+      resolveDir: '.',
+    }));
+  },
+};
+
 await build({
   ...common,
   format: 'esm',
@@ -57,7 +76,7 @@ await build({
   jsx: 'automatic',
   // React's production build: no development checks or warnings on the user's screen.
   define: { 'process.env.NODE_ENV': '"production"' },
-  plugins: [noDevtools],
+  plugins: [noDevtools, boundedInkCaches],
   // CommonJS inside (React) asks for require: give it Node's.
   banner: { js: 'import { createRequire as __fbenchRequire } from "node:module"; const require = __fbenchRequire(import.meta.url);' },
 });

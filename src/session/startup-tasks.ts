@@ -99,9 +99,9 @@ export class StartupTasks {
     return (this.opts.clock ?? realClock).now();
   }
 
-  /** What each row says now. */
+  /** What each row says now (a row skipped because start-up ended says why, as the terminal shows it with collapseSkips). */
   titles(): string[] {
-    return this.list?.tasks.map((t) => String(t.title)) ?? [];
+    return this.list?.tasks.map((t) => String(t.message.skip ?? t.title)) ?? [];
   }
 
   close(): void {

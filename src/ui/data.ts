@@ -41,7 +41,8 @@ export class ViewData extends EventEmitter {
   private timers: (() => void)[] = [];
   private cancelNotice: (() => void) | null = null;
   private follows: Connection[] = [];
-  private dirty = false;
+  /** A redraw is due (lines came, queues changed): the view is told at most ten times a second, and not woken at all when nothing came. */
+  private redrawDue: (() => void) | null = null;
   private closed = false;
 
   constructor(
@@ -61,20 +62,13 @@ export class ViewData extends EventEmitter {
         void this.pollQueues();
       }),
     );
-    // Lines come as they come; the view is told of them at most ten times a second.
-    this.timers.push(
-      this.every(100, () => {
-        if (!this.dirty) return;
-        this.dirty = false;
-        this.emit('change');
-      }),
-    );
     for (const s of this.sessions) this.follow(s);
   }
 
   close(): void {
     this.closed = true;
     for (const cancel of this.timers) cancel();
+    this.redrawDue?.();
     this.cancelNotice?.();
     for (const f of this.follows) f.close();
   }
@@ -194,7 +188,15 @@ export class ViewData extends EventEmitter {
     if (!busy && JSON.stringify(queues) === JSON.stringify(this.queues) && error === this.queuesError) return;
     this.queues = queues;
     this.queuesError = error;
-    this.dirty = true;
+    this.markDirty();
+  }
+
+  private markDirty(): void {
+    if (this.redrawDue || this.closed) return;
+    this.redrawDue = this.clock.setTimer(100, () => {
+      this.redrawDue = null;
+      this.emit('change');
+    });
   }
 
   private follow(s: ViewSession): void {
@@ -214,6 +216,6 @@ export class ViewData extends EventEmitter {
     // The view is drawn by fbench: a process's escape sequences must not reach the terminal through it.
     this.lines.push({ ...line, text: visibleText(line.text) });
     if (this.lines.length > MAX_LINES + 1000) this.lines = this.lines.slice(-MAX_LINES);
-    this.dirty = true;
+    this.markDirty();
   }
 }

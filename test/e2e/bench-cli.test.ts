@@ -8,6 +8,7 @@ import { pidsMatching, survivors, type FbenchRun } from '../helpers/fbench-run.j
 import { freePorts } from '../helpers/ports.js';
 import { enqueue, requireRq } from '../helpers/real-programs.js';
 import { testScope } from '../helpers/scope.js';
+import { until } from '../helpers/until.js';
 
 const { cleanups, fbench, finished } = testScope();
 
@@ -20,14 +21,6 @@ async function devBench(): Promise<{ root: string; dir: string; ports: CliPorts 
   cleanups.push(b.cleanup);
   installCliPrograms(b.root, b.dir);
   return { ...b, ports };
-}
-
-async function until(cond: () => boolean, what: string, run: FbenchRun, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms; output:\n${run.output.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 const WORKER = 'worker_default_short_long_1';

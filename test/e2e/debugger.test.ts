@@ -8,19 +8,10 @@ import { FBENCH, FbenchRun, survivors } from '../helpers/fbench-run.js';
 import { freePort } from '../helpers/ports.js';
 import { Terminal } from '../helpers/terminal.js';
 import { DEBUG_JOB, enqueue, installBench, requireRq, RQ_BENCH, RQ_JOBS, SYSTEM_PYTHON, TWO_BREAKPOINTS } from '../helpers/real-programs.js';
+import { until } from '../helpers/until.js';
 
 const cleanups: (() => void)[] = [];
 after(() => cleanups.forEach((c) => c()));
-
-async function until<T>(get: () => T | null | undefined | false, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** fbench attach NAME with `input` piped in; resolves its output once it has detached. */
 function attach(dir: string, name: string, input: string): Promise<{ code: number | null; out: string }> {
@@ -64,7 +55,7 @@ describe('breakpoint() under fbench', { timeout: 90_000 }, () => {
     assert.equal(pids.length, 2);
     term.keys('C-c');
     await term.until((s) => /tick\.1 stopped/.test(s) && /web\.1 stopped/.test(s), 'both stopped', 15_000, true);
-    await until(() => term.exited, 'fbench exited', 10_000);
+    await until(() => term.exited, 'fbench exited');
     assert.deepEqual(await survivors(pids, 0), []);
   });
 

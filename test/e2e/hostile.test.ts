@@ -233,10 +233,10 @@ describe('a Redis that accepts connections but does not answer', { timeout: 60_0
       const t0 = Date.now();
       const readiness = (await ps()).find((p) => p.name === 'redis_queue.1')?.readiness;
       assert.match(readiness ?? '', /does not answer PING/);
-      assert.ok(Date.now() - t0 < 3000);
+      assert.ok(Date.now() - t0 < 10_000, 'a stopped Redis holds nothing up (a hang is what this catches; speed is for the benchmark)');
       const doctor = await fbench(['doctor', '--bench', dir]);
       assert.equal(doctor.code, 1, doctor.out);
-      assert.ok(doctor.ms < 3000, `doctor took ${doctor.ms} ms`);
+      assert.ok(doctor.ms < 10_000, `doctor took ${doctor.ms} ms`);
       assert.match(doctor.out, /✖ redis_queue: port \d+ is held by your own running fbench .* does not answer PING .*\(stopped or busy\?\)/);
       assert.doesNotMatch(doctor.out, /all clear/);
     } finally {

@@ -8,6 +8,7 @@ import { testScope } from '../helpers/scope.js';
 import { FbenchRun, pidsMatching, survivors } from '../helpers/fbench-run.js';
 import { freePort } from '../helpers/ports.js';
 import { enqueue, installBench, requireRq, RQ_BENCH, RQ_JOBS, SYSTEM_PYTHON, TERM_COUNTER } from '../helpers/real-programs.js';
+import { until } from '../helpers/until.js';
 
 const { runs, cleanups } = testScope();
 
@@ -39,14 +40,6 @@ function termsByPid(dir: string): Map<number, string[]> {
   const out = new Map<number, string[]>();
   for (const e of events(dir)) out.set(e.pid, [...(out.get(e.pid) ?? []), e.what]);
   return out;
-}
-
-async function until(cond: () => boolean, what: string, run?: FbenchRun, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms${run ? `; output:\n${run.output.slice(-3000)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** A bench's queue Redis on a free port, with its conf as bench writes it (data under config/pids). */

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { benchId } from '../../src/frappe/queues.js';
 import { descendants, FbenchRun, survivors } from '../helpers/fbench-run.js';
 import { tempSampleBench, type TempBench } from '../helpers/sample-bench.js';
+import { until } from '../helpers/until.js';
 
 /** A sample bench with its fbench start. Tests that change a session (its Procfile, stopping it) get their own. */
 interface Session {
@@ -50,14 +51,6 @@ async function ps(s: Session = shared): Promise<Ps> {
 }
 const psOf = (s: Session): Promise<Ps> => ps(s);
 const pidOf = (list: Ps, name: string): number | null => list.find((p) => p.name === name)?.pid ?? null;
-
-async function until(cond: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`condition not met in ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('a running fbench start, driven from outside', () => {
   before(async () => {
@@ -109,7 +102,7 @@ describe('a running fbench start, driven from outside', () => {
     const { code, out } = await cli('restart', 'worker_email.1');
     assert.equal(code, 0, out);
     assert.match(out, /restarted worker_email\.1/);
-    await until(async () => (await ps()).find((p) => p.name === 'worker_email.1')?.state === 'ready');
+    await until(async () => (await ps()).find((p) => p.name === 'worker_email.1')?.state === 'ready', 'worker_email.1 ready again', run);
     const after = await ps();
     for (const p of before) {
       if (p.name === 'worker_email.1') assert.notEqual(pidOf(after, p.name), p.pid);
@@ -126,13 +119,20 @@ describe('a running fbench start, driven from outside', () => {
     const before = await ps();
     const from = run.output.length;
     for (let i = 0; i < 50; i++) writeFileSync(path.join(b.dir, 'apps', 'frappe', 'frappe', `gen_${i}.py`), `x = ${i}\n`);
-    await run.waitFor(/changed: restarting schedule\.1, worker\.1, worker_email\.1/, 10_000, from);
-    await until(async () => {
-      const now = await ps();
-      return ['schedule.1', 'worker.1', 'worker_email.1'].every((n) => now.find((p) => p.name === n)!.state === 'ready' && pidOf(now, n) !== pidOf(before, n));
-    });
+    // The workers first, the scheduler once they are registered again.
+    await run.waitFor(/changed: restarting worker\.1, worker_email\.1\n[\s\S]*changed: restarting schedule\.1\n/, 20_000, from);
+    await until(
+      async () => {
+        const now = await ps();
+        return ['schedule.1', 'worker.1', 'worker_email.1'].every(
+          (n) => now.find((p) => p.name === n)!.state === 'ready' && pidOf(now, n) !== pidOf(before, n),
+        );
+      },
+      'all three restarted and ready',
+      run,
+    );
     await new Promise((r) => setTimeout(r, 500));
-    assert.equal((run.output.slice(from).match(/changed: restarting/g) ?? []).length, 1, run.output.slice(from));
+    assert.equal((run.output.slice(from).match(/changed: restarting/g) ?? []).length, 2, `one burst, two waves:\n${run.output.slice(from)}`);
     const after = await ps();
     assert.equal(pidOf(after, 'web.1'), pidOf(before, 'web.1'));
     assert.equal(pidOf(after, 'redis_queue.1'), pidOf(before, 'redis_queue.1'));
@@ -152,10 +152,14 @@ describe('a running fbench start, driven from outside', () => {
     let from = run.output.length;
     writeFileSync(procfile, original.replace('watch: bench watch\n', '') + 'extra: sleep 1000\n');
     await run.waitFor(/Procfile changed: adding extra\.1; removing watch\.1/, 10_000, from);
-    await until(async () => {
-      const names = (await ps()).map((p) => p.name);
-      return names.includes('extra.1') && !names.includes('watch.1');
-    });
+    await until(
+      async () => {
+        const names = (await ps()).map((p) => p.name);
+        return names.includes('extra.1') && !names.includes('watch.1');
+      },
+      'extra.1 in, watch.1 out',
+      run,
+    );
     from = run.output.length;
     appendFileSync(procfile, 'extra: sleep 5\n');
     await run.waitFor(/Procfile changed, but it does not plan: Procfile:\d+: duplicate process name "extra".*keeping what runs/, 10_000, from);

@@ -7,6 +7,7 @@ import { FBENCH, FbenchRun } from '../helpers/fbench-run.js';
 import { SYSTEM_PYTHON } from '../helpers/real-programs.js';
 import { tempSampleBench, type TempBench } from '../helpers/sample-bench.js';
 import { testScope } from '../helpers/scope.js';
+import { until } from '../helpers/until.js';
 
 const { runs, cleanups, fbench, finished: output } = testScope();
 
@@ -70,7 +71,9 @@ describe('logs, names and control across sessions', { timeout: 180_000 }, () => 
   });
 
   test('fbench logs: named processes merged in time order, timestamps and aligned names; -n per process; system; --since; --grep', async () => {
-    await new Promise((r) => setTimeout(r, 8000)); // schedule ticks (every 5 s), and the jobs the workers ran
+    // More lines of each than -n 3 keeps: the scheduler ticks every 5 s, the workers run what it enqueues.
+    const count = (name: string): number => (run.output.match(new RegExp(`^\\S* *${name.replace('.', '\\.')} +\\| `, 'gm')) ?? []).length;
+    await until(() => count('schedule.1') > 3 && count('worker.1') > 3, 'four lines of schedule.1 and of worker.1', run, 60_000);
     const merged = await output(['logs', '--bench', b.dir, 'schedule', 'worker', '-n', '3']);
     assert.equal(merged.code, 0);
     const lines = parsed(merged.out);

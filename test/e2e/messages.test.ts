@@ -11,7 +11,26 @@ const { cleanups, finished } = testScope();
 const fbench = (args: string[], cwd?: string): Promise<{ code: number | null; out: string }> => finished(args, cwd ? { cwd } : {});
 
 /** Every command, as `fbench --help` lists them. */
-const COMMANDS = ['start', 'workers', 'run', 'plan', 'doctor', 'ps', 'restart', 'stop', 'logs', 'attach', 'ui', 'ports', 'ls', 'export', 'presets'];
+const COMMANDS = [
+  'start',
+  'workers',
+  'run',
+  'plan',
+  'doctor',
+  'ps',
+  'restart',
+  'stop',
+  'logs',
+  'attach',
+  'debug',
+  'ui',
+  'ports',
+  'ls',
+  'jobs',
+  'mcp',
+  'export',
+  'presets',
+];
 
 describe('messages', { timeout: 60_000 }, () => {
   let b: TempBench;

@@ -8,16 +8,9 @@ import { makeBench } from '../helpers/bench-fixture.js';
 import { alive, FBENCH, FbenchRun, pidsMatching, survivors } from '../helpers/fbench-run.js';
 import { DAEMON, enqueue, HORSE, rqBench as realRqBench, SYSTEM_PYTHON, TERM_COUNTER } from '../helpers/real-programs.js';
 import { testScope } from '../helpers/scope.js';
+import { until } from '../helpers/until.js';
 
 const { runs, cleanups } = testScope();
-
-async function until(cond: () => boolean, what: string, run?: FbenchRun, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms${run ? `; output:\n${run.output.slice(-3000)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 function start(dir: string, ...args: string[]): FbenchRun {
   const r = new FbenchRun(['start', '--bench', dir, '--no-timestamps', ...args]);
@@ -87,7 +80,7 @@ describe('a job longer than the old 5 s grace: a worker gets its queue timeout t
     runs.push(restart);
     const { code } = await restart.exited;
     assert.equal(code, 0, restart.output);
-    assert.ok(Date.now() - t0 < 3000, `the new worker took ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 15_000, `the new worker took ${Date.now() - t0} ms: it waited for the 20 s job`); // how soon is the benchmark's to say
     assert.match(restart.output, /worker\.1 is busy: its old code \(pid \d+\) goes on to finish jobs\.slow \(job /);
     assert.match(restart.output, /restarted worker\.1: registered on short,default,long/);
     assert.ok(!existsSync(job.out), 'the job still runs, in the old worker');
@@ -119,7 +112,7 @@ describe('a job longer than the old 5 s grace: a worker gets its queue timeout t
     writeFileSync(path.join(dir, 'apps/app/app/hooks.py'), '# changed\n');
     await run.waitFor(/hooks\.py changed: restarting worker\.1/, 10_000, from);
     await run.waitFor(/worker\.1 ready: registered/, 10_000, from);
-    assert.ok(Date.now() - t0 < 3000, `the new worker took ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 15_000, `the new worker took ${Date.now() - t0} ms: it waited for the 20 s job`); // how soon is the benchmark's to say
     assert.equal(await liveWorkers(port), 2, 'old and new, side by side');
     const all = [...run.startedPids().values(), job.horse];
     run.signal('SIGINT');

@@ -9,6 +9,7 @@ import { makeBench } from '../helpers/bench-fixture.js';
 import { testScope } from '../helpers/scope.js';
 import { FBENCH, FbenchRun } from '../helpers/fbench-run.js';
 import { enqueue, rqBench as realRqBench, SYSTEM_PYTHON } from '../helpers/real-programs.js';
+import { until } from '../helpers/until.js';
 
 const { runs, cleanups } = testScope();
 
@@ -22,14 +23,6 @@ function fbench(args: string[]): FbenchRun {
   const r = new FbenchRun(args);
   runs.push(r);
   return r;
-}
-
-async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 function rssKb(pid: number): number {

@@ -142,7 +142,7 @@ describe('fbench ui', { timeout: 120_000 }, () => {
     cleanups.push(() => term.close());
     const s = await term.until(
       (x) =>
-        /^default +\d+ waiting +1 worker \(1 busy\) +0 failed +· jobs\.slow \d+ s/m.test(x) &&
+        /^default +2 waiting +1 worker \(1 busy\) +0 failed +· jobs\.slow \d+ s/m.test(x) &&
         // The same worker listens on short too: busy, but with default's job.
         /^short +0 waiting +1 worker \(0 busy, 1 busy on default\)/m.test(x) &&
         /^worker\.1 +ready/m.test(x),

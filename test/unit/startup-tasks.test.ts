@@ -53,17 +53,18 @@ test('the list ends when the run ends before anything was ready (Ctrl-C during s
   sup.emit('state', { name: 'a.1', state: 'waiting' });
   sup.finish(130);
   await tasks.done;
+  assert.deepEqual(tasks.titles(), ['a.1: not started (stopped before it was ready)'], 'it was only waiting');
 });
 
 test('ready: every row done', async () => {
   const sup = fakeSupervisor();
   const tasks = new StartupTasks(sup, printer().p, plan('a.1'), { screenRows: 24, renderer: 'silent' });
   tasks.start();
-  await new Promise((r) => setTimeout(r, 10));
   sup.emit('state', { name: 'a.1', state: 'running', pid: 1 });
   sup.emit('state', { name: 'a.1', state: 'ready', readiness: 'PONG' });
-  sup.emit('ready', { ms: 5, notReady: [] });
+  sup.emit('ready', { ms: 5, limitMs: 30_000, notReady: [] });
   await tasks.done;
+  assert.match(tasks.titles().join('\n'), /^a\.1: ready \(PONG\) after \d+ ms$/);
 });
 
 test('a row per process, or a row per type when the processes would not fit the screen', () => {
