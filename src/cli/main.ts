@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { MAX_PER_TYPE, parseCount, parseDuration, parsePort, parseSeconds, parseWhole } from '../config/numbers.js';
+import { MAX_PER_TYPE, parseClockTime, parseCount, parseDuration, parsePort, parseSeconds, parseWhole } from '../config/numbers.js';
 import { FbenchError, formatError } from '../errors.js';
 import { DEFAULT_BENCH_DIR, DEFAULT_REDIS_IMAGE } from '../export/containers.js';
 import { DEFAULT_RELOAD_ROLES } from '../frappe/code-watch.js';
@@ -268,11 +268,23 @@ const commands: Record<string, () => unknown> = {
           'only lines of the last 90, 30s, 10m, 2h…',
           checked((v) => parseDuration(v, '--since')),
         )
+        .option(
+          '--around <time>',
+          'the lines of the half minute on either side of a time of day (10:44:23), as fbench errors names it',
+          checked((v) => parseClockTime(v, '--around', Date.now())),
+        )
         .option('--grep <regex>', 'only lines matching this regular expression')
         .option('--json', 'one JSON object a line: {time, name, text}')
         .option('--no-color', 'no colours')
         .action((names: string[], opts) => run(async () => (await import('./commands/control.js')).logsCommand(names, opts))),
-      ['fbench logs', 'fbench logs worker schedule -n 20', 'fbench logs web -f', 'fbench logs --since 10m --grep Traceback', 'fbench logs system'],
+      [
+        'fbench logs',
+        'fbench logs worker schedule -n 20',
+        'fbench logs web -f',
+        'fbench logs --since 10m --grep Traceback',
+        'fbench logs web.1 --around 10:44:23',
+        'fbench logs system',
+      ],
     ),
   jobs: () =>
     examples(
@@ -290,6 +302,28 @@ const commands: Record<string, () => unknown> = {
         .option('--json', 'as JSON')
         .action((action: string, ids: string[], opts) => run(async () => (await import('./commands/jobs.js')).jobsCommand(action, ids, opts))),
       ['fbench jobs failed', 'fbench jobs show mysite.localhost::6f1c…', 'fbench jobs requeue --all --queue long', 'fbench jobs delete ID'],
+    ),
+  errors: () =>
+    examples(
+      benchOptions(program.command('errors'))
+        .description(
+          'what went wrong in the running bench, newest first: failed requests, failed jobs, asset builds that failed, crashes (with no session: failed jobs)',
+        )
+        .option(
+          '--since <when>',
+          'only what happened in the last 90, 30s, 10m, 2h…, or since the last save fbench saw: save',
+          checked((v) => (v === 'save' ? ('save' as const) : parseDuration(v, '--since'))),
+        )
+        .option('--site <site>', 'only what happened on this site')
+        .option(
+          '-n, --lines <n>',
+          'at most this many entries',
+          checked((v) => parseWhole(v, '-n', 1, 1000)),
+          20,
+        )
+        .option('--json', 'as JSON (schemas/errors.json)')
+        .action((opts) => run(async () => (await import('./commands/errors.js')).errorsCommand(opts))),
+      ['fbench errors', 'fbench errors --since save', 'fbench errors --since 10m --site erp.localhost', 'fbench errors --json'],
     ),
   mcp: () =>
     examples(

@@ -52,3 +52,16 @@ export function parseDuration(value: string, what: string): number {
   if (!m) fail(what, value, 'a duration like 90, 30s, 10m, 2h or 1d', '10m');
   return Number(m[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
 }
+
+/**
+ * A time of day as the terminal shows it (`10:44:23`, `10:44`), as the last such moment up to
+ * `now` (ms since the epoch): today's, or yesterday's when today's has not come yet. Pure.
+ */
+export function parseClockTime(value: string, what: string, now: number): number {
+  const m = /^\s*(\d{1,2}):(\d\d)(?::(\d\d))?\s*$/.exec(value);
+  if (!m || Number(m[1]) > 23 || Number(m[2]) > 59 || Number(m[3] ?? 0) > 59) fail(what, value, 'a time of day like 10:44:23', '10:44:23');
+  const d = new Date(now);
+  d.setHours(Number(m[1]), Number(m[2]), Number(m[3] ?? 0), 0);
+  if (d.getTime() > now + 1000) d.setDate(d.getDate() - 1);
+  return d.getTime();
+}

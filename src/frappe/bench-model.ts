@@ -224,9 +224,14 @@ function rel(dir: string, p: string): string {
  * to this machine; Frappe picks the site by the Host header), or `http://localhost:<port>` for
  * the default site when its name would need /etc/hosts. Null without one site to name. Pure.
  */
+/** The site a request without a Host header goes to: the default site, or the only one. Pure. */
+export function siteName(model: Pick<BenchModel, 'sites' | 'config'>): string | null {
+  return model.config.defaultSite ?? (model.sites.length === 1 ? model.sites[0]!.name : null);
+}
+
 export function siteUrl(model: Pick<BenchModel, 'sites' | 'config'>): string | null {
   const port = model.config.webserverPort;
-  const name = model.config.defaultSite ?? (model.sites.length === 1 ? model.sites[0]!.name : null);
+  const name = siteName(model);
   if (!name) return null;
   if (name === 'localhost' || name.endsWith('.localhost')) return `http://${name}:${port}`;
   return model.config.defaultSite ? `http://localhost:${port}` : `http://${name}:${port}`;

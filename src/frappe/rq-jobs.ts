@@ -28,9 +28,11 @@ export interface FailedJob {
 
 export interface FailedJobDetail extends FailedJob {
   traceback: string;
+  /** When it started (ms since the epoch); null when RQ did not record it. */
+  startedAt: number | null;
 }
 
-const JOB_FIELDS = ['description', 'origin', 'ended_at', 'exc_info'] as const;
+const JOB_FIELDS = ['description', 'origin', 'ended_at', 'exc_info', 'started_at'] as const;
 
 /** RQ's time format (`2026-12-06T10:44:23.123456Z`, older ones without the Z) → ms. */
 function rqTime(text: string | null | undefined): number | null {
@@ -124,7 +126,7 @@ async function detail(client: RedisClient, naming: QueueNaming, id: string, rqQu
   const fields = JOB_FIELDS.filter((_, i) => sizes[i]! <= JOB_FIELD_BYTES);
   const got = fields.length ? await client.hmgetBuffer(RQ_KEYS.job(id), ...fields) : [];
   const field = (name: (typeof JOB_FIELDS)[number]): Buffer | null => got[fields.indexOf(name)] ?? null;
-  const [description, origin, endedAt, exc] = JOB_FIELDS.map(field);
+  const [description, origin, endedAt, exc, startedAt] = JOB_FIELDS.map(field);
   const over = (name: (typeof JOB_FIELDS)[number]): number => sizes[JOB_FIELDS.indexOf(name)]!;
   if (!description && over('description') === 0) return null;
   const traceback =
@@ -140,6 +142,7 @@ async function detail(client: RedisClient, naming: QueueNaming, id: string, rqQu
     failedAt: rqTime(endedAt?.toString('utf8')),
     exception: exceptionLine(traceback),
     traceback,
+    startedAt: rqTime(startedAt?.toString('utf8')),
   };
 }
 
@@ -156,7 +159,7 @@ export async function failedJobs(client: RedisClient, naming: QueueNaming, queue
   return out
     .sort((a, b) => (b.failedAt ?? 0) - (a.failedAt ?? 0))
     .slice(0, limit)
-    .map(({ traceback: _traceback, ...j }) => j);
+    .map(({ traceback: _traceback, startedAt: _startedAt, ...j }) => j);
 }
 
 /** One job, whatever its state, with its traceback (empty when it has none). */

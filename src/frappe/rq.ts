@@ -100,7 +100,11 @@ export async function jobsById(client: RedisClient, ids: readonly string[]): Pro
  */
 export function jobFunction(description: string): string {
   const method = /\bmethod=(?:'([^']+)'|"([^"]+)"|<function (\S+))/.exec(description);
-  if (method) return method[1] ?? method[2] ?? method[3]!;
+  if (method?.[1] ?? method?.[2]) return (method[1] ?? method[2])!;
+  // A function object (`method=<function flush at 0x…>`): Frappe names the job by its dotted path.
+  const named = /\bjob_name=(?:'([^']+)'|"([^"]+)")/.exec(description);
+  if (named) return (named[1] ?? named[2])!;
+  if (method) return method[3]!;
   return description.split('(')[0]!.trim() || description;
 }
 

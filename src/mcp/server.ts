@@ -11,12 +11,16 @@ import { NAME_MAX } from '../plan/lookup.js';
 import { planToJson } from '../plan/render.js';
 import { benchSessions, bySession, connect, restartResults, restartWords, type SessionAnswer } from '../session/control-client.js';
 import { actOnFailed, listFailed, showJob } from '../session/jobs.js';
+import { benchErrors } from '../session/errors.js';
 import { logLineJson, recentLogs } from '../session/log-query.js';
 import { planBench } from '../session/planning.js';
 import { withQueueRedis } from '../session/queue-redis.js';
 import { runningSessions, sessionCommand } from '../session/session-files.js';
 import { pidAlive } from '../runtime/process-group.js';
 import { RequestGate } from './request-gate.js';
+
+/** The lines of each errors entry an answer holds (the rest: its `more` command). */
+const MCP_ENTRY_LINES = 15;
 
 /** The most any answer holds: an agent's context is small, a bench's logs are not. */
 export const ANSWER_BYTES = 32 * 1024;
@@ -124,10 +128,19 @@ export function benchServer(bench: string, opts: { readOnly: boolean; version: s
             processes: plan.processes.map((p) => ({ name: p.name, role: p.role, port: p.port, queues: p.queues })),
           });
         const sessions = await benchSessions(bench);
+        const processes = sessions.flatMap((s) => s.processes);
+        // What an agent asks first after an edit: is anything down, did anything break since the save.
+        const broke = await benchErrors(model, { since: 'save' }).catch(() => null);
         return json({
           bench,
           running: true,
           site,
+          summary: {
+            notReady: processes.filter((p) => !p.ready && !p.retiring).map((p) => `${p.name}: ${p.readiness}`),
+            errorsSinceSave: broke ? broke.errors.filter((e) => e.kind !== 'job').length : null,
+            failedJobsSinceSave: broke ? broke.errors.filter((e) => e.kind === 'job').length : null,
+            lastSave: broke?.lastSave ?? null,
+          },
           sessions: sessions.map((s) => ({ kind: s.kind, pid: s.pid })),
           processes: sessions.flatMap((s) =>
             s.processes.map((p) => ({
@@ -180,6 +193,29 @@ export function benchServer(bench: string, opts: { readOnly: boolean; version: s
               })
               .join('\n') || `${head}(no lines)`,
         );
+      }),
+  );
+
+  server.registerTool(
+    'errors',
+    {
+      description:
+        'What went wrong in the bench, newest first: failed requests (method, path, status, the exception and the frame in the app), failed jobs (Frappe method, exception, the worker lines while it ran), asset builds that failed (file:line), crashes (exit and the decisive line). The same error again is one entry with a count. With no session, failed jobs only.',
+      inputSchema: {
+        since_save: z.boolean().optional().describe('only what happened since the last save fbench saw'),
+        since_seconds: z.number().int().min(1).optional().describe('only what happened in the last N seconds'),
+        site: z.string().max(NAME_MAX).optional().describe('only what happened on this site'),
+        limit: z.number().int().min(1).max(200).optional().describe('at most this many entries (default 20)'),
+      },
+      annotations: read,
+    },
+    (a) =>
+      answer(async () => {
+        const { model } = await planBench({ bench });
+        const since = a.since_save ? ('save' as const) : a.since_seconds ? Date.now() - a.since_seconds * 1000 : undefined;
+        const found = await benchErrors(model, { ...(since !== undefined ? { since } : {}), ...(a.site ? { site: a.site } : {}), limit: a.limit ?? 20 });
+        // Each entry's last lines (a traceback's end, the exception) so that the answer stays whole JSON under its bound.
+        return json({ ...found, errors: found.errors.map((e) => ({ ...e, lines: e.lines.slice(-MCP_ENTRY_LINES) })) });
       }),
   );
 

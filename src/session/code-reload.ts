@@ -38,6 +38,8 @@ export class CodeReload {
       printer: Printer;
       clock: Clock;
       restart: (names: string[], why: string) => Promise<void>;
+      /** A save fbench saw (`fbench errors --since save`). */
+      saved: () => void;
     },
     /** The roles asked for (--reload); restarted as reloadWaves orders them on this bench. */
     private readonly roles: readonly string[],
@@ -106,6 +108,7 @@ export class CodeReload {
     const plan = this.session.plan();
     const first = path.relative(plan.bench, files[0]!);
     const why = `${first}${files.length > 1 ? ` and ${files.length - 1} more` : ''} changed`;
+    this.session.saved();
     for (const wave of this.waves().waves) {
       const names = plan.processes.filter((p) => wave.includes(p.role)).map((p) => p.name);
       if (names.length) await this.session.restart(names, why);

@@ -1,3 +1,4 @@
+import type { ErrorEntry } from './error-log.js';
 import type { FailedJobDetail } from '../frappe/rq-jobs.js';
 import type { QueueStats } from '../frappe/rq.js';
 import { pingRedis } from '../health/redis-ping.js';
@@ -37,6 +38,8 @@ export interface ControlledSession {
   queueStats(): Promise<QueueStats[]>;
   /** The newest failed job with its traceback, or null when none failed. */
   latestFailedJob(): Promise<FailedJobDetail | null>;
+  /** What went wrong while it ran, with RQ's failed jobs: every entry, newest first. */
+  errors(): Promise<{ errors: ErrorEntry[]; lastSave: string | null; dropped: number }>;
   /** Stop the whole session, as Ctrl-C does; `why` is said. */
   stop(why: string): void;
   /** Restart one process under debugpy (or, `off`, as the plan runs it): where the debugger listens. */
@@ -86,6 +89,7 @@ export class SessionControl {
       info: (_req, ch) => ch.send({ ok: true, info: this.info() }),
       queues: async (_req, ch) => ch.send({ ok: true, queues: await this.s.queueStats() }),
       'failed-job': async (_req, ch) => ch.send({ ok: true, job: await this.s.latestFailedJob() }),
+      errors: async (_req, ch) => ch.send({ ok: true, ...(await this.s.errors()) }),
       restart: (req, ch) => this.restart(req, ch),
       stop: (req, ch) => this.stop(req, ch),
       logs: (req, ch) => this.logs(req, ch),

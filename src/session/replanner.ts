@@ -19,6 +19,8 @@ export interface ReplanTarget {
   model(): BenchModel;
   printer: Printer;
   clock: Clock;
+  /** An edit was taken (`fbench errors --since save` counts from here). */
+  saved(): void;
   /** Make the running session the new plan: stop what went, restart what changed, start what came. */
   applyPlan(next: Planned, diff: PlanDiff): Promise<void>;
 }
@@ -91,6 +93,7 @@ export class Replanner {
       );
       return;
     }
+    this.session.saved();
     const before = this.session.plan();
     const known = new Set(before.warnings.map(formatWarning));
     for (const w of next.plan.warnings) if (!known.has(formatWarning(w))) this.session.printer.warn(formatWarning(w));

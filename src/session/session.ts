@@ -39,6 +39,8 @@ import { freePort } from '../util/free-port.js';
 import { redisProcesses } from '../plan/lookup.js';
 import { SessionEntry } from './registry.js';
 import { Replanner } from './replanner.js';
+import { ErrorLog, type ErrorEntry } from './error-log.js';
+import { failedJobDetails, jobEntry } from './errors.js';
 import { Reporter } from './reporter.js';
 import { RunnerPids } from './runner-pids.js';
 import { ServiceBuilder, type ServiceChoices } from './services.js';
@@ -138,6 +140,8 @@ export class Session implements ControlledSession {
   private readonly choices: ServiceChoices;
   private readonly terminal: { isTTY: boolean; rows: number; stdinTTY: boolean };
   private readonly tails: LogTails;
+  /** What went wrong while it runs (fbench errors). */
+  readonly errorLog: ErrorLog;
   /** On a bench.toml bench: fbench is the bench CLI's runner (pids/bench.pid, pids/<name>.pid). */
   private readonly runner: RunnerPids | null;
   /** Processes restarted under debugpy (fbench debug), with its port. */
@@ -200,6 +204,11 @@ export class Session implements ControlledSession {
       env: colorEnv(color, config.env),
     };
     this.tails = new LogTails(this, config.supervision.followLogs);
+    this.errorLog = new ErrorLog({
+      plan: () => this.plan(),
+      clock: this.clock,
+      site: () => (this.planned.model.sites.length === 1 ? this.planned.model.sites[0]!.name : null),
+    });
     const runnerPids = this.planned.model.layout.runnerPids;
     this.runner = this.kind === 'start' && runnerPids ? new RunnerPids(runnerPids, this) : null;
   }
@@ -266,6 +275,7 @@ export class Session implements ControlledSession {
         this.printer.flush();
         this.sessionLog.close();
         this.runner?.close();
+        this.errorLog.close();
         removePidFile(this.files.pid, process.pid);
       }
     } finally {
@@ -358,6 +368,7 @@ export class Session implements ControlledSession {
     const parts = [tracker, reporter, ...(tasks ? [tasks] : []), ...(typed ? [typed] : []), this.tails];
     for (const p of parts) p.start();
     this.runner?.start(sup);
+    this.errorLog.start(sup);
     sup.once('ready', () => (this.live = this.goLive()));
     const view = this.config.supervision.ui && this.config.view ? this.config.view : null;
     // Leaving the view stops the session, as Ctrl-C does.
@@ -420,6 +431,35 @@ export class Session implements ControlledSession {
    * Restart one process under debugpy, listening on a free port (VS Code's 5678 when it is free),
    * or with `off` as the plan runs it. Resolves once the debugger listens.
    */
+  /** A save of code or of the bench's files: `fbench errors --since save` counts from here. */
+  saved(): void {
+    this.errorLog.noteSave();
+  }
+
+  /**
+   * What went wrong while the session runs, with RQ's failed jobs (each with its story: the
+   * lines its worker printed while it ran); a queue Redis that does not answer leaves the jobs out.
+   */
+  async errors(): Promise<{ errors: ErrorEntry[]; lastSave: string | null; dropped: number }> {
+    const jobs = await failedJobDetails(this.planned.model).catch(() => []);
+    const sup = this.sup;
+    const workers = this.plan().processes.filter((p) => p.role === 'worker');
+    const story = (job: FailedJobDetail): { process: string; lines: string[] } | null => {
+      if (!sup || job.startedAt === null) return null;
+      for (const w of workers) {
+        const lines = (sup.process(w.name)?.ring.entries(Infinity, job.startedAt - 1000) ?? []).filter((l) => l.time <= (job.failedAt ?? Infinity) + 1000);
+        if (lines.some((l) => l.text.includes(job.id))) return { process: w.name, lines: lines.map((l) => l.text) };
+      }
+      return null;
+    };
+    const { lastSave, dropped } = this.errorLog;
+    return {
+      errors: [...this.errorLog.entries(), ...jobs.map((j) => jobEntry(j, story(j)))],
+      lastSave: lastSave === null ? null : new Date(lastSave).toISOString(),
+      dropped,
+    };
+  }
+
   async latestFailedJob(): Promise<FailedJobDetail | null> {
     const { model } = this.planned;
     const [newest] = await listFailed(model, { limit: 1 });

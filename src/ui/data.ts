@@ -5,6 +5,7 @@ import { connect, request, restartResults, restartWords, type Connection } from 
 import type { LogLine, ProcessInfo, QueueStats } from '../session/control-protocol.js';
 import { shownOf } from './cells.js';
 import { visibleText } from '../util/visible-text.js';
+import { selectErrors, type ErrorEntry } from '../session/errors.js';
 
 /**
  * How often the processes and the queues (a few Redis commands) are asked for: together, so the
@@ -122,6 +123,21 @@ export class ViewData extends EventEmitter {
     const answer = got.find((m) => m.ok === true);
     if (!answer) return String(got[0]?.error ?? 'no answer');
     return (answer.job as FailedJobDetail | null) ?? 'no failed jobs';
+  }
+
+  /** What went wrong in the bench, newest first (from every session that answers), or why not. */
+  async errors(): Promise<ErrorEntry[] | string> {
+    const live = this.sessions.filter((x) => !x.gone);
+    if (live.length === 0) return 'no session to ask';
+    const answers = await Promise.all(
+      live.map((s) => request(s.socket, { cmd: 'errors' }, 10_000).catch((err: Error): Record<string, unknown>[] => [{ ok: false, error: err.message }])),
+    );
+    const got = answers.flat();
+    const bad = got.find((m) => m.ok === false);
+    if (bad && !got.some((m) => Array.isArray(m.errors))) return String(bad.error);
+    const seen = new Set<string>();
+    const all = got.flatMap((m) => (Array.isArray(m.errors) ? (m.errors as ErrorEntry[]) : [])).filter((e) => !e.job || (!seen.has(e.job) && seen.add(e.job)));
+    return selectErrors(all, {}, null);
   }
 
   /** What is typed goes to the process's stdin until `close`; its lines come as usual. */

@@ -3,6 +3,7 @@ import { useEffect, useReducer, useRef, useState } from 'react';
 import wrapAnsi from 'wrap-ansi';
 import { FbenchError } from '../errors.js';
 import type { FailedJobDetail } from '../frappe/rq-jobs.js';
+import type { ErrorEntry } from '../session/errors.js';
 import type { LogLine, ProcessInfo, QueueStats } from '../session/control-protocol.js';
 import { ViewData } from './data.js';
 import { processCells } from './cells.js';
@@ -21,7 +22,7 @@ const COLORS: Theme = { bad: 'red', warn: 'yellow', good: 'green', dim: 'gray', 
 
 type Mode = 'normal' | 'search' | 'filter' | 'attach' | 'help';
 
-const KEYS = '↑↓/jk select  r restart  s stop/start  a attach  l logs  / search  f filter  t traceback  z full  w wrap  x failed job  ? help  q quit';
+const KEYS = '↑↓/jk select  r restart  s stop/start  a attach  l logs  / search  f filter  t traceback  z full  w wrap  e errors  x failed job  ? help  q quit';
 /** The keys on a narrow screen (80 columns), q quit still in sight. */
 const KEYS_NARROW = 'jk select r restart s stop a attach l logs / find f filter t tb ? help q quit';
 const HELP = [
@@ -35,6 +36,7 @@ const HELP = [
   't            the last traceback or error line',
   'z            the log pane on the whole screen, and back',
   'w            wrap long lines, and back',
+  'e            what went wrong (failed requests, jobs, builds, crashes), newest first: ↑↓ choose, Enter its lines, Esc back',
   'x            the newest failed job: its call and traceback in the log pane (Esc: back)',
   'PgUp PgDn    scroll the log; End follows it again',
   'q  Ctrl-C    leave (fbench ui: the bench runs on; start --ui: stops it)',
@@ -105,7 +107,8 @@ function Logs(props: { lines: LogLine[]; height: number; columns: number; scroll
   const width = Math.max(6, ...lines.slice(Math.max(0, end - height), end).map((l) => l.name.length));
   // Wrapped, a line takes as many rows as Ink's wrapping gives it (terminal cells, not characters:
   // a CJK character or an emoji takes two): as many lines from the end as fill the pane.
-  const head = (l: LogLine): string => `${clock(l.time)} ${l.name.padEnd(width)} | `;
+  // A line with no name (the errors list) is drawn bare: it is fbench's own, with its own times.
+  const head = (l: LogLine): string => (l.name === '' ? '' : `${clock(l.time)} ${l.name.padEnd(width)} | `);
   const rowsOf = (l: LogLine): number => (wrap ? wrapAnsi(head(l) + l.text, columns, { trim: false, hard: true }).split('\n').length : 1);
   let first = end;
   for (let used = 0; first > 0 && used + rowsOf(lines[first - 1]!) <= height; first--) used += rowsOf(lines[first - 1]!);
@@ -125,6 +128,24 @@ function Logs(props: { lines: LogLine[]; height: number; columns: number; scroll
       ))}
     </Box>
   );
+}
+
+/** The errors list as lines of the log pane, the chosen one marked; or, opened, that entry's lines. */
+function errorPaneLines(e: { list: ErrorEntry[]; at: number; open: boolean }): LogLine[] {
+  const line = (text: string, seq: number): LogLine => ({ time: 0, seq, name: '', text: visibleText(text) });
+  const chosen = e.list[e.at];
+  if (e.open && chosen)
+    return [chosen.title, chosen.exception ?? '', chosen.where ? `at ${chosen.where}` : '', ...chosen.lines, `→ ${chosen.more}`]
+      .filter((x, i) => i === 0 || x !== '')
+      .map(line);
+  if (e.list.length === 0) return [line('nothing went wrong', 0)];
+  return e.list.map((x, i) => {
+    const when = new Date(x.at).toTimeString().slice(0, 8);
+    return line(
+      `${i === e.at ? '›' : ' '} ${when} ${x.kind.padEnd(7)} ${x.process ?? '-'}  ${x.title}${x.exception ? ` — ${x.exception}` : ''}${x.count > 1 ? ` (×${x.count})` : ''}`,
+      i,
+    );
+  });
 }
 
 /** A failed job as lines of the log pane: its call, then its traceback. */
@@ -152,6 +173,8 @@ interface KeyState {
   attached: { name: string; send: (l: string) => void; close: () => void } | null;
   /** The failed job shown in the log pane (x), until Esc. */
   job: FailedJobDetail | null;
+  /** What went wrong (e): the list, the one chosen, and whether its lines are open; until Esc. */
+  errors: { list: ErrorEntry[]; at: number; open: boolean } | null;
 }
 
 /** The whole screen: processes, queues, log, footer. */
@@ -173,6 +196,7 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
     wrap: false,
     attached: null,
     job: null,
+    errors: null,
   }).current;
   const t = process.env.NO_COLOR ? {} : COLORS;
 
@@ -189,9 +213,11 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
   const procs = data.processes();
   const current = (): ProcessInfo | undefined => procs[Math.min(st.selected, Math.max(0, procs.length - 1))];
   const shownLines = (): LogLine[] =>
-    st.job
-      ? jobLines(st.job)
-      : data.lines.filter((l) => (st.all || !current() || l.name === current()!.name) && (st.filter === '' || lineMatches(l, st.filter)));
+    st.errors
+      ? errorPaneLines(st.errors)
+      : st.job
+        ? jobLines(st.job)
+        : data.lines.filter((l) => (st.all || !current() || l.name === current()!.name) && (st.filter === '' || lineMatches(l, st.filter)));
   /** Go to the search's next match, older (-1) or newer (+1), and keep it in view. */
   const step = (dir: -1 | 1): void => {
     const lines = shownLines();
@@ -224,9 +250,20 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
     }
     if (st.mode !== 'normal') return onTyping(ch, key);
     if ((key.ctrl && ch === 'c') || ch === 'q') return leave();
-    if (key.escape) return void Object.assign(st, { search: '', filter: '', match: -1, scroll: 0, job: null });
+    if (key.escape && st.errors?.open) {
+      st.errors.open = false;
+      st.scroll = 0;
+      return;
+    }
+    if (key.escape) return void Object.assign(st, { search: '', filter: '', match: -1, scroll: 0, job: null, errors: null });
     const p = current();
-    if (key.upArrow || ch === 'k') st.selected = Math.max(0, st.selected - 1);
+    // In the errors list, the arrows choose an entry and Enter opens it.
+    if (st.errors && !st.errors.open && (key.upArrow || ch === 'k')) st.errors.at = Math.max(0, st.errors.at - 1);
+    else if (st.errors && !st.errors.open && (key.downArrow || ch === 'j')) st.errors.at = Math.min(st.errors.list.length - 1, st.errors.at + 1);
+    else if (st.errors && key.return) {
+      st.errors.open = st.errors.list.length > 0;
+      st.scroll = 0;
+    } else if (key.upArrow || ch === 'k') st.selected = Math.max(0, st.selected - 1);
     else if (key.downArrow || ch === 'j') st.selected = Math.min(procs.length - 1, st.selected + 1);
     else if (key.pageUp) st.scroll = Math.min(Math.max(0, shownLines().length - 1), st.scroll + 10);
     else if (key.pageDown) st.scroll = Math.max(0, st.scroll - 10);
@@ -244,6 +281,12 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
       if (at !== -1) Object.assign(st, { scroll: scrollTo(lines, at), match: at });
     } else if (ch === 'z') st.zoom = !st.zoom;
     else if (ch === 'w') st.wrap = !st.wrap;
+    else if (ch === 'e')
+      void data.errors().then((list) => {
+        if (typeof list === 'string') data.say(list);
+        else Object.assign(st, { errors: { list, at: 0, open: false }, job: null, scroll: 0 });
+        redraw();
+      });
     else if (ch === 'x')
       void data.failedJob().then((j) => {
         if (typeof j === 'string') data.say(j);
@@ -330,9 +373,13 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
       )}
       {!st.zoom && <Queues queues={data.queues} error={data.queuesError} height={queueRows} t={t} />}
       <Text bold wrap="truncate">
-        {st.job
-          ? visibleText(`FAILED JOB ${st.job.id} on ${st.job.queue}: ${st.job.method}${where}`) + ' (Esc: back to the logs)'
-          : `LOGS ${all ? '(all processes)' : shown ? `(${shown.name})` : ''}${filter ? ` filter "${filter}"` : ''}${where}${scroll ? ` ${scroll} lines up (End follows)` : ' following'}`}
+        {st.errors
+          ? st.errors.open
+            ? visibleText(`ERROR ${st.errors.at + 1}/${st.errors.list.length}: ${st.errors.list[st.errors.at]?.title ?? ''}`) + ' (Esc: back to the list)'
+            : `ERRORS (${st.errors.list.length}, newest first: ↑↓ choose, Enter its lines, Esc back to the logs)`
+          : st.job
+            ? visibleText(`FAILED JOB ${st.job.id} on ${st.job.queue}: ${st.job.method}${where}`) + ' (Esc: back to the logs)'
+            : `LOGS ${all ? '(all processes)' : shown ? `(${shown.name})` : ''}${filter ? ` filter "${filter}"` : ''}${where}${scroll ? ` ${scroll} lines up (End follows)` : ' following'}`}
       </Text>
       <Logs lines={lines} height={logRows} columns={columns} scroll={scroll} search={search} current={st.match} wrap={st.wrap} t={t} />
       <Text color={t.dim} wrap="truncate">

@@ -27,6 +27,7 @@ const COMMANDS = [
   'ports',
   'ls',
   'jobs',
+  'errors',
   'mcp',
   'export',
   'presets',

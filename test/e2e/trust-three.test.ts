@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
@@ -10,7 +10,9 @@ import { Redis } from 'ioredis';
 import { loadBench } from '../../src/frappe/bench-model.js';
 import { rqQueueName } from '../../src/frappe/queues.js';
 import { makeBench } from '../helpers/bench-fixture.js';
-import { FBENCH, survivors } from '../helpers/fbench-run.js';
+import { alive, FBENCH, survivors } from '../helpers/fbench-run.js';
+import { tempSampleBench } from '../helpers/sample-bench.js';
+import { until } from '../helpers/until.js';
 import { freePort, listening } from '../helpers/ports.js';
 import { testScope } from '../helpers/scope.js';
 
@@ -181,5 +183,72 @@ describe('a copied bench whose env/ imports the original apps', { timeout: 60_00
     await run.waitFor(/ready in/, 30_000);
     run.signal('SIGINT');
     await run.exited;
+  });
+});
+
+describe('told true, and nothing another user can fake (no /proc: ps and lsof)', { timeout: 150_000 }, () => {
+  test("another user's process carrying the session's marker, in its environment and its arguments, is never stopped: not by a restart, not by the watchdog after kill -9", async (t) => {
+    if (process.getuid?.() !== 0) return t.skip('needs root to add a second local user');
+    const b = await tempSampleBench();
+    cleanups.push(b.cleanup);
+    const name = `fbt${process.pid % 100000}m`;
+    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name], { stdio: 'pipe' });
+    cleanups.push(() => execFileSync('userdel', ['--force', name], { stdio: 'ignore' }));
+    const [uid, gid] = ['-u', '-g'].map((f) => Number(execFileSync('id', [f, name], { encoding: 'utf8' }).trim()));
+    const run = fbench(['start', '--bench', b.dir, '--no-timestamps'], { env: { FBENCH_PROC: '0' } });
+    await run.waitFor(/ready in/, 60_000);
+    // The marker web.1 carries, as another user could learn it; planted in that user's process both ways.
+    const web = run.startedPids().get('web.1')!;
+    const marker = /(?:^|\0)FBENCH_SESSION=([^\0]+)/.exec(readFileSync(`/proc/${web}/environ`, 'latin1'))![1]!;
+    const planted: ChildProcess = spawn('sh', ['-c', 'sleep 300; :', 'sh', ` FBENCH_SESSION=${marker}`], {
+      uid,
+      gid,
+      env: { FBENCH_SESSION: marker },
+      stdio: 'ignore',
+      detached: true,
+    });
+    cleanups.push(() => planted.kill('SIGKILL'));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(alive(planted.pid!), 'the planted process runs');
+    const r = await finished(['restart', 'web', '--bench', b.dir], { env: { FBENCH_PROC: '0' } });
+    assert.equal(r.code, 0, r.out);
+    assert.ok(alive(planted.pid!), "a restart of web left the other user's process alone");
+    const all = [...run.startedPids().values()];
+    run.signal('SIGKILL');
+    await run.exited;
+    await until(async () => (await survivors(all, 0)).length === 0, 'the watchdog stopped what the session ran', run, 60_000);
+    assert.ok(alive(planted.pid!), "the watchdog left the other user's process alone");
+  });
+
+  test('twenty restarts of one worker at once: one new worker, every caller told the one real outcome', async () => {
+    const b = await tempSampleBench();
+    cleanups.push(b.cleanup);
+    const run = fbench(['start', '--bench', b.dir, '--no-timestamps']);
+    await run.waitFor(/ready in/, 60_000);
+    const starts = (): number => (run.output.match(/\| worker\.1 started \(pid/g) ?? []).length;
+    const before = starts();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => finished(['restart', 'worker.1', '--bench', b.dir])));
+    for (const a of answers) {
+      assert.equal(a.code, 0, a.out);
+      assert.match(a.out, /^restarted worker\.1: registered/m);
+      assert.doesNotMatch(a.out, /stopped meanwhile|restarted again meanwhile/);
+    }
+    assert.ok(starts() - before <= 2, `worker.1 started ${starts() - before} times for twenty callers`);
+    await run.stop();
+  });
+
+  test("the Procfile reordered under a running bench (as the CLI's setup config does when a worker group is added): nothing restarts", async () => {
+    const b = await tempSampleBench();
+    cleanups.push(b.cleanup);
+    const run = fbench(['start', '--bench', b.dir, '--no-timestamps']);
+    await run.waitFor(/ready in/, 60_000);
+    await run.waitFor(/watching /, 10_000);
+    const procfile = path.join(b.dir, 'Procfile');
+    const lines = readFileSync(procfile, 'utf8').split('\n').filter(Boolean);
+    const mark = run.output.length;
+    writeFileSync(procfile, `${[...lines.filter((l) => !l.startsWith('redis')), ...lines.filter((l) => l.startsWith('redis'))].join('\n')}\n`);
+    await run.waitFor(/Procfile changed: nothing to restart/, 10_000, mark);
+    assert.doesNotMatch(run.output.slice(mark), /restarting|redis_queue\.1 stopped/);
+    await run.stop();
   });
 });

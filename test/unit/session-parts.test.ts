@@ -73,6 +73,7 @@ describe('the re-planner, in virtual time', () => {
       target: {
         plan: () => current,
         model: () => planned(first).model,
+        saved: () => {},
         printer,
         clock: new FakeClock(),
         applyPlan: async (next, diff) => {
@@ -227,12 +228,14 @@ describe('code reload, in virtual time', () => {
         bench,
       };
       let toml: { reloadPython: boolean } | null = null;
+      let saves = 0;
       const session = {
         plan: () => p,
         model: () => ({ benchToml: toml }) as unknown as BenchModel,
         printer,
         clock,
         restart: async (names: string[], why: string) => void restarts.push({ names, why }),
+        saved: () => void saves++,
       };
       toml = { reloadPython: false };
       assert.equal(await new CodeReload(session, ['worker', 'schedule'], undefined, true).start(), 'no .py changes: bench.toml sets reload_python = false');
@@ -251,6 +254,7 @@ describe('code reload, in virtual time', () => {
       ]);
       await clock.advance(10_000);
       assert.equal(restarts.length, 2, 'nothing changed since');
+      assert.equal(saves, 1, 'one save seen (fbench errors --since save)');
       reload.close();
     } finally {
       rmSync(bench, { recursive: true, force: true });

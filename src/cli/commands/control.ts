@@ -206,15 +206,23 @@ export interface LogsOptions extends Opts {
   follow?: boolean;
   lines: number;
   since?: number;
+  /** `--around 10:44:23`: the lines of the half minute on either side of that moment (ms since the epoch). */
+  around?: number;
   grep?: string;
   color?: boolean;
   json?: boolean;
 }
 
+/** What --around shows on either side of its moment. */
+const AROUND_MS = 30_000;
+
 export async function logsCommand(names: string[], opts: LogsOptions): Promise<number> {
   const bench = findBench(opts.bench, process.cwd());
   const grep = opts.grep !== undefined ? checkRegex(opts.grep) : undefined;
-  const since = opts.since !== undefined ? Date.now() - opts.since * 1000 : undefined;
+  if (opts.around !== undefined && (opts.since !== undefined || opts.follow))
+    throw new FbenchError(`--around goes alone: not with ${opts.follow ? '-f' : '--since'}`, 'fbench logs web.1 --around 10:44:23');
+  const since = opts.around !== undefined ? opts.around - AROUND_MS : opts.since !== undefined ? Date.now() - opts.since * 1000 : undefined;
+  const until = opts.around !== undefined ? opts.around + AROUND_MS : Infinity;
   const tty = useColor(process.stdout.isTTY === true, process.env, opts.color);
   const colors = new Map<string, number>();
   const colorOf = (n: string): number | null => (tty ? (n === SYSTEM ? SYSTEM_COLOR : (colors.get(n) ?? colors.set(n, colorFor(colors.size)).get(n)!)) : null);
@@ -227,13 +235,17 @@ export async function logsCommand(names: string[], opts: LogsOptions): Promise<n
   // The pattern is matched here, never in the session: a pattern that backtracks for minutes
   // stalls this command (Ctrl-C ends it), not the supervisor.
   const re = grep !== undefined ? new RegExp(grep) : null;
-  const query = { n: opts.lines, ...(since !== undefined ? { since } : {}), ...(re ? { match: (t: string) => re.test(t) } : {}) };
+  const query = {
+    n: opts.around !== undefined ? 100_000 : opts.lines,
+    ...(since !== undefined ? { since } : {}),
+    ...(re ? { match: (t: string) => re.test(t) } : {}),
+  };
 
   if (!opts.follow) {
     const { lines, from } = await recentLogs(bench, names, query);
     if (from !== 'session') process.stderr.write(`fbench: no session is running; from ${path.relative(process.cwd(), from) || from}:\n`);
     const width = Math.max(from === 'session' ? SYSTEM.length : 0, ...lines.map((l) => l.name.length));
-    for (const l of lines) print(l, width);
+    for (const l of lines) if (l.time <= until) print(l, width);
     return 0;
   }
   const { targets, wantSystem } = logTargets(await benchSessions(bench), names, bench);

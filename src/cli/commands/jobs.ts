@@ -47,6 +47,7 @@ export async function jobsCommand(action: string, ids: string[], opts: JobsOptio
       if (opts.json) out(JSON.stringify(job, null, 2));
       else {
         out(`job ${shown(job.id)} on ${shown(job.queue)}, failed ${when(job.failedAt)} UTC`);
+        out(`method: ${shown(job.method)}`);
         out(`call: ${shown(job.call)}`);
         out(job.traceback ? `\n${shownLines(job.traceback.trimEnd())}` : '(no traceback stored)');
       }
