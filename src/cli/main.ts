@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { MAX_PER_TYPE, parseClockTime, parseCount, parseDuration, parsePort, parseSeconds, parseWhole } from '../config/numbers.js';
-import { FbenchError, formatError } from '../errors.js';
+import { FbenchError, formatError, formatLocation } from '../errors.js';
 import { DEFAULT_BENCH_DIR, DEFAULT_REDIS_IMAGE } from '../export/containers.js';
 import { DEFAULT_RELOAD_ROLES } from '../frappe/code-watch.js';
 import { packageVersion } from '../paths.js';
@@ -115,6 +115,11 @@ async function run(action: () => number | Promise<number>): Promise<void> {
   } catch (err) {
     if (err instanceof FbenchError) {
       process.stderr.write(`fbench: ${formatError(err)}\n`);
+      // A program reading --json gets JSON even then (outside a bench, a session that does not answer).
+      if (process.argv.includes('--json'))
+        process.stdout.write(
+          `${JSON.stringify({ error: err.message, ...(err.hint ? { hint: err.hint } : {}), ...(err.location ? { at: formatLocation(err.location) } : {}) })}\n`,
+        );
       process.exitCode = err.exitCode;
     } else {
       // A bug: one line, the stack only when asked for.

@@ -47,7 +47,7 @@ const json = (v: unknown): Answer => text(JSON.stringify(v, null, 2));
 const refusal = (t: string): Answer => ({ content: [{ type: 'text', text: bounded(t) }], isError: true });
 
 /** Any failure as the tool's answer, in fbench's words (never a stack trace, never a hang). */
-async function answer(fn: () => Promise<Answer>): Promise<Answer> {
+async function answerWith(fn: () => Promise<Answer>): Promise<Answer> {
   try {
     return await fn();
   } catch (err) {
@@ -65,13 +65,16 @@ async function sessionsOf(bench: string): Promise<SessionAnswer[]> {
  * restart or stop as the CLI asks it, the session's lines (what it waits for, a job killed)
  * collected for the answer instead of printed.
  */
-async function act(bench: string, cmd: 'restart' | 'stop', names: string[], graceSeconds?: number): Promise<Answer> {
+async function act(bench: string, cmd: 'restart' | 'stop' | 'start', names: string[], o: { graceSeconds?: number; force?: boolean } = {}): Promise<Answer> {
   const sessions = await sessionsOf(bench);
   const said: string[] = [];
   let failed = false;
-  for (const { session, names: mine } of bySession(sessions, names, cmd, bench)) {
+  // A start is a restart of what is stopped, told as a start.
+  const asked = cmd === 'start' ? 'restart' : cmd;
+  for (const { session, names: mine } of bySession(sessions, names, asked, bench)) {
     const got: Record<string, unknown>[] = [];
-    const conn = connect(session.socket, { cmd, names: mine, ...(graceSeconds !== undefined ? { graceSeconds } : {}) }, (m) => {
+    const req = { cmd: asked, names: mine, ...(o.graceSeconds !== undefined ? { graceSeconds: o.graceSeconds } : {}), ...(o.force ? { force: true } : {}) };
+    const conn = connect(session.socket, req, (m) => {
       got.push(m);
       if (typeof m.say === 'string' && m.say !== said.at(-1)) said.push(m.say);
     });
@@ -80,7 +83,7 @@ async function act(bench: string, cmd: 'restart' | 'stop', names: string[], grac
     if (bad) throw new Error(String(bad.error));
     for (const r of restartResults(got)) {
       if (!r.ok) failed = true;
-      said.push(restartWords(r));
+      said.push(restartWords(r, cmd === 'start' ? 'started' : 'restarted'));
     }
     if (cmd === 'stop') said.push(`stopped ${((got.find((m) => Array.isArray(m.names))?.names ?? mine) as string[]).join(', ')}`);
     said.push(`(${sessionCommand(session.kind)}, pid ${session.pid})`);
@@ -104,8 +107,10 @@ const grace = z
   .describe("seconds a worker may take to finish its job before it is killed (default: its queues' timeout)");
 
 /** The MCP server of one bench: tools over its running session (control socket), its plan, its queue Redis. */
-export function benchServer(bench: string, opts: { readOnly: boolean; version: string }): McpServer {
-  const server = new McpServer({ name: 'fbench', version: opts.version });
+export function benchServer(bench: string, opts: { readOnly: boolean; version: string; unavailable?: string }): McpServer {
+  const server = new McpServer({ name: 'fbench', version: opts.version }, { instructions: INSTRUCTIONS });
+  // Started outside a bench, the server still answers: every tool says why, instead of an editor showing "Connection closed".
+  const answer = (fn: () => Promise<Answer>): Promise<Answer> => (opts.unavailable ? Promise.resolve(refusal(opts.unavailable)) : answerWith(fn));
   const read = { readOnlyHint: true, openWorldHint: false } as const;
 
   server.registerTool(
@@ -142,22 +147,7 @@ export function benchServer(bench: string, opts: { readOnly: boolean; version: s
             lastSave: broke?.lastSave ?? null,
           },
           sessions: sessions.map((s) => ({ kind: s.kind, pid: s.pid })),
-          processes: sessions.flatMap((s) =>
-            s.processes.map((p) => ({
-              name: p.name,
-              role: p.role,
-              state: p.state,
-              ready: p.ready,
-              readiness: p.readiness,
-              pid: p.pid,
-              uptimeMs: p.uptimeMs,
-              restarts: p.restarts,
-              port: p.port,
-              cpuPercent: p.cpuPercent,
-              rssBytes: p.rssBytes,
-              lastLine: p.lastLine,
-            })),
-          ),
+          processes, // the rows `fbench ps --json` prints: one ProcessInfo, every field
         });
       }),
   );
@@ -283,22 +273,26 @@ export function benchServer(bench: string, opts: { readOnly: boolean; version: s
       inputSchema: { names, grace_seconds: grace },
       annotations: acting,
     },
-    (a) => answer(() => act(bench, 'restart', a.names, a.grace_seconds)),
+    (a) => answer(() => act(bench, 'restart', a.names, { ...(a.grace_seconds !== undefined ? { graceSeconds: a.grace_seconds } : {}) })),
   );
   server.registerTool(
     'stop',
     {
       description:
         'Stop processes of the running bench, as `fbench stop NAME` (the bench goes on): a worker finishes its job first, or the job killed is named.',
-      inputSchema: { names, grace_seconds: grace },
+      inputSchema: {
+        names,
+        grace_seconds: grace,
+        force: z.boolean().optional().describe('stop a Redis even while workers that need it run (they lose their connection)'),
+      },
       annotations: { ...acting, destructiveHint: true },
     },
-    (a) => answer(() => act(bench, 'stop', a.names, a.grace_seconds)),
+    (a) => answer(() => act(bench, 'stop', a.names, { ...(a.grace_seconds !== undefined ? { graceSeconds: a.grace_seconds } : {}), force: a.force === true })),
   );
   server.registerTool(
     'start',
     { description: 'Start processes of the running bench that were stopped; answers once each is ready.', inputSchema: { names }, annotations: acting },
-    (a) => answer(() => act(bench, 'restart', a.names)),
+    (a) => answer(() => act(bench, 'start', a.names)),
   );
   server.registerTool(
     'requeue_job',
@@ -312,8 +306,16 @@ export function benchServer(bench: string, opts: { readOnly: boolean; version: s
   return server;
 }
 
+/** What an agent is told of the server when it connects. */
+const INSTRUCTIONS = [
+  'fbench runs a Frappe bench (web, workers, scheduler, socketio, Redis) for development; these tools look at it and act on it.',
+  'After editing code: `errors` with since_save=true says what broke since the save (a failed request with its exception and the frame in the app, a failed job, an asset build, a crash); `status` has the same counts in its summary and what is not ready.',
+  "`logs` reads lines (plain-text search), `failed_jobs` and `job` read RQ's failed jobs, `restart` restarts a process (a busy worker finishes its job first) and answers once it is ready again.",
+  'Names are process names (web.1), types (worker), roles (redis) or wildcards (worker*), as `status` lists them.',
+].join(' ');
+
 /** Serve one bench over stdio until the client leaves. Nothing else may write to stdout: it is the protocol's. */
-export async function serveStdio(bench: string, opts: { readOnly: boolean; version: string }): Promise<void> {
+export async function serveStdio(bench: string, opts: { readOnly: boolean; version: string; unavailable?: string }): Promise<void> {
   const server = benchServer(bench, opts);
   const closed = new Promise<void>((resolve) => (server.server.onclose = resolve));
   const gate = new RequestGate(process.stdin, process.stdout);

@@ -59,6 +59,45 @@ export interface ServiceSpec {
   handover?: boolean;
 }
 
+/** What a Supervisor says, each event with its arguments: listeners are typed from this, a renamed event breaks the compile. */
+export interface SupervisorEvents {
+  /** A service changed state. */
+  state: [StateEvent];
+  /** Start-up is over: everything is ready, or what is not is named. */
+  ready: [ReadySummary];
+  /** Start-up ran out of --ready-timeout with services not ready (startupNeedsAll). */
+  'startup-incomplete': [ReadySummary];
+  /** A gating service failed its start-up: nothing that needs it starts. */
+  'startup-failed': [name: string, why: string];
+  /** A readiness check failed or ran out of time, without gating. */
+  'not-ready': [name: string, why: string];
+  /** Why a service still waits to start (a Redis that does not answer yet). */
+  pending: [name: string, why: string];
+  /** Every second while stops wait: who, and whether the whole session is stopping. */
+  waiting: [left: Waiting[], shuttingDown: boolean];
+  /** Whole lines a process printed; `partial`: shown before its newline (a prompt). */
+  output: [name: string, lines: Buffer, partial: boolean];
+  /** Processes a program left running when it exited. */
+  leftover: [name: string, leftovers: Leftover[]];
+  /** A busy service was replaced: its old process goes on with `doing`. */
+  handover: [HandoverEvent];
+  /** An old process left (finished, or killed with what it lost). */
+  retired: [RetiredEvent];
+}
+
+/** Listeners of some of a Supervisor's events, each typed from SupervisorEvents. */
+export type SupervisorListeners = { [E in keyof SupervisorEvents]?: (...args: SupervisorEvents[E]) => void };
+
+/** Add `listeners` to a supervisor; returns what takes them off again (a session part's close()). */
+export function listenTo(sup: Pick<Supervisor, 'on' | 'off'>, listeners: SupervisorListeners): () => void {
+  // The object's own typing checked each listener; here they are only passed on.
+  const pairs = Object.entries(listeners) as [keyof SupervisorEvents, (...args: never[]) => void][];
+  for (const [event, fn] of pairs) sup.on(event, fn as never);
+  return () => {
+    for (const [event, fn] of pairs) sup.off(event, fn as never);
+  };
+}
+
 /** An old process of a service, replaced while it finished its work: it leaves when that is done. */
 export interface RetiringStatus {
   name: string;
@@ -69,6 +108,13 @@ export interface RetiringStatus {
 }
 
 /** How a retired process left: its work done, or killed (its grace ran out, or a later stop asked for it) with what that lost. */
+/** A busy service replaced while its old process goes on with its work. */
+export interface HandoverEvent {
+  name: string;
+  pid: number | null;
+  doing: WorkReport;
+}
+
 export interface RetiredEvent {
   name: string;
   pid: number | null;
@@ -213,12 +259,9 @@ const HANDOVER_ASK_MS = 3000;
  * Starting is done in rounds: every service whose dependencies are ready is spawned, in the
  * order the services were given, before any of them is checked.
  *
- * Events: 'state' (StateEvent), 'ready' (ReadySummary), 'startup-failed' (name, why),
- * 'not-ready' (name, why) when a readiness check fails or runs out of time without gating,
- * 'waiting' (Waiting[], shuttingDown) every second while stops wait, 'output' (name, lines,
- * partial), 'leftover' (name, Leftover[]).
+ * Its events are SupervisorEvents: every listener is typed from them.
  */
-export class Supervisor extends EventEmitter {
+export class Supervisor extends EventEmitter<SupervisorEvents> {
   private services = new Map<string, Service>();
   private stopping: Promise<number> | null = null;
   /** Shutdowns asked for after the first: 1 kills what keeps no data, 2 kills everything. */
@@ -358,7 +401,7 @@ export class Supervisor extends EventEmitter {
     svc.proc = null; // the next start makes a new one; the old one's exit belongs to no run
     svc.generation++;
     svc.ready = false;
-    this.emit('handover', { name: svc.spec.name, pid: old.pid, doing });
+    this.emit('handover', { name: svc.spec.name, pid: old.pid, doing } satisfies HandoverEvent);
     const entry = { proc: old, doing, since: this.clock.now(), done: Promise.resolve() };
     entry.done = this.retire(svc, old, doing, graceMs ?? graceOf(svc)).finally(() => {
       svc.retiring = svc.retiring.filter((r) => r !== entry);

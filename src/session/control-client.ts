@@ -2,7 +2,7 @@ import net from 'node:net';
 import { FbenchError } from '../errors.js';
 import { resolveNames } from '../plan/lookup.js';
 import { socketAddress } from '../runtime/control-server.js';
-import type { ProcessInfo } from './control-protocol.js';
+import type { ControlRequest, ProcessInfo } from './control-protocol.js';
 import { processUid, userName } from '../util/process-facts.js';
 import { runningSessions, sessionCommand, type SessionKind } from './session-files.js';
 
@@ -18,7 +18,7 @@ export interface Connection {
  * Open a connection to the session listening on `socket` and send `req`; `onMessage` gets each
  * JSON line of the answer. `timeoutMs`: give up on a session that does not answer.
  */
-export function connect(socket: string, req: object, onMessage: (m: Record<string, unknown>) => void, timeoutMs?: number): Connection {
+export function connect(socket: string, req: ControlRequest, onMessage: (m: Record<string, unknown>) => void, timeoutMs?: number): Connection {
   let buf = '';
   const sock = net.connect(socketAddress(socket));
   sock.setEncoding('utf8');
@@ -63,7 +63,7 @@ export function connect(socket: string, req: object, onMessage: (m: Record<strin
 }
 
 /** Send one request and collect every message of the answer. */
-export async function request(socket: string, req: object, timeoutMs?: number): Promise<Record<string, unknown>[]> {
+export async function request(socket: string, req: ControlRequest, timeoutMs?: number): Promise<Record<string, unknown>[]> {
   const got: Record<string, unknown>[] = [];
   await connect(socket, req, (m) => got.push(m), timeoutMs).done;
   return got;
@@ -127,7 +127,7 @@ export function bySession(sessions: SessionAnswer[], names: readonly string[], o
 }
 
 /** The answer's messages, failing on an {ok:false} one. */
-export async function ask(socket: string, req: object): Promise<Record<string, unknown>[]> {
+export async function ask(socket: string, req: ControlRequest): Promise<Record<string, unknown>[]> {
   const got = await request(socket, req);
   const bad = got.find((m) => m.ok === false);
   if (bad) throw new FbenchError(String(bad.error));
@@ -149,6 +149,8 @@ export function restartResults(got: readonly Record<string, unknown>[]): Restart
 }
 
 /** One result in words: `restarted worker.1: registered on …`, or why it did not start again. */
-export function restartWords(r: RestartResult): string {
-  return r.ok ? `restarted ${r.name}: ${r.readiness}` : `${r.name} did not start again: ${r.why}${r.lastLine ? `; its last line: ${r.lastLine}` : ''}`;
+export function restartWords(r: RestartResult, done: 'restarted' | 'started' = 'restarted'): string {
+  return r.ok
+    ? `${done} ${r.name}: ${r.readiness}`
+    : `${r.name} did not start${done === 'restarted' ? ' again' : ''}: ${r.why}${r.lastLine ? `; its last line: ${r.lastLine}` : ''}`;
 }

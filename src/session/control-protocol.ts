@@ -1,3 +1,5 @@
+import type { Role } from '../frappe/roles.js';
+import type { ServiceState } from '../runtime/supervisor.js';
 import type { QueueStats } from '../frappe/rq.js';
 import type { SessionKind } from './session-files.js';
 
@@ -5,8 +7,8 @@ import type { SessionKind } from './session-files.js';
 export interface ProcessInfo {
   name: string;
   type: string;
-  role: string;
-  state: string;
+  role: Role;
+  state: ServiceState;
   ready: boolean;
   /** In words: `PONG`, `listening on :8000`, `registered on short,default,long`, `running`, `backoff 4 s`, `exited 3`. */
   readiness: string;
@@ -22,6 +24,8 @@ export interface ProcessInfo {
   cpuPercent: number | null;
   rssBytes: number | null;
   atPrompt: boolean;
+  /** The port of the debugger it runs under (fbench debug), or null; also said in `readiness`. */
+  debugPort: number | null;
   /** Its last line of output. */
   lastLine: string | null;
   /** The log files it writes, for names like `worker.log`. */
@@ -49,16 +53,34 @@ export interface LogLine {
   text: string;
 }
 
-export type ControlRequest =
-  | { cmd: 'ps' }
-  | { cmd: 'info' }
-  | { cmd: 'queues' }
+/**
+ * Every request a session answers on its control socket, by name, with what it takes: the one
+ * contract the CLI, the ui, the MCP server and doctor send through (control-client.ts) and the
+ * session's handlers cover (control.ts). A renamed request or field breaks the compile at both ends.
+ */
+export interface ControlRequests {
+  ps: Record<never, never>;
+  /** What the session says of itself (`fbench ls`). */
+  info: Record<never, never>;
+  queues: Record<never, never>;
   /** The newest failed job, with its traceback (`job: null` when none failed). */
-  | { cmd: 'failed-job' }
-  | { cmd: 'restart'; names: string[]; graceSeconds?: number }
-  | { cmd: 'stop'; names: string[]; graceSeconds?: number }
-  | { cmd: 'logs'; names: string[]; n: number; follow: boolean; since?: number }
+  'failed-job': Record<never, never>;
+  /** What went wrong while it runs, with RQ's failed jobs (`fbench errors`). */
+  errors: Record<never, never>;
+  /** `wait`: stop first, even a busy worker (no handover). */
+  restart: { names: string[]; graceSeconds?: number; wait?: boolean };
+  /** No names: the whole session. `force`: a Redis even under running workers. */
+  stop: { names: string[]; graceSeconds?: number; force?: boolean };
+  logs: { names: string[]; n: number; follow: boolean; since?: number };
   /** Then the client sends `{input}` lines, and gets `{line}` lines until it leaves. */
-  | { cmd: 'attach'; name: string; who?: string };
+  attach: { name: string; who?: string };
+  /** Restart one process under debugpy; `off`: as the plan runs it again. */
+  debug: { names: string[]; wait: boolean; off: boolean };
+}
+
+export type ControlCommand = keyof ControlRequests;
+
+/** One request as it goes over the socket. */
+export type ControlRequest = { [C in ControlCommand]: { cmd: C } & ControlRequests[C] }[ControlCommand];
 
 export type { QueueStats };

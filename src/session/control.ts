@@ -1,4 +1,5 @@
 import type { ErrorEntry } from './error-log.js';
+import type { ControlCommand } from './control-protocol.js';
 import type { FailedJobDetail } from '../frappe/rq-jobs.js';
 import type { QueueStats } from '../frappe/rq.js';
 import { pingRedis } from '../health/redis-ping.js';
@@ -6,7 +7,7 @@ import type { Printer } from '../output/printer.js';
 import { resolveNames } from '../plan/lookup.js';
 import type { Plan } from '../plan/types.js';
 import { DEFAULT_BACKOFF } from '../runtime/backoff.js';
-import { ControlServer, type Channel } from '../runtime/control-server.js';
+import { ControlServer, type Channel, type ControlHandler } from '../runtime/control-server.js';
 import { mergeKept, type LogRing } from '../runtime/log-ring.js';
 import type { ServiceStatus, StartOutcome, StateEvent, Supervisor, Waiting, WorkReport } from '../runtime/supervisor.js';
 import { SYSTEM } from '../output/printer.js';
@@ -84,7 +85,9 @@ export class SessionControl {
     at: { socket: string; pointer: string },
     private readonly s: ControlledSession,
   ) {
-    this.server = new ControlServer(at, {
+    // Every request of the contract (ControlRequests) has its handler here: the compiler says when one is missing.
+    // What comes over the socket is another program's: each handler checks what it reads.
+    const handlers: Record<ControlCommand, ControlHandler> = {
       ps: async (_req, ch) => ch.send({ ok: true, processes: await this.ps() }),
       info: (_req, ch) => ch.send({ ok: true, info: this.info() }),
       queues: async (_req, ch) => ch.send({ ok: true, queues: await this.s.queueStats() }),
@@ -100,7 +103,8 @@ export class SessionControl {
           throw Object.assign(new Error('debug takes one process'), { hint: 'name one: fbench debug worker.1' });
         ch.send({ ok: true, name, ...(await this.s.debug(name, { wait: req.wait === true, off: req.off === true })) });
       },
-    });
+    };
+    this.server = new ControlServer(at, handlers);
   }
 
   start(): void {
@@ -179,6 +183,7 @@ export class SessionControl {
           cpuPercent: u?.cpuPercent ?? null,
           rssBytes: u?.rssBytes ?? null,
           atPrompt: this.s.prompts()?.atPrompt(st.name) ?? false,
+          debugPort: debugged,
           lastLine: sup?.process(st.name)?.ring.last(1)[0] ?? null,
           logFiles: p?.logFiles ?? [],
         };
@@ -192,7 +197,7 @@ export class SessionControl {
         ...old.map((r) => ({
           ...row,
           name: `${row.name} (old code)`,
-          state: 'stopping',
+          state: 'stopping' as const,
           ready: false,
           readiness: `old code, ${(r.doing.at?.(now) ?? r.doing.waitingFor).replace(/^finish\b/, 'finishing')}`,
           pid: r.pid,

@@ -1,3 +1,4 @@
+import type { ControlRequest } from './control-protocol.js';
 import path from 'node:path';
 import { SYSTEM } from '../output/printer.js';
 import { ask, benchSessions, bySession, type SessionAnswer } from './control-client.js';
@@ -38,7 +39,7 @@ export function logTargets(sessions: SessionAnswer[], names: readonly string[], 
 }
 
 /** The `logs` request for one target. */
-export function logsRequest(t: LogTargets['targets'][number], wantSystem: boolean, q: LogQuery & { follow: boolean }): object {
+export function logsRequest(t: LogTargets['targets'][number], wantSystem: boolean, q: LogQuery & { follow: boolean }): ControlRequest {
   return {
     cmd: 'logs',
     names: [...t.names, ...(wantSystem ? [SYSTEM] : [])],

@@ -5,7 +5,17 @@ import type { Printer } from '../output/printer.js';
 import type { Plan } from '../plan/types.js';
 import { DEFAULT_BACKOFF } from '../runtime/backoff.js';
 import { describeExit, type ExitInfo, type Leftover } from '../runtime/supervised-process.js';
-import { RUNNING, type ReadySummary, type RetiredEvent, type StateEvent, type Supervisor, type Waiting, type WorkReport } from '../runtime/supervisor.js';
+import {
+  listenTo,
+  RUNNING,
+  type HandoverEvent,
+  type ReadySummary,
+  type RetiredEvent,
+  type StateEvent,
+  type Supervisor,
+  type Waiting,
+  type WorkReport,
+} from '../runtime/supervisor.js';
 import { realClock, type Clock } from '../util/clock.js';
 
 /** How an exit reads: "exit code 3", "killed by SIGKILL"; an adopted process's end has no status to tell. */
@@ -69,31 +79,29 @@ export class Reporter {
     private readonly opts: ReporterOptions,
   ) {}
 
-  /** The supervisor's events it says, each with its handler. */
-  private supervisorEvents(): [string, Parameters<Supervisor['on']>[1]][] {
-    return [
-      ['state', this.onState],
-      ['waiting', this.onWaiting],
-      ['startup-failed', this.onStartupFailed],
-      ['startup-incomplete', this.onIncomplete],
-      ['ready', this.onReady],
-      ['leftover', this.onLeftover],
-      ['not-ready', this.onNotReady],
-      ['pending', this.onPending],
-      ['handover', this.onHandover],
-      ['retired', this.onRetired],
-    ];
-  }
+  private unlisten = (): void => {};
 
+  /** The supervisor's events it says, each with its handler. */
   start(): void {
-    for (const [event, fn] of this.supervisorEvents()) this.sup.on(event, fn);
+    this.unlisten = listenTo(this.sup, {
+      state: this.onState,
+      waiting: this.onWaiting,
+      'startup-failed': this.onStartupFailed,
+      'startup-incomplete': this.onIncomplete,
+      ready: this.onReady,
+      leftover: this.onLeftover,
+      'not-ready': this.onNotReady,
+      pending: this.onPending,
+      handover: this.onHandover,
+      retired: this.onRetired,
+    });
   }
 
   close(): void {
-    for (const [event, fn] of this.supervisorEvents()) this.sup.off(event, fn);
+    this.unlisten();
   }
 
-  private readonly onHandover = (h: { name: string; pid: number | null; doing: WorkReport }): void => this.say(handoverWords(h));
+  private readonly onHandover = (h: HandoverEvent): void => this.say(handoverWords(h));
 
   private readonly onRetired = (r: RetiredEvent): void => {
     if (r.killed) this.printer.error(retiredWords(r));

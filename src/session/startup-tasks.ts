@@ -3,7 +3,7 @@ import { realClock, type Clock } from '../util/clock.js';
 import { Listr } from 'listr2';
 import type { Printer } from '../output/printer.js';
 import type { Plan } from '../plan/types.js';
-import type { ReadySummary, StateEvent, Supervisor } from '../runtime/supervisor.js';
+import { listenTo, type ReadySummary, type StateEvent, type Supervisor } from '../runtime/supervisor.js';
 import { lastWords } from './reporter.js';
 
 /** What the task list listens to (a Supervisor). */
@@ -59,21 +59,19 @@ export class StartupTasks {
     this.done = new Promise((r) => (this.finish = r));
   }
 
-  /** The supervisor's events the rows follow, each with its handler. */
-  private supervisorEvents(): [string, Parameters<Supervisor['on']>[1]][] {
-    return [
-      ['state', this.onState],
-      ['ready', this.onReady],
-      ['startup-failed', this.onFailed],
-      ['startup-incomplete', this.onIncomplete],
-      ['not-ready', this.onNotReady],
-      ['pending', this.onPending],
-    ];
-  }
+  private unlisten = (): void => {};
 
   start(): void {
     this.printer.suspend();
-    for (const [event, fn] of this.supervisorEvents()) this.sup.on(event, fn);
+    // The supervisor's events the rows follow, each with its handler.
+    this.unlisten = listenTo(this.sup, {
+      state: this.onState,
+      ready: this.onReady,
+      'startup-failed': this.onFailed,
+      'startup-incomplete': this.onIncomplete,
+      'not-ready': this.onNotReady,
+      pending: this.onPending,
+    });
     void this.sup.done.then(() => this.end('stopped before it was ready'));
     const rows = taskRows(this.plan, this.opts.screenRows);
     const list = (this.list = new Listr(
@@ -107,7 +105,7 @@ export class StartupTasks {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const [event, fn] of this.supervisorEvents()) this.sup.off(event, fn);
+    this.unlisten();
     this.end('the session ended');
     this.printer.resume();
     this.finish();

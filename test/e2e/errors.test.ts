@@ -214,7 +214,7 @@ describe('fbench errors: what broke, told (stand-ins printing what Frappe, RQ, e
     await term.until((s) => /^› \d\d:\d\d:\d\d request web\.1/m.test(s), 'the request chosen');
     term.keys('Enter');
     await term.until(
-      (s) => /^ERROR 1\/\d+: GET \/api\/method\/app\.api\.boom → 500 \(Esc: back to the list\)/m.test(s) && /return \{\}\["missing"\]/.test(s),
+      (s) => /^ERROR \d+\/\d+: GET \/api\/method\/app\.api\.boom → 500 \(Esc: back to the list\)/m.test(s) && /return \{\}\["missing"\]/.test(s),
       'the entry opened',
     );
     term.keys('Escape');

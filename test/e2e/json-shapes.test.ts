@@ -112,4 +112,15 @@ describe('--json: the documented shapes, the same exit codes, valid JSON when no
     for (const line of logs.out.trim().split('\n')) assert.equal(misfit(JSON.parse(line), { time: 'string', name: 'string', text: 'string' }), null, line);
     await run.stop();
   });
+
+  test('--json outside a bench: a JSON error on stdout (the one line on stderr too), exit 1', async () => {
+    for (const cmd of ['ps', 'plan', 'errors']) {
+      const r = fbench([cmd, '--json'], { cwd: '/' });
+      let out = '';
+      r.child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      const { code } = await r.exited;
+      assert.equal(code, 1, r.output);
+      assert.equal(misfit(JSON.parse(out), { error: 'string', hint: 'string' }), null, out);
+    }
+  });
 });

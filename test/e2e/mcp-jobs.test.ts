@@ -78,7 +78,7 @@ describe('tools and agents: fbench mcp and fbench jobs on a bench of real RQ wor
     const client = await mcpClient(b.dir);
     const tools = (await client.listTools()).tools;
     const names = tools.map((t) => t.name).sort();
-    assert.deepEqual(names, ['doctor', 'failed_jobs', 'job', 'logs', 'plan', 'queues', 'requeue_job', 'restart', 'start', 'status', 'stop']);
+    assert.deepEqual(names, ['doctor', 'errors', 'failed_jobs', 'job', 'logs', 'plan', 'queues', 'requeue_job', 'restart', 'start', 'status', 'stop']);
     assert.ok(tools.every((t) => t.inputSchema.type === 'object' && typeof t.description === 'string' && t.description.length > 20));
 
     const status = JSON.parse((await call(client, 'status')).text) as { running: boolean; processes: { name: string; readiness: string }[] };
@@ -149,5 +149,15 @@ describe('tools and agents: fbench mcp and fbench jobs on a bench of real RQ wor
     const restart = await call(client, 'restart', { names: ['worker'] });
     assert.equal(restart.isError, true);
     assert.match(restart.text, /^no fbench session is running for .*: start it with `fbench start`$/);
+  });
+
+  test('started outside a bench (as an editor may): the handshake works, instructions for agents come with it, each tool says why and what to do', async () => {
+    const client = new Client({ name: 'fbench-test', version: '1.0.0' });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [FBENCH, 'mcp'], cwd: '/', stderr: 'pipe' }));
+    cleanups.push(() => void client.close());
+    assert.match(client.getInstructions() ?? '', /errors.*since_save/);
+    const status = await call(client, 'status');
+    assert.equal(status.isError, true);
+    assert.match(status.text, /^no bench found: .* → .*pass --bench DIR/);
   });
 });

@@ -247,7 +247,7 @@ describe('told true, and nothing another user can fake (no /proc: ps and lsof)',
     const lines = readFileSync(procfile, 'utf8').split('\n').filter(Boolean);
     const mark = run.output.length;
     writeFileSync(procfile, `${[...lines.filter((l) => !l.startsWith('redis')), ...lines.filter((l) => l.startsWith('redis'))].join('\n')}\n`);
-    await run.waitFor(/Procfile changed: nothing to restart/, 10_000, mark);
+    await run.waitFor(/Procfile changed: nothing to restart/, 30_000, mark);
     assert.doesNotMatch(run.output.slice(mark), /restarting|redis_queue\.1 stopped/);
     await run.stop();
   });

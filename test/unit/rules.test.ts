@@ -246,6 +246,7 @@ describe('tables', { timeout: 5000 }, () => {
       cpuPercent: 1.5,
       rssBytes: 80e6,
       atPrompt: false,
+      debugPort: null,
       lastLine: null,
       logFiles: [],
     };

@@ -11,6 +11,7 @@ import { colorFor, paint } from '../../src/output/colors.js';
 import { LogFile } from '../../src/output/log-file.js';
 import { Printer, sinkFor, type Sink } from '../../src/output/printer.js';
 import { diffPlans } from '../../src/plan/diff.js';
+import type { ControlRequest } from '../../src/session/control-protocol.js';
 import type { Plan, PlanProcess } from '../../src/plan/types.js';
 import { backoffDelay, DEFAULT_BACKOFF, nextCrashCount } from '../../src/runtime/backoff.js';
 import { LogRing, mergeKept } from '../../src/runtime/log-ring.js';
@@ -380,8 +381,10 @@ describe('control socket', { timeout: 10_000 }, () => {
     server.start();
     try {
       assert.deepEqual(await request(socket, { cmd: 'ps' }), [{ ok: true, processes: [] }]);
-      assert.deepEqual(await request(socket, { cmd: 'nope' }), [{ ok: false, error: 'unknown request "nope"' }]);
-      assert.deepEqual(await request(socket, { cmd: 'boom' }), [{ ok: false, error: 'no such process → try another' }]);
+      // What a client of another version (or any program) may send: no request of the contract.
+      const foreign = (cmd: string): ControlRequest => ({ cmd }) as unknown as ControlRequest;
+      assert.deepEqual(await request(socket, foreign('nope')), [{ ok: false, error: 'unknown request "nope"' }]);
+      assert.deepEqual(await request(socket, foreign('boom')), [{ ok: false, error: 'no such process → try another' }]);
       server.close();
       assert.deepEqual(readdirSync(deep), [], 'the pointer goes with the socket');
       assert.ok(!existsSync(path.join(dir, 'short.sock')));

@@ -1,3 +1,4 @@
+import type { ControlRequest } from '../../session/control-protocol.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { CONFIG_MAX_BYTES } from '../../config/read-file.js';
 import { readBounded, writeReplacing } from '../../util/safe-file.js';
@@ -28,7 +29,7 @@ const what = (s: SessionAnswer): string => `${sessionCommand(s.kind)}, pid ${s.p
  * to finish). Ctrl-C stops waiting, not the work: the bench goes on, and how to cut it short is
  * said. Resolves the session's answer, or null when the user stopped waiting.
  */
-async function askWaiting(session: SessionAnswer, req: { cmd: string; names: string[] } & Record<string, unknown>): Promise<Record<string, unknown>[] | null> {
+async function askWaiting(session: SessionAnswer, req: Extract<ControlRequest, { cmd: 'restart' | 'stop' }>): Promise<Record<string, unknown>[] | null> {
   const got: Record<string, unknown>[] = [];
   let said = '';
   let left = false;
