@@ -10,7 +10,7 @@ import { queueStats, workerIsLive } from '../frappe/rq.js';
 import { NAME_MAX } from '../plan/lookup.js';
 import { planToJson } from '../plan/render.js';
 import { benchSessions, bySession, connect, restartResults, restartWords, type SessionAnswer } from '../session/control-client.js';
-import { actOnFailed, listFailed, showJob } from '../session/jobs.js';
+import { actOnFailed, jobJson, listFailed, showJob } from '../session/jobs.js';
 import { benchErrors } from '../session/errors.js';
 import { logLineJson, recentLogs } from '../session/log-query.js';
 import { planBench } from '../session/planning.js';
@@ -229,7 +229,7 @@ export function benchServer(bench: string, opts: { readOnly: boolean; version: s
       inputSchema: { queue: z.string().max(NAME_MAX).optional().describe('only this queue (long)'), limit: z.number().int().min(1).max(500).optional() },
       annotations: read,
     },
-    (a) => answer(async () => json(await listFailed((await planBench({ bench })).model, { ...(a.queue ? { queue: a.queue } : {}), limit: a.limit ?? 50 }))),
+    (a) => answer(async () => json((await listFailed((await planBench({ bench })).model, { ...(a.queue ? { queue: a.queue } : {}), limit: a.limit ?? 50 })).map(jobJson))),
   );
 
   server.registerTool(
@@ -239,7 +239,7 @@ export function benchServer(bench: string, opts: { readOnly: boolean; version: s
       inputSchema: { id: jobId },
       annotations: read,
     },
-    (a) => answer(async () => json(await showJob((await planBench({ bench })).model, a.id))),
+    (a) => answer(async () => json(jobJson(await showJob((await planBench({ bench })).model, a.id)))),
   );
 
   server.registerTool(

@@ -34,6 +34,12 @@ export interface ProcessInfo {
   retiring?: boolean;
 }
 
+/** A running session, as every JSON surface names it (ps rows, ls, MCP status): one form everywhere. */
+export interface SessionRef {
+  kind: SessionKind;
+  pid: number;
+}
+
 /** What a session says of itself (`fbench ls`). */
 export interface SessionInfo {
   kind: SessionKind;

@@ -5,6 +5,12 @@ import { benchQueueName } from '../frappe/rq.js';
 import { FbenchError } from '../errors.js';
 import { withQueueRedis } from './queue-redis.js';
 
+/** A job as every JSON surface says it (`fbench jobs --json`, the MCP tools): its moments as ISO 8601. Pure. */
+export function jobJson<J extends FailedJob & { startedAt?: number | null }>(j: J): Omit<J, 'failedAt' | 'startedAt'> & { failedAt: string | null; startedAt?: string | null } {
+  const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+  return { ...j, failedAt: iso(j.failedAt), ...('startedAt' in j ? { startedAt: iso(j.startedAt) } : {}) };
+}
+
 /** The bench's failed jobs, newest first (every queue it knows, or `queue`), the same for `fbench jobs` and the MCP tools. */
 export function listFailed(model: BenchModel, opts: { queue?: string; limit?: number } = {}): Promise<FailedJob[]> {
   const queues = opts.queue ? [opts.queue] : knownQueues(model.config);

@@ -6,6 +6,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { Redis } from 'ioredis';
 import { FBENCH } from '../helpers/fbench-run.js';
 import { enqueue, rqBench } from '../helpers/real-programs.js';
+import { schemaMisfit } from '../helpers/schemas.js';
 import { testScope } from '../helpers/scope.js';
 
 const { cleanups, fbench, finished } = testScope();
@@ -54,6 +55,7 @@ describe('tools and agents: fbench mcp and fbench jobs on a bench of real RQ wor
     assert.match(list.out, new RegExp(`^${failedId} +default +jobs\\.fail +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d +ValueError: this job fails$`, 'm'));
     const json = JSON.parse((await finished(['jobs', 'failed', '--json', '--bench', b.dir])).out) as Record<string, unknown>[];
     assert.deepEqual(Object.keys(json[0]!).sort(), ['call', 'exception', 'failedAt', 'id', 'method', 'queue']);
+    assert.equal(schemaMisfit('jobs', json), null);
     assert.equal(json[0]!.id, failedId);
 
     const show = await finished(['jobs', 'show', failedId, '--bench', b.dir]);

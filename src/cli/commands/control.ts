@@ -1,4 +1,4 @@
-import type { ControlRequest } from '../../session/control-protocol.js';
+import type { ControlRequest, SessionRef } from '../../session/control-protocol.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { CONFIG_MAX_BYTES } from '../../config/read-file.js';
 import { readBounded, writeReplacing } from '../../util/safe-file.js';
@@ -98,7 +98,7 @@ export async function psCommand(names: string[], opts: Opts & { json?: boolean }
     : null;
   const keep = (p: ProcessInfo): boolean => !chosen || chosen.has(p.name);
   if (opts.json) {
-    const out = sessions.flatMap((s) => s.processes.filter(keep).map((p) => ({ ...p, session: s.kind, sessionPid: s.pid })));
+    const out = sessions.flatMap((s) => s.processes.filter(keep).map((p) => ({ ...p, session: { kind: s.kind, pid: s.pid } satisfies SessionRef })));
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     return 0;
   }

@@ -1,6 +1,6 @@
 import { FbenchError } from '../../errors.js';
 import type { FailedJob } from '../../frappe/rq-jobs.js';
-import { actOnFailed, listFailed, showJob } from '../../session/jobs.js';
+import { actOnFailed, jobJson, listFailed, showJob } from '../../session/jobs.js';
 import { planBench } from '../../session/planning.js';
 import { renderTable } from '../../util/table.js';
 import { visibleText } from '../../util/visible-text.js';
@@ -36,7 +36,7 @@ export async function jobsCommand(action: string, ids: string[], opts: JobsOptio
   switch (action) {
     case 'failed': {
       const jobs = await listFailed(model, { ...(opts.queue ? { queue: opts.queue } : {}), limit: opts.lines ?? 100 });
-      if (opts.json) out(JSON.stringify(jobs, null, 2));
+      if (opts.json) out(JSON.stringify(jobs.map(jobJson), null, 2));
       else if (jobs.length === 0) out(`no failed jobs${opts.queue ? ` on ${opts.queue}` : ''}`);
       else failedTable(jobs, process.stdout.isTTY ? process.stdout.columns : undefined).forEach(out);
       return 0;
@@ -44,7 +44,7 @@ export async function jobsCommand(action: string, ids: string[], opts: JobsOptio
     case 'show': {
       if (ids.length !== 1) throw new FbenchError('fbench jobs show takes one job id', 'fbench jobs show <id> (ids from `fbench jobs failed`)');
       const job = await showJob(model, ids[0]!);
-      if (opts.json) out(JSON.stringify(job, null, 2));
+      if (opts.json) out(JSON.stringify(jobJson(job), null, 2));
       else {
         out(`job ${shown(job.id)} on ${shown(job.queue)}, failed ${when(job.failedAt)} UTC`);
         out(`method: ${shown(job.method)}`);

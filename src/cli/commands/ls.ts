@@ -1,5 +1,5 @@
 import { request } from '../../session/control-client.js';
-import type { SessionInfo } from '../../session/control-protocol.js';
+import type { SessionInfo, SessionRef } from '../../session/control-protocol.js';
 import { runningRecords } from '../../session/registry.js';
 import { sessionCommand } from '../../session/session-files.js';
 import { renderTable } from '../../util/table.js';
@@ -17,9 +17,11 @@ export async function lsCommand(opts: { json?: boolean }): Promise<number> {
         // starting, or stopping: listed with what the registry says
       }
       return {
-        ...r,
-        command: sessionCommand(r.kind),
+        session: { kind: r.kind, pid: r.pid } satisfies SessionRef,
+        bench: r.bench,
+        startedAt: new Date(r.startedAt).toISOString(),
         uptimeMs: Date.now() - r.startedAt,
+        ports: r.ports,
         processes: info?.processes ?? null,
         notReady: info?.notReady ?? null,
       };
@@ -35,8 +37,8 @@ export async function lsCommand(opts: { json?: boolean }): Promise<number> {
   }
   const table = rows.map((r) => [
     r.bench,
-    String(r.pid),
-    r.command,
+    String(r.session.pid),
+    sessionCommand(r.session.kind),
     uptime(r.uptimeMs),
     r.processes === null ? '?' : String(r.processes),
     r.notReady === null ? '?' : String(r.notReady),
