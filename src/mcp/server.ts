@@ -229,7 +229,10 @@ export function benchServer(bench: string, opts: { readOnly: boolean; version: s
       inputSchema: { queue: z.string().max(NAME_MAX).optional().describe('only this queue (long)'), limit: z.number().int().min(1).max(500).optional() },
       annotations: read,
     },
-    (a) => answer(async () => json((await listFailed((await planBench({ bench })).model, { ...(a.queue ? { queue: a.queue } : {}), limit: a.limit ?? 50 })).map(jobJson))),
+    (a) =>
+      answer(async () =>
+        json((await listFailed((await planBench({ bench })).model, { ...(a.queue ? { queue: a.queue } : {}), limit: a.limit ?? 50 })).map(jobJson)),
+      ),
   );
 
   server.registerTool(

@@ -1,3 +1,4 @@
+import { timeOfDay } from '../util/units.js';
 import { EventEmitter } from 'node:events';
 import { fstatSync } from 'node:fs';
 import { writeAll } from '../util/write-all.js';
@@ -337,7 +338,7 @@ export class Printer extends EventEmitter {
     this.stampSecond = second;
     this.prefixCache.clear();
     this.logPrefixCache.clear();
-    this.stamp = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+    this.stamp = timeOfDay(d.getTime());
     const day = `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}`;
     if (day !== this.day) {
       this.day = day;

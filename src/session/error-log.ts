@@ -1,3 +1,4 @@
+import { timeOfDay } from '../util/units.js';
 import { decisiveLine, scannerFor, type LineFinding, type LineScanner } from '../frappe/error-lines.js';
 import type { Plan } from '../plan/types.js';
 import type { StateEvent, Supervisor } from '../runtime/supervisor.js';
@@ -43,10 +44,6 @@ interface Kept {
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-const hms = (ms: number): string => {
-  const d = new Date(ms);
-  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
-};
 
 /**
  * What went wrong while the session runs, gathered as it happens (a session part: start()
@@ -112,7 +109,7 @@ export class ErrorLog {
       exception: f.exception,
       where: f.where,
       lines: f.lines,
-      more: `fbench logs ${name} --around ${hms(now)}`,
+      more: `fbench logs ${name} --around ${timeOfDay(now)}`,
     });
   }
 
@@ -133,7 +130,7 @@ export class ErrorLog {
       exception: decisive,
       where: null,
       lines,
-      more: `fbench logs ${e.name} --around ${hms(now)}`,
+      more: `fbench logs ${e.name} --around ${timeOfDay(now)}`,
     });
   };
 

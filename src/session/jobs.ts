@@ -6,7 +6,9 @@ import { FbenchError } from '../errors.js';
 import { withQueueRedis } from './queue-redis.js';
 
 /** A job as every JSON surface says it (`fbench jobs --json`, the MCP tools): its moments as ISO 8601. Pure. */
-export function jobJson<J extends FailedJob & { startedAt?: number | null }>(j: J): Omit<J, 'failedAt' | 'startedAt'> & { failedAt: string | null; startedAt?: string | null } {
+export function jobJson<J extends FailedJob & { startedAt?: number | null }>(
+  j: J,
+): Omit<J, 'failedAt' | 'startedAt'> & { failedAt: string | null; startedAt?: string | null } {
   const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
   return { ...j, failedAt: iso(j.failedAt), ...('startedAt' in j ? { startedAt: iso(j.startedAt) } : {}) };
 }

@@ -8,6 +8,7 @@ import type { LogLine, ProcessInfo, QueueStats } from '../session/control-protoc
 import { ViewData } from './data.js';
 import { processCells } from './cells.js';
 import { visibleText } from '../util/visible-text.js';
+import { timeOfDay } from '../util/units.js';
 import { lastTrouble, lineMatches, matchIndexes, scrollTo } from './log-search.js';
 
 /** Colours, or none at all (NO_COLOR). */
@@ -43,11 +44,6 @@ const HELP = [
 ];
 
 const pad = (s: string, n: number): string => (s.length > n ? `${s.slice(0, Math.max(0, n - 1))}…` : s.padEnd(n));
-const two = (n: number): string => String(n).padStart(2, '0');
-const clock = (t: number): string => {
-  const d = new Date(t);
-  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
-};
 function rowColor(p: ProcessInfo, t: Theme): string | undefined {
   if (p.state === 'failed' || (p.state === 'backoff' && p.crashLooping)) return t.bad;
   if (p.state === 'backoff' || (!p.ready && p.state !== 'stopped' && p.state !== 'exited')) return t.warn;
@@ -108,7 +104,7 @@ function Logs(props: { lines: LogLine[]; height: number; columns: number; scroll
   // Wrapped, a line takes as many rows as Ink's wrapping gives it (terminal cells, not characters:
   // a CJK character or an emoji takes two): as many lines from the end as fill the pane.
   // A line with no name (the errors list) is drawn bare: it is fbench's own, with its own times.
-  const head = (l: LogLine): string => (l.name === '' ? '' : `${clock(l.time)} ${l.name.padEnd(width)} | `);
+  const head = (l: LogLine): string => (l.name === '' ? '' : `${timeOfDay(l.time)} ${l.name.padEnd(width)} | `);
   const rowsOf = (l: LogLine): number => (wrap ? wrapAnsi(head(l) + l.text, columns, { trim: false, hard: true }).split('\n').length : 1);
   let first = end;
   for (let used = 0; first > 0 && used + rowsOf(lines[first - 1]!) <= height; first--) used += rowsOf(lines[first - 1]!);
@@ -140,7 +136,7 @@ function errorPaneLines(e: { list: ErrorEntry[]; at: number; open: boolean }): L
       .map(line);
   if (e.list.length === 0) return [line('nothing went wrong', 0)];
   return e.list.map((x, i) => {
-    const when = new Date(x.at).toTimeString().slice(0, 8);
+    const when = timeOfDay(Date.parse(x.at));
     return line(
       `${i === e.at ? '›' : ' '} ${when} ${x.kind.padEnd(7)} ${x.process ?? '-'}  ${x.title}${x.exception ? ` — ${x.exception}` : ''}${x.count > 1 ? ` (×${x.count})` : ''}`,
       i,

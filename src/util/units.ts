@@ -15,3 +15,9 @@ export function megabytes(bytes: number | null): string {
 export function percent(share: number | null): string {
   return share === null ? '' : `${share.toFixed(1)}%`;
 }
+
+/** A moment (ms since the epoch) as the terminal shows it: `HH:MM:SS`, local time. Pure. */
+export function timeOfDay(ms: number): string {
+  const d = new Date(ms);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}

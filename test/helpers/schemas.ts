@@ -14,6 +14,8 @@ export function schemaMisfit(name: string, value: unknown): string | null {
   const validate = ajv.getSchema(`https://github.com/fbench/fbench/schemas/${name}.json`);
   if (!validate) return `no schemas/${name}.json`;
   if (!validate(value)) return ajv.errorsText(validate.errors);
-  const bad = JSON.stringify(value).match(/"(?:at|firstAt|time|startedAt|failedAt|lastSave)":"([^"]*)"/g)?.find((m) => !/"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"$/.test(m.slice(m.indexOf(':') + 1)));
+  const bad = JSON.stringify(value)
+    .match(/"(?:at|firstAt|time|startedAt|failedAt|lastSave)":"([^"]*)"/g)
+    ?.find((m) => !/"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z"$/.test(m.slice(m.indexOf(':') + 1)));
   return bad ? `not an ISO 8601 moment: ${bad}` : null;
 }

@@ -1,3 +1,4 @@
+import { timeOfDay } from '../../util/units.js';
 import type { ControlRequest, SessionRef } from '../../session/control-protocol.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { CONFIG_MAX_BYTES } from '../../config/read-file.js';
@@ -197,9 +198,7 @@ export async function stopCommand(names: string[], opts: Opts & { wait: boolean;
 
 /** A log line as `fbench logs` prints it: its time, its name padded, in colour on a terminal. Pure. */
 export function formatLogLine(l: LogLine, width: number, color: number | null): string {
-  const d = new Date(l.time);
-  const two = (n: number): string => String(n).padStart(2, '0');
-  const prefix = `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${l.name.padEnd(width)} |`;
+  const prefix = `${timeOfDay(l.time)} ${l.name.padEnd(width)} |`;
   return `${color === null ? prefix : paint(prefix, color)} ${l.text}`;
 }
 

@@ -1,3 +1,4 @@
+import { timeOfDay } from '../../util/units.js';
 import type { ErrorEntry } from '../../session/errors.js';
 import { benchErrors } from '../../session/errors.js';
 import { planBench } from '../../session/planning.js';
@@ -11,10 +12,7 @@ interface ErrorsOptions extends BenchOptions {
   json?: boolean;
 }
 
-const hms = (iso: string): string => {
-  const d = new Date(iso);
-  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
-};
+const hms = (iso: string): string => timeOfDay(Date.parse(iso));
 
 /** One entry for people: when, where, what, and the command that shows more; every byte shown as text. Pure. */
 export function errorLines(e: ErrorEntry): string[] {
