@@ -37,6 +37,8 @@ export interface ControlledSession {
   readonly usage: UsageSampler;
   ports(): { name: string; port: number }[];
   queueStats(): Promise<QueueStats[]>;
+  /** The pids RQ lists as workers on this host now, or null when the queue Redis does not answer. */
+  registeredPids(): Promise<Set<number> | null>;
   /** The newest failed job with its traceback, or null when none failed. */
   latestFailedJob(): Promise<FailedJobDetail | null>;
   /** What went wrong while it ran, with RQ's failed jobs: every entry, newest first. */
@@ -153,6 +155,9 @@ export class SessionControl {
     const plan = this.s.plan();
     const status = sup?.status() ?? [];
     const usage = await this.s.usage.sample(status.filter((x) => x.pid !== null).map((x) => x.name));
+    // A worker's registration is read now, as a Redis's PONG is: a queue Redis restarted empty has forgotten it.
+    const readyWorkers = status.filter((st) => st.state === 'ready' && plan.processes.find((p) => p.name === st.name)?.role === 'worker');
+    const registered = readyWorkers.length ? await this.s.registeredPids() : null;
     const now = this.s.clock.now();
     const rows = await Promise.all(
       status.map(async (st): Promise<ProcessInfo> => {
@@ -166,6 +171,8 @@ export class SessionControl {
           const r = await pingRedis(check, PS_PING_TIMEOUT_MS);
           if (!r.ok) [readiness, ready] = [r.message, false];
         }
+        if (ready && registered && readyWorkers.includes(st) && !(sup?.process(st.name)?.members() ?? []).some((pid) => registered.has(pid)))
+          [readiness, ready] = ['not in rq:workers now (its queue Redis restarted and forgot it?)', false];
         const u = usage.get(st.name);
         return {
           name: st.name,

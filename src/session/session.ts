@@ -4,7 +4,7 @@ import path from 'node:path';
 import { isatty } from 'node:tty';
 import { FbenchError, formatWarning } from '../errors.js';
 import { knownQueues } from '../frappe/queues.js';
-import { queueStats, workerIsLive, type QueueStats } from '../frappe/rq.js';
+import { queueStats, registeredWorkers, workerIsLive, type QueueStats } from '../frappe/rq.js';
 import { colorEnv, dumbTerminal, useColor } from '../output/colors.js';
 import { LogFile } from '../output/log-file.js';
 import { Printer, sinkFor, SYSTEM, type Sink } from '../output/printer.js';
@@ -232,6 +232,13 @@ export class Session implements ControlledSession {
   /** The ports the session's processes listen on. */
   ports(): { name: string; port: number }[] {
     return this.plan().processes.flatMap((p) => (p.port !== null ? [{ name: p.name, port: p.port }] : []));
+  }
+
+  /** The pids RQ lists as workers on this host now (`rq:workers`), or null when the queue Redis does not answer. */
+  async registeredPids(): Promise<Set<number> | null> {
+    const host = hostname();
+    const workers = await withQueueRedis(this.planned.model, registeredWorkers).catch(() => null);
+    return workers && new Set(workers.filter((w) => w.hostname === host && w.pid !== null).map((w) => w.pid!));
   }
 
   async queueStats(): Promise<QueueStats[]> {

@@ -12,6 +12,7 @@ import { rqQueueName } from '../../src/frappe/queues.js';
 import { makeBench } from '../helpers/bench-fixture.js';
 import { alive, FBENCH, survivors } from '../helpers/fbench-run.js';
 import { tempSampleBench } from '../helpers/sample-bench.js';
+import { rqBench } from '../helpers/real-programs.js';
 import { until } from '../helpers/until.js';
 import { freePort, listening } from '../helpers/ports.js';
 import { testScope } from '../helpers/scope.js';
@@ -249,6 +250,25 @@ describe('told true, and nothing another user can fake (no /proc: ps and lsof)',
     writeFileSync(procfile, `${[...lines.filter((l) => !l.startsWith('redis')), ...lines.filter((l) => l.startsWith('redis'))].join('\n')}\n`);
     await run.waitFor(/Procfile changed: nothing to restart/, 30_000, mark);
     assert.doesNotMatch(run.output.slice(mark), /restarting|redis_queue\.1 stopped/);
+    await run.stop();
+  });
+
+  test('a worker RQ no longer lists (its queue Redis restarted empty) is not shown registered: ps reads rq:workers when asked', async () => {
+    const b = await rqBench();
+    cleanups.push(b.cleanup);
+    const run = fbench(['start', '--bench', b.dir, '--no-timestamps']);
+    await run.waitFor(/ready in/, 60_000);
+    const ps = async (): Promise<{ name: string; ready: boolean; readiness: string }[]> =>
+      JSON.parse((await finished(['ps', '--json', '--bench', b.dir])).out) as { name: string; ready: boolean; readiness: string }[];
+    assert.match((await ps()).find((p) => p.name === 'worker.1')!.readiness, /^registered on /);
+    // What a queue Redis with `save ""` comes back as after a restart: no worker registered.
+    const redis = new Redis({ port: b.port, lazyConnect: true });
+    await redis.connect();
+    for (const key of await redis.smembers('rq:workers')) await redis.del(key);
+    await redis.del('rq:workers');
+    redis.disconnect();
+    const worker = (await ps()).find((p) => p.name === 'worker.1')!;
+    assert.deepEqual([worker.ready, worker.readiness], [false, 'not in rq:workers now (its queue Redis restarted and forgot it?)']);
     await run.stop();
   });
 });
