@@ -12,6 +12,11 @@ import { selectErrors, type ErrorEntry } from '../session/errors.js';
  * two panes show the same moment (a busy worker in both), as often as top-like views refresh.
  */
 const REFRESH_MS = 2000;
+/** With nobody at the keys for AT_REST_AFTER_MS, processes and queues are asked for this seldom: a view left open costs little. */
+const AT_REST_REFRESH_MS = 5000;
+const AT_REST_AFTER_MS = 30_000;
+/** Lines and queue changes are drawn at most this often: a burst of lines is one redraw, a key is drawn at once. */
+const REDRAW_MS = 250;
 /** How long the footer says what a key did. */
 const NOTICE_MS = 6000;
 /** Lines kept for scrolling back: at most this many, the oldest go first. */
@@ -42,7 +47,7 @@ export class ViewData extends EventEmitter {
   private timers: (() => void)[] = [];
   private cancelNotice: (() => void) | null = null;
   private follows: Connection[] = [];
-  /** A redraw is due (lines came, queues changed): the view is told at most ten times a second, and not woken at all when nothing came. */
+  /** A redraw is due (lines came, queues changed): the view is told at most every REDRAW_MS, and not woken at all when nothing came. */
   private redrawDue: (() => void) | null = null;
   private closed = false;
 
@@ -55,14 +60,17 @@ export class ViewData extends EventEmitter {
   }
 
   start(): void {
+    this.lastKeyAt = this.clock.now(); // just opened: somebody is looking
     void this.poll();
     void this.pollQueues();
-    this.timers.push(
-      this.every(REFRESH_MS, () => {
-        void this.poll();
-        void this.pollQueues();
-      }),
-    );
+    let cancel = (): void => {};
+    const tick = (): void => {
+      void this.poll();
+      void this.pollQueues();
+      cancel = this.clock.setTimer(this.refreshMs(), tick);
+    };
+    cancel = this.clock.setTimer(REFRESH_MS, tick);
+    this.timers.push(() => cancel());
     for (const s of this.sessions) this.follow(s);
   }
 
@@ -74,15 +82,20 @@ export class ViewData extends EventEmitter {
     for (const f of this.follows) f.close();
   }
 
-  /** `fn` every `ms` on the clock until cancelled. */
-  private every(ms: number, fn: () => void): () => void {
-    let cancel = (): void => {};
-    const tick = (): void => {
-      fn();
-      cancel = this.clock.setTimer(ms, tick);
-    };
-    cancel = this.clock.setTimer(ms, tick);
-    return () => cancel();
+  private lastKeyAt = -Infinity;
+
+  /** Somebody pressed a key: processes and queues are asked for every REFRESH_MS again (and now). */
+  touched(): void {
+    const atRest = this.clock.now() - this.lastKeyAt >= AT_REST_AFTER_MS;
+    this.lastKeyAt = this.clock.now();
+    if (atRest) {
+      void this.poll();
+      void this.pollQueues();
+    }
+  }
+
+  private refreshMs(): number {
+    return this.clock.now() - this.lastKeyAt < AT_REST_AFTER_MS ? REFRESH_MS : AT_REST_REFRESH_MS;
   }
 
   /** Every process of every session, in their order. */
@@ -209,7 +222,7 @@ export class ViewData extends EventEmitter {
 
   private markDirty(): void {
     if (this.redrawDue || this.closed) return;
-    this.redrawDue = this.clock.setTimer(100, () => {
+    this.redrawDue = this.clock.setTimer(REDRAW_MS, () => {
       this.redrawDue = null;
       this.emit('change');
     });

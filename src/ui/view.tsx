@@ -231,6 +231,7 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
   };
 
   useInput((input, key) => {
+    data.touched();
     // Keys typed (or pasted) faster than a frame come as one string: each is a key of its own,
     // a newline in it an Enter.
     if (input.length > 1 && !key.ctrl && !key.meta)
