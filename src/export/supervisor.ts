@@ -1,3 +1,4 @@
+import { ROLE_TRAITS } from '../frappe/roles.js';
 import type { ProductionProgram } from './production.js';
 
 /** supervisord expands `%(name)s` in every value: a literal % is %%. */
@@ -32,13 +33,8 @@ export function renderSupervisor(benchName: string, programs: readonly Productio
       '',
     );
   }
-  const groups: [string, (p: ProductionProgram) => boolean][] = [
-    ['web', (p) => p.role === 'web' || p.role === 'socketio'],
-    ['workers', (p) => p.role === 'worker' || p.role === 'schedule' || p.role === 'other'],
-    ['redis', (p) => p.role === 'redis'],
-  ];
-  for (const [g, pick] of groups) {
-    const members = programs.filter(pick).map(name);
+  for (const g of ['web', 'workers', 'redis'] as const) {
+    const members = programs.filter((p) => ROLE_TRAITS[p.role].exportGroup === g).map(name);
     if (members.length) out.push(`[group:${bench}-${g}]`, `programs=${members.join(',')}`, '');
   }
   return out.join('\n');

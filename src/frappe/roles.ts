@@ -5,6 +5,32 @@ import type { RedisKind } from './site-config.js';
 
 export type Role = 'redis' | 'web' | 'socketio' | 'watch' | 'schedule' | 'worker' | 'admin' | 'other';
 
+/** What a role means wherever a process is planned, supervised, told or exported: one table, every role in it. */
+export interface RoleTraits {
+  /** Ready when its port listens; named with its port where the bench is said ready. */
+  listens: boolean;
+  /** Its exit stops the bench under --exit-on-crash, and start-up waits for it (watch is not: `frappe watch` dies on unbuilt assets). */
+  critical: boolean;
+  /** Replaced new-first when busy (a worker finishes its job in its old code while the new one starts). */
+  handsOver: boolean;
+  /** Never reads honcho's PORT (its ports come from its arguments and the site config). */
+  ignoresPort: boolean;
+  /** The supervisor group of a production export, or null for none. */
+  exportGroup: 'web' | 'workers' | 'redis' | null;
+}
+
+/** The traits of each role. A role added to Role must be added here: the compiler says so. */
+export const ROLE_TRAITS: Readonly<Record<Role, RoleTraits>> = {
+  redis: { listens: false, critical: true, handsOver: false, ignoresPort: true, exportGroup: 'redis' },
+  web: { listens: true, critical: true, handsOver: false, ignoresPort: true, exportGroup: 'web' },
+  socketio: { listens: true, critical: true, handsOver: false, ignoresPort: true, exportGroup: 'web' },
+  watch: { listens: false, critical: false, handsOver: false, ignoresPort: true, exportGroup: null },
+  schedule: { listens: false, critical: true, handsOver: false, ignoresPort: true, exportGroup: 'workers' },
+  worker: { listens: false, critical: true, handsOver: true, ignoresPort: true, exportGroup: 'workers' },
+  admin: { listens: true, critical: true, handsOver: false, ignoresPort: true, exportGroup: null },
+  other: { listens: false, critical: true, handsOver: false, ignoresPort: false, exportGroup: 'workers' },
+};
+
 /**
  * Whether a process may read honcho's PORT variable: Frappe's programs (Redis, bench serve,
  * socketio, workers, the scheduler, watch, the CLI's admin) never do — their ports come from
@@ -12,7 +38,7 @@ export type Role = 'redis' | 'web' | 'socketio' | 'watch' | 'schedule' | 'worker
  * the Procfile, is no reason to restart them. Any other program may. Pure.
  */
 export function readsPortVariable(role: Role, command: string): boolean {
-  return role === 'other' || /\$\{?PORT\b/.test(command);
+  return !ROLE_TRAITS[role].ignoresPort || /\$\{?PORT\b/.test(command);
 }
 
 /** Every role, in the order a bench's processes are usually listed. */

@@ -1,3 +1,4 @@
+import { ROLE_TRAITS } from '../frappe/roles.js';
 import path from 'node:path';
 import { parsePort } from '../config/numbers.js';
 import { execForm, ownOutput, shellQuote, type CommandShape } from '../config/shell-command.js';
@@ -168,7 +169,7 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
         PORT: String(inst.port),
       },
       health: readiness(e, port, queues, model),
-      critical: e.info.role !== 'watch',
+      critical: ROLE_TRAITS[e.info.role].critical,
       stop: stopPolicy(e.info.role, queues, config),
       start: startPolicy(e.info.role, queues),
       redis: e.redis,
@@ -234,7 +235,7 @@ function readiness(e: Entry, port: number | null, queues: string[] | null, model
     const password = conf?.requirepass;
     return redisCheck({ host, port, ...(password ? { password } : {}) }, kind, model.config);
   }
-  if (e.info.role === 'web' || e.info.role === 'socketio' || e.info.role === 'admin') return { kind: 'port', host: '127.0.0.1', port };
+  if (ROLE_TRAITS[e.info.role].listens) return { kind: 'port', host: '127.0.0.1', port };
   return null;
 }
 

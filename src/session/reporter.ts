@@ -1,3 +1,4 @@
+import { ROLE_TRAITS } from '../frappe/roles.js';
 import { PONG } from '../health/redis-ping.js';
 import { existsSync } from 'node:fs';
 import { decisiveRedisLine, redisFix, redisVersion } from '../frappe/redis-log.js';
@@ -213,9 +214,7 @@ export class Reporter {
     const up = (role: string): string[] => plan.processes.filter((p) => p.role === role && !notReady.has(p.name)).map((p) => p.name);
     const redis = [...up('redis'), ...plan.externals.map((x) => x.name).filter((u) => !notReady.has(u))];
     // The new CLI's admin is its entry point (its setup wizard, its process page): named with its URL.
-    const listeners = plan.processes.filter(
-      (p) => (p.role === 'web' || p.role === 'socketio' || p.role === 'admin') && p.port !== null && !notReady.has(p.name),
-    );
+    const listeners = plan.processes.filter((p) => ROLE_TRAITS[p.role].listens && p.port !== null && !notReady.has(p.name));
     const ports = listeners.map((p) => `${p.name} :${p.port}`);
     const admin = listeners.find((p) => p.role === 'admin');
     const workers = up('worker');

@@ -1,3 +1,4 @@
+import { ROLE_TRAITS } from '../frappe/roles.js';
 import { withGrace } from '../frappe/stop-policy.js';
 import { isOvercommitAdvice, isRedisBootLine } from '../frappe/redis-log.js';
 
@@ -86,7 +87,7 @@ export class ServiceBuilder {
         ? { work: workerActivity(p.health.redis, () => this.ctx.membersOf(p.name), model.queues, model.config, this.ctx.clock) }
         : {}),
       // A worker busy with a job is replaced new-first: the new code runs at once, the job finishes.
-      ...(p.role === 'worker' && !choices.stopFirst ? { handover: true } : {}),
+      ...(ROLE_TRAITS[p.role].handsOver && !choices.stopFirst ? { handover: true } : {}),
     };
   }
 
