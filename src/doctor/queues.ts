@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { knownQueues } from '../frappe/queues.js';
-import { queueStats, RQ_KEYS, workerIsLive } from '../frappe/rq.js';
+import { queueStats, workerIsLive } from '../frappe/rq.js';
 import { redisCheck } from '../frappe/site-config.js';
 import { pingRedis, redisClient } from '../health/redis-ping.js';
 import { pidAlive } from '../runtime/process-group.js';
@@ -45,7 +45,7 @@ export async function checkQueues(ctx: DoctorContext): Promise<Finding[]> {
           `${line}: jobs wait on a queue no worker listens to`,
           `start a worker for it: \`fbench workers --queues ${s.queue}\`, or check the worker lines of the Procfile`,
         );
-      if (s.failed > 0) return warn(G, line, `inspect them: \`bench --site SITE doctor\` or RQ's failed job registry (${RQ_KEYS.failed(s.rqName)})`);
+      if (s.failed > 0) return warn(G, line, `see them: \`fbench jobs failed --queue ${s.queue}\`, then \`fbench jobs show ID\` for a traceback`);
       return ok(G, line);
     });
   } finally {

@@ -123,6 +123,16 @@ export function processPlace(layout: Pick<BenchLayout, 'kind' | 'dir'>, info: Ro
   return { cwd: layout.dir, env: {} };
 }
 
+/**
+ * A Frappe command as this kind of bench runs it: `bench --site x console` on today's bench
+ * (bench changes to sites/ itself); on the new CLI's, which has no `bench --site`, what its
+ * `bench frappe -- --site x console` runs: the bench's Python with Frappe's helper, in sites/. Pure.
+ */
+export function frappeCommand(layout: Pick<BenchLayout, 'kind' | 'dir'>, args: readonly string[]): { argv: string[]; cwd: string } {
+  if (layout.kind !== 'bench-toml') return { argv: ['bench', ...args], cwd: layout.dir };
+  return { argv: [path.join(layout.dir, 'env', 'bin', 'python'), '-m', 'frappe.utils.bench_helper', 'frappe', ...args], cwd: path.join(layout.dir, 'sites') };
+}
+
 /** `python -m frappe.utils.bench_helper frappe …`: what `bench <cmd>` runs, and what the new CLI writes directly. */
 export function isFrappeHelper(argv: readonly string[]): boolean {
   const m = argv.indexOf('-m');

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { FbenchError } from '../errors.js';
 import { pingRedis } from '../health/redis-ping.js';
+import { benchLayout, frappeCommand } from '../frappe/layout.js';
 import type { Plan } from '../plan/types.js';
 import { Supervisor } from '../runtime/supervisor.js';
 
@@ -36,9 +37,15 @@ export async function runOneOff(plan: Plan, argv: readonly string[], shell: bool
   if (shell && argv.length !== 1)
     throw new FbenchError('--shell takes the command as one string', `for example: fbench run --shell 'bench --site x migrate && echo done'`);
   await requireRedis(plan);
+  // Today's habit on the new CLI's bench, which has no `bench --site`: run as its `bench frappe -- --site …` would.
+  const layout = benchLayout(plan.bench);
+  const run =
+    !shell && layout?.kind === 'bench-toml' && argv[0] === 'bench' && argv[1] === '--site'
+      ? frappeCommand(layout, argv.slice(1))
+      : { argv: [...argv], cwd: plan.bench };
   const child = shell
     ? spawn('/bin/sh', ['-c', argv[0]!], { cwd: plan.bench, env: { ...process.env, ...plan.env }, stdio: 'inherit' })
-    : spawn(argv[0]!, argv.slice(1), { cwd: plan.bench, env: { ...process.env, ...plan.env }, stdio: 'inherit' });
+    : spawn(run.argv[0]!, run.argv.slice(1), { cwd: run.cwd, env: { ...process.env, ...plan.env }, stdio: 'inherit' });
   // The terminal sends Ctrl-C to the command as well: fbench only waits for it.
   const ignore = (): void => {};
   const forward = (signal: NodeJS.Signals): void => void child.kill(signal);

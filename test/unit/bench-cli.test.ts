@@ -11,6 +11,7 @@ import { FbenchError, formatError } from '../../src/errors.js';
 import { loadBench } from '../../src/frappe/bench-model.js';
 import { benchPorts, choosePorts, reassignEdits, type BenchPort } from '../../src/frappe/bench-ports.js';
 import { findBench } from '../../src/frappe/discover.js';
+import { frappeCommand } from '../../src/frappe/layout.js';
 import { redisUnfitFor } from '../../src/frappe/redis-version.js';
 import { classify } from '../../src/frappe/roles.js';
 import { buildPlan } from '../../src/plan/build.js';
@@ -248,6 +249,14 @@ describe('benches of the new bench CLI (bench.toml), as its own code writes them
     assert.equal(editBenchToml(text, { 'bench.http_port': 8005 }), '# top\n[bench]\nhttp_port = 8005   # web\n\n[[workers]]\nqueues = ["default"]\n');
     const added = editBenchToml(text, { 'bench.socketio_port': 9005, 'redis.queue_port': 11005 });
     assert.deepEqual([parseBenchToml(added).socketioPort, parseBenchToml(added).redis.queuePort, parseBenchToml(added).httpPort], [9005, 11005, 8000]);
+  });
+
+  test("a Frappe command as each kind of bench runs it: bench --site on today's, the CLI's own bench frappe way on the new one's", () => {
+    assert.deepEqual(frappeCommand({ kind: 'procfile', dir: '/b' }, ['--site', 'x', 'console']), { argv: ['bench', '--site', 'x', 'console'], cwd: '/b' });
+    assert.deepEqual(frappeCommand({ kind: 'bench-toml', dir: '/cli/benches/dev' }, ['--site', 'x', 'console']), {
+      argv: ['/cli/benches/dev/env/bin/python', '-m', 'frappe.utils.bench_helper', 'frappe', '--site', 'x', 'console'],
+      cwd: '/cli/benches/dev/sites',
+    });
   });
 
   test('Redis that Frappe v16 cannot use', () => {
