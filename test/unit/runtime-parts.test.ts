@@ -326,34 +326,12 @@ describe('plan diff', { timeout: 5000 }, () => {
       ['b.1: command changed', 'c.1: environment changed'],
     );
   });
-});
 
-describe('a re-plan of a reordered Procfile', () => {
-  const frappe = (name: string, port: number, role: PlanProcess['role'] = 'worker'): PlanProcess => ({
-    name,
-    type: name.split('.')[0]!,
-    role,
-    command: 'bench worker',
-    cwd: '/b',
-    port: null,
-    queues: null,
-    dependsOn: [],
-    logFiles: [],
-    env: { PORT: String(port) },
-    health: null,
-    critical: true,
-    stop: { graceSeconds: 5, keepsData: false },
-    start: { waitsForRedis: true, nice: 0 },
-    shape: { env: {}, argv: ['bench'], redirects: [], compound: false },
-    exec: { command: 'exec bench worker', stdout: 'fbench', stderr: 'fbench' },
-    redis: null,
-  });
-  const plan = (...processes: PlanProcess[]): Plan => ({ bench: '/b', procfile: '/b/Procfile', env: {}, processes, externals: [], warnings: [] });
-
-  test("honcho's PORT moves with a line's place: no reason to restart Frappe's programs, which never read it; another program's PORT still counts", () => {
+  test("a reordered Procfile: honcho's PORT moves with a line's place, no reason to restart Frappe's programs, which never read it; another program's PORT still counts", () => {
+    const at = (name: string, port: number, role: PlanProcess['role']): PlanProcess => proc(name, { role, env: { PORT: String(port) } });
     const d = diffPlans(
-      plan(frappe('redis_queue.1', 5000, 'redis'), frappe('worker.1', 5100), frappe('app.1', 5200, 'other')),
-      plan(frappe('worker.1', 5000), frappe('redis_queue.1', 5100, 'redis'), frappe('app.1', 5300, 'other')),
+      plan(at('redis_queue.1', 5000, 'redis'), at('worker.1', 5100, 'worker'), at('app.1', 5200, 'other')),
+      plan(at('worker.1', 5000, 'worker'), at('redis_queue.1', 5100, 'redis'), at('app.1', 5300, 'other')),
     );
     assert.deepEqual(
       d.changed.map((c) => `${c.process.name}: ${c.why}`),
