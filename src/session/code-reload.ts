@@ -11,7 +11,7 @@ import type { Clock } from '../util/clock.js';
 import { plural } from '../util/plural.js';
 
 /** A burst of changes (a `git checkout` of 500 files) is one restart, this long after its last change. */
-const RELOAD_DEBOUNCE_MS = 100;
+const RELOAD_DEBOUNCE_MS = 250;
 
 /** The system's limit on inotify watches, for the message that says it was reached. */
 function watchLimit(): string {
