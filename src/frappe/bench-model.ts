@@ -75,16 +75,18 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
   // The new CLI runs what bench.toml says: it writes config/Procfile from it at every start. A
   // config/Procfile as new as bench.toml is the CLI's own rendering (whatever its version adds);
   // an older one is stale, and fbench renders bench.toml as the CLI would. -p wins over both.
-  const stale = benchToml !== null && !opts.procfile && mtime(procfilePath) < mtime(layout.benchToml!);
-  const cli = stale ? cliLines(benchToml, { bench: dir, cliRoot: path.dirname(path.dirname(dir)), redisServer: redisServer(opts.env) }) : null;
-  const procfile = cli
+  // What the CLI's runner gives each process besides its line (MALLOC_ARENA_MAX, DEV_SERVER) comes from bench.toml either way.
+  const cli =
+    benchToml && !opts.procfile ? cliLines(benchToml, { bench: dir, cliRoot: path.dirname(path.dirname(dir)), redisServer: redisServer(opts.env) }) : null;
+  const stale = cli !== null && mtime(procfilePath) < mtime(layout.benchToml!);
+  const procfile = stale
     ? parseProcfile(cliProcfile(cli), 'bench.toml')
     : parseProcfile(
         readTextFile(procfilePath, procfileRel, opts.procfile ? 'check the -p/--procfile option' : `run \`${layout.regenerate}\` to create it`),
         procfileRel,
       );
   warnings.push(...procfile.warnings);
-  if (cli && existsSync(procfilePath)) {
+  if (stale && existsSync(procfilePath)) {
     warnings.push({
       file: procfileRel,
       message: `older than bench.toml: fbench runs what bench.toml says, as the CLI's \`bench start\` would (it writes ${procfileRel} again first; \`${layout.regenerate}\` does it now)`,

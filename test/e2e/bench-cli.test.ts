@@ -96,6 +96,39 @@ describe("a bench of the new bench CLI (bench.toml), run by fbench with real Red
     );
   });
 
+  test('bench.toml edited while the bench runs: re-planned as the CLI would run it (a worker group added, reload_python = false), what changed restarts, the rest runs on', async () => {
+    const { dir } = await devBench();
+    const run = fbench(['start', '--no-timestamps', '--bench', dir]);
+    await run.waitFor(/ready in/, 30_000);
+    await run.waitFor(/watching apps\/ for \.py changes.*for re-planning\n/, 30_000);
+    const before = run.startedPids();
+    const mark = run.output.length;
+    const toml = path.join(dir, 'bench.toml');
+    writeFileSync(toml, `${readFileSync(toml, 'utf8').replace('[bench]\n', '[bench]\nreload_python = false\n')}\n[[workers]]\nqueues = ["long"]\ncount = 1\n`);
+    await run.waitFor(/bench\.toml changed: adding worker_long_1\.1; restarting web\.1 \(command changed\)/, 20_000, mark);
+    await run.waitFor(/worker_long_1\.1 ready: registered on long/, 30_000, mark);
+    await run.waitFor(/web\.1 ready/, 30_000, mark);
+    const ps = JSON.parse((await finished(['ps', '--json', '--bench', dir])).out) as { name: string; pid: number }[];
+    for (const name of [`${WORKER}.1`, 'redis_queue.1', 'redis_cache.1', 'socketio.1', 'admin.1'])
+      assert.equal(
+        ps.find((p) => p.name === name)?.pid,
+        before.get(name),
+        `${name} runs on: ${run.output
+          .slice(mark)
+          .split('\n')
+          .filter((l) => l.includes('changed'))
+          .join(' / ')}`,
+      );
+    const plan = JSON.parse((await finished(['plan', '--json', '--bench', dir])).out) as { processes: { name: string; command: string }[] };
+    assert.match(plan.processes.find((p) => p.name === 'web.1')!.command, /serve --port \d+ --noreload$/);
+    // reload_python = false: a .py save restarts nothing (web serves without its reloader).
+    const saved = run.output.length;
+    writeFileSync(path.join(dir, 'apps', 'frappe', 'hooks.py'), '# saved\n');
+    await new Promise((r) => setTimeout(r, 1500)); // past the burst's 250 ms: a restart would have been asked by now
+    assert.doesNotMatch(run.output.slice(saved), /changed: restarting/);
+    await run.stop();
+  });
+
   test("refused while the CLI's own runner holds pids/bench.pid, naming it; nothing started", async () => {
     const { dir } = await devBench();
     const runner = spawn('sleep', ['60'], { stdio: 'ignore' });

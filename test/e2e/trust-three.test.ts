@@ -243,7 +243,7 @@ describe('told true, and nothing another user can fake (no /proc: ps and lsof)',
     cleanups.push(b.cleanup);
     const run = fbench(['start', '--bench', b.dir, '--no-timestamps']);
     await run.waitFor(/ready in/, 60_000);
-    await run.waitFor(/watching /, 10_000);
+    await run.waitFor(/for re-planning\n/, 30_000); // the re-planner watches the Procfile from here on (watch.1 says "watching" too)
     const procfile = path.join(b.dir, 'Procfile');
     const lines = readFileSync(procfile, 'utf8').split('\n').filter(Boolean);
     const mark = run.output.length;

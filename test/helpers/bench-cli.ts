@@ -39,6 +39,9 @@ export function cliBench(name: 'dev' | 'shop', ports?: CliPorts): { root: string
     }
     writeFileSync(file, text);
   }
+  // Moved ports are bench.toml's too, as the CLI writes them from it: the admin's default (7000) included.
+  const toml = path.join(dir, 'bench.toml');
+  if (ports && !readFileSync(toml, 'utf8').includes('[admin]')) writeFileSync(toml, `${readFileSync(toml, 'utf8')}\n[admin]\nport = ${ports.admin}\n`);
   const past = new Date(Date.now() - 60_000);
   utimesSync(path.join(dir, 'bench.toml'), past, past);
   mkdirSync(path.join(dir, 'logs'));
