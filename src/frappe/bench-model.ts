@@ -227,7 +227,7 @@ function rel(dir: string, p: string): string {
  * the default site when its name would need /etc/hosts. Null without one site to name. Pure.
  */
 /** The site a request without a Host header goes to: the default site, or the only one. Pure. */
-export function siteName(model: Pick<BenchModel, 'sites' | 'config'>): string | null {
+function siteName(model: Pick<BenchModel, 'sites' | 'config'>): string | null {
   return model.config.defaultSite ?? (model.sites.length === 1 ? model.sites[0]!.name : null);
 }
 
