@@ -78,7 +78,7 @@ export interface SessionAnswer {
 }
 
 /** Every session running for the bench, each asked for its processes; none running is one clear error. */
-export async function benchSessions(bench: string, timeoutMs = 5000): Promise<SessionAnswer[]> {
+export async function benchSessions(bench: string, timeoutMs = 15_000): Promise<SessionAnswer[]> {
   const running = runningSessions(bench);
   if (running.length === 0) throw new FbenchError(`no fbench session is running for ${bench}`, 'start one with `fbench start`');
   for (const s of running) {

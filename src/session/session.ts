@@ -235,11 +235,16 @@ export class Session implements ControlledSession {
   }
 
   /** The pids RQ lists as workers on this host now (`rq:workers`), or null when the queue Redis does not answer. */
-  async registeredPids(): Promise<Set<number> | null> {
-    const host = hostname();
-    const workers = await withQueueRedis(this.planned.model, registeredWorkers).catch(() => null);
-    return workers && new Set(workers.filter((w) => w.hostname === host && w.pid !== null).map((w) => w.pid!));
+  registeredPids(): Promise<Set<number> | null> {
+    // Asked by every ps at once (twenty clients): one look at rq:workers serves those that come meanwhile.
+    this.registering ??= (async () => {
+      const host = hostname();
+      const workers = await withQueueRedis(this.planned.model, registeredWorkers).catch(() => null);
+      return workers && new Set(workers.filter((w) => w.hostname === host && w.pid !== null).map((w) => w.pid!));
+    })().finally(() => (this.registering = null));
+    return this.registering;
   }
+  private registering: Promise<Set<number> | null> | null = null;
 
   async queueStats(): Promise<QueueStats[]> {
     const { model } = this.planned;

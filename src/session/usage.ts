@@ -18,8 +18,24 @@ export class UsageSampler {
     private readonly clock: Clock,
   ) {}
 
-  /** CPU % since the previous sample (one taken now and a moment later when there is none) and RSS, per name. */
-  async sample(names: readonly string[]): Promise<Map<string, { cpuPercent: number; rssBytes: number }>> {
+  private inflight: { key: string; result: Promise<Map<string, { cpuPercent: number; rssBytes: number }>> } | null = null;
+
+  /**
+   * CPU % since the previous sample (one taken now and a moment later when there is none) and
+   * RSS, per name. Callers asking at the same moment (twenty `fbench restart` at once, each
+   * asking ps) share one sample: one reading of the process table, not twenty.
+   */
+  sample(names: readonly string[]): Promise<Map<string, { cpuPercent: number; rssBytes: number }>> {
+    const key = names.join('\0');
+    if (this.inflight?.key === key) return this.inflight.result;
+    const result = this.measure(names).finally(() => {
+      if (this.inflight?.result === result) this.inflight = null;
+    });
+    this.inflight = { key, result };
+    return result;
+  }
+
+  private async measure(names: readonly string[]): Promise<Map<string, { cpuPercent: number; rssBytes: number }>> {
     const now = this.clock.now();
     const fresh = names.filter((n) => !this.last.has(n) || now - this.last.get(n)!.at > STALE_MS);
     if (fresh.length > 0) {

@@ -208,7 +208,14 @@ describe('told true, and nothing another user can fake (no /proc: ps and lsof)',
       stdio: 'ignore',
       detached: true,
     });
-    cleanups.push(() => planted.kill('SIGKILL'));
+    // Its whole group (the shell and its sleep): it leads one of its own.
+    cleanups.push(() => {
+      try {
+        process.kill(-planted.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    });
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(alive(planted.pid!), 'the planted process runs');
     const r = await finished(['restart', 'web', '--bench', b.dir], { env: { FBENCH_PROC: '0' } });
