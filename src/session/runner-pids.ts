@@ -45,7 +45,11 @@ export class RunnerPids {
    * `bench ls` would say "stopped" while a worker still finishes its job. Written again until the end.
    */
   stopping(): void {
-    if (readPid(this.benchPid) === null) acquirePidFile(this.benchPid, process.pid);
+    try {
+      if (readPid(this.benchPid) === null) acquirePidFile(this.benchPid, process.pid);
+    } catch {
+      // pids/ went away: the stop goes on, the CLI just cannot see it
+    }
   }
 
   close(): void {
