@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
@@ -23,6 +24,20 @@ async function bench(edit?: (dir: string, b: TempBench) => void): Promise<TempBe
   benches.push(b);
   edit?.(b.dir, b);
   return b;
+}
+
+/**
+ * A bench in a folder of its own: the temp folder holds other tests' benches, siblings to doctor,
+ * whose free ports may happen to be this one's (a warning that has nothing to do with this bench).
+ */
+async function benchAlone(): Promise<TempBench> {
+  const b = await tempSampleBench();
+  const parent = mkdtempSync(path.join(tmpdir(), 'fbench-alone-'));
+  const dir = path.join(parent, 'bench');
+  renameSync(b.dir, dir);
+  const alone = { ...b, dir, cleanup: () => rmSync(parent, { recursive: true, force: true }) };
+  benches.push(alone);
+  return alone;
 }
 
 interface Report {
@@ -55,7 +70,7 @@ const editJson = (file: string, fn: (j: Record<string, unknown>) => void): void 
 
 describe('fbench doctor', () => {
   test('a healthy sample bench with its Redis up passes clean (the running fbench explains the held ports)', async () => {
-    const b = await bench();
+    const b = await benchAlone();
     const run = new FbenchRun(['start', '--bench', b.dir, 'redis_queue', 'redis_cache']);
     runs.push(run);
     await run.waitFor(/ready in/);
