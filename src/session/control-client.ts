@@ -51,9 +51,12 @@ export function connect(socket: string, req: ControlRequest, onMessage: (m: Reco
               ? 'its control socket does not answer'
               : err.message;
       reject(
-        new FbenchError(
-          `cannot reach the running session (${socket}): ${why}`,
-          err.code === 'EACCES' ? 'run fbench as the user who started it' : 'is it still starting? try again in a moment',
+        Object.assign(
+          new FbenchError(
+            `cannot reach the running session (${socket}): ${why}`,
+            err.code === 'EACCES' ? 'run fbench as the user who started it' : 'is it still starting? try again in a moment',
+          ),
+          { code: err.code }, // a slow answer (ETIMEDOUT) is not a session gone
         ),
       );
     });

@@ -181,14 +181,15 @@ export class ViewData extends EventEmitter {
       this.sessions.map(async (s) => {
         if (s.gone) return;
         try {
-          const got = await request(s.socket, { cmd: 'ps' }, 3000);
+          const got = await request(s.socket, { cmd: 'ps' }, 10_000);
           const ps = got.find((m) => Array.isArray(m.processes));
           if (!ps) return;
           const next = ps.processes as ProcessInfo[];
           // Redrawn only when something shown changed (an idle bench changes little).
           if (shownOf(next) !== shownOf(s.processes)) changed = true;
           s.processes = next;
-        } catch {
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ETIMEDOUT') return; // busy (a loaded machine): asked again at the next refresh
           s.gone = true;
           changed = true;
         }
