@@ -1,5 +1,5 @@
-import { request } from '../session/control-client.js';
-import type { ProcessInfo } from '../session/control-protocol.js';
+import { ask } from '../client/control-client.js';
+import { messageWith, type ProcessInfo } from '../session/control-protocol.js';
 import { runningSessions, sessionCommand } from '../session/session-files.js';
 import { fail, ok, type Finding } from './types.js';
 
@@ -14,7 +14,7 @@ export async function checkSession(dir: string): Promise<Finding[]> {
     const what = `${sessionCommand(s.kind)} (pid ${s.pid})`;
     let processes: ProcessInfo[] = [];
     try {
-      for (const m of await request(s.socket, { cmd: 'ps' }, 2000)) if (Array.isArray(m.processes)) processes = m.processes as ProcessInfo[];
+      processes = messageWith(await ask(s.socket, { cmd: 'ps' }, 2000), 'processes')?.processes ?? [];
     } catch (err) {
       out.push(
         fail(

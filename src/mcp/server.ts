@@ -9,10 +9,10 @@ import { knownQueues } from '../frappe/queues.js';
 import { queueStats, workerIsLive } from '../frappe/rq.js';
 import { NAME_MAX } from '../plan/lookup.js';
 import { planToJson } from '../plan/render.js';
-import { benchSessions, bySession, connect, restartResults, restartWords, type SessionAnswer } from '../session/control-client.js';
+import { act, benchSessions, bySession, restartWords, type SessionAnswer } from '../client/control-client.js';
 import { actOnFailed, jobJson, listFailed, showJob } from '../session/jobs.js';
-import { benchErrors } from '../session/errors.js';
-import { logLineJson, recentLogs } from '../session/log-query.js';
+import { benchErrors } from '../client/bench-errors.js';
+import { logLineJson, recentLogs } from '../client/log-query.js';
 import { planBench } from '../session/planning.js';
 import { withQueueRedis } from '../session/queue-redis.js';
 import { runningSessions, sessionCommand } from '../session/session-files.js';
@@ -65,27 +65,21 @@ async function sessionsOf(bench: string): Promise<SessionAnswer[]> {
  * restart or stop as the CLI asks it, the session's lines (what it waits for, a job killed)
  * collected for the answer instead of printed.
  */
-async function act(bench: string, cmd: 'restart' | 'stop' | 'start', names: string[], o: { graceSeconds?: number; force?: boolean } = {}): Promise<Answer> {
+async function actOn(bench: string, cmd: 'restart' | 'stop' | 'start', names: string[], o: { graceSeconds?: number; force?: boolean } = {}): Promise<Answer> {
   const sessions = await sessionsOf(bench);
   const said: string[] = [];
   let failed = false;
   // A start is a restart of what is stopped, told as a start.
   const asked = cmd === 'start' ? 'restart' : cmd;
   for (const { session, names: mine } of bySession(sessions, names, asked, bench)) {
-    const got: Record<string, unknown>[] = [];
-    const req = { cmd: asked, names: mine, ...(o.graceSeconds !== undefined ? { graceSeconds: o.graceSeconds } : {}), ...(o.force ? { force: true } : {}) };
-    const conn = connect(session.socket, req, (m) => {
-      got.push(m);
-      if (typeof m.say === 'string' && m.say !== said.at(-1)) said.push(m.say);
-    });
-    await conn.done;
-    const bad = got.find((m) => m.ok === false);
-    if (bad) throw new Error(String(bad.error));
-    for (const r of restartResults(got)) {
+    const grace = o.graceSeconds !== undefined ? { graceSeconds: o.graceSeconds } : {};
+    const req = asked === 'restart' ? { cmd: asked, names: mine, ...grace } : { cmd: asked, names: mine, ...grace, ...(o.force ? { force: true } : {}) };
+    const outcome = (await act(session.socket, req, (line) => said.push(line)).done)!;
+    for (const r of outcome.results) {
       if (!r.ok) failed = true;
       said.push(restartWords(r, cmd === 'start' ? 'started' : 'restarted'));
     }
-    if (cmd === 'stop') said.push(`stopped ${((got.find((m) => Array.isArray(m.names))?.names ?? mine) as string[]).join(', ')}`);
+    if (cmd === 'stop') said.push(`stopped ${outcome.stopped.join(', ')}`);
     said.push(`(${sessionCommand(session.kind)}, pid ${session.pid})`);
   }
   return { content: [{ type: 'text', text: bounded(said.join('\n')) }], ...(failed ? { isError: true } : {}) };
@@ -276,7 +270,7 @@ export function benchServer(bench: string, opts: { readOnly: boolean; version: s
       inputSchema: { names, grace_seconds: grace },
       annotations: acting,
     },
-    (a) => answer(() => act(bench, 'restart', a.names, { ...(a.grace_seconds !== undefined ? { graceSeconds: a.grace_seconds } : {}) })),
+    (a) => answer(() => actOn(bench, 'restart', a.names, { ...(a.grace_seconds !== undefined ? { graceSeconds: a.grace_seconds } : {}) })),
   );
   server.registerTool(
     'stop',
@@ -290,12 +284,12 @@ export function benchServer(bench: string, opts: { readOnly: boolean; version: s
       },
       annotations: { ...acting, destructiveHint: true },
     },
-    (a) => answer(() => act(bench, 'stop', a.names, { ...(a.grace_seconds !== undefined ? { graceSeconds: a.grace_seconds } : {}), force: a.force === true })),
+    (a) => answer(() => actOn(bench, 'stop', a.names, { ...(a.grace_seconds !== undefined ? { graceSeconds: a.grace_seconds } : {}), force: a.force === true })),
   );
   server.registerTool(
     'start',
     { description: 'Start processes of the running bench that were stopped; answers once each is ready.', inputSchema: { names }, annotations: acting },
-    (a) => answer(() => act(bench, 'start', a.names)),
+    (a) => answer(() => actOn(bench, 'start', a.names)),
   );
   server.registerTool(
     'requeue_job',

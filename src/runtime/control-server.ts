@@ -9,10 +9,10 @@ const IDLE_MS = 5000;
 const FOLLOW_BACKLOG_BYTES = 256 * 1024;
 
 /** One client's connection, as a handler sees it: JSON lines out, JSON lines in. */
-export interface Channel {
-  send(message: object): void;
+export interface Channel<M extends object = object> {
+  send(message: M): void;
   /** A sender for a stream of messages that skips them while the client does not read, then sends `{skipped: N}`. */
-  follower(): (message: object) => void;
+  follower(): (message: M) => void;
   /** Messages the client sends after its request (what is typed to an attached process). */
   onMessage(fn: (m: Record<string, unknown>) => void): void;
   onClose(fn: () => void): void;

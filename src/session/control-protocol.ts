@@ -2,6 +2,8 @@ import type { Role } from '../frappe/roles.js';
 import type { ServiceState } from '../runtime/supervisor.js';
 import type { QueueStats } from '../frappe/rq.js';
 import type { SessionKind } from './session-files.js';
+import type { FailedJobDetail } from '../frappe/rq-jobs.js';
+import type { ErrorEntry } from './error-log.js';
 
 /** One process as `fbench ps`, `fbench ui` and `ps --json` show it. */
 export interface ProcessInfo {
@@ -87,6 +89,100 @@ export interface ControlRequests {
 export type ControlCommand = keyof ControlRequests;
 
 /** One request as it goes over the socket. */
-export type ControlRequest = { [C in ControlCommand]: { cmd: C } & ControlRequests[C] }[ControlCommand];
+export type RequestOf<C extends ControlCommand> = { cmd: C } & ControlRequests[C];
+export type ControlRequest = { [C in ControlCommand]: RequestOf<C> }[ControlCommand];
+
+/** What a session says while a restart or a stop waits (a job to finish, a kill and what it lost). */
+export interface Told {
+  say: string;
+  /** The processes still waited for. */
+  waiting?: string[];
+}
+
+/** A follower that did not keep up: this many messages were not sent. */
+export interface Skipped {
+  skipped: number;
+}
+
+/** What a session answers a restart with, per process. */
+export interface RestartResult {
+  name: string;
+  ok: boolean;
+  readiness?: string;
+  why?: string;
+  lastLine?: string | null;
+}
+
+/** What went wrong while a session runs (`fbench errors`, the ui's `e`, MCP's errors). */
+export interface ErrorsReport {
+  errors: ErrorEntry[];
+  /** The last save fbench start saw (ISO 8601), or null. */
+  lastSave: string | null;
+  /** Entries dropped past the bound. */
+  dropped: number;
+}
+
+/**
+ * Every message a session may send for each request, in the order they come: the other half of
+ * the contract. A renamed field breaks the compile in the handler that sends it and the client
+ * that reads it.
+ */
+export interface ControlAnswers {
+  ps: { ok: true; processes: ProcessInfo[] };
+  info: { ok: true; info: SessionInfo };
+  queues: { ok: true; queues: QueueStats[] };
+  'failed-job': { ok: true; job: FailedJobDetail | null };
+  errors: { ok: true } & ErrorsReport;
+  restart: Told | { ok: true; results: RestartResult[] };
+  /** Names: `{names}` once they have stopped. None: `{stopping}` at once, then `{ended}` with the session's exit code. */
+  stop: Told | { ok: true; names: string[] } | { ok: true; stopping: number } | { ended: number };
+  logs: { line: LogLine } | Skipped;
+  attach: { ok: true; name: string } | { line: string } | { ended: true } | Skipped;
+  debug: { ok: true; name: string; port: number | null };
+}
+
+/** Any request may be refused instead (an unknown name, a session still starting). */
+export interface Refusal {
+  ok: false;
+  error: string;
+}
+
+export type ControlMessage<C extends ControlCommand> = ControlAnswers[C] | Refusal;
+
+/** What an attached client sends after its request. */
+export interface AttachInput {
+  input: string;
+}
+
+/** The first message of `msgs` that has `key` (typed as that message). */
+export function messageWith<M extends object, K extends string>(msgs: readonly M[], key: K): Extract<M, Record<K, unknown>> | undefined {
+  return msgs.find((m): m is Extract<M, Record<K, unknown>> => key in m);
+}
 
 export type { QueueStats };
+
+const names = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+const seconds = (v: unknown): { graceSeconds?: number } => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? { graceSeconds: v } : {});
+const none = (): Record<never, never> => ({});
+
+/**
+ * A request as another program sent it, read field by field into the contract's form: what a
+ * handler gets is what its type says (a wrong type is dropped, as a missing field is).
+ */
+export const readRequest: { [C in ControlCommand]: (raw: Readonly<Record<string, unknown>>) => ControlRequests[C] } = {
+  ps: none,
+  info: none,
+  queues: none,
+  'failed-job': none,
+  errors: none,
+  restart: (r) => ({ names: names(r.names), ...seconds(r.graceSeconds), wait: r.wait === true }),
+  stop: (r) => ({ names: names(r.names), ...seconds(r.graceSeconds), force: r.force === true }),
+  logs: (r) => ({
+    names: names(r.names),
+    n: typeof r.n === 'number' && r.n >= 0 ? r.n : 50,
+    follow: r.follow === true,
+    ...(typeof r.since === 'number' ? { since: r.since } : {}),
+  }),
+  attach: (r) => ({ name: String(r.name ?? ''), ...(typeof r.who === 'string' ? { who: r.who } : {}) }),
+  debug: (r) => ({ names: names(r.names), wait: r.wait === true, off: r.off === true }),
+};

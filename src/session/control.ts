@@ -1,5 +1,14 @@
-import type { ErrorEntry } from './error-log.js';
-import type { ControlCommand } from './control-protocol.js';
+import {
+  readRequest,
+  type ControlCommand,
+  type ControlMessage,
+  type ControlRequests,
+  type ErrorsReport,
+  type LogLine,
+  type ProcessInfo,
+  type SessionInfo,
+  type Told,
+} from './control-protocol.js';
 import type { FailedJobDetail } from '../frappe/rq-jobs.js';
 import type { QueueStats } from '../frappe/rq.js';
 import { pingRedis } from '../health/redis-ping.js';
@@ -12,11 +21,13 @@ import { mergeKept, type LogRing } from '../runtime/log-ring.js';
 import type { ServiceStatus, StartOutcome, StateEvent, Supervisor, Waiting, WorkReport } from '../runtime/supervisor.js';
 import { SYSTEM } from '../output/printer.js';
 import type { Clock } from '../util/clock.js';
-import type { LogLine, ProcessInfo, SessionInfo } from './control-protocol.js';
 import type { PromptTracker } from './debug-input.js';
 import type { SessionKind } from './session-files.js';
 import { handoverWords, killWords, waitingWords } from './reporter.js';
 import type { UsageSampler } from './usage.js';
+
+/** Answers one request of the contract, in its form, on a channel that takes only its messages. */
+type Handler<C extends ControlCommand> = (req: ControlRequests[C], ch: Channel<ControlMessage<C>>) => void | 'keep' | Promise<void | 'keep'>;
 
 /** `fbench ps` waits this long for each Redis's PONG. */
 const PS_PING_TIMEOUT_MS = 700;
@@ -42,7 +53,7 @@ export interface ControlledSession {
   /** The newest failed job with its traceback, or null when none failed. */
   latestFailedJob(): Promise<FailedJobDetail | null>;
   /** What went wrong while it ran, with RQ's failed jobs: every entry, newest first. */
-  errors(): Promise<{ errors: ErrorEntry[]; lastSave: string | null; dropped: number }>;
+  errors(): Promise<ErrorsReport>;
   /** Stop the whole session, as Ctrl-C does; `why` is said. */
   stop(why: string): void;
   /** Restart one process under debugpy (or, `off`, as the plan runs it): where the debugger listens. */
@@ -81,15 +92,14 @@ export class SessionControl {
   /** Who is attached to which process: one client each. */
   private attached = new Map<string, string>();
   /** `fbench stop` clients waiting for the end. */
-  private waiters = new Set<Channel>();
+  private waiters = new Set<Channel<ControlMessage<'stop'>>>();
 
   constructor(
     at: { socket: string; pointer: string },
     private readonly s: ControlledSession,
   ) {
-    // Every request of the contract (ControlRequests) has its handler here: the compiler says when one is missing.
-    // What comes over the socket is another program's: each handler checks what it reads.
-    const handlers: Record<ControlCommand, ControlHandler> = {
+    // Every request of the contract (ControlRequests) has its handler here, typed from it: the compiler says when one is missing.
+    const handlers: { [C in ControlCommand]: Handler<C> } = {
       ps: async (_req, ch) => ch.send({ ok: true, processes: await this.ps() }),
       info: (_req, ch) => ch.send({ ok: true, info: this.info() }),
       queues: async (_req, ch) => ch.send({ ok: true, queues: await this.s.queueStats() }),
@@ -103,10 +113,12 @@ export class SessionControl {
         const [name] = this.resolve(req.names, 'debug');
         if (!name || this.resolve(req.names, 'debug').length > 1)
           throw Object.assign(new Error('debug takes one process'), { hint: 'name one: fbench debug worker.1' });
-        ch.send({ ok: true, name, ...(await this.s.debug(name, { wait: req.wait === true, off: req.off === true })) });
+        ch.send({ ok: true, name, ...(await this.s.debug(name, { wait: req.wait, off: req.off })) });
       },
     };
-    this.server = new ControlServer(at, handlers);
+    // What comes over the socket is another program's: each request is read into its contract's form first.
+    const raw = (c: ControlCommand): ControlHandler => (req, ch) => (handlers[c] as Handler<ControlCommand>)(readRequest[c](req), ch);
+    this.server = new ControlServer(at, Object.fromEntries((Object.keys(handlers) as ControlCommand[]).map((c) => [c, raw(c)])));
   }
 
   start(): void {
@@ -129,10 +141,9 @@ export class SessionControl {
     return sup;
   }
 
-  private resolve(names: unknown, option: string): string[] {
-    const list = Array.isArray(names) ? names.map(String) : [];
+  private resolve(names: readonly string[], option: string): string[] {
     const plan = this.s.plan();
-    return resolveNames(plan.processes, list, { option, bench: plan.bench });
+    return resolveNames(plan.processes, names, { option, bench: plan.bench });
   }
 
   private info(): SessionInfo {
@@ -218,10 +229,10 @@ export class SessionControl {
     });
   }
 
-  private async restart(req: Record<string, unknown>, ch: Channel): Promise<void> {
+  private async restart(req: ControlRequests['restart'], ch: Channel<ControlMessage<'restart'>>): Promise<void> {
     const sup = this.sup();
     const names = this.resolve(req.names, 'restart');
-    const graceMs = typeof req.graceSeconds === 'number' ? req.graceSeconds * 1000 : undefined;
+    const graceMs = req.graceSeconds !== undefined ? req.graceSeconds * 1000 : undefined;
     this.s.printer.system(`restart of ${names.join(', ')} requested (fbench restart)`);
     const wait = req.wait === true;
     const outcomes: StartOutcome[] = await this.tellingWaits(ch, names, Promise.all(names.map((n) => sup.restartService(n, graceMs, { wait }))));
@@ -236,7 +247,7 @@ export class SessionControl {
    * a kill with what it lost, as the session's own terminal does; a client that leaves (Ctrl-C)
    * leaves the stop going.
    */
-  private async tellingWaits<T>(ch: Channel, names: readonly string[], work: Promise<T>): Promise<T> {
+  private async tellingWaits<T>(ch: Channel<Told>, names: readonly string[], work: Promise<T>): Promise<T> {
     const sup = this.sup();
     const onWaiting = (left: Waiting[]): void => {
       const mine = left.filter((w) => names.includes(w.name));
@@ -260,8 +271,8 @@ export class SessionControl {
     }
   }
 
-  private async stop(req: Record<string, unknown>, ch: Channel): Promise<void | 'keep'> {
-    const names = Array.isArray(req.names) ? req.names : [];
+  private async stop(req: ControlRequests['stop'], ch: Channel<ControlMessage<'stop'>>): Promise<void | 'keep'> {
+    const names = req.names;
     if (names.length === 0) {
       // The whole session: the client hears what it waits for, and the end.
       const sup = this.s.supervisor();
@@ -278,7 +289,7 @@ export class SessionControl {
     }
     const sup = this.sup();
     const resolved = this.resolve(names, 'stop');
-    const graceMs = typeof req.graceSeconds === 'number' ? req.graceSeconds * 1000 : undefined;
+    const graceMs = req.graceSeconds !== undefined ? req.graceSeconds * 1000 : undefined;
     // A Redis stopped under running workers breaks them mid-job: said, and done only when asked for.
     const running = new Set(sup.status().flatMap((s) => (sup.process(s.name)?.running ? [s.name] : [])));
     const broken = resolved.map((n) => ({ n, on: sup.dependents(n).filter((d) => !resolved.includes(d) && running.has(d)) })).filter((b) => b.on.length);
@@ -295,21 +306,21 @@ export class SessionControl {
   }
 
   /** Lines of the named processes (and `system`: fbench's own), merged in the order they came; then new ones, with follow. */
-  private logs(req: Record<string, unknown>, ch: Channel): 'keep' | void {
+  private logs(req: ControlRequests['logs'], ch: Channel<ControlMessage<'logs'>>): 'keep' | void {
     const sup = this.sup();
-    const list = Array.isArray(req.names) ? req.names.map(String) : [];
+    const list = req.names;
     const wantSystem = list.length === 0 || list.includes(SYSTEM);
     const rest = list.filter((n) => n !== SYSTEM);
     const names = rest.length ? this.resolve(rest, 'logs') : list.length ? [] : this.s.plan().processes.map((p) => p.name);
     // No pattern is matched here (the client does it): nothing a client sends runs unbounded on the session's loop.
-    const since = typeof req.since === 'number' ? req.since : -Infinity;
-    const n = typeof req.n === 'number' ? req.n : 50;
+    const since = req.since ?? -Infinity;
+    const n = req.n;
     const kept = mergeKept([
       ...names.map((name) => ({ name, lines: (sup.process(name)?.ring.entries(Infinity, since) ?? []).slice(-n) })),
       ...(wantSystem ? [{ name: SYSTEM, lines: this.s.systemRing.entries(Infinity, since).slice(-n) }] : []),
     ]);
     for (const l of kept) ch.send({ line: l satisfies LogLine });
-    if (req.follow !== true) return;
+    if (!req.follow) return;
     const send = ch.follower();
     const wanted = new Set(names);
     const onOutput = (name: string, lines: Buffer): void => {
@@ -330,12 +341,12 @@ export class SessionControl {
     return 'keep';
   }
 
-  private attach(req: Record<string, unknown>, ch: Channel): 'keep' {
+  private attach(req: ControlRequests['attach'], ch: Channel<ControlMessage<'attach'>>): 'keep' {
     const sup = this.sup();
     const names = this.resolve([req.name], 'attach');
-    if (names.length !== 1) throw new Error(`attach takes one process: "${String(req.name)}" is ${names.join(', ')}; name one of them`);
+    if (names.length !== 1) throw new Error(`attach takes one process: "${req.name}" is ${names.join(', ')}; name one of them`);
     const name = names[0]!;
-    const who = typeof req.who === 'string' ? req.who : 'another client';
+    const who = req.who ?? 'another client';
     const holder = this.attached.get(name);
     if (holder) throw new Error(`${name} is already attached (by ${holder}); one client at a time`);
     const proc = sup.process(name);

@@ -1,11 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { realClock, type Clock } from '../util/clock.js';
 import type { FailedJobDetail } from '../frappe/rq-jobs.js';
-import { connect, request, restartResults, restartWords, type Connection } from '../session/control-client.js';
-import type { LogLine, ProcessInfo, QueueStats } from '../session/control-protocol.js';
+import { act, ask, connect, restartWords, type Connection } from '../client/control-client.js';
+import { messageWith, type LogLine, type ProcessInfo, type QueueStats } from '../session/control-protocol.js';
 import { shownOf } from './cells.js';
 import { visibleText } from '../util/visible-text.js';
-import { selectErrors, type ErrorEntry } from '../session/errors.js';
+import { sessionErrors } from '../client/bench-errors.js';
+import type { ErrorEntry } from '../session/error-log.js';
 
 /**
  * How often the processes and the queues (a few Redis commands) are asked for: together, so the
@@ -111,11 +112,10 @@ export class ViewData extends EventEmitter {
     const s = this.sessionOf(name);
     if (!s) return;
     this.say(`restarting ${name}…`);
-    const got: Record<string, unknown>[] = await request(s.socket, { cmd: 'restart', names: [name] }).catch((err: Error) => [
-      { ok: false, error: err.message },
-    ]);
-    const r = restartResults(got)[0];
-    this.say(r ? restartWords(r) : String(got[0]?.error ?? 'no answer'));
+    // What the session says while it waits (a job to finish) is said here too, as in its terminal.
+    const got = await act(s.socket, { cmd: 'restart', names: [name] }, (said) => this.say(said)).done.catch((err: Error) => err.message);
+    const r = typeof got === 'string' ? got : got?.results[0];
+    this.say(typeof r === 'string' ? r : r ? restartWords(r) : 'no answer');
     void this.poll(); // its row as it is now, not at the next refresh
   }
 
@@ -123,8 +123,8 @@ export class ViewData extends EventEmitter {
     const s = this.sessionOf(name);
     if (!s) return;
     this.say(`stopping ${name}…`);
-    const got: Record<string, unknown>[] = await request(s.socket, { cmd: 'stop', names: [name] }).catch((err: Error) => [{ ok: false, error: err.message }]);
-    this.say(got.some((m) => m.ok === true) ? `stopped ${name}` : String(got[0]?.error ?? 'no answer'));
+    const got = await act(s.socket, { cmd: 'stop', names: [name] }, (said) => this.say(said)).done.catch((err: Error) => err.message);
+    this.say(typeof got === 'string' ? got : `stopped ${got?.stopped.join(', ') ?? name}`);
     void this.poll();
   }
 
@@ -132,25 +132,22 @@ export class ViewData extends EventEmitter {
   async failedJob(): Promise<FailedJobDetail | string> {
     const s = this.sessions.find((x) => !x.gone);
     if (!s) return 'no session to ask';
-    const got: Record<string, unknown>[] = await request(s.socket, { cmd: 'failed-job' }).catch((err: Error) => [{ ok: false, error: err.message }]);
-    const answer = got.find((m) => m.ok === true);
-    if (!answer) return String(got[0]?.error ?? 'no answer');
-    return (answer.job as FailedJobDetail | null) ?? 'no failed jobs';
+    try {
+      const answer = messageWith(await ask(s.socket, { cmd: 'failed-job' }), 'job');
+      return answer ? (answer.job ?? 'no failed jobs') : 'no answer';
+    } catch (err) {
+      return (err as Error).message;
+    }
   }
 
   /** What went wrong in the bench, newest first (from every session that answers), or why not. */
   async errors(): Promise<ErrorEntry[] | string> {
     const live = this.sessions.filter((x) => !x.gone);
     if (live.length === 0) return 'no session to ask';
-    const answers = await Promise.all(
-      live.map((s) => request(s.socket, { cmd: 'errors' }, 10_000).catch((err: Error): Record<string, unknown>[] => [{ ok: false, error: err.message }])),
+    return sessionErrors(live.map((s) => s.socket)).then(
+      (r) => r.errors,
+      (err: Error) => err.message,
     );
-    const got = answers.flat();
-    const bad = got.find((m) => m.ok === false);
-    if (bad && !got.some((m) => Array.isArray(m.errors))) return String(bad.error);
-    const seen = new Set<string>();
-    const all = got.flatMap((m) => (Array.isArray(m.errors) ? (m.errors as ErrorEntry[]) : [])).filter((e) => !e.job || (!seen.has(e.job) && seen.add(e.job)));
-    return selectErrors(all, {}, null);
   }
 
   /** What is typed goes to the process's stdin until `close`; its lines come as usual. */
@@ -158,7 +155,7 @@ export class ViewData extends EventEmitter {
     const s = this.sessionOf(name);
     if (!s) return null;
     const conn = connect(s.socket, { cmd: 'attach', name, who: `fbench ui (pid ${process.pid})` }, (m) => {
-      if (m.ok === false) this.say(String(m.error));
+      if ('error' in m) this.say(m.error);
     });
     conn.done.catch(() => {});
     return { send: (line) => conn.send({ input: `${line}\n` }), close: () => conn.close() };
@@ -181,10 +178,9 @@ export class ViewData extends EventEmitter {
       this.sessions.map(async (s) => {
         if (s.gone) return;
         try {
-          const got = await request(s.socket, { cmd: 'ps' }, 10_000);
-          const ps = got.find((m) => Array.isArray(m.processes));
+          const ps = messageWith(await ask(s.socket, { cmd: 'ps' }, 10_000), 'processes');
           if (!ps) return;
-          const next = ps.processes as ProcessInfo[];
+          const next = ps.processes;
           // Redrawn only when something shown changed (an idle bench changes little).
           if (shownOf(next) !== shownOf(s.processes)) changed = true;
           s.processes = next;
@@ -204,9 +200,8 @@ export class ViewData extends EventEmitter {
     const s = this.sessions.find((x) => !x.gone);
     if (!s) return;
     try {
-      const got = await request(s.socket, { cmd: 'queues' }, 3000);
-      const q = got.find((m) => Array.isArray(m.queues));
-      this.setQueues(q ? (q.queues as QueueStats[]) : this.queues, q ? null : String(got.find((m) => m.ok === false)?.error ?? 'no answer'));
+      const q = messageWith(await ask(s.socket, { cmd: 'queues' }, 3000), 'queues');
+      this.setQueues(q ? q.queues : this.queues, q ? null : 'no answer');
     } catch (err) {
       this.setQueues(this.queues, (err as Error).message);
     }
@@ -231,8 +226,8 @@ export class ViewData extends EventEmitter {
 
   private follow(s: ViewSession): void {
     const conn = connect(s.socket, { cmd: 'logs', names: [], n: BACKLOG, follow: true }, (m) => {
-      if (m.line) this.add(m.line as LogLine);
-      else if (typeof m.skipped === 'number')
+      if ('line' in m) this.add(m.line);
+      else if ('skipped' in m)
         this.add({ time: Date.now(), seq: 0, name: 'system', text: `… ${m.skipped} lines skipped (the view was not keeping up)` });
     });
     conn.done.then(

@@ -5,7 +5,8 @@ import { appFrame, decisiveLine, jobSite, scannerFor, type LineFinding } from '.
 import type { Plan } from '../../src/plan/types.js';
 import type { Supervisor } from '../../src/runtime/supervisor.js';
 import { ERROR_ENTRIES, ErrorLog } from '../../src/session/error-log.js';
-import { jobEntry, selectErrors } from '../../src/session/errors.js';
+import { jobEntry } from '../../src/session/errors.js';
+import { selectErrors } from '../../src/client/bench-errors.js';
 import { FakeClock } from '../helpers/fakes.js';
 
 /** What Frappe's dev server prints for a whitelisted method that raises: the traceback, then werkzeug's access line. */

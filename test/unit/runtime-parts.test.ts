@@ -17,7 +17,7 @@ import { backoffDelay, DEFAULT_BACKOFF, nextCrashCount } from '../../src/runtime
 import { LogRing, mergeKept } from '../../src/runtime/log-ring.js';
 import { ControlServer } from '../../src/runtime/control-server.js';
 import { Debounce } from '../../src/runtime/debounce.js';
-import { request } from '../../src/session/control-client.js';
+import { request } from '../../src/client/control-client.js';
 import { readSessionLog } from '../../src/session/session-log.js';
 import { blindToOutsideEdits, mountsOf, parseMountInfo } from '../../src/runtime/mount-table.js';
 import { liveWatchdog } from '../../src/runtime/watchdog.js';

@@ -14,7 +14,8 @@ import { LogRing } from '../../src/runtime/log-ring.js';
 import { Supervisor } from '../../src/runtime/supervisor.js';
 import { CodeReload } from '../../src/session/code-reload.js';
 import { SessionControl } from '../../src/session/control.js';
-import { connect } from '../../src/session/control-client.js';
+import { connect } from '../../src/client/control-client.js';
+import { messageWith, type ControlMessage } from '../../src/session/control-protocol.js';
 import { followedLogs, LogTails } from '../../src/session/log-tails.js';
 import { planBench } from '../../src/session/planning.js';
 import { ServiceBuilder } from '../../src/session/services.js';
@@ -307,14 +308,14 @@ describe('the session control, over its real socket, with fake processes in virt
       sup.start();
       await settle();
       worker!.termDelayMs = 12_000; // its job takes 12 s more
-      const heard: Record<string, unknown>[] = [];
+      const heard: ControlMessage<'stop'>[] = [];
       const conn = connect(path.join(dir, 'fbench.sock'), { cmd: 'stop', names: ['worker'] }, (m) => heard.push(m));
-      for (let i = 0; i < 50 && !heard.some((m) => m.say); i++) {
+      for (let i = 0; i < 50 && !messageWith(heard, 'say'); i++) {
         await clock.advance(1000);
         await new Promise((r) => setTimeout(r, 5)); // the socket's bytes are real I/O
       }
-      assert.equal(heard.find((m) => m.say)?.say, 'waiting for worker.1 to finish jobs.slow (job site::1, running 5 s, timeout 300 s)');
-      for (let i = 0; i < 50 && !heard.some((m) => m.ok === true); i++) {
+      assert.equal(messageWith(heard, 'say')?.say, 'waiting for worker.1 to finish jobs.slow (job site::1, running 5 s, timeout 300 s)');
+      for (let i = 0; i < 50 && !messageWith(heard, 'names'); i++) {
         await clock.advance(1000);
         await new Promise((r) => setTimeout(r, 5));
       }

@@ -1,5 +1,5 @@
 import { timeOfDay } from '../../util/units.js';
-import type { ControlRequest, SessionRef } from '../../session/control-protocol.js';
+import { messageWith, type RequestOf, type SessionRef } from '../../session/control-protocol.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { CONFIG_MAX_BYTES } from '../../config/read-file.js';
 import { readBounded, writeReplacing } from '../../util/safe-file.js';
@@ -9,9 +9,9 @@ import { launchConfig } from '../../frappe/debug-command.js';
 import { findBench } from '../../frappe/discover.js';
 import { colorFor, paint, SYSTEM_COLOR, useColor } from '../../output/colors.js';
 import { SYSTEM } from '../../output/printer.js';
-import { ask, benchSessions, bySession, connect, restartResults, restartWords, type SessionAnswer } from '../../session/control-client.js';
+import { act, ask, benchSessions, bySession, connect, restartWords, type ActOutcome, type SessionAnswer } from '../../client/control-client.js';
 import type { LogLine, ProcessInfo } from '../../session/control-protocol.js';
-import { logLineJson, logsRequest, logTargets, recentLogs } from '../../session/log-query.js';
+import { logLineJson, logsRequest, logTargets, recentLogs } from '../../client/log-query.js';
 import { runningSessions, sessionCommand } from '../../session/session-files.js';
 import { pidAlive } from '../../runtime/process-group.js';
 import { resolveNames } from '../../plan/lookup.js';
@@ -28,35 +28,22 @@ const what = (s: SessionAnswer): string => `${sessionCommand(s.kind)}, pid ${s.p
 /**
  * Ask a session to restart or stop processes, printing what it waits for as it says it (a job
  * to finish). Ctrl-C stops waiting, not the work: the bench goes on, and how to cut it short is
- * said. Resolves the session's answer, or null when the user stopped waiting.
+ * said. Resolves how it ended, or null when the user stopped waiting.
  */
-async function askWaiting(session: SessionAnswer, req: Extract<ControlRequest, { cmd: 'restart' | 'stop' }>): Promise<Record<string, unknown>[] | null> {
-  const got: Record<string, unknown>[] = [];
-  let said = '';
-  let left = false;
-  const conn = connect(session.socket, req, (m) => {
-    got.push(m);
-    if (typeof m.say === 'string' && m.say !== said)
-      process.stdout.write(`${(said = m.say)} (${what(session)})
-`);
-  });
+async function actWaiting(session: SessionAnswer, req: RequestOf<'restart'> | RequestOf<'stop'>): Promise<ActOutcome | null> {
+  const asked = act(session.socket, req, (said) => process.stdout.write(`${said} (${what(session)})\n`));
   const onInt = (): void => {
-    left = true;
     process.stderr.write(
       `fbench: not waiting any more; the bench goes on with the ${req.cmd} of ${req.names.join(', ')} → to cut a job short (it is lost): \`fbench ${req.cmd} ${req.names.join(' ')} --grace 0\`\n`,
     );
-    conn.close();
+    asked.leave();
   };
   process.once('SIGINT', onInt);
   try {
-    await conn.done;
+    return await asked.done;
   } finally {
     process.off('SIGINT', onInt);
   }
-  if (left) return null;
-  const bad = got.find((m) => m.ok === false);
-  if (bad) throw new FbenchError(String(bad.error));
-  return got;
 }
 
 /** The table of `fbench ps`, fitted to `width` (the readiness column is cut first). Pure. */
@@ -114,14 +101,14 @@ export async function restartCommand(names: string[], opts: Opts & { grace?: num
   const sessions = await benchSessions(bench);
   let failed = false;
   for (const { session, names: mine } of bySession(sessions, names, 'restart', bench)) {
-    const got = await askWaiting(session, {
+    const got = await actWaiting(session, {
       cmd: 'restart',
       names: mine,
       ...(opts.grace !== undefined ? { graceSeconds: opts.grace } : {}),
       ...(opts.wait ? { wait: true } : {}),
     });
     if (got === null) return 130;
-    for (const r of restartResults(got)) {
+    for (const r of got.results) {
       if (r.ok) process.stdout.write(`${restartWords(r)} (${what(session)})\n`);
       else {
         failed = true;
@@ -145,15 +132,14 @@ export async function stopCommand(names: string[], opts: Opts & { wait: boolean;
   const sessions = await benchSessions(bench);
   if (names.length > 0) {
     for (const { session, names: mine } of bySession(sessions, names, 'stop', bench)) {
-      const got = await askWaiting(session, {
+      const got = await actWaiting(session, {
         cmd: 'stop',
         names: mine,
         ...(opts.grace !== undefined ? { graceSeconds: opts.grace } : {}),
         ...(opts.force ? { force: true } : {}),
       });
       if (got === null) return 130;
-      const stopped = (got.find((m) => Array.isArray(m.names))?.names ?? mine) as string[];
-      process.stdout.write(`stopped ${stopped.join(', ')} (${what(session)})\n`);
+      process.stdout.write(`stopped ${got.stopped.join(', ')} (${what(session)})\n`);
     }
     return 0;
   }
@@ -164,15 +150,15 @@ export async function stopCommand(names: string[], opts: Opts & { wait: boolean;
       let lastSaid = '';
       let error: string | null = null;
       const conn = connect(s.socket, { cmd: 'stop', names: [] }, (m) => {
-        if (m.ok === false) error = String(m.error);
-        if (m.ok === true) process.stdout.write(`stopping ${what(s)}${opts.wait ? '' : ' (not waiting for it)'}\n`);
-        if (Array.isArray(m.waiting)) {
-          const said = `${typeof m.say === 'string' ? m.say : `waiting for ${(m.waiting as string[]).join(', ')}`} (${what(s)})`;
+        if ('error' in m) error = m.error;
+        if ('stopping' in m) process.stdout.write(`stopping ${what(s)}${opts.wait ? '' : ' (not waiting for it)'}\n`);
+        if ('say' in m) {
+          const said = `${m.say} (${what(s)})`;
           if (said !== lastSaid) process.stdout.write(`${said}\n`);
           lastSaid = said;
         }
-        if (typeof m.ended === 'number') ended = m.ended;
-        if (!opts.wait && m.ok === true) conn.close();
+        if ('ended' in m) ended = m.ended;
+        if (!opts.wait && 'stopping' in m) conn.close();
       });
       // Ctrl-C here stops waiting, not the stop: the bench goes on stopping.
       let left = false;
@@ -259,9 +245,9 @@ export async function logsCommand(names: string[], opts: LogsOptions): Promise<n
   await Promise.all(
     targets.map(async (t) => {
       const conn = connect(t.session.socket, logsRequest(t, wantSystem, { ...query, follow: true }), (m) => {
-        if (m.ok === false) error = String(m.error);
-        if (m.line && (!re || re.test((m.line as LogLine).text))) print(m.line as LogLine, width);
-        if (typeof m.skipped === 'number')
+        if ('error' in m) error = m.error;
+        if ('line' in m && (!re || re.test(m.line.text))) print(m.line, width);
+        if ('skipped' in m)
           print({ time: Date.now(), seq: 0, name: SYSTEM, text: `… ${m.skipped} lines skipped (the reader was not keeping up)` }, width);
         if (stopped) conn.close();
       });
@@ -316,7 +302,7 @@ export async function debugCommand(name: string, opts: Opts & { wait?: boolean; 
       'name one: fbench debug worker.1',
     );
   const got = await ask(target.session.socket, { cmd: 'debug', names: target.names, wait: opts.wait === true, off: opts.off === true });
-  const answer = got.find((m) => m.ok === true) as { name: string; port: number | null } | undefined;
+  const answer = messageWith(got, 'port');
   if (!answer) throw new FbenchError('the session did not answer the debug request');
   if (answer.port === null) {
     process.stdout.write(`${answer.name} runs without the debugger again (${what(target.session)})\n`);

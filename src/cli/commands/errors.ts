@@ -1,6 +1,6 @@
 import { timeOfDay } from '../../util/units.js';
-import type { ErrorEntry } from '../../session/errors.js';
-import { benchErrors } from '../../session/errors.js';
+import type { ErrorEntry } from '../../session/error-log.js';
+import { benchErrors } from '../../client/bench-errors.js';
 import { planBench } from '../../session/planning.js';
 import { visibleText } from '../../util/visible-text.js';
 import { benchRequest, type BenchOptions } from '../context.js';

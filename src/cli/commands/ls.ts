@@ -1,5 +1,5 @@
-import { request } from '../../session/control-client.js';
-import type { SessionInfo, SessionRef } from '../../session/control-protocol.js';
+import { ask } from '../../client/control-client.js';
+import { messageWith, type SessionInfo, type SessionRef } from '../../session/control-protocol.js';
 import { runningRecords } from '../../session/registry.js';
 import { sessionCommand } from '../../session/session-files.js';
 import { renderTable } from '../../util/table.js';
@@ -12,7 +12,7 @@ export async function lsCommand(opts: { json?: boolean }): Promise<number> {
     records.map(async (r) => {
       let info: SessionInfo | null = null;
       try {
-        for (const m of await request(r.socket, { cmd: 'info' }, 1500)) if (m.info) info = m.info as SessionInfo;
+        info = messageWith(await ask(r.socket, { cmd: 'info' }, 1500), 'info')?.info ?? null;
       } catch {
         // starting, or stopping: listed with what the registry says
       }

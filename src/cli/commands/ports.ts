@@ -2,7 +2,7 @@ import path from 'node:path';
 import { FbenchError } from '../../errors.js';
 import { planBench } from '../../session/planning.js';
 import { editableFix, foreignEditables } from '../../frappe/editable-installs.js';
-import { conflicts, portReport, reassignPorts } from '../../session/ports.js';
+import { conflicts, portReport, reassignPorts } from '../../client/ports.js';
 import { renderTable } from '../../util/table.js';
 import { benchRequest, noteManager, type BenchOptions } from '../context.js';
 

@@ -1,4 +1,4 @@
-import { runOneOff } from '../../session/one-off.js';
+import { runOneOff } from '../../client/one-off.js';
 import { planBench } from '../../session/planning.js';
 import { benchRequest, noteManager, type BenchOptions } from '../context.js';
 

@@ -1,5 +1,5 @@
 import { withFreeNames } from '../../plan/formation.js';
-import { namesInUse } from '../../session/control-client.js';
+import { namesInUse } from '../../client/control-client.js';
 import { planBench, type PlanRequest, type Planned } from '../../session/planning.js';
 import { Session, type View } from '../../session/session.js';
 import type { SessionKind } from '../../session/session-files.js';

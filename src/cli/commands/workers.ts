@@ -1,5 +1,5 @@
 import { planBench, type PlanRequest } from '../../session/planning.js';
-import { requireRunningRedis } from '../../session/workers.js';
+import { requireRunningRedis } from '../../client/workers.js';
 import { benchRequest, noteManager, type BenchOptions, type RunOptions } from '../context.js';
 import { runSession } from './start.js';
 

@@ -1,10 +1,9 @@
-import type { ControlRequest } from './control-protocol.js';
 import path from 'node:path';
 import { SYSTEM } from '../output/printer.js';
 import { ask, benchSessions, bySession, type SessionAnswer } from './control-client.js';
-import type { LogLine } from './control-protocol.js';
-import { readSessionLog } from './session-log.js';
-import { runningSessions } from './session-files.js';
+import type { LogLine, RequestOf } from '../session/control-protocol.js';
+import { readSessionLog } from '../session/session-log.js';
+import { runningSessions } from '../session/session-files.js';
 
 /** As many lines as a session's rings hold (a number, so it crosses the socket as JSON). */
 const ALL_LINES = 2 ** 31;
@@ -39,7 +38,7 @@ export function logTargets(sessions: SessionAnswer[], names: readonly string[], 
 }
 
 /** The `logs` request for one target. */
-export function logsRequest(t: LogTargets['targets'][number], wantSystem: boolean, q: LogQuery & { follow: boolean }): ControlRequest {
+export function logsRequest(t: LogTargets['targets'][number], wantSystem: boolean, q: LogQuery & { follow: boolean }): RequestOf<'logs'> {
   return {
     cmd: 'logs',
     names: [...t.names, ...(wantSystem ? [SYSTEM] : [])],
@@ -76,7 +75,7 @@ export async function recentLogs(bench: string, names: readonly string[], q: Log
   const got = (
     await Promise.all(
       targets.map(async (t) =>
-        (await ask(t.session.socket, logsRequest(t, wantSystem, { ...q, follow: false }))).flatMap((m) => (m.line ? [m.line as LogLine] : [])),
+        (await ask(t.session.socket, logsRequest(t, wantSystem, { ...q, follow: false }))).flatMap((m) => ('line' in m ? [m.line] : [])),
       ),
     )
   ).flat();

@@ -8,9 +8,9 @@ import { parseBenchToml } from '../config/bench-toml.js';
 import { resolveSiteConfig } from '../frappe/site-config.js';
 import { findPortHolder, portListened } from '../health/port-holder.js';
 import { sessionOf } from '../runtime/process-group.js';
-import type { Planned } from './planning.js';
-import { runningRecords } from './registry.js';
-import { runningSessions, sessionCommand } from './session-files.js';
+import type { Planned } from '../session/planning.js';
+import { runningRecords } from '../session/registry.js';
+import { runningSessions, sessionCommand } from '../session/session-files.js';
 import { CONFIG_MAX_BYTES } from '../config/read-file.js';
 import { readBounded, writeReplacing } from '../util/safe-file.js';
 

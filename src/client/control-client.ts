@@ -2,13 +2,23 @@ import net from 'node:net';
 import { FbenchError } from '../errors.js';
 import { resolveNames } from '../plan/lookup.js';
 import { socketAddress } from '../runtime/control-server.js';
-import type { ControlRequest, ProcessInfo } from './control-protocol.js';
+import {
+  messageWith,
+  type AttachInput,
+  type ControlAnswers,
+  type ControlCommand,
+  type ControlMessage,
+  type ProcessInfo,
+  type RequestOf,
+  type RestartResult,
+} from '../session/control-protocol.js';
 import { processUid, userName } from '../util/process-facts.js';
-import { runningSessions, sessionCommand, type SessionKind } from './session-files.js';
+import { runningSessions, sessionCommand, type SessionKind } from '../session/session-files.js';
 
 /** An open conversation with a running session. */
 export interface Connection {
-  send(message: object): void;
+  /** What an attached client types. */
+  send(message: AttachInput): void;
   close(): void;
   /** Settles when the connection is closed (by either side). */
   done: Promise<void>;
@@ -18,7 +28,12 @@ export interface Connection {
  * Open a connection to the session listening on `socket` and send `req`; `onMessage` gets each
  * JSON line of the answer. `timeoutMs`: give up on a session that does not answer.
  */
-export function connect(socket: string, req: ControlRequest, onMessage: (m: Record<string, unknown>) => void, timeoutMs?: number): Connection {
+export function connect<C extends ControlCommand>(
+  socket: string,
+  req: RequestOf<C>,
+  onMessage: (m: ControlMessage<C>) => void,
+  timeoutMs?: number,
+): Connection {
   let buf = '';
   const sock = net.connect(socketAddress(socket));
   sock.setEncoding('utf8');
@@ -31,13 +46,14 @@ export function connect(socket: string, req: ControlRequest, onMessage: (m: Reco
     buf = lines.pop() ?? '';
     for (const l of lines) {
       if (!l) continue;
-      let m: Record<string, unknown>;
+      let m: unknown;
       try {
-        m = JSON.parse(l) as Record<string, unknown>;
+        m = JSON.parse(l);
       } catch {
         continue; // not from a session of this version: ignore rather than crash
       }
-      onMessage(m);
+      // The session is this user's own fbench (the socket is 0600): its messages are the contract's.
+      if (typeof m === 'object' && m !== null) onMessage(m as ControlMessage<C>);
     }
   });
   const done = new Promise<void>((resolve, reject) => {
@@ -65,11 +81,25 @@ export function connect(socket: string, req: ControlRequest, onMessage: (m: Reco
   return { send: (m) => void sock.write(`${JSON.stringify(m)}\n`), close: () => sock.end(), done };
 }
 
-/** Send one request and collect every message of the answer. */
-export async function request(socket: string, req: ControlRequest, timeoutMs?: number): Promise<Record<string, unknown>[]> {
-  const got: Record<string, unknown>[] = [];
+/** Send one request and collect every message of the answer, a refusal included. */
+export async function request<C extends ControlCommand>(socket: string, req: RequestOf<C>, timeoutMs?: number): Promise<ControlMessage<C>[]> {
+  const got: ControlMessage<C>[] = [];
   await connect(socket, req, (m) => got.push(m), timeoutMs).done;
   return got;
+}
+
+/** The answer's messages; a refusal is thrown as fbench's one line. */
+export async function ask<C extends ControlCommand>(socket: string, req: RequestOf<C>, timeoutMs?: number): Promise<ControlAnswers[C][]> {
+  const got = await request(socket, req, timeoutMs);
+  const bad = refusalIn(got);
+  if (bad) throw new FbenchError(bad);
+  return got as ControlAnswers[C][];
+}
+
+/** Why the session refused, when it did. */
+function refusalIn(msgs: readonly object[]): string | null {
+  const bad = msgs.find((m) => 'ok' in m && m.ok === false);
+  return bad ? String((bad as { error?: unknown }).error) : null;
 }
 
 /** A running session of a bench, with its processes as it answers `ps`. */
@@ -94,11 +124,7 @@ export async function benchSessions(bench: string, timeoutMs = 15_000): Promise<
   }
   return Promise.all(
     running.map(async (s) => {
-      let processes: ProcessInfo[] = [];
-      for (const m of await request(s.socket, { cmd: 'ps' }, timeoutMs)) {
-        if (m.ok === false) throw new FbenchError(String(m.error));
-        if (Array.isArray(m.processes)) processes = m.processes as ProcessInfo[];
-      }
+      const processes = messageWith(await ask(s.socket, { cmd: 'ps' }, timeoutMs), 'processes')?.processes ?? [];
       return { ...s, processes };
     }),
   );
@@ -129,26 +155,47 @@ export function bySession(sessions: SessionAnswer[], names: readonly string[], o
     .filter((x) => x.names.length > 0);
 }
 
-/** The answer's messages, failing on an {ok:false} one. */
-export async function ask(socket: string, req: ControlRequest): Promise<Record<string, unknown>[]> {
-  const got = await request(socket, req);
-  const bad = got.find((m) => m.ok === false);
-  if (bad) throw new FbenchError(String(bad.error));
-  return got;
+/** How a restart or a stop of some processes of one session ended. */
+export interface ActOutcome {
+  /** Per process, for a restart: ready again, or why not. */
+  results: RestartResult[];
+  /** For a stop: the processes stopped. */
+  stopped: string[];
 }
 
-/** What a session answers a restart with, per process. */
-export interface RestartResult {
-  name: string;
-  ok: boolean;
-  readiness?: string;
-  why?: string;
-  lastLine?: string | null;
-}
-
-/** The per-process results in a restart's answer. */
-export function restartResults(got: readonly Record<string, unknown>[]): RestartResult[] {
-  return (got.find((m) => Array.isArray(m.results))?.results ?? []) as RestartResult[];
+/**
+ * Ask one session to restart or stop processes: `onSay` hears each new thing it says while it
+ * waits (a job to finish, a kill and what it lost), as its own terminal does. `leave()` stops
+ * listening, not the work (the bench goes on); `done` is then null.
+ */
+export function act(
+  socket: string,
+  req: RequestOf<'restart'> | RequestOf<'stop'>,
+  onSay: (line: string) => void,
+): { done: Promise<ActOutcome | null>; leave(): void } {
+  const got: object[] = [];
+  let said = '';
+  let left = false;
+  const conn = connect<'restart' | 'stop'>(socket, req, (m) => {
+    got.push(m);
+    if ('say' in m && m.say !== said) onSay((said = m.say));
+  });
+  const done = conn.done.then(() => {
+    if (left) return null;
+    const bad = refusalIn(got);
+    if (bad) throw new FbenchError(bad);
+    return {
+      results: (got.find((m): m is { results: RestartResult[] } => 'results' in m)?.results ?? []) as RestartResult[],
+      stopped: got.find((m): m is { names: string[] } => 'names' in m)?.names ?? (req.cmd === 'stop' ? req.names : []),
+    };
+  });
+  return {
+    done,
+    leave: () => {
+      left = true;
+      conn.close();
+    },
+  };
 }
 
 /** One result in words: `restarted worker.1: registered on …`, or why it did not start again. */
