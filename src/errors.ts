@@ -42,3 +42,8 @@ export function formatError(err: FbenchError): string {
   // One line: where, what is wrong, what to do.
   return err.hint ? `${where}${err.message} → ${err.hint}` : `${where}${err.message}`;
 }
+
+/** The end of a switch that names every case: a value added to the union breaks the compile there. */
+export function unreachable(x: never): never {
+  throw new Error(`unreachable: ${String(x)}`);
+}

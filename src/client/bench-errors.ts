@@ -47,7 +47,9 @@ export async function benchErrors(model: BenchModel, query: ErrorQuery): Promise
 
 /** What the sessions at `sockets` saw go wrong, as one report: a job two sessions read from Redis is one entry. */
 export async function sessionErrors(sockets: readonly string[]): Promise<ErrorsReport> {
-  const all = (await Promise.all(sockets.map(async (socket) => messageWith(await ask(socket, { cmd: 'errors' }, 10_000), 'errors')))).filter((a) => a !== undefined);
+  const all = (await Promise.all(sockets.map(async (socket) => messageWith(await ask(socket, { cmd: 'errors' }, 10_000), 'errors')))).filter(
+    (a) => a !== undefined,
+  );
   const lastSave = Math.max(-Infinity, ...all.map((a) => (a.lastSave ? Date.parse(a.lastSave) : -Infinity)));
   const seen = new Set<string>();
   return {

@@ -1,9 +1,6 @@
-import { hostname } from 'node:os';
-import { knownQueues } from '../frappe/queues.js';
-import { queueStats, workerIsLive } from '../frappe/rq.js';
 import { redisCheck } from '../frappe/site-config.js';
 import { pingRedis, redisClient } from '../health/redis-ping.js';
-import { pidAlive } from '../runtime/process-group.js';
+import { benchQueueStats } from '../session/queue-redis.js';
 import { findPortHolder } from '../health/port-holder.js';
 import { redisOwner } from '../session/preflight.js';
 import { ok, warn, type DoctorContext, type Finding } from './types.js';
@@ -35,8 +32,7 @@ export async function checkQueues(ctx: DoctorContext): Promise<Finding[]> {
   r.on('error', () => {});
   await r.connect();
   try {
-    const host = hostname();
-    const stats = await queueStats(r, ctx.model.queues, knownQueues(ctx.model.config), (w) => workerIsLive(w, host, Date.now(), pidAlive));
+    const stats = await benchQueueStats(r, ctx.model, Date.now());
     return stats.map((s) => {
       const line = `${s.queue}: ${s.waiting} waiting, ${s.workers} worker${s.workers === 1 ? '' : 's'}, ${s.failed} failed`;
       if (s.waiting > 0 && s.workers === 0)

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { shellWords } from '../config/shell-command.js';
 import type { Warning } from '../errors.js';
 import type { BenchModel } from '../frappe/bench-model.js';
-import type { Role } from '../frappe/roles.js';
+import { ROLE_TRAITS, type Role } from '../frappe/roles.js';
 import type { RedisKind } from '../frappe/site-config.js';
 import { REDIS_STOP_GRACE_S } from '../frappe/stop-policy.js';
 import type { Plan } from '../plan/types.js';
@@ -44,22 +44,10 @@ export interface ContainerService {
 export const DEFAULT_BENCH_DIR = '/home/frappe/frappe-bench';
 export const DEFAULT_REDIS_IMAGE = 'redis:7-alpine';
 
-/** frappe_docker's names for what a bench runs. */
+/** frappe_docker's names for what a bench runs: a Redis by what it keeps (redis-queue, redis-cache). */
 function serviceName(type: string, role: Role, redisKinds: readonly RedisKind[]): string {
-  switch (role) {
-    case 'web':
-      return 'backend';
-    case 'socketio':
-      return 'websocket';
-    case 'schedule':
-      return 'scheduler';
-    case 'worker':
-      return `queue${type.replace(/^worker/, '').replace(/_/g, '-')}`;
-    case 'redis':
-      return redisKinds[0] ? `redis-${redisKinds.includes('queue') ? 'queue' : redisKinds[0]}` : type.replace(/_/g, '-');
-    default:
-      return type.replace(/_/g, '-').toLowerCase();
-  }
+  if (role === 'redis' && redisKinds[0]) return `redis-${redisKinds.includes('queue') ? 'queue' : redisKinds[0]}`;
+  return ROLE_TRAITS[role].export?.container(type) ?? type;
 }
 
 /**
@@ -122,7 +110,7 @@ export function containerFormation(plan: Plan, model: BenchModel, o: ContainerOp
       command: shellWords(prog.command),
       workingDir: prog.cwd,
       replicas: prog.count,
-      port: prog.role === 'web' || prog.role === 'socketio' ? first.port : null,
+      port: ROLE_TRAITS[prog.role].listens ? first.port : null,
       needsRedis: [...new Set(first.dependsOn.map((d) => redisName.get(d)).filter((n): n is string => n !== undefined))],
       stopSeconds: prog.stopSeconds,
       env: { ...prog.env, ...env },

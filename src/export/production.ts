@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { shellQuote } from '../config/shell-command.js';
-import type { Warning } from '../errors.js';
+import { unreachable, type Warning } from '../errors.js';
 import type { Plan, PlanProcess } from '../plan/types.js';
 import type { BenchModel } from '../frappe/bench-model.js';
 import { REDIS_STOP_GRACE_S, workerStopSeconds } from '../frappe/stop-policy.js';
+import { ROLE_TRAITS } from '../frappe/roles.js';
 
 /** One program of a production formation: a process type, run `count` times. */
 export interface ProductionProgram {
@@ -47,7 +48,8 @@ export function productionPrograms(plan: Plan, model: BenchModel, facts: Product
 
   for (const [type, instances] of byType) {
     const first = instances[0]!;
-    if (first.role === 'watch') {
+    const exported = ROLE_TRAITS[first.role].export;
+    if (!exported) {
       warnings.push({ file: 'Procfile', message: `${type}: dropped (asset watching is for development)` });
       continue;
     }
@@ -56,38 +58,53 @@ export function productionPrograms(plan: Plan, model: BenchModel, facts: Product
     let command = bare;
     let cwd = first.cwd; // where the plan runs it: sites/ for Frappe's own commands
     let stopSeconds = 10; // supervisord's and bench's own default
-    if (first.role === 'web') {
-      if (facts.gunicorn) {
-        command = `${shellQuote(facts.gunicorn)} -b ${facts.bind ?? '127.0.0.1'}:${model.config.webserverPort} -w ${model.config.gunicornWorkers} --max-requests 5000 --max-requests-jitter 500 -t ${Number(model.config.raw.http_timeout ?? 120)} frappe.app:application --preload`;
-        cwd = path.join(model.dir, 'sites');
-      } else {
-        warnings.push({
-          file: 'env/bin/gunicorn',
-          message: `missing: ${type} keeps the Procfile's command (${bare}); a production bench serves with gunicorn (pip install gunicorn into env)`,
-        });
-        command = absolutize(bare, shape.argv[0], facts);
+    switch (first.role) {
+      case 'web':
+        if (facts.gunicorn) {
+          command = `${shellQuote(facts.gunicorn)} -b ${facts.bind ?? '127.0.0.1'}:${model.config.webserverPort} -w ${model.config.gunicornWorkers} --max-requests 5000 --max-requests-jitter 500 -t ${Number(model.config.raw.http_timeout ?? 120)} frappe.app:application --preload`;
+          cwd = path.join(model.dir, 'sites');
+        } else {
+          warnings.push({
+            file: 'env/bin/gunicorn',
+            message: `missing: ${type} keeps the Procfile's command (${bare}); a production bench serves with gunicorn (pip install gunicorn into env)`,
+          });
+          command = absolutize(bare, shape.argv[0], facts);
+        }
+        break;
+      case 'socketio': {
+        const program = shape.argv[0] ?? 'node';
+        const node = path.isAbsolute(program) && facts.exists(program) ? program : facts.which('node');
+        if (program === 'bench') command = absolutize(bare, program, facts);
+        else if (node)
+          command = [node, ...shape.argv.slice(1).map((a) => (a.endsWith('.js') && !path.isAbsolute(a) ? path.join(model.dir, a) : a))]
+            .map(shellQuote)
+            .join(' ');
+        else warnings.push({ file: 'Procfile', message: `${type}: no node found on PATH; keeping ${program}` });
+        break;
       }
-    } else if (first.role === 'socketio') {
-      const program = shape.argv[0] ?? 'node';
-      const node = path.isAbsolute(program) && facts.exists(program) ? program : facts.which('node');
-      if (program === 'bench') command = absolutize(bare, program, facts);
-      else if (node)
-        command = [node, ...shape.argv.slice(1).map((a) => (a.endsWith('.js') && !path.isAbsolute(a) ? path.join(model.dir, a) : a))].map(shellQuote).join(' ');
-      else warnings.push({ file: 'Procfile', message: `${type}: no node found on PATH; keeping ${program}` });
-    } else if (first.role === 'worker') {
-      stopSeconds = workerStopSeconds(first.queues ?? [], model.config);
-      command = absolutize(bare, shape.argv[0], facts);
-    } else if (first.role === 'redis') {
-      stopSeconds = REDIS_STOP_GRACE_S;
-      const args = shape.argv.slice(1).map((a, i) => (i === 0 && !a.startsWith('-') ? path.resolve(model.dir, a) : a));
-      command = absolutize([shape.argv[0]!, ...args].map(shellQuote).join(' '), shape.argv[0], facts);
-    } else {
-      command = absolutize(bare, shape.argv[0], facts);
+      case 'worker':
+        stopSeconds = workerStopSeconds(first.queues ?? [], model.config);
+        command = absolutize(bare, shape.argv[0], facts);
+        break;
+      case 'redis': {
+        stopSeconds = REDIS_STOP_GRACE_S;
+        const args = shape.argv.slice(1).map((a, i) => (i === 0 && !a.startsWith('-') ? path.resolve(model.dir, a) : a));
+        command = absolutize([shape.argv[0]!, ...args].map(shellQuote).join(' '), shape.argv[0], facts);
+        break;
+      }
+      case 'schedule':
+      case 'admin':
+      case 'other':
+      case 'watch':
+        command = absolutize(bare, shape.argv[0], facts);
+        break;
+      default:
+        unreachable(first.role);
     }
     programs.push({
       type,
-      programName: programName(type, first.role),
-      priority: first.role === 'redis' ? 1 : first.role === 'web' || first.role === 'socketio' ? 4 : 5,
+      programName: exported.program(type),
+      priority: exported.priority,
       role: first.role,
       command,
       cwd,
@@ -102,21 +119,6 @@ export function productionPrograms(plan: Plan, model: BenchModel, facts: Product
   // Redis first, then what needs it (supervisor priority, systemd ordering).
   programs.sort((a, b) => a.priority - b.priority);
   return { programs, warnings };
-}
-
-function programName(type: string, role: PlanProcess['role']): string {
-  switch (role) {
-    case 'web':
-      return 'frappe-web';
-    case 'socketio':
-      return 'node-socketio';
-    case 'schedule':
-      return 'frappe-schedule';
-    case 'worker':
-      return `frappe-${type.replace(/_/g, '-')}`;
-    default:
-      return type.replace(/_/g, '-');
-  }
 }
 
 /** A service manager's PATH is minimal: name programs (bench, redis-server) by absolute path. */

@@ -34,7 +34,7 @@ export function renderSupervisor(benchName: string, programs: readonly Productio
     );
   }
   for (const g of ['web', 'workers', 'redis'] as const) {
-    const members = programs.filter((p) => ROLE_TRAITS[p.role].exportGroup === g).map(name);
+    const members = programs.filter((p) => ROLE_TRAITS[p.role].export?.group === g).map(name);
     if (members.length) out.push(`[group:${bench}-${g}]`, `programs=${members.join(',')}`, '');
   }
   return out.join('\n');

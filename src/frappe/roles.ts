@@ -5,6 +5,18 @@ import type { RedisKind } from './site-config.js';
 
 export type Role = 'redis' | 'web' | 'socketio' | 'watch' | 'schedule' | 'worker' | 'admin' | 'other';
 
+/** How a role goes into a production export (bench's supervisor config, systemd, containers). */
+export interface RoleExport {
+  /** The supervisor group it joins, or null for none. */
+  group: 'web' | 'workers' | 'redis' | null;
+  /** Start order: Redis (1) before what serves (4) before workers and the rest (5), as bench's supervisor config. */
+  priority: 1 | 4 | 5;
+  /** bench's own program name for a type of this role: frappe-web, node-socketio, frappe-worker-long. */
+  program(type: string): string;
+  /** frappe_docker's service name for it: backend, websocket, queue-long; a Redis is named by its kinds. */
+  container(type: string): string;
+}
+
 /** What a role means wherever a process is planned, supervised, told or exported: one table, every role in it. */
 export interface RoleTraits {
   /** Ready when its port listens; named with its port where the bench is said ready. */
@@ -15,20 +27,85 @@ export interface RoleTraits {
   handsOver: boolean;
   /** Never reads honcho's PORT (its ports come from its arguments and the site config). */
   ignoresPort: boolean;
-  /** The supervisor group of a production export, or null for none. */
-  exportGroup: 'web' | 'workers' | 'redis' | null;
+  /** What follows an exit nobody asked for: a Redis is a server others need, any exit of it is a crash. */
+  restart: 'always' | 'on-failure';
+  /**
+   * Its CPU priority (nice): what the developer waits for gets the CPU first. The asset build
+   * burns every core for its first seconds and yields most; workers and the scheduler import
+   * Frappe at the same moment as web and yield to it too, less.
+   */
+  nice: number;
+  /** How production runs it, or null: development only (asset watching). */
+  export: RoleExport | null;
 }
+
+const dashed = (type: string): string => type.replace(/_/g, '-');
+const asIs = (type: string): string => dashed(type).toLowerCase();
+const fixed = (program: string, container: string, group: RoleExport['group'], priority: RoleExport['priority']): RoleExport => ({
+  group,
+  priority,
+  program: () => program,
+  container: () => container,
+});
 
 /** The traits of each role. A role added to Role must be added here: the compiler says so. */
 export const ROLE_TRAITS: Readonly<Record<Role, RoleTraits>> = {
-  redis: { listens: false, critical: true, handsOver: false, ignoresPort: true, exportGroup: 'redis' },
-  web: { listens: true, critical: true, handsOver: false, ignoresPort: true, exportGroup: 'web' },
-  socketio: { listens: true, critical: true, handsOver: false, ignoresPort: true, exportGroup: 'web' },
-  watch: { listens: false, critical: false, handsOver: false, ignoresPort: true, exportGroup: null },
-  schedule: { listens: false, critical: true, handsOver: false, ignoresPort: true, exportGroup: 'workers' },
-  worker: { listens: false, critical: true, handsOver: true, ignoresPort: true, exportGroup: 'workers' },
-  admin: { listens: true, critical: true, handsOver: false, ignoresPort: true, exportGroup: null },
-  other: { listens: false, critical: true, handsOver: false, ignoresPort: false, exportGroup: 'workers' },
+  redis: {
+    listens: false,
+    critical: true,
+    handsOver: false,
+    ignoresPort: true,
+    restart: 'always',
+    nice: 0,
+    export: { group: 'redis', priority: 1, program: dashed, container: dashed },
+  },
+  web: { listens: true, critical: true, handsOver: false, ignoresPort: true, restart: 'on-failure', nice: 0, export: fixed('frappe-web', 'backend', 'web', 4) },
+  socketio: {
+    listens: true,
+    critical: true,
+    handsOver: false,
+    ignoresPort: true,
+    restart: 'on-failure',
+    nice: 0,
+    export: fixed('node-socketio', 'websocket', 'web', 4),
+  },
+  watch: { listens: false, critical: false, handsOver: false, ignoresPort: true, restart: 'on-failure', nice: 10, export: null },
+  schedule: {
+    listens: false,
+    critical: true,
+    handsOver: false,
+    ignoresPort: true,
+    restart: 'on-failure',
+    nice: 5,
+    export: fixed('frappe-schedule', 'scheduler', 'workers', 5),
+  },
+  worker: {
+    listens: false,
+    critical: true,
+    handsOver: true,
+    ignoresPort: true,
+    restart: 'on-failure',
+    nice: 5,
+    export: { group: 'workers', priority: 5, program: (type) => `frappe-${dashed(type)}`, container: (type) => `queue${dashed(type.replace(/^worker/, ''))}` },
+  },
+  admin: {
+    listens: true,
+    critical: true,
+    handsOver: false,
+    ignoresPort: true,
+    restart: 'on-failure',
+    nice: 0,
+    export: { group: null, priority: 5, program: dashed, container: asIs },
+  },
+  other: {
+    listens: false,
+    critical: true,
+    handsOver: false,
+    ignoresPort: false,
+    restart: 'on-failure',
+    nice: 0,
+    export: { group: 'workers', priority: 5, program: dashed, container: asIs },
+  },
 };
 
 /**

@@ -1,4 +1,4 @@
-import type { Role } from './roles.js';
+import { ROLE_TRAITS, type Role } from './roles.js';
 
 /** How a process of a bench starts: what it needs answering first, and its share of the CPU. */
 export interface StartPolicy {
@@ -7,11 +7,6 @@ export interface StartPolicy {
   /** Its CPU priority (nice): what the developer waits for gets the CPU first. */
   nice: number;
 }
-
-/** The asset build burns every core for its first seconds: it yields most to the web the developer waits for. */
-export const WATCH_NICE = 10;
-/** Workers and the scheduler import Frappe at the same moment as web: they yield to it too, less. */
-export const BACKGROUND_NICE = 5;
 
 /**
  * Frappe's web (`bench serve`) imports the app and listens; it reaches Redis only when it serves
@@ -22,7 +17,7 @@ export const BACKGROUND_NICE = 5;
 export function startPolicy(role: Role, queues: readonly string[] | null): StartPolicy {
   return {
     waitsForRedis: !(role === 'web' && queues === null),
-    nice: role === 'watch' ? WATCH_NICE : role === 'worker' || role === 'schedule' ? BACKGROUND_NICE : 0,
+    nice: ROLE_TRAITS[role].nice,
   };
 }
 

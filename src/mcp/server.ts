@@ -1,12 +1,9 @@
-import { hostname } from 'node:os';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
 import { runDoctor, verdictOf } from '../doctor/run.js';
 import { FbenchError, formatError } from '../errors.js';
 import { siteUrl } from '../frappe/bench-model.js';
-import { knownQueues } from '../frappe/queues.js';
-import { queueStats, workerIsLive } from '../frappe/rq.js';
 import { NAME_MAX } from '../plan/lookup.js';
 import { planToJson } from '../plan/render.js';
 import { act, benchSessions, bySession, restartWords, type SessionAnswer } from '../client/control-client.js';
@@ -14,9 +11,8 @@ import { actOnFailed, jobJson, listFailed, showJob } from '../session/jobs.js';
 import { benchErrors } from '../client/bench-errors.js';
 import { logLineJson, recentLogs } from '../client/log-query.js';
 import { planBench } from '../session/planning.js';
-import { withQueueRedis } from '../session/queue-redis.js';
+import { benchQueueStats, withQueueRedis } from '../session/queue-redis.js';
 import { runningSessions, sessionCommand } from '../session/session-files.js';
-import { pidAlive } from '../runtime/process-group.js';
 import { RequestGate } from './request-gate.js';
 
 /** The lines of each errors entry an answer holds (the rest: its `more` command). */
@@ -209,10 +205,7 @@ export function benchServer(bench: string, opts: { readOnly: boolean; version: s
     () =>
       answer(async () => {
         const { model } = await planBench({ bench });
-        const host = hostname();
-        return json(
-          await withQueueRedis(model, (c) => queueStats(c, model.queues, knownQueues(model.config), (w) => workerIsLive(w, host, Date.now(), pidAlive))),
-        );
+        return json(await withQueueRedis(model, (c) => benchQueueStats(c, model, Date.now())));
       }),
   );
 
@@ -284,7 +277,8 @@ export function benchServer(bench: string, opts: { readOnly: boolean; version: s
       },
       annotations: { ...acting, destructiveHint: true },
     },
-    (a) => answer(() => actOn(bench, 'stop', a.names, { ...(a.grace_seconds !== undefined ? { graceSeconds: a.grace_seconds } : {}), force: a.force === true })),
+    (a) =>
+      answer(() => actOn(bench, 'stop', a.names, { ...(a.grace_seconds !== undefined ? { graceSeconds: a.grace_seconds } : {}), force: a.force === true })),
   );
   server.registerTool(
     'start',

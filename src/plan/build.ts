@@ -211,7 +211,10 @@ function listenPort(e: Entry, model: BenchModel): number | null {
       return model.config.socketioPort;
     case 'admin':
       return e.info.port ?? null; // the admin UI's dev server (no --port) only talks to it
-    default:
+    case 'watch':
+    case 'schedule':
+    case 'worker':
+    case 'other':
       return null;
   }
 }

@@ -1,3 +1,4 @@
+import { canMove, type RestartPolicy, type ServiceState } from './service-state.js';
 import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
 import { realClock, type Clock } from '../util/clock.js';
@@ -48,6 +49,8 @@ export interface ServiceSpec {
   gating: boolean;
   /** A crash of a non-critical process never ends the run, even with exitOnCrash. */
   critical: boolean;
+  /** What follows an exit nobody asked for. */
+  restart: RestartPolicy;
   stop: StopSpec;
   /** Asked while it stops, and before it is killed: what it is doing. */
   work?: () => Promise<WorkReport | null>;
@@ -123,7 +126,7 @@ export interface RetiredEvent {
   lost?: string;
 }
 
-export type ServiceState = 'waiting' | 'running' | 'ready' | 'backoff' | 'exited' | 'stopping' | 'stopped' | 'failed';
+export type { RestartPolicy, ServiceState };
 
 export interface StateEvent {
   name: string;
@@ -571,7 +574,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     svc.pendingWhy = null;
     svc.startedAt = this.clock.now();
     if (!svc.spec.process) {
-      svc.state = 'running';
+      this.move(svc, 'running'); // nothing of its own runs (an external Redis): nothing to tell
       return;
     }
     const proc = this.procFor(svc);
@@ -692,8 +695,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.stopping || !svc.wanted) return; // a stop is waiting for this exit
     if (probing && svc.spec.gating && !this.readyAnnounced) return;
     this.resolveOutcome(svc, { ok: false, why: describeExit(info) });
-    // A clean exit ends a job done, but not a service others need (a Redis shut down from outside): that is a crash.
-    const crashed = info.code !== 0 || this.dependents(svc.spec.name).length > 0;
+    const crashed = info.code !== 0 || svc.spec.restart === 'always';
     if (this.opts.exitOnCrash && svc.spec.critical && crashed) {
       this.setState(svc, 'exited', { exit: info });
       void this.shutdown(info.code ?? (info.signal ? Supervisor.signalExitCode(info.signal) : 128));
@@ -810,7 +812,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (!proc || !exit) {
       // Nothing runs: one waiting for its restart is now stopped; one never started is only held.
       if (svc.state === 'backoff') this.setState(svc, 'stopped');
-      else if (svc.state === 'waiting' && svc.spec.process) svc.state = 'stopped';
+      else if (svc.state === 'waiting' && svc.spec.process) this.move(svc, 'stopped'); // held before it ran: nothing to tell
       return;
     }
     const graceMs = graceOverride ?? graceOf(svc);
@@ -896,8 +898,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.cancelWaiting = this.clock.setTimer(WAITING_EVERY_MS, () => void tick());
   }
 
-  private setState(svc: Service, state: ServiceState, extra: Omit<StateEvent, 'name' | 'state'> = {}): void {
+  /** The one place a service's state changes: only along the machine's edges (service-state.ts). */
+  private move(svc: Service, state: ServiceState): void {
+    if (!canMove(svc.state, state)) throw new Error(`${svc.spec.name}: no move from ${svc.state} to ${state}`);
     svc.state = state;
+  }
+
+  private setState(svc: Service, state: ServiceState, extra: Omit<StateEvent, 'name' | 'state'> = {}): void {
+    this.move(svc, state);
     this.emit('state', { name: svc.spec.name, state, pid: svc.proc?.pid ?? null, ...extra } satisfies StateEvent);
   }
 }

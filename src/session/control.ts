@@ -117,7 +117,10 @@ export class SessionControl {
       },
     };
     // What comes over the socket is another program's: each request is read into its contract's form first.
-    const raw = (c: ControlCommand): ControlHandler => (req, ch) => (handlers[c] as Handler<ControlCommand>)(readRequest[c](req), ch);
+    const raw =
+      (c: ControlCommand): ControlHandler =>
+      (req, ch) =>
+        (handlers[c] as Handler<ControlCommand>)(readRequest[c](req), ch);
     this.server = new ControlServer(at, Object.fromEntries((Object.keys(handlers) as ControlCommand[]).map((c) => [c, raw(c)])));
   }
 

@@ -1,6 +1,10 @@
 import type { BenchModel } from '../frappe/bench-model.js';
 import { redisCheck } from '../frappe/site-config.js';
 import { redisClient, type RedisClient } from '../health/redis-ping.js';
+import { hostname } from 'node:os';
+import { knownQueues } from '../frappe/queues.js';
+import { queueStats, workerIsLive, type QueueStats } from '../frappe/rq.js';
+import { pidAlive } from '../runtime/process-group.js';
 
 /**
  * One exchange with the bench's queue Redis (where RQ keeps queues, workers and jobs): connected
@@ -23,4 +27,10 @@ export async function withQueueRedis<T>(model: BenchModel, fn: (client: RedisCli
   } finally {
     client.disconnect();
   }
+}
+
+/** The bench's queues as RQ keeps them now, a worker counted live when it runs on this host (its pid alive) and beats. */
+export function benchQueueStats(client: RedisClient, model: BenchModel, now: number): Promise<QueueStats[]> {
+  const host = hostname();
+  return queueStats(client, model.queues, knownQueues(model.config), (w) => workerIsLive(w, host, now, pidAlive));
 }

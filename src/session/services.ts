@@ -82,6 +82,7 @@ export class ServiceBuilder {
       },
       ...this.readiness(p),
       critical: p.critical,
+      restart: ROLE_TRAITS[p.role].restart,
       stop: { keepsData: stop.keepsData, ...(stop.hint ? { hint: stop.hint } : {}) },
       ...(p.health?.kind === 'rq-worker'
         ? { work: workerActivity(p.health.redis, () => this.ctx.membersOf(p.name), model.queues, model.config, this.ctx.clock) }
@@ -115,6 +116,7 @@ export class ServiceBuilder {
       },
       gating: true,
       critical: true,
+      restart: 'always',
       stop: { keepsData: false },
     };
   }

@@ -3,8 +3,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { isatty } from 'node:tty';
 import { FbenchError, formatWarning } from '../errors.js';
-import { knownQueues } from '../frappe/queues.js';
-import { queueStats, registeredWorkers, workerIsLive, type QueueStats } from '../frappe/rq.js';
+import { registeredWorkers, type QueueStats } from '../frappe/rq.js';
 import { colorEnv, dumbTerminal, useColor } from '../output/colors.js';
 import { LogFile } from '../output/log-file.js';
 import { Printer, sinkFor, SYSTEM, type Sink } from '../output/printer.js';
@@ -15,7 +14,6 @@ import { LogFiles } from '../runtime/log-files.js';
 import { LogRing } from '../runtime/log-ring.js';
 import { acquirePidFile, removePidFile } from '../runtime/pidfile.js';
 import { realProcesses } from '../runtime/process-factory.js';
-import { pidAlive } from '../runtime/process-group.js';
 import type { ProcessFactory } from '../runtime/supervised-process.js';
 import { Supervisor, type ServiceSpec } from '../runtime/supervisor.js';
 import { liveWatchdog, Watchdog } from '../runtime/watchdog.js';
@@ -25,7 +23,7 @@ import { CodeReload } from './code-reload.js';
 import { SessionControl, type ControlledSession } from './control.js';
 import { PromptTracker, TypedInput } from './debug-input.js';
 import { LogTails } from './log-tails.js';
-import { withQueueRedis } from './queue-redis.js';
+import { benchQueueStats, withQueueRedis } from './queue-redis.js';
 import { listFailed, showJob } from './jobs.js';
 import type { FailedJobDetail } from '../frappe/rq-jobs.js';
 import type { Planned } from './planning.js';
@@ -248,10 +246,7 @@ export class Session implements ControlledSession {
 
   async queueStats(): Promise<QueueStats[]> {
     const { model } = this.planned;
-    const host = hostname();
-    return withQueueRedis(model, (client) =>
-      queueStats(client, model.queues, knownQueues(model.config), (w) => workerIsLive(w, host, this.clock.now(), pidAlive)),
-    );
+    return withQueueRedis(model, (client) => benchQueueStats(client, model, this.clock.now()));
   }
 
   stop(why: string): void {

@@ -227,8 +227,7 @@ export class ViewData extends EventEmitter {
   private follow(s: ViewSession): void {
     const conn = connect(s.socket, { cmd: 'logs', names: [], n: BACKLOG, follow: true }, (m) => {
       if ('line' in m) this.add(m.line);
-      else if ('skipped' in m)
-        this.add({ time: Date.now(), seq: 0, name: 'system', text: `… ${m.skipped} lines skipped (the view was not keeping up)` });
+      else if ('skipped' in m) this.add({ time: Date.now(), seq: 0, name: 'system', text: `… ${m.skipped} lines skipped (the view was not keeping up)` });
     });
     conn.done.then(
       () => (s.gone = true),

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +20,7 @@ import { planBench } from '../../src/session/planning.js';
 import { ServiceBuilder } from '../../src/session/services.js';
 import { SAMPLE } from '../helpers/sample-bench.js';
 import { FakeClock, FakeProcess, processSpec, settle } from '../helpers/fakes.js';
+import { gate, setup } from '../helpers/fake-supervisor.js';
 import type { BenchModel } from '../../src/frappe/bench-model.js';
 
 /** A printer whose lines are kept, as the terminal would show them. */
@@ -125,41 +125,37 @@ describe('the re-planner, in virtual time', () => {
   });
 });
 
-describe('the reporter, in virtual time', () => {
-  /** A supervisor as the reporter hears it: its events, and what it answers about processes. */
-  function supervisor(): Supervisor & EventEmitter {
-    const e = new EventEmitter() as EventEmitter & Record<string, unknown>;
-    e.dependents = () => [];
-    e.process = () => ({ ring: { last: () => ['the last line'] }, running: false });
-    return e as unknown as Supervisor & EventEmitter;
-  }
+describe('the reporter, in virtual time, over the real supervisor', () => {
   const doing = { waitingFor: 'finish jobs.slow (job site::1, running 5 s, timeout 300 s)', ifKilled: 'the job site::1 (jobs.slow) was lost' };
 
   test('a stop that waits for a job is said at once and again every 10 s while it lasts; a kill names the job lost', async () => {
-    const clock = new FakeClock();
-    const sup = supervisor();
+    const { sup, clock, proc: fake } = setup([{ name: 'worker.1', graceMs: 25_000, work: () => Promise.resolve(doing) }]);
     const { printer, text } = lines();
     const rep = new Reporter(sup, printer, { plan: () => plan(proc('worker.1', 'bench worker', { role: 'worker' })), quietStartup: false, clock });
     rep.start();
-    const waiting = [{ name: 'worker.1', stopping: true, doing }];
-    for (let s = 0; s <= 25; s++) {
-      sup.emit('waiting', waiting, true);
-      await clock.advance(1000);
-    }
+    sup.start();
+    await settle();
+    fake('worker.1').ignoresTerm = true; // its job outlasts the grace
+    const stopped = sup.shutdown(0);
+    for (let s = 0; s <= 30; s++) await clock.advance(1000);
+    await stopped;
     const said = text().filter((l) => l.startsWith('waiting for'));
     assert.equal(said.length, 3, said.join('\n')); // at 0, 10 and 20 s
     assert.equal(
       said[0],
       'waiting for worker.1 to finish jobs.slow (job site::1, running 5 s, timeout 300 s) — Ctrl-C again to kill it (the job will be lost)',
     );
-    sup.emit('state', { name: 'worker.1', state: 'stopped', killed: 'grace', lost: doing.ifKilled });
     assert.ok(text().includes('error: worker.1 was killed: its grace ran out, and the job site::1 (jobs.slow) was lost'), text().join('\n'));
     rep.close();
   });
 
   test('the ready line: Redis, ports, workers, and where to open the site; a wait says its reason after 2 s, then every 10 s', async () => {
-    const clock = new FakeClock();
-    const sup = supervisor();
+    const redis = gate();
+    const { sup, clock } = setup([
+      { name: 'redis_queue.1', gating: true, probe: redis.probe },
+      { name: 'web.1', probe: () => Promise.resolve('listening on :8000') },
+      { name: 'worker.1', dependsOn: ['redis_queue.1'], probe: () => Promise.resolve('registered on default') },
+    ]);
     const { printer, text } = lines();
     const p = plan(
       proc('redis_queue.1', 'redis-server', { role: 'redis' }),
@@ -168,20 +164,31 @@ describe('the reporter, in virtual time', () => {
     );
     const rep = new Reporter(sup, printer, { plan: () => p, quietStartup: false, clock, site: () => 'http://erp.localhost:8000' });
     rep.start();
-    sup.emit('pending', 'worker.1', 'waiting for redis_queue.1');
+    sup.start();
+    await settle();
+    // What a Redis says while it loads its data: its probe's note, the reason it is not ready.
+    const loading = 'LOADING Redis is loading the dataset in memory';
+    redis.note(loading);
     await clock.advance(1500);
-    sup.emit('pending', 'worker.1', 'waiting for redis_queue.1');
+    redis.note(loading);
     assert.ok(!text().some((l) => /not ready yet/.test(l)), 'a wait under 2 s is not said');
     await clock.advance(1000);
-    sup.emit('pending', 'worker.1', 'waiting for redis_queue.1');
+    redis.note(loading);
     await clock.advance(5000);
-    sup.emit('pending', 'worker.1', 'waiting for redis_queue.1');
+    redis.note(loading);
     await clock.advance(5000);
-    sup.emit('pending', 'worker.1', 'waiting for redis_queue.1');
-    assert.equal(text().filter((l) => l === 'worker.1 not ready yet: waiting for redis_queue.1').length, 2);
-    sup.emit('ready', { ms: 812, notReady: [] });
-    assert.ok(text().includes('ready in 812 ms: redis_queue.1 PONG; web.1 :8000; worker.1 registered — open http://erp.localhost:8000'), text().join('\n'));
+    redis.note(loading);
+    assert.equal(text().filter((l) => l === `redis_queue.1 not ready yet: ${loading}`).length, 2, text().join('\n'));
+    redis.pass();
+    await settle();
+    await clock.advance(10);
+    assert.ok(
+      text().some((l) => /^ready in \d+ ms: redis_queue\.1 PONG; web\.1 :8000; worker\.1 registered — open http:\/\/erp\.localhost:8000$/.test(l)),
+      text().join('\n'),
+    );
     rep.close();
+    void sup.shutdown(0);
+    await clock.advance(60_000);
   });
 });
 
@@ -276,6 +283,7 @@ describe('the session control, over its real socket, with fake processes in virt
           process: { ...processSpec('worker.1'), graceMs: 360_000 },
           gating: false,
           critical: true,
+          restart: 'on-failure',
           stop: { keepsData: false },
           work: async () => ({ waitingFor: 'finish jobs.slow (job site::1, running 5 s, timeout 300 s)', ifKilled: 'the job site::1 was lost' }),
         },

@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import { Printer } from '../../src/output/printer.js';
 import type { Plan } from '../../src/plan/types.js';
-import { StartupTasks, taskRows, type StartupEvents } from '../../src/session/startup-tasks.js';
-
-function fakeSupervisor(): StartupEvents & EventEmitter & { finish: (code: number) => void } {
-  const e = new EventEmitter() as EventEmitter & { done: Promise<number>; finish: (code: number) => void; process: () => null };
-  e.done = new Promise((r) => (e.finish = r));
-  e.process = () => null;
-  return e as unknown as StartupEvents & EventEmitter & { finish: (code: number) => void };
-}
+import { StartupTasks, taskRows } from '../../src/session/startup-tasks.js';
+import { settle } from '../helpers/fakes.js';
+import { gate, setup } from '../helpers/fake-supervisor.js';
 
 const printer = (): { p: Printer; out: Buffer[] } => {
   const out: Buffer[] = [];
@@ -34,35 +28,49 @@ const plan = (...names: string[]): Plan =>
   }) as unknown as Plan;
 
 test('a start-up failure ends the list at once, and the output held back comes out', async () => {
-  const sup = fakeSupervisor();
+  const g = gate();
+  const { sup, clock } = setup([
+    { name: 'a.1', gating: true, probe: g.probe },
+    { name: 'b.1', dependsOn: ['a.1'] },
+  ]);
   const { p, out } = printer();
-  const tasks = new StartupTasks(sup, p, plan('a.1', 'b.1'), { screenRows: 24, renderer: 'silent' });
+  const tasks = new StartupTasks(sup, p, plan('a.1', 'b.1'), { screenRows: 24, renderer: 'silent', clock });
   tasks.start();
-  sup.emit('state', { name: 'a.1', state: 'failed', error: 'boom' });
-  sup.emit('startup-failed', 'a.1', 'boom');
+  sup.start();
+  await settle();
   p.system('held until the list is done');
+  g.fail('boom');
   await tasks.done;
   p.flush();
   assert.match(Buffer.concat(out).toString(), /held until the list is done/);
+  assert.match(tasks.titles()[0]!, /boom/);
+  await clock.advance(60_000);
 });
 
 test('the list ends when the run ends before anything was ready (Ctrl-C during start-up)', async () => {
-  const sup = fakeSupervisor();
-  const tasks = new StartupTasks(sup, printer().p, plan('a.1'), { screenRows: 24, renderer: 'silent' });
+  const g = gate();
+  const { sup, clock } = setup([
+    { name: 'r.1', gating: true, probe: g.probe },
+    { name: 'a.1', dependsOn: ['r.1'] },
+  ]);
+  const tasks = new StartupTasks(sup, printer().p, plan('a.1'), { screenRows: 24, renderer: 'silent', clock });
   tasks.start();
-  sup.emit('state', { name: 'a.1', state: 'waiting' });
-  sup.finish(130);
+  sup.start();
+  await settle();
+  void sup.shutdown(130);
+  await clock.advance(60_000);
   await tasks.done;
   assert.deepEqual(tasks.titles(), ['a.1: not started (stopped before it was ready)'], 'it was only waiting');
 });
 
 test('ready: every row done', async () => {
-  const sup = fakeSupervisor();
-  const tasks = new StartupTasks(sup, printer().p, plan('a.1'), { screenRows: 24, renderer: 'silent' });
+  const g = gate();
+  const { sup, clock } = setup([{ name: 'a.1', gating: true, probe: g.probe }]);
+  const tasks = new StartupTasks(sup, printer().p, plan('a.1'), { screenRows: 24, renderer: 'silent', clock });
   tasks.start();
-  sup.emit('state', { name: 'a.1', state: 'running', pid: 1 });
-  sup.emit('state', { name: 'a.1', state: 'ready', readiness: 'PONG' });
-  sup.emit('ready', { ms: 5, limitMs: 30_000, notReady: [] });
+  sup.start();
+  await clock.advance(5);
+  g.pass();
   await tasks.done;
   assert.match(tasks.titles().join('\n'), /^a\.1: ready \(PONG\) after \d+ ms$/);
 });
@@ -77,14 +85,17 @@ test('a row per process, or a row per type when the processes would not fit the 
 });
 
 test('a process that exits during start-up: its row ends ✖ with why and that it is started again (the held-back logs flow meanwhile)', async () => {
-  const sup = fakeSupervisor();
-  const tasks = new StartupTasks(sup, printer().p, plan('a.1', 'b.1'), { screenRows: 24, renderer: 'silent' });
+  const g = gate();
+  const { sup, clock, proc } = setup([{ name: 'a.1', probe: g.probe }, { name: 'b.1' }]);
+  const tasks = new StartupTasks(sup, printer().p, plan('a.1', 'b.1'), { screenRows: 24, renderer: 'silent', clock });
   tasks.start();
-  sup.emit('state', { name: 'a.1', state: 'running', pid: 10 });
-  sup.emit('not-ready', 'a.1', 'exited during start-up (exit code 1)');
-  sup.emit('state', { name: 'b.1', state: 'ready', readiness: 'running' });
+  sup.start();
+  await settle();
+  proc('a.1').exitWith(1);
+  await clock.advance(100);
   await tasks.done;
   assert.match(tasks.titles()[0]!, /^a\.1: exited during start-up \(exit code 1\); starting it again$/);
   assert.match(tasks.titles()[1]!, /^b\.1: running after \d+ ms$/);
-  sup.finish(0);
+  void sup.shutdown(0);
+  await clock.advance(60_000);
 });

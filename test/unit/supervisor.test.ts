@@ -1,73 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Supervisor, type Probe, type ReadySummary, type RetiredEvent, type ServiceSpec, type StateEvent, type Waiting } from '../../src/runtime/supervisor.js';
-import { FakeClock, FakeProcess, processSpec, settle } from '../helpers/fakes.js';
-
-const backoff = { initialMs: 1000, maxMs: 30_000, resetAfterMs: 60_000, loopWarningAt: 3 };
-
-interface Spec {
-  name: string;
-  cmd?: string;
-  dependsOn?: string[];
-  startAfter?: string[];
-  probe?: Probe;
-  gating?: boolean;
-  critical?: boolean;
-  graceMs?: number;
-  hint?: string;
-  keepsData?: boolean;
-  work?: ServiceSpec['work'];
-  handover?: boolean;
-}
-
-const service = (s: Spec): ServiceSpec => ({
-  name: s.name,
-  dependsOn: s.dependsOn ?? [],
-  ...(s.startAfter ? { startAfter: s.startAfter } : {}),
-  process: { ...processSpec(s.name, s.cmd), graceMs: s.graceMs ?? 5000 },
-  gating: s.gating ?? false,
-  critical: s.critical ?? true,
-  stop: { keepsData: s.keepsData ?? false, ...(s.hint ? { hint: s.hint } : {}) },
-  ...(s.probe ? { probe: s.probe } : {}),
-  ...(s.work ? { work: s.work } : {}),
-  ...(s.handover ? { handover: true } : {}),
-});
-
-/** A supervisor over fake processes and a fake clock. */
-function setup(specs: Spec[], opts: { exitOnCrash?: boolean; readyTimeoutMs?: number; startupNeedsAll?: boolean } = {}) {
-  const clock = new FakeClock();
-  const log: string[] = [];
-  const procs = new Map<string, FakeProcess>();
-  const sup = new Supervisor(
-    specs.map(service),
-    { exitOnCrash: opts.exitOnCrash ?? false, readyTimeoutMs: opts.readyTimeoutMs ?? 30_000, backoff, startupNeedsAll: opts.startupNeedsAll ?? false },
-    {
-      clock,
-      createProcess: (spec) => {
-        const p = new FakeProcess(spec, log, clock);
-        procs.set(`${spec.name}:${spec.command}`, p);
-        procs.set(spec.name, p);
-        return p;
-      },
-    },
-  );
-  const events: StateEvent[] = [];
-  sup.on('state', (e: StateEvent) => events.push(e));
-  const states = (name: string): string[] => events.filter((e) => e.name === name).map((e) => e.state);
-  return { sup, clock, log, proc: (n: string) => procs.get(n)!, states, events };
-}
-
-/** A probe the test passes (or fails) by hand. */
-function gate(): { probe: Probe; pass: () => void; fail: (why: string) => void } {
-  let pass!: () => void;
-  let fail!: (why: string) => void;
-  const probe: Probe = () =>
-    new Promise<string>((resolve, reject) => {
-      pass = () => resolve('PONG');
-      fail = (why) => reject(new Error(why));
-    });
-  return { probe, pass: () => pass(), fail: (w) => fail(w) };
-}
+import type { Probe, ReadySummary, RetiredEvent, Waiting } from '../../src/runtime/supervisor.js';
+import { FakeProcess, settle } from '../helpers/fakes.js';
+import { gate, service, setup } from '../helpers/fake-supervisor.js';
+import { canMove, TRANSITIONS, type ServiceState } from '../../src/runtime/service-state.js';
 
 describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () => {
   test('start order: one round spawns every service whose dependencies are ready, in the given order, before anything is checked', async () => {
@@ -395,8 +331,8 @@ describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () =
     );
   });
 
-  test('exit code 0 ends a process nothing needs, but one others depend on (a Redis shut down from outside) is restarted', async () => {
-    const { sup, clock, proc, states } = setup([{ name: 'redis.1' }, { name: 'worker.1', dependsOn: ['redis.1'] }, { name: 'once.1' }]);
+  test('exit code 0 ends a process whose policy is on-failure; one whose policy is always (a Redis shut down from outside) is restarted', async () => {
+    const { sup, clock, proc, states } = setup([{ name: 'redis.1', restart: 'always' }, { name: 'worker.1', dependsOn: ['redis.1'] }, { name: 'once.1' }]);
     sup.start();
     await settle();
     proc('once.1').exitWith(0);
@@ -478,5 +414,55 @@ describe('Supervisor (fake processes, virtual clock)', { timeout: 10_000 }, () =
     await clock.advance(60_000);
     assert.equal(proc('a.1').spawns, 1);
     assert.equal(proc('b.1').signals.length, 0);
+  });
+});
+
+describe('the service state machine', () => {
+  const reach = (from: ServiceState): Set<ServiceState> => {
+    const seen = new Set<ServiceState>([from]);
+    for (const s of seen) for (const t of TRANSITIONS[s]) seen.add(t);
+    return seen;
+  };
+
+  test('from every state a stop can end it, and a start can begin it again', () => {
+    for (const s of Object.keys(TRANSITIONS) as ServiceState[]) {
+      assert.ok(reach(s).has('stopped'), `${s} cannot be stopped`);
+      assert.ok(reach(s).has('running'), `${s} cannot run again`);
+    }
+  });
+
+  test('readiness comes only from running: a stopped, backed-off or exited service is never told ready', () => {
+    const into = (t: ServiceState): ServiceState[] => (Object.keys(TRANSITIONS) as ServiceState[]).filter((s) => canMove(s, t));
+    assert.deepEqual(into('ready'), ['running']);
+    assert.deepEqual(into('running'), ['waiting']);
+    assert.deepEqual(into('backoff').sort(), ['ready', 'running']);
+  });
+
+  test('every move a run of the supervisor makes is an edge of the machine (a stop, a crash, a restart, a replacement)', async () => {
+    const { sup, clock, proc } = setup([
+      { name: 'redis.1', restart: 'always' },
+      { name: 'worker.1', dependsOn: ['redis.1'] },
+    ]);
+    const moves: string[] = [];
+    const last = new Map<string, ServiceState>();
+    sup.on('state', (e) => {
+      const from = last.get(e.name) ?? 'waiting';
+      assert.ok(canMove(from, e.state) || from === e.state, `${e.name}: ${from} → ${e.state}`);
+      moves.push(`${e.name}:${from}→${e.state}`);
+      last.set(e.name, e.state);
+    });
+    sup.start();
+    await settle();
+    proc('worker.1').exitWith(1);
+    await clock.advance(1000);
+    await settle();
+    void sup.restartService('worker.1');
+    await clock.advance(6000);
+    await sup.stopService('worker.1');
+    void sup.shutdown(0);
+    await clock.advance(60_000);
+    assert.ok(moves.includes('worker.1:ready→backoff'), moves.join(' '));
+    assert.ok(moves.includes('worker.1:backoff→waiting'));
+    assert.ok(moves.at(-1)?.endsWith('→stopped'));
   });
 });

@@ -25,8 +25,7 @@ export async function attachCommand(name: string, opts: { bench?: string }): Pro
   const who = `fbench attach (pid ${process.pid}${process.stdin.isTTY ? ' on a terminal' : ''})`;
   const conn = connect(session.socket, { cmd: 'attach', name: target, who }, (m) => {
     if ('error' in m) error = m.error;
-    else if ('name' in m)
-      process.stderr.write(`fbench: attached to ${m.name}: what you type goes to it; Ctrl-D or Ctrl-C detaches, leaving it running\n`);
+    else if ('name' in m) process.stderr.write(`fbench: attached to ${m.name}: what you type goes to it; Ctrl-D or Ctrl-C detaches, leaving it running\n`);
     else if ('ended' in m) ended = true;
     else if ('line' in m) {
       lastOutput = Date.now();

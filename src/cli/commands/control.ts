@@ -247,8 +247,7 @@ export async function logsCommand(names: string[], opts: LogsOptions): Promise<n
       const conn = connect(t.session.socket, logsRequest(t, wantSystem, { ...query, follow: true }), (m) => {
         if ('error' in m) error = m.error;
         if ('line' in m && (!re || re.test(m.line.text))) print(m.line, width);
-        if ('skipped' in m)
-          print({ time: Date.now(), seq: 0, name: SYSTEM, text: `… ${m.skipped} lines skipped (the reader was not keeping up)` }, width);
+        if ('skipped' in m) print({ time: Date.now(), seq: 0, name: SYSTEM, text: `… ${m.skipped} lines skipped (the reader was not keeping up)` }, width);
         if (stopped) conn.close();
       });
       conns.push(conn);
