@@ -1,15 +1,14 @@
-import { Box, render, Text, useApp, useInput, useStdout, type Key } from 'ink';
+import { Box, render, Text, useApp, useInput, useStdout } from 'ink';
 import { useEffect, useReducer, useRef, useState } from 'react';
 import wrapAnsi from 'wrap-ansi';
-import { FbenchError } from '../errors.js';
-import type { FailedJobDetail } from '../frappe/rq-jobs.js';
-import type { ErrorEntry } from '../session/errors.js';
+import { FbenchError, unreachable } from '../errors.js';
 import type { LogLine, ProcessInfo, QueueStats } from '../session/control-protocol.js';
 import { ViewData } from './data.js';
 import { processCells } from './cells.js';
 import { visibleText } from '../util/visible-text.js';
 import { timeOfDay } from '../util/units.js';
-import { lastTrouble, lineMatches, matchIndexes, scrollTo } from './log-search.js';
+import { lineMatches, matchIndexes } from './log-search.js';
+import { initialKeys, onKey, selectedProcess, shownLines, splitKeys, type KeyEffect, type KeyState } from './keys.js';
 
 /** Colours, or none at all (NO_COLOR). */
 interface Theme {
@@ -20,8 +19,6 @@ interface Theme {
   accent?: string;
 }
 const COLORS: Theme = { bad: 'red', warn: 'yellow', good: 'green', dim: 'gray', accent: 'cyan' };
-
-type Mode = 'normal' | 'search' | 'filter' | 'attach' | 'help';
 
 const KEYS = '↑↓/jk select  r restart  s stop/start  a attach  l logs  / search  f filter  t traceback  z full  w wrap  e errors  x failed job  ? help  q quit';
 /** The keys on a narrow screen (80 columns), q quit still in sight. */
@@ -126,74 +123,13 @@ function Logs(props: { lines: LogLine[]; height: number; columns: number; scroll
   );
 }
 
-/** The errors list as lines of the log pane, the chosen one marked; or, opened, that entry's lines. */
-function errorPaneLines(e: { list: ErrorEntry[]; at: number; open: boolean }): LogLine[] {
-  const line = (text: string, seq: number): LogLine => ({ time: 0, seq, name: '', text: visibleText(text) });
-  const chosen = e.list[e.at];
-  if (e.open && chosen)
-    return [chosen.title, chosen.exception ?? '', chosen.where ? `at ${chosen.where}` : '', ...chosen.lines, `→ ${chosen.more}`]
-      .filter((x, i) => i === 0 || x !== '')
-      .map(line);
-  if (e.list.length === 0) return [line('nothing went wrong', 0)];
-  return e.list.map((x, i) => {
-    const when = timeOfDay(Date.parse(x.at));
-    return line(
-      `${i === e.at ? '›' : ' '} ${when} ${x.kind.padEnd(7)} ${x.process ?? '-'}  ${x.title}${x.exception ? ` — ${x.exception}` : ''}${x.count > 1 ? ` (×${x.count})` : ''}`,
-      i,
-    );
-  });
-}
-
-/** A failed job as lines of the log pane: its call, then its traceback. */
-function jobLines(job: FailedJobDetail): LogLine[] {
-  const text = [`call: ${job.call}`, ...(job.traceback ? job.traceback.trimEnd().split('\n') : ['(no traceback stored)'])];
-  return text.map((line, seq) => ({ time: job.failedAt ?? 0, seq, name: 'job', text: visibleText(line) })); // Redis's bytes: anybody's
-}
-
-/** What the keys change. One object, changed in place: keys read faster than a frame act on what the keys before them left. */
-interface KeyState {
-  selected: number;
-  mode: Mode;
-  /** The text being typed (attach, search, filter). */
-  input: string;
-  search: string;
-  filter: string;
-  /** Lines up from the end of the log; 0 follows it. */
-  scroll: number;
-  /** The search's current match: an index into the lines shown, or -1. */
-  match: number;
-  all: boolean;
-  /** The log pane on the whole screen. */
-  zoom: boolean;
-  wrap: boolean;
-  attached: { name: string; send: (l: string) => void; close: () => void } | null;
-  /** The failed job shown in the log pane (x), until Esc. */
-  job: FailedJobDetail | null;
-  /** What went wrong (e): the list, the one chosen, and whether its lines are open; until Esc. */
-  errors: { list: ErrorEntry[]; at: number; open: boolean } | null;
-}
-
 /** The whole screen: processes, queues, log, footer. */
 function App({ data, own }: { data: ViewData; own: boolean }) {
   const { exit } = useApp();
   const { columns, rows } = useSize();
   const [, redraw] = useReducer((v: number) => v + 1, 0);
-  // It opens on every process's log, merged: what fails shows wherever it comes from.
-  const st = useRef<KeyState>({
-    selected: 0,
-    mode: 'normal',
-    input: '',
-    search: '',
-    filter: '',
-    scroll: 0,
-    match: -1,
-    all: true,
-    zoom: false,
-    wrap: false,
-    attached: null,
-    job: null,
-    errors: null,
-  }).current;
+  const st = useRef<KeyState>(initialKeys()).current;
+  const attachment = useRef<{ send: (l: string) => void; close: () => void } | null>(null);
   const t = process.env.NO_COLOR ? {} : COLORS;
 
   useEffect(() => {
@@ -207,123 +143,55 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
   }, [data, exit]);
 
   const procs = data.processes();
-  const current = (): ProcessInfo | undefined => procs[Math.min(st.selected, Math.max(0, procs.length - 1))];
-  const shownLines = (): LogLine[] =>
-    st.errors
-      ? errorPaneLines(st.errors)
-      : st.job
-        ? jobLines(st.job)
-        : data.lines.filter((l) => (st.all || !current() || l.name === current()!.name) && (st.filter === '' || lineMatches(l, st.filter)));
-  /** Go to the search's next match, older (-1) or newer (+1), and keep it in view. */
-  const step = (dir: -1 | 1): void => {
-    const lines = shownLines();
-    const hits = matchIndexes(lines, st.search);
-    if (hits.length === 0) return void (st.match = -1);
-    const at = hits.indexOf(st.match);
-    st.match = at === -1 ? hits.at(-1)! : hits[Math.min(hits.length - 1, Math.max(0, at + dir))]!;
-    st.scroll = scrollTo(lines, st.match);
-  };
+  const ctx = { processes: procs, lines: data.lines };
   const atPrompt = procs.filter((p) => p.atPrompt).map((p) => p.name);
 
-  const leave = (): void => {
-    st.attached?.close();
-    exit();
+  /** What a key asked of the sessions and the app. */
+  const perform = (e: KeyEffect): void => {
+    switch (e.do) {
+      case 'leave':
+        attachment.current?.close();
+        return exit();
+      case 'restart':
+        return void data.restart(e.name);
+      case 'stop':
+        return void data.stop(e.name);
+      case 'attach':
+        attachment.current = data.attach(e.name);
+        if (!attachment.current) Object.assign(st, { attached: null, mode: 'normal' });
+        return;
+      case 'send':
+        return attachment.current?.send(e.text);
+      case 'detach':
+        attachment.current?.close();
+        attachment.current = null;
+        return;
+      case 'errors':
+        return void data.errors().then((list) => {
+          if (typeof list === 'string') data.say(list);
+          else Object.assign(st, { errors: { list, at: 0, open: false }, job: null, scroll: 0 });
+          redraw();
+        });
+      case 'failed-job':
+        return void data.failedJob().then((j) => {
+          if (typeof j === 'string') data.say(j);
+          else Object.assign(st, { job: j, scroll: 0 });
+          redraw();
+        });
+      default:
+        unreachable(e);
+    }
   };
 
   useInput((input, key) => {
     data.touched();
-    // Keys typed (or pasted) faster than a frame come as one string: each is a key of its own,
-    // a newline in it an Enter.
-    if (input.length > 1 && !key.ctrl && !key.meta)
-      for (const ch of input) onKey(ch === '\r' || ch === '\n' ? '' : ch, ch === '\r' || ch === '\n' ? { ...key, return: true } : key);
-    else onKey(input, key);
+    for (const k of splitKeys(input, key)) for (const e of onKey(st, k, ctx)) perform(e);
     redraw();
   });
 
-  function onKey(ch: string, key: Key): void {
-    if (st.mode === 'help') {
-      st.mode = 'normal';
-      return;
-    }
-    if (st.mode !== 'normal') return onTyping(ch, key);
-    if ((key.ctrl && ch === 'c') || ch === 'q') return leave();
-    if (key.escape && st.errors?.open) {
-      st.errors.open = false;
-      st.scroll = 0;
-      return;
-    }
-    if (key.escape) return void Object.assign(st, { search: '', filter: '', match: -1, scroll: 0, job: null, errors: null });
-    const p = current();
-    // In the errors list, the arrows choose an entry and Enter opens it.
-    if (st.errors && !st.errors.open && (key.upArrow || ch === 'k')) st.errors.at = Math.max(0, st.errors.at - 1);
-    else if (st.errors && !st.errors.open && (key.downArrow || ch === 'j')) st.errors.at = Math.min(st.errors.list.length - 1, st.errors.at + 1);
-    else if (st.errors && key.return) {
-      st.errors.open = st.errors.list.length > 0;
-      st.scroll = 0;
-    } else if (key.upArrow || ch === 'k') st.selected = Math.max(0, st.selected - 1);
-    else if (key.downArrow || ch === 'j') st.selected = Math.min(procs.length - 1, st.selected + 1);
-    else if (key.pageUp) st.scroll = Math.min(Math.max(0, shownLines().length - 1), st.scroll + 10);
-    else if (key.pageDown) st.scroll = Math.max(0, st.scroll - 10);
-    else if (key.end || ch === 'G') st.scroll = 0;
-    else if (ch === 'l') st.all = !st.all;
-    else if (ch === '?') st.mode = 'help';
-    else if (ch === '/' || ch === 'f') {
-      st.input = '';
-      st.mode = ch === '/' ? 'search' : 'filter';
-    } else if (ch === 'n' && st.search) step(-1);
-    else if (ch === 'N' && st.search) step(1);
-    else if (ch === 't') {
-      const lines = shownLines();
-      const at = lastTrouble(lines);
-      if (at !== -1) Object.assign(st, { scroll: scrollTo(lines, at), match: at });
-    } else if (ch === 'z') st.zoom = !st.zoom;
-    else if (ch === 'w') st.wrap = !st.wrap;
-    else if (ch === 'e')
-      void data.errors().then((list) => {
-        if (typeof list === 'string') data.say(list);
-        else Object.assign(st, { errors: { list, at: 0, open: false }, job: null, scroll: 0 });
-        redraw();
-      });
-    else if (ch === 'x')
-      void data.failedJob().then((j) => {
-        if (typeof j === 'string') data.say(j);
-        else Object.assign(st, { job: j, scroll: 0 });
-        redraw();
-      });
-    else if (p && ch === 'r') void data.restart(p.name);
-    // A crash-looping process has no pid between its tries: s stops it; only one that is down starts.
-    else if (p && ch === 's') void (['stopped', 'exited', 'failed'].includes(p.state) ? data.restart(p.name) : data.stop(p.name));
-    else if (p && ch === 'a') {
-      const a = data.attach(p.name);
-      if (a) Object.assign(st, { attached: { name: p.name, ...a }, all: false, scroll: 0, input: '', mode: 'attach' });
-    }
-  }
-
-  /** A key while text is typed: to the attached process, the search or the filter. */
-  function onTyping(ch: string, key: Key): void {
-    if (key.escape) {
-      if (st.mode === 'attach') st.attached?.close();
-      if (st.mode === 'search') Object.assign(st, { search: '', match: -1 });
-      if (st.mode === 'filter') st.filter = '';
-      Object.assign(st, { attached: null, input: '', mode: 'normal' });
-    } else if (key.return) {
-      if (st.mode === 'attach') st.attached?.send(st.input);
-      if (st.mode === 'search') {
-        Object.assign(st, { search: st.input, match: -1, mode: 'normal' });
-        step(1); // the latest match
-      }
-      if (st.mode === 'filter') Object.assign(st, { filter: st.input, scroll: 0, mode: 'normal' });
-      st.input = '';
-    } else if (key.backspace || key.delete) st.input = st.input.slice(0, -1);
-    else if (key.ctrl && ch === 'c') {
-      if (st.mode === 'attach') st.attached?.send('\x03');
-      else leave();
-    } else if (ch && !key.ctrl && !key.meta) st.input += ch;
-  }
-
   const { mode, input, all, filter, scroll, search, attached } = st;
-  const lines = shownLines();
-  const shown = current();
+  const lines = shownLines(st, ctx);
+  const shown = selectedProcess(st, procs);
   const selected = Math.min(st.selected, procs.length - 1);
   const procRows = Math.max(3, Math.min(procs.length, Math.floor(rows * 0.4)));
   const queueRows = data.queues ? Math.min(data.queues.length, Math.max(2, Math.floor(rows / 6))) : 1;
@@ -334,7 +202,7 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
   const where = search ? ` search "${search}" ${hits.length ? `${Math.max(1, hits.indexOf(st.match) + 1)}/${hits.length}` : 'not found'}` : '';
   const footer =
     mode === 'attach'
-      ? `attached to ${attached?.name}: what you type goes to it (Enter sends), Esc detaches › ${input}`
+      ? `attached to ${attached}: what you type goes to it (Enter sends), Esc detaches › ${input}`
       : mode === 'search'
         ? `search: ${input}`
         : mode === 'filter'
