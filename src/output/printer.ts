@@ -1,4 +1,5 @@
 import { timeOfDay } from '../util/units.js';
+import { realClock, type Clock } from '../util/clock.js';
 import { EventEmitter } from 'node:events';
 import { fstatSync } from 'node:fs';
 import { writeAll } from '../util/write-all.js';
@@ -69,7 +70,8 @@ export interface PrinterOptions {
    * gets exactly that (no colour), so a line is formatted once.
    */
   log?: { write(lines: Uint8Array): void };
-  now?: () => Date;
+  /** Where the prefixes' time comes from (the session's clock). */
+  clock?: Clock;
 }
 
 /** Where a run of lines goes: the terminal (stdout), the session's log file, or both. */
@@ -332,7 +334,7 @@ export class Printer extends EventEmitter {
 
   /** The time of the prefixes, to the second; a new day starts with its date in the log. */
   private timestamp(): void {
-    const d = this.opts.now ? this.opts.now() : new Date();
+    const d = new Date((this.opts.clock ?? realClock).now());
     const second = Math.floor(d.getTime() / 1000);
     if (second === this.stampSecond) return;
     this.stampSecond = second;

@@ -1,4 +1,5 @@
-import { processTable, type ProcessRow } from '../util/process-table.js';
+import { processTable, type ProcessRow, type ProcessTable } from '../util/process-table.js';
+import { realClock, type Clock } from '../util/clock.js';
 
 /**
  * The variable every process fbench starts carries, `<session>:<process>`: its descendants
@@ -34,26 +35,40 @@ export function signalPid(pid: number, signal: NodeJS.Signals): boolean {
 }
 
 /**
- * How long one reading of the process table serves. A bench stopping at once has a dozen exits
- * to look into within a few milliseconds; each reading is a file per process on the machine
- * (hundreds on a desktop) or a run of `ps`, so they share one.
+ * Readings of the whole process table, shared while fresh. A bench stopping at once has a dozen
+ * exits to look into within a few milliseconds; each reading is a file per process on the
+ * machine (hundreds on a desktop) or a run of `ps`, so they share one: 5 ms under /proc,
+ * 200 ms under ps.
  */
-const READING_FRESH_MS = processTable.source === 'proc' ? 5 : 200;
-let reading: { at: number; list: ProcessRow[] } | null = null;
+export class ProcessReadings {
+  readonly freshMs: number;
+  private reading: { at: number; list: ProcessRow[] } | null = null;
+
+  constructor(
+    private readonly table: Pick<ProcessTable, 'all' | 'source'>,
+    private readonly clock: Clock = realClock,
+  ) {
+    this.freshMs = table.source === 'proc' ? 5 : 200;
+  }
+
+  /** Every process on the machine, as read at most `maxAgeMs` ago (-1: now); null where it cannot be read. */
+  all(maxAgeMs = this.freshMs): ProcessRow[] | null {
+    const now = this.clock.now();
+    if (this.reading && now - this.reading.at <= maxAgeMs) return this.reading.list;
+    const list = this.table.all();
+    if (!list) return null;
+    this.reading = { at: now, list };
+    return list;
+  }
+}
+
+const readings = new ProcessReadings(processTable);
+const READING_FRESH_MS = readings.freshMs;
+const allProcesses = (maxAgeMs?: number): ProcessRow[] | null => readings.all(maxAgeMs);
 
 /** A new reading of the process table now: what is asked next (the members of each process, their usage) is of this moment. */
 export function readProcessesNow(): void {
-  allProcesses(-1);
-}
-
-/** Every process on the machine, as read at most `maxAgeMs` ago; null where it cannot be read. */
-function allProcesses(maxAgeMs = READING_FRESH_MS): ProcessRow[] | null {
-  const now = Date.now();
-  if (reading && now - reading.at <= maxAgeMs) return reading.list;
-  const list = processTable.all();
-  if (!list) return null;
-  reading = { at: now, list };
-  return list;
+  readings.all(-1);
 }
 
 /**

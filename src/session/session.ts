@@ -183,6 +183,7 @@ export class Session implements ControlledSession {
       color,
       names: plan.processes.map((p) => p.name), // an external service writes no lines
       log: this.sessionLog,
+      clock: this.clock,
     });
     this.printer.on('system', (text: string) => this.systemRing.push(Buffer.from(`${text}\n`)));
     this.usage = new UsageSampler(() => this.sup, this.clock);

@@ -15,6 +15,8 @@ import type { ControlRequest } from '../../src/session/control-protocol.js';
 import type { Plan, PlanProcess } from '../../src/plan/types.js';
 import { backoffDelay, DEFAULT_BACKOFF, nextCrashCount } from '../../src/runtime/backoff.js';
 import { LogRing, mergeKept } from '../../src/runtime/log-ring.js';
+import { ProcessReadings } from '../../src/runtime/process-group.js';
+import type { ProcessRow, ProcessTable } from '../../src/util/process-table.js';
 import { ControlServer } from '../../src/runtime/control-server.js';
 import { Debounce } from '../../src/runtime/debounce.js';
 import { request } from '../../src/client/control-client.js';
@@ -421,7 +423,17 @@ describe('session log', { timeout: 5000 }, () => {
       let now = new Date(2026, 11, 31, 23, 59, 58);
       const run = (color: boolean): { p: Printer; sink: MemorySink } => {
         const sink = new MemorySink();
-        return { sink, p: new Printer(sink, { prefix: true, timestamps: true, color, names: ['web.1', 'worker.1'], log, now: () => now }) };
+        return {
+          sink,
+          p: new Printer(sink, {
+            prefix: true,
+            timestamps: true,
+            color,
+            names: ['web.1', 'worker.1'],
+            log,
+            clock: { now: () => now.getTime(), setTimer: () => () => {} },
+          }),
+        };
       };
       const plain = run(false);
       plain.p.lines('web.1', Buffer.from('GET /\nGET /app\n'));
@@ -529,5 +541,29 @@ describe("a killed session's watchdog", { timeout: 10_000 }, () => {
       pretender.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('readings of the process table (virtual time)', () => {
+  test('shared while fresh (5 ms under /proc, 200 ms under ps); a reading asked for now is new; none when the table cannot be read', async () => {
+    const clock = new FakeClock();
+    let reads = 0;
+    const row: ProcessRow = { pid: 1, ppid: 0, pgrp: 1, state: 'S', start: 0, cpuTicks: 0, rssBytes: 0 };
+    const table = (source: 'proc' | 'ps'): Pick<ProcessTable, 'all' | 'source'> => ({ source, all: () => (reads++, [row]) });
+    const proc = new ProcessReadings(table('proc'), clock);
+    proc.all();
+    proc.all();
+    assert.equal(reads, 1);
+    await clock.advance(6);
+    proc.all();
+    assert.equal(reads, 2);
+    proc.all(-1);
+    assert.equal(reads, 3, 'asked for now');
+    const ps = new ProcessReadings(table('ps'), clock);
+    ps.all();
+    await clock.advance(150);
+    ps.all();
+    assert.equal(reads, 4, 'a ps reading serves 200 ms');
+    assert.equal(new ProcessReadings({ source: 'ps', all: () => null }, clock).all(), null);
   });
 });
