@@ -52,13 +52,46 @@ export function runSpec(command: string): RunSpec {
     : { command: execForm(command), stdout: 'fbench', stderr: 'fbench' };
 }
 
-/** Turn a bench model into the plan of processes to run. Pure (file checks are injected). */
+/**
+ * Turn a bench model into the plan of processes to run, in named phases: the Procfile's lines
+ * with their Redis, what each needs, what is selected, how each runs, then the processes.
+ * Pure (file checks are injected).
+ */
 export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
   const warnings: Warning[] = [...model.warnings];
   const procfileRel = path.relative(model.dir, model.procfilePath) || 'Procfile';
-  const exists = opts.exists ?? (() => true);
-  const { config } = model;
+  const entries = procfileEntries(model, procfileRel, warnings);
+  const byType = new Map(entries.map((e) => [e.type, e]));
+  const concurrency = checkedConcurrency(opts.concurrency ?? {}, byType, procfileRel);
+  const { deps, externals } = redisDependencies(entries, concurrency, model);
+  const selected = selectedTypes(entries, deps, concurrency, opts.only, model.dir);
+  const basePort = opts.basePort ?? (model.dotenv.PORT ? parsePort(model.dotenv.PORT, 'PORT', { file: '.env' }) : DEFAULT_BASE_PORT);
+  const instances = expandFormation(selected, concurrency, basePort);
+  const env = baseEnv(model, opts);
+  const runs = new Map(selected.map((t) => [t, howItRuns(byType.get(t)!, model, opts.exists ?? (() => true), warnings, procfileRel)]));
 
+  const usedExternals = new Set<string>();
+  const processes: PlanProcess[] = instances.map((inst) => {
+    const e = byType.get(inst.type)!;
+    const needs = deps.get(e.type) ?? [];
+    for (const d of needs) if (!byType.has(d)) usedExternals.add(d);
+    const dependsOn = needs.flatMap((d) => (byType.has(d) ? instances.filter((i) => i.type === d).map((i) => i.name) : [d]));
+    return planProcess(e, inst, dependsOn, runs.get(e.type)!, env, model, opts.platform ?? process.platform);
+  });
+  warnings.push(...uncoveredQueues(processes, model, opts.workersFrom ?? procfileRel));
+
+  return {
+    bench: model.dir,
+    procfile: model.procfilePath,
+    env,
+    processes,
+    externals: [...externals.values()].filter((x) => usedExternals.has(x.name)),
+    warnings,
+  };
+}
+
+/** The Procfile's lines with what each Redis line's conf says; a Redis whose port disagrees with its URL is warned of. */
+function procfileEntries(model: BenchModel, procfileRel: string, warnings: Warning[]): Entry[] {
   const entries: Entry[] = model.entries.map((e) => ({
     type: e.name,
     command: e.command,
@@ -67,11 +100,10 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
     info: e.info,
     redis: e.info.role === 'redis' ? redisInfo(model, e.name, e.info) : null,
   }));
-
   // A Procfile Redis whose port disagrees with the URL of the same name sends clients elsewhere.
   for (const e of entries) {
     const byName = e.info.redisKindByName;
-    const url = byName ? config.redis[byName] : undefined;
+    const url = byName ? model.config.redis[byName] : undefined;
     if (e.redis && byName && url && e.redis.port !== null && url.port !== e.redis.port) {
       warnings.push({
         file: procfileRel,
@@ -80,18 +112,26 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
       });
     }
   }
+  return entries;
+}
 
-  const byType = new Map(entries.map((e) => [e.type, e]));
-  const concurrency = { ...opts.concurrency };
-  for (const name of Object.keys(concurrency)) {
-    if (!byType.has(name)) {
-      throw new FbenchError(`no process type "${name}" in the Procfile`, `known types: ${entries.map((e) => e.type).join(', ')}`, { file: procfileRel });
-    }
-  }
+/** `-c name=N` names types of the Procfile. */
+function checkedConcurrency(concurrency: Readonly<Record<string, number>>, byType: ReadonlyMap<string, Entry>, procfileRel: string): Record<string, number> {
+  for (const name of Object.keys(concurrency))
+    if (!byType.has(name))
+      throw new FbenchError(`no process type "${name}" in the Procfile`, `known types: ${[...byType.keys()].join(', ')}`, { file: procfileRel });
+  return { ...concurrency };
+}
 
+/** The Redis each type needs: a line of the Procfile that runs it, or the URL the config names (an external one). */
+function redisDependencies(
+  entries: readonly Entry[],
+  concurrency: Readonly<Record<string, number>>,
+  model: BenchModel,
+): { deps: Map<string, string[]>; externals: Map<string, ExternalService> } {
+  const { config } = model;
   const dedicatedSocketio = entries.some((e) => e.redis && e.info.redisKindByName === 'socketio');
   const redisFor = (kind: RedisKind): Entry | undefined => entries.find((e) => e.redis?.kinds.includes(kind) && (concurrency[e.type] ?? 1) > 0);
-
   const deps = new Map<string, string[]>();
   const externals = new Map<string, ExternalService>();
   for (const e of entries) {
@@ -112,78 +152,83 @@ export function buildPlan(model: BenchModel, opts: PlanOptions = {}): Plan {
     }
     deps.set(e.type, needs);
   }
+  return { deps, externals };
+}
 
-  // What runs: the selection (or everything) plus the Redis it depends on, in Procfile order.
-  let selected = new Set(opts.only && opts.only.length > 0 ? selectedTypes(entries, concurrency, opts.only, model.dir) : entries.map((e) => e.type));
-  for (const t of [...selected]) for (const d of deps.get(t) ?? []) if (byType.has(d)) selected.add(d);
-  selected = new Set(entries.map((e) => e.type).filter((t) => selected.has(t) && (concurrency[t] ?? 1) > 0));
+/** What runs, in Procfile order: the selection (or everything) plus the Redis it depends on, less the types at 0. */
+function selectedTypes(
+  entries: readonly Entry[],
+  deps: ReadonlyMap<string, string[]>,
+  concurrency: Readonly<Record<string, number>>,
+  only: readonly string[] | undefined,
+  bench: string,
+): string[] {
+  const selected = new Set(only && only.length > 0 ? namedTypes(entries, concurrency, only, bench) : entries.map((e) => e.type));
+  for (const t of [...selected]) for (const d of deps.get(t) ?? []) if (entries.some((e) => e.type === d)) selected.add(d);
+  return entries.map((e) => e.type).filter((t) => selected.has(t) && (concurrency[t] ?? 1) > 0);
+}
 
-  const basePort = opts.basePort ?? (model.dotenv.PORT ? parsePort(model.dotenv.PORT, 'PORT', { file: '.env' }) : DEFAULT_BASE_PORT);
-  const instances = expandFormation([...selected], concurrency, basePort);
-  const instanceNames = (type: string): string[] => instances.filter((i) => i.type === type).map((i) => i.name);
-  const baseEnv: Record<string, string> = {
+/** The environment every process gets: .env, unbuffered Python, DEV_SERVER, env/bin first on PATH. */
+function baseEnv(model: BenchModel, opts: PlanOptions): Record<string, string> {
+  return {
     ...model.dotenv,
     PYTHONUNBUFFERED: 'true',
     ...(opts.dev === false ? {} : { DEV_SERVER: 'true' }),
     PATH: [path.join(model.dir, 'env', 'bin'), opts.inheritedPath].filter(Boolean).join(path.delimiter),
   };
+}
 
-  const places = new Map(
-    [...selected].map((t) => [t, processPlace(model.layout, byType.get(t)!.info, byType.get(t)!.shape, model.benchToml?.adminPort ?? null)]),
-  );
-  const commands = new Map(
-    [...selected].map((t) => {
-      const e = byType.get(t)!;
-      const command = e.info.role === 'socketio' ? nodeFallback(e, exists, warnings, procfileRel) : e.command;
-      return [t, programFromBench(command, e.shape.argv[0], places.get(t)!.cwd, model.dir)];
-    }),
-  );
-  const runs = new Map([...commands].map(([t, c]) => [t, runSpec(c)]));
-  const usedExternals = new Set<string>();
-  const processes: PlanProcess[] = instances.map((inst) => {
-    const e = byType.get(inst.type)!;
-    const dependsOn = (deps.get(e.type) ?? []).flatMap((d) => (byType.has(d) ? instanceNames(d) : [d]));
-    dependsOn.filter((d) => !byType.has(d)).forEach((d) => usedExternals.add(d));
-    const command = commands.get(e.type)!;
-    const port = listenPort(e, model);
-    // A worker listens to every queue unless told; lite mode's runner (web with jobs) to those it names.
-    const queues = e.info.role === 'worker' ? (e.info.queues ?? knownQueues(config)) : (e.info.queues ?? null);
-    const place = places.get(e.type)!;
-    return {
-      name: inst.name,
-      type: e.type,
-      role: e.info.role,
-      command,
-      exec: runs.get(e.type)!,
-      shape: e.shape,
-      cwd: place.cwd,
-      port,
-      queues,
-      dependsOn,
-      logFiles: e.shape.redirects.map((r) => path.resolve(model.dir, r.file)),
-      env: {
-        ...baseEnv,
-        ...(model.lineEnv[e.type] ?? {}),
-        ...place.env,
-        ...forkSafeEnv(opts.platform ?? process.platform, e.info.role, queues, e.shape.env),
-        PORT: String(inst.port),
-      },
-      health: readiness(e, port, queues, model),
-      critical: ROLE_TRAITS[e.info.role].critical,
-      stop: stopPolicy(e.info.role, queues, config),
-      start: startPolicy(e.info.role, queues),
-      redis: e.redis,
-    };
-  });
-  warnings.push(...uncoveredQueues(processes, model, opts.workersFrom ?? procfileRel));
+/** How a type runs: where (its folder and the environment of its place), its command as written and as fbench runs it. */
+function howItRuns(
+  e: Entry,
+  model: BenchModel,
+  exists: (p: string) => boolean,
+  warnings: Warning[],
+  procfileRel: string,
+): { place: ReturnType<typeof processPlace>; command: string; exec: RunSpec } {
+  const place = processPlace(model.layout, e.info, e.shape, model.benchToml?.adminPort ?? null);
+  const written = e.info.role === 'socketio' ? nodeFallback(e, exists, warnings, procfileRel) : e.command;
+  const command = programFromBench(written, e.shape.argv[0], place.cwd, model.dir);
+  return { place, command, exec: runSpec(command) };
+}
 
+/** One instance of a type, as the plan runs it. */
+function planProcess(
+  e: Entry,
+  inst: { name: string; type: string; port: number },
+  dependsOn: string[],
+  run: ReturnType<typeof howItRuns>,
+  env: Readonly<Record<string, string>>,
+  model: BenchModel,
+  platform: string,
+): PlanProcess {
+  const port = listenPort(e, model);
+  // A worker listens to every queue unless told; lite mode's runner (web with jobs) to those it names.
+  const queues = e.info.role === 'worker' ? (e.info.queues ?? knownQueues(model.config)) : (e.info.queues ?? null);
   return {
-    bench: model.dir,
-    procfile: model.procfilePath,
-    env: baseEnv,
-    processes,
-    externals: [...externals.values()].filter((x) => usedExternals.has(x.name)),
-    warnings,
+    name: inst.name,
+    type: e.type,
+    role: e.info.role,
+    command: run.command,
+    exec: run.exec,
+    shape: e.shape,
+    cwd: run.place.cwd,
+    port,
+    queues,
+    dependsOn,
+    logFiles: e.shape.redirects.map((r) => path.resolve(model.dir, r.file)),
+    env: {
+      ...env,
+      ...(model.lineEnv[e.type] ?? {}),
+      ...run.place.env,
+      ...forkSafeEnv(platform, e.info.role, queues, e.shape.env),
+      PORT: String(inst.port),
+    },
+    health: readiness(e, port, queues, model),
+    critical: ROLE_TRAITS[e.info.role].critical,
+    stop: stopPolicy(e.info.role, queues, model.config),
+    start: startPolicy(e.info.role, queues),
+    redis: e.redis,
   };
 }
 
@@ -243,7 +288,7 @@ function readiness(e: Entry, port: number | null, queues: string[] | null, model
 }
 
 /** The types of the processes `names` mean, each name read by the one rule against every instance of the formation. */
-function selectedTypes(entries: readonly Entry[], concurrency: Readonly<Record<string, number>>, names: readonly string[], bench: string): string[] {
+function namedTypes(entries: readonly Entry[], concurrency: Readonly<Record<string, number>>, names: readonly string[], bench: string): string[] {
   const all = expandFormation(
     entries.map((e) => e.type).filter((t) => (concurrency[t] ?? 1) > 0),
     concurrency,
