@@ -77,8 +77,11 @@ export function readinessWords(s: ServiceStatus, now: number): string {
       return s.why ?? 'exited';
     case 'failed':
       return `failed: ${s.why ?? '?'}`;
-    default:
-      return s.why && s.state === 'waiting' ? `waiting (${s.why})` : s.state;
+    case 'waiting':
+      return s.why ? `waiting (${s.why})` : 'waiting';
+    case 'stopping':
+    case 'stopped':
+      return s.state;
   }
 }
 

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -17,7 +16,8 @@ import { classify } from '../../src/frappe/roles.js';
 import { buildPlan } from '../../src/plan/build.js';
 import type { Plan } from '../../src/plan/types.js';
 import { RunnerPids } from '../../src/session/runner-pids.js';
-import type { Supervisor } from '../../src/runtime/supervisor.js';
+import { settle } from '../helpers/fakes.js';
+import { setup as fakeSupervisor } from '../helpers/fake-supervisor.js';
 import { cliBench } from '../helpers/bench-cli.js';
 
 const cleanups: (() => void)[] = [];
@@ -266,19 +266,20 @@ describe('benches of the new bench CLI (bench.toml), as its own code writes them
     assert.equal(redisUnfitFor(16, { redis_version: '7.0.15' }), null);
   });
 
-  test("bench.pid says the truth after the CLI's `bench stop` removed it, until fbench has stopped; pid files are never written through a link", () => {
+  test("bench.pid says the truth after the CLI's `bench stop` removed it, until fbench has stopped; pid files are never written through a link", async () => {
     const { dir } = bench('dev');
     const pids = path.join(dir, 'pids');
     const victim = path.join(dir, 'victim');
     writeFileSync(victim, 'untouched\n');
     symlinkSync(victim, path.join(pids, 'web.pid'));
     const runner = new RunnerPids(pids, { plan: () => plan(dir) });
-    const sup = new EventEmitter() as unknown as Supervisor;
+    const { sup, proc } = fakeSupervisor([{ name: 'web.1' }]);
     runner.claim();
     runner.start(sup);
     try {
-      sup.emit('state', { name: 'web.1', state: 'running', pid: 4242 });
-      assert.equal(readFileSync(path.join(pids, 'web.pid'), 'utf8'), '4242\n');
+      sup.start();
+      await settle();
+      assert.equal(readFileSync(path.join(pids, 'web.pid'), 'utf8'), `${proc('web.1').pid}\n`);
       assert.equal(readFileSync(victim, 'utf8'), 'untouched\n', 'the link is replaced, not followed');
       rmSync(path.join(pids, 'bench.pid')); // what the CLI's `bench stop` does before its SIGTERM
       runner.stopping();

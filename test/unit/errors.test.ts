@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { describe, test } from 'node:test';
 import { appFrame, decisiveLine, jobSite, scannerFor, type LineFinding } from '../../src/frappe/error-lines.js';
 import type { Plan } from '../../src/plan/types.js';
-import type { Supervisor } from '../../src/runtime/supervisor.js';
 import { ERROR_ENTRIES, ErrorLog } from '../../src/session/error-log.js';
 import { jobEntry } from '../../src/session/errors.js';
 import { selectErrors } from '../../src/client/bench-errors.js';
-import { FakeClock } from '../helpers/fakes.js';
+import { settle } from '../helpers/fakes.js';
+import { setup as fakeSupervisor } from '../helpers/fake-supervisor.js';
 
 /** What Frappe's dev server prints for a whitelisted method that raises: the traceback, then werkzeug's access line. */
 const FRAPPE_500 = [
@@ -109,13 +108,9 @@ describe('what broke, read from the lines Frappe, RQ and esbuild print', () => {
 });
 
 describe('the error log of a session (virtual time)', () => {
-  function setup() {
-    const clock = new FakeClock();
-    const sup = new EventEmitter() as unknown as Supervisor & EventEmitter;
-    const ring = {
-      last: () => ['npm error enoent Could not read package.json: Error: ENOENT: no such file', 'npm error A complete log of this run can be found in: x'],
-    };
-    (sup as unknown as { process: () => unknown }).process = () => ({ ring });
+  /** The error log listening to the real supervisor over fake processes: web, watch and a custom line. */
+  async function setup() {
+    const { sup, clock, proc } = fakeSupervisor([{ name: 'web.1' }, { name: 'watch.1' }, { name: 'ui.1' }]);
     const plan = {
       processes: [
         { name: 'web.1', role: 'web' },
@@ -125,26 +120,34 @@ describe('the error log of a session (virtual time)', () => {
     } as unknown as Plan;
     const log = new ErrorLog({ plan: () => plan, clock, site: () => 'site1.localhost' });
     log.start(sup);
-    const out = (name: string, lines: readonly string[]): boolean => sup.emit('output', name, Buffer.from(`${lines.join('\n')}\n`), false);
-    return { clock, sup, log, out };
+    sup.start();
+    await settle();
+    const out = (name: string, lines: readonly string[]): void => proc(name).record(Buffer.from(`${lines.join('\n')}\n`));
+    return { clock, sup, proc, log, out };
   }
 
   test('each kind from its own process only; the same error again is one entry with a count; crashes with their decisive line', async () => {
-    const { clock, sup, log, out } = setup();
+    const { clock, proc, log, out } = await setup();
     out('web.1', FRAPPE_500);
     await clock.advance(1000);
     out('web.1', FRAPPE_500);
     out('ui.1', FRAPPE_500); // another process printing a 500 is not a request of web
     out('watch.1', ESBUILD_ERROR);
-    sup.emit('state', { name: 'ui.1', state: 'backoff', exit: { code: 254, signal: null, ranForMs: 10 }, crashes: 3 });
-    sup.emit('state', { name: 'ui.1', state: 'exited', exit: { code: 0, signal: null, ranForMs: 10 } }); // a clean exit is no crash
+    // npm's failure, three times in a row: crash-looping.
+    for (const backoff of [1000, 2000, 4000]) {
+      out('ui.1', ['npm error enoent Could not read package.json: Error: ENOENT: no such file', 'npm error A complete log of this run can be found in: x']);
+      proc('ui.1').exitWith(254);
+      await clock.advance(backoff);
+      await settle();
+    }
+    proc('watch.1').exitWith(0); // a clean exit is no crash
     const e = log.entries();
     assert.deepEqual(
       e.map((x) => `${x.kind} ${x.process} ${x.title} ×${x.count}`),
       [
+        'crash ui.1 ui.1 exit code 254, crash-looping (3 in a row) ×3', // the newest first; the same crash again is one entry
         'request web.1 GET /api/method/app.api.boom → 500 ×2',
         'build watch.1 asset build failed ×1',
-        'crash ui.1 ui.1 exit code 254, crash-looping (3 in a row) ×1',
       ],
     );
     const request = e.find((x) => x.kind === 'request')!;
@@ -156,7 +159,7 @@ describe('the error log of a session (virtual time)', () => {
   });
 
   test('a flood is bounded (the oldest dropped, counted); --since save counts from the last save', async () => {
-    const { clock, log, out } = setup();
+    const { clock, log, out } = await setup();
     for (let i = 0; i < ERROR_ENTRIES + 50; i++) out('web.1', [`127.0.0.1 - - [07/Dec/2026 10:44:23] "GET /p${i} HTTP/1.1" 500 -`]);
     assert.equal(log.entries().length, ERROR_ENTRIES);
     assert.equal(log.dropped, 50);
