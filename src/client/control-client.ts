@@ -3,6 +3,7 @@ import { FbenchError } from '../errors.js';
 import { resolveNames } from '../plan/lookup.js';
 import { socketAddress } from '../runtime/control-server.js';
 import {
+  has,
   messageWith,
   type AttachInput,
   type ControlAnswers,
@@ -173,20 +174,20 @@ export function act(
   req: RequestOf<'restart'> | RequestOf<'stop'>,
   onSay: (line: string) => void,
 ): { done: Promise<ActOutcome | null>; leave(): void } {
-  const got: object[] = [];
+  const got: ControlMessage<'restart' | 'stop'>[] = [];
   let said = '';
   let left = false;
   const conn = connect<'restart' | 'stop'>(socket, req, (m) => {
     got.push(m);
-    if ('say' in m && m.say !== said) onSay((said = m.say));
+    if (has(m, 'say') && m.say !== said) onSay((said = m.say));
   });
   const done = conn.done.then(() => {
     if (left) return null;
     const bad = refusalIn(got);
     if (bad) throw new FbenchError(bad);
     return {
-      results: (got.find((m): m is { results: RestartResult[] } => 'results' in m)?.results ?? []) as RestartResult[],
-      stopped: got.find((m): m is { names: string[] } => 'names' in m)?.names ?? (req.cmd === 'stop' ? req.names : []),
+      results: messageWith(got, 'results')?.results ?? [],
+      stopped: messageWith(got, 'names')?.names ?? (req.cmd === 'stop' ? req.names : []),
     };
   });
   return {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { SYSTEM } from '../output/printer.js';
 import { ask, benchSessions, bySession, type SessionAnswer } from './control-client.js';
-import type { LogLine, RequestOf } from '../session/control-protocol.js';
+import { has, type LogLine, type RequestOf } from '../session/control-protocol.js';
 import { readSessionLog } from '../session/session-log.js';
 import { runningSessions } from '../session/session-files.js';
 
@@ -75,7 +75,7 @@ export async function recentLogs(bench: string, names: readonly string[], q: Log
   const got = (
     await Promise.all(
       targets.map(async (t) =>
-        (await ask(t.session.socket, logsRequest(t, wantSystem, { ...q, follow: false }))).flatMap((m) => ('line' in m ? [m.line] : [])),
+        (await ask(t.session.socket, logsRequest(t, wantSystem, { ...q, follow: false }))).flatMap((m) => (has(m, 'line') ? [m.line] : [])),
       ),
     )
   ).flat();

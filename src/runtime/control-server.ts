@@ -8,6 +8,11 @@ const IDLE_MS = 5000;
 /** A follower that stops reading gets nothing more once this much waits for it: messages are skipped and counted. */
 const FOLLOW_BACKLOG_BYTES = 256 * 1024;
 
+/** What a follower that did not keep up is sent: this many messages were not. */
+export interface Skipped {
+  skipped: number;
+}
+
 /** One client's connection, as a handler sees it: JSON lines out, JSON lines in. */
 export interface Channel<M extends object = object> {
   send(message: M): void;
@@ -118,7 +123,7 @@ function channel(sock: net.Socket, rest: string): Channel {
           return;
         }
         if (skipped > 0) {
-          send({ skipped });
+          send({ skipped } satisfies Skipped);
           skipped = 0;
         }
         send(m);

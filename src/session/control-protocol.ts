@@ -1,5 +1,6 @@
 import type { Role } from '../frappe/roles.js';
 import type { ServiceState } from '../runtime/supervisor.js';
+import type { Skipped } from '../runtime/control-server.js';
 import type { QueueStats } from '../frappe/rq.js';
 import type { SessionKind } from './session-files.js';
 import type { FailedJobDetail } from '../frappe/rq-jobs.js';
@@ -99,11 +100,6 @@ export interface Told {
   waiting?: string[];
 }
 
-/** A follower that did not keep up: this many messages were not sent. */
-export interface Skipped {
-  skipped: number;
-}
-
 /** What a session answers a restart with, per process. */
 export interface RestartResult {
   name: string;
@@ -154,9 +150,17 @@ export interface AttachInput {
   input: string;
 }
 
+/** Every field any message of a union has: a key not among them (a renamed field) does not compile. */
+type FieldOf<M> = M extends unknown ? keyof M & string : never;
+
+/** Whether `m` is the message that carries `key` (narrowed to it). */
+export function has<M extends object, K extends FieldOf<M>>(m: M, key: K): m is Extract<M, Record<K, unknown>> {
+  return key in m;
+}
+
 /** The first message of `msgs` that has `key` (typed as that message). */
-export function messageWith<M extends object, K extends string>(msgs: readonly M[], key: K): Extract<M, Record<K, unknown>> | undefined {
-  return msgs.find((m): m is Extract<M, Record<K, unknown>> => key in m);
+export function messageWith<M extends object, K extends FieldOf<M>>(msgs: readonly M[], key: K): Extract<M, Record<K, unknown>> | undefined {
+  return msgs.find((m): m is Extract<M, Record<K, unknown>> => has(m, key));
 }
 
 export type { QueueStats };

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { realClock, type Clock } from '../util/clock.js';
 import type { FailedJobDetail } from '../frappe/rq-jobs.js';
 import { act, ask, connect, restartWords, type Connection } from '../client/control-client.js';
-import { messageWith, type LogLine, type ProcessInfo, type QueueStats } from '../session/control-protocol.js';
+import { has, messageWith, type LogLine, type ProcessInfo, type QueueStats } from '../session/control-protocol.js';
 import { shownOf } from './cells.js';
 import { visibleText } from '../util/visible-text.js';
 import { sessionErrors } from '../client/bench-errors.js';
@@ -155,7 +155,7 @@ export class ViewData extends EventEmitter {
     const s = this.sessionOf(name);
     if (!s) return null;
     const conn = connect(s.socket, { cmd: 'attach', name, who: `fbench ui (pid ${process.pid})` }, (m) => {
-      if ('error' in m) this.say(m.error);
+      if (has(m, 'error')) this.say(m.error);
     });
     conn.done.catch(() => {});
     return { send: (line) => conn.send({ input: `${line}\n` }), close: () => conn.close() };
@@ -226,8 +226,8 @@ export class ViewData extends EventEmitter {
 
   private follow(s: ViewSession): void {
     const conn = connect(s.socket, { cmd: 'logs', names: [], n: BACKLOG, follow: true }, (m) => {
-      if ('line' in m) this.add(m.line);
-      else if ('skipped' in m) this.add({ time: Date.now(), seq: 0, name: 'system', text: `… ${m.skipped} lines skipped (the view was not keeping up)` });
+      if (has(m, 'line')) this.add(m.line);
+      else if (has(m, 'skipped')) this.add({ time: Date.now(), seq: 0, name: 'system', text: `… ${m.skipped} lines skipped (the view was not keeping up)` });
     });
     conn.done.then(
       () => (s.gone = true),

@@ -3,6 +3,7 @@ import { FbenchError } from '../../errors.js';
 import { findBench } from '../../frappe/discover.js';
 import { resolveNames } from '../../plan/lookup.js';
 import { benchSessions, connect } from '../../client/control-client.js';
+import { has } from '../../session/control-protocol.js';
 
 /** After the last line typed (Ctrl-D, or the end of piped input), answers get this long of quiet before detaching. */
 const SETTLE_MS = 500;
@@ -24,10 +25,10 @@ export async function attachCommand(name: string, opts: { bench?: string }): Pro
   let leaving = false;
   const who = `fbench attach (pid ${process.pid}${process.stdin.isTTY ? ' on a terminal' : ''})`;
   const conn = connect(session.socket, { cmd: 'attach', name: target, who }, (m) => {
-    if ('error' in m) error = m.error;
-    else if ('name' in m) process.stderr.write(`fbench: attached to ${m.name}: what you type goes to it; Ctrl-D or Ctrl-C detaches, leaving it running\n`);
-    else if ('ended' in m) ended = true;
-    else if ('line' in m) {
+    if (has(m, 'error')) error = m.error;
+    else if (has(m, 'name')) process.stderr.write(`fbench: attached to ${m.name}: what you type goes to it; Ctrl-D or Ctrl-C detaches, leaving it running\n`);
+    else if (has(m, 'ended')) ended = true;
+    else if (has(m, 'line')) {
       lastOutput = Date.now();
       process.stdout.write(`${m.line}\n`);
     }

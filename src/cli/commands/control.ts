@@ -1,5 +1,5 @@
 import { timeOfDay } from '../../util/units.js';
-import { messageWith, type RequestOf, type SessionRef } from '../../session/control-protocol.js';
+import { has, messageWith, type RequestOf, type SessionRef } from '../../session/control-protocol.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { CONFIG_MAX_BYTES } from '../../config/read-file.js';
 import { readBounded, writeReplacing } from '../../util/safe-file.js';
@@ -150,15 +150,15 @@ export async function stopCommand(names: string[], opts: Opts & { wait: boolean;
       let lastSaid = '';
       let error: string | null = null;
       const conn = connect(s.socket, { cmd: 'stop', names: [] }, (m) => {
-        if ('error' in m) error = m.error;
-        if ('stopping' in m) process.stdout.write(`stopping ${what(s)}${opts.wait ? '' : ' (not waiting for it)'}\n`);
-        if ('say' in m) {
+        if (has(m, 'error')) error = m.error;
+        if (has(m, 'stopping')) process.stdout.write(`stopping ${what(s)}${opts.wait ? '' : ' (not waiting for it)'}\n`);
+        if (has(m, 'say')) {
           const said = `${m.say} (${what(s)})`;
           if (said !== lastSaid) process.stdout.write(`${said}\n`);
           lastSaid = said;
         }
-        if ('ended' in m) ended = m.ended;
-        if (!opts.wait && 'stopping' in m) conn.close();
+        if (has(m, 'ended')) ended = m.ended;
+        if (!opts.wait && has(m, 'stopping')) conn.close();
       });
       // Ctrl-C here stops waiting, not the stop: the bench goes on stopping.
       let left = false;
@@ -245,9 +245,9 @@ export async function logsCommand(names: string[], opts: LogsOptions): Promise<n
   await Promise.all(
     targets.map(async (t) => {
       const conn = connect(t.session.socket, logsRequest(t, wantSystem, { ...query, follow: true }), (m) => {
-        if ('error' in m) error = m.error;
-        if ('line' in m && (!re || re.test(m.line.text))) print(m.line, width);
-        if ('skipped' in m) print({ time: Date.now(), seq: 0, name: SYSTEM, text: `… ${m.skipped} lines skipped (the reader was not keeping up)` }, width);
+        if (has(m, 'error')) error = m.error;
+        if (has(m, 'line') && (!re || re.test(m.line.text))) print(m.line, width);
+        if (has(m, 'skipped')) print({ time: Date.now(), seq: 0, name: SYSTEM, text: `… ${m.skipped} lines skipped (the reader was not keeping up)` }, width);
         if (stopped) conn.close();
       });
       conns.push(conn);
