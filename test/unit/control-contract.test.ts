@@ -24,9 +24,7 @@ describe('the control contract', () => {
     // @ts-expect-error `said` is no field of a stop's messages
     assert.equal(messageWith(got, 'said'), undefined);
     // @ts-expect-error a restart's results are no message of a stop
-    assert.equal(
-      got.some((m) => has(m, 'results')),
-      false,
-    );
+    const results = (m: ControlMessage<'stop'>): boolean => has(m, 'results');
+    assert.equal(got.some(results), false);
   });
 });
