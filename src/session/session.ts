@@ -37,7 +37,8 @@ import { freePort } from '../util/free-port.js';
 import { redisProcesses } from '../plan/lookup.js';
 import { SessionEntry } from './registry.js';
 import { Replanner } from './replanner.js';
-import { ErrorLog, type ErrorEntry } from './error-log.js';
+import { ErrorLog } from './error-log.js';
+import type { ErrorsReport } from './control-protocol.js';
 import { failedJobDetails, jobEntry } from './errors.js';
 import { Reporter } from './reporter.js';
 import { RunnerPids } from './runner-pids.js';
@@ -448,7 +449,7 @@ export class Session implements ControlledSession {
    * What went wrong while the session runs, with RQ's failed jobs (each with its story: the
    * lines its worker printed while it ran); a queue Redis that does not answer leaves the jobs out.
    */
-  async errors(): Promise<{ errors: ErrorEntry[]; lastSave: string | null; dropped: number }> {
+  async errors(): Promise<ErrorsReport> {
     const jobs = await failedJobDetails(this.planned.model).catch(() => []);
     const sup = this.sup;
     const workers = this.plan().processes.filter((p) => p.role === 'worker');
