@@ -203,5 +203,5 @@ export function act(
 export function restartWords(r: RestartResult, done: 'restarted' | 'started' = 'restarted'): string {
   return r.ok
     ? `${done} ${r.name}: ${r.readiness}`
-    : `${r.name} did not start${done === 'restarted' ? ' again' : ''}: ${r.why}${r.lastLine ? `; its last line: ${r.lastLine}` : ''}`;
+    : `${r.name} did not start${done === 'restarted' ? ' again' : ''}: ${r.why}${r.said ? `; it said: ${r.said}` : ''}`;
 }

@@ -1,4 +1,5 @@
 import type { Role } from './roles.js';
+import { decisiveRedisLine } from './redis-log.js';
 
 /**
  * What went wrong, read from the lines one process prints, as Frappe's programs print it:
@@ -145,8 +146,17 @@ export function scannerFor(role: Role): LineScanner | null {
  */
 export function decisiveLine(lines: readonly string[]): string | null {
   const plain = lines.map((l) => l.replace(SGR, '').trim()).filter((l) => l !== '' && !/complete log of this run can be found/i.test(l));
-  const named = plain.filter((l) => /\b[A-Z]\w*(Error|Exception)\b|\bE[A-Z]{3,}\b:|\b(error|fatal):/.test(l)).at(-1);
+  const named = plain.filter((l) => /\b([A-Z]\w*)?(Error|Exception)\b|\bE[A-Z]{3,}\b:|\b(error|fatal):/.test(l)).at(-1);
   return named ?? plain.at(-1) ?? null;
+}
+
+/**
+ * What a process of `role` said that tells why it ended or did not start, from its last lines:
+ * a Redis's decisive log line (its FATAL CONFIG block, the listen failure), another's decisive
+ * line. The one answer for the start-up messages, a failed restart and the errors list. Pure.
+ */
+export function whatItSaid(role: Role, lines: readonly string[]): string | null {
+  return role === 'redis' ? decisiveRedisLine(lines) : decisiveLine(lines);
 }
 
 /** The site a job ran for: Frappe's ids are `<site>::<uuid>` (v15) or `<site>||<uuid>` (v16), its description says `site='…'`. Pure. */

@@ -106,7 +106,8 @@ export interface RestartResult {
   ok: boolean;
   readiness?: string;
   why?: string;
-  lastLine?: string | null;
+  /** What it said that tells why it did not start (see whatItSaid). */
+  said?: string | null;
 }
 
 /** What went wrong while a session runs (`fbench errors`, the ui's `e`, MCP's errors). */

@@ -6,6 +6,7 @@ import {
   type ErrorsReport,
   type LogLine,
   type ProcessInfo,
+  type RestartResult,
   type SessionInfo,
   type Told,
 } from './control-protocol.js';
@@ -23,7 +24,7 @@ import { SYSTEM } from '../output/printer.js';
 import type { Clock } from '../util/clock.js';
 import type { PromptTracker } from './debug-input.js';
 import type { SessionKind } from './session-files.js';
-import { handoverWords, killWords, waitingWords } from './reporter.js';
+import { handoverWords, killWords, lastWords, waitingWords } from './reporter.js';
 import type { UsageSampler } from './usage.js';
 
 /** Answers one request of the contract, in its form, on a channel that takes only its messages. */
@@ -244,7 +245,10 @@ export class SessionControl {
     const outcomes: StartOutcome[] = await this.tellingWaits(ch, names, Promise.all(names.map((n) => sup.restartService(n, graceMs, { wait }))));
     ch.send({
       ok: true,
-      results: names.map((name, i) => ({ name, ...outcomes[i]!, ...(outcomes[i]!.ok ? {} : { lastLine: sup.process(name)?.ring.last(1)[0] ?? null }) })),
+      results: names.map((name, i): RestartResult => {
+        const o = outcomes[i]!;
+        return o.ok ? { name, ok: true, readiness: o.readiness } : { name, ok: false, why: o.why, said: lastWords(sup, this.s.plan(), name) };
+      }),
     });
   }
 

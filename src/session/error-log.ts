@@ -1,5 +1,5 @@
 import { timeOfDay } from '../util/units.js';
-import { decisiveLine, scannerFor, type LineFinding, type LineScanner } from '../frappe/error-lines.js';
+import { whatItSaid, scannerFor, type LineFinding, type LineScanner } from '../frappe/error-lines.js';
 import type { Plan } from '../plan/types.js';
 import type { StateEvent, Supervisor } from '../runtime/supervisor.js';
 import { describeExit } from '../runtime/supervised-process.js';
@@ -121,7 +121,7 @@ export class ErrorLog {
     const exit = describeExit(e.exit);
     const looping = (e.crashes ?? 0) >= 3 ? `, crash-looping (${e.crashes} in a row)` : '';
     const now = this.session.clock.now();
-    const decisive = decisiveLine(lines);
+    const decisive = whatItSaid(this.session.plan().processes.find((p) => p.name === e.name)?.role ?? 'other', lines);
     this.add(`crash\0${e.name}\0${exit}\0${decisive ?? ''}`, now, {
       kind: 'crash',
       process: e.name,

@@ -1,7 +1,8 @@
 import { ROLE_TRAITS } from '../frappe/roles.js';
 import { PONG } from '../health/redis-ping.js';
 import { existsSync } from 'node:fs';
-import { decisiveRedisLine, redisFix, redisVersion } from '../frappe/redis-log.js';
+import { redisFix, redisVersion } from '../frappe/redis-log.js';
+import { whatItSaid } from '../frappe/error-lines.js';
 import type { Printer } from '../output/printer.js';
 import type { Plan } from '../plan/types.js';
 import { DEFAULT_BACKOFF } from '../runtime/backoff.js';
@@ -24,10 +25,12 @@ export function exitWords(exit: ExitInfo | undefined): string {
   return exit && describeExit(exit) !== 'gone' ? ` (${describeExit(exit)})` : '';
 }
 
-/** What a process that did not start said last that tells why: a Redis's decisive line, another's last line. */
+/** How many of a process's last lines are looked into for what it said. */
+const LAST_LINES = 40;
+
+/** What a process that ended or did not start said that tells why (whatItSaid over its last lines). */
 export function lastWords(sup: Pick<Supervisor, 'process'>, plan: Plan, name: string): string | null {
-  const lines = sup.process(name)?.ring.last(40) ?? [];
-  return plan.processes.find((x) => x.name === name)?.role === 'redis' ? decisiveRedisLine(lines) : (lines.at(-1) ?? null);
+  return whatItSaid(plan.processes.find((x) => x.name === name)?.role ?? 'other', sup.process(name)?.ring.last(LAST_LINES) ?? []);
 }
 
 /** The lines a process that did not start gets: its last words, and for a Redis what to do about them. */
@@ -45,7 +48,7 @@ export function whyNotStarted(sup: Pick<Supervisor, 'process'>, plan: Plan, name
           conf: p.redis?.conf ?? null,
         })
       : null;
-  return [`its last line: ${line}`, ...(fix ? [`fix: ${fix}`] : [])];
+  return [`it said: ${line}`, ...(fix ? [`fix: ${fix}`] : [])];
 }
 
 export interface ReporterOptions {
@@ -165,8 +168,8 @@ export class Reporter {
           );
         }
         if (e.crashes! >= DEFAULT_BACKOFF.loopWarningAt) {
-          const last = this.sup.process(e.name)?.ring.last(1)[0];
-          this.printer.warn(`${e.name} is crash-looping (${e.crashes} crashes in a row)${last ? `; its last line: ${last}` : ''}`);
+          const said = lastWords(this.sup, this.opts.plan(), e.name);
+          this.printer.warn(`${e.name} is crash-looping (${e.crashes} crashes in a row)${said ? `; it said: ${said}` : ''}`);
         }
         break;
       }
@@ -222,7 +225,7 @@ export class Reporter {
       redis.length ? `${redis.join(', ')} PONG` : '',
       ports.join(', '),
       workers.length ? `${workers.join(', ')} registered` : '',
-      r.notReady.length ? `not ready: ${r.notReady.map((n) => `${n.name} ${n.why}${this.lastLineIfExited(n)}`).join('; ')}` : '',
+      r.notReady.length ? `not ready: ${r.notReady.map((n) => `${n.name} ${n.why}${this.saidIfExited(n)}`).join('; ')}` : '',
     ].filter(Boolean);
     const site = up('web').length ? this.opts.site?.() : null;
     const open = [site, admin ? `the bench CLI's admin at http://localhost:${admin.port}` : null].filter(Boolean);
@@ -234,13 +237,13 @@ export class Reporter {
   /** Start-up ran out of time with processes not ready: each named with why, then the stop. */
   private readonly onIncomplete = (r: ReadySummary): void => {
     this.printer.error(`start-up did not complete within ${Math.round(r.limitMs / 100) / 10} s (--ready-timeout): ${r.notReady.length} not ready`);
-    for (const n of r.notReady) this.say(`  ${n.name}: ${n.why}${this.lastLineIfExited(n)}`);
+    for (const n of r.notReady) this.say(`  ${n.name}: ${n.why}${this.saidIfExited(n)}`);
     this.say('stopping');
   };
 
-  private lastLineIfExited(n: { name: string; why: string }): string {
-    const last = /exit|killed/.test(n.why) ? lastWords(this.sup, this.opts.plan(), n.name) : null;
-    return last ? ` (its last line: ${last})` : '';
+  private saidIfExited(n: { name: string; why: string }): string {
+    const said = /exit|killed/.test(n.why) ? lastWords(this.sup, this.opts.plan(), n.name) : null;
+    return said ? ` (it said: ${said})` : '';
   }
 
   private readonly onLeftover = (name: string, left: Leftover[]): void => {

@@ -253,7 +253,7 @@ describe('nothing believed that another program can fake', { timeout: 150_000 },
     const r = await finished(['start', '--bench', dir, '--no-timestamps']);
     assert.equal(r.code, 1);
     assert.match(r.out, /error: redis_queue\.1 exited during start-up \(exit code 1\)\n/);
-    assert.match(r.out, new RegExp(`its last line: FATAL CONFIG FILE ERROR at line 1: 'dir ${dir}/gone/pids': No such file or directory\n`));
+    assert.match(r.out, new RegExp(`it said: FATAL CONFIG FILE ERROR at line 1: 'dir ${dir}/gone/pids': No such file or directory\n`));
     assert.match(
       r.out,
       new RegExp(`fix: the folder ${dir}/gone/pids named by dir in ${dir}/config/redis_queue\\.conf does not exist: create it \\(\`mkdir -p`),

@@ -55,7 +55,7 @@ describe('the start-up says what happened', { timeout: 90_000 }, () => {
     assert.match(out, /fix: create .*redis_queue\.acl/);
   });
 
-  test('a process that exits at once: ✖ with its exit and last line; start-up ends at --ready-timeout naming it, exit 1', async () => {
+  test('a process that exits at once: ✖ with its exit and what it said; start-up ends at --ready-timeout naming it, exit 1', async () => {
     const dir = makeBench({ Procfile: "bad: sh -c 'echo boom; exit 3'\ngood: sleep 100\n" });
     cleanups.push(dir.cleanup);
     const t = await onTerminal(`start --bench ${dir.dir}`, 3000);
@@ -66,7 +66,7 @@ describe('the start-up says what happened', { timeout: 90_000 }, () => {
     assert.equal(code, 1, plain.output);
     assert.match(
       plain.output,
-      /error: start-up did not complete within 3 s \(--ready-timeout\): 1 not ready\n.*\| {3}bad\.1: .*exit code 3.* \(its last line: boom\)\n/,
+      /error: start-up did not complete within 3 s \(--ready-timeout\): 1 not ready\n.*\| {3}bad\.1: .*exit code 3.* \(it said: boom\)\n/,
     );
     assert.doesNotMatch(plain.output, /ready in/);
   });
@@ -104,7 +104,7 @@ describe('the start-up says what happened', { timeout: 90_000 }, () => {
     await run.stop();
   });
 
-  test('restart of a Redis whose conf broke: the answer is non-zero, with its last line', async () => {
+  test('restart of a Redis whose conf broke: the answer is non-zero, with what it said', async () => {
     const b = await sample();
     const run = fbench(['start', '--bench', b.dir, 'redis_queue']);
     await run.waitFor(/ready in/);
@@ -112,7 +112,7 @@ describe('the start-up says what happened', { timeout: 90_000 }, () => {
     const restart = fbench(['restart', 'redis_queue', '--bench', b.dir]);
     const { code } = await restart.exited;
     assert.equal(code, 1, restart.output);
-    assert.match(restart.output, /redis_queue\.1 did not start again: .*; its last line: .*(Bad directive|no-such-directive)/);
+    assert.match(restart.output, /redis_queue\.1 did not start again: .*; it said: .*(Bad directive|no-such-directive)/);
     await run.stop();
   });
 });

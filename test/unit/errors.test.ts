@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { appFrame, decisiveLine, jobSite, scannerFor, type LineFinding } from '../../src/frappe/error-lines.js';
+import { appFrame, decisiveLine, jobSite, scannerFor, whatItSaid, type LineFinding } from '../../src/frappe/error-lines.js';
 import type { Plan } from '../../src/plan/types.js';
 import { ERROR_ENTRIES, ErrorLog } from '../../src/session/error-log.js';
 import { jobEntry } from '../../src/session/errors.js';
@@ -100,6 +100,16 @@ describe('what broke, read from the lines Frappe, RQ and esbuild print', () => {
       "ModuleNotFoundError: No module named 'y'",
     );
     assert.equal(decisiveLine(['starting', 'bye']), 'bye');
+    // What a process said, by its role: a Redis's own log is read as Redis writes it.
+    const redis = [
+      '12:C 07 Dec 2026 10:44:23.000 # oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo',
+      '*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***',
+      'Reading the configuration file, at line 2',
+      ">>> 'dir /b/gone'",
+      'No such file or directory',
+    ];
+    assert.equal(whatItSaid('redis', redis), "FATAL CONFIG FILE ERROR at line 2: 'dir /b/gone': No such file or directory");
+    assert.equal(whatItSaid('other', ['ok', 'Error: boom', 'bye']), 'Error: boom');
     assert.equal(appFrame(['  File "/b/apps/frappe/frappe/x.py", line 2, in h']), 'apps/frappe/frappe/x.py:2 in h');
     assert.equal(jobSite('site1.localhost::6f1c', ''), 'site1.localhost');
     assert.equal(jobSite('erp.localhost||9a41', ''), 'erp.localhost');
