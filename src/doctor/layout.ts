@@ -82,18 +82,29 @@ export function checkLayout(dir: string, procfileOption?: string): Finding[] {
       );
   } else out.push(warn(G, 'sites/apps.txt is missing', 'it lists the installed apps; `bench setup` recreates it'));
 
-  for (const rel of ['logs', path.relative(dir, layout.pidsDir)]) {
-    const p = path.join(dir, rel);
-    if (!isDir(p)) out.push(fail(G, `${rel}/ is missing`, `mkdir -p ${rel}`));
-    else
-      try {
-        accessSync(p, constants.W_OK);
-        out.push(ok(G, `${rel}/ is writable`));
-      } catch {
-        out.push(fail(G, `${rel}/ is not writable by this user`, `chown -R $USER ${rel}`));
-      }
-  }
+  // Frappe's processes write into logs/ (they fail without it); fbench makes its own folder for pid files.
+  out.push(writableFolder(dir, 'logs', false));
+  out.push(writableFolder(dir, path.relative(dir, layout.pidsDir), true));
   return out;
+}
+
+/** Whether a folder of the bench is there and writable; one fbench `makes` needs only its nearest existing parent writable. */
+function writableFolder(dir: string, rel: string, makes: boolean): Finding {
+  let at = rel;
+  while (!isDir(path.join(dir, at))) {
+    if (!makes) return fail(G, `${rel}/ is missing`, `mkdir -p ${rel}`);
+    at = path.dirname(at);
+  }
+  try {
+    accessSync(path.join(dir, at), constants.W_OK);
+    return ok(G, at === rel ? `${rel}/ is writable` : `${rel}/ is made at start (${at === '.' ? 'the bench folder' : `${at}/`} is writable)`);
+  } catch {
+    return fail(
+      G,
+      `${at === '.' ? 'the bench folder' : `${at}/`} is not writable by this user${at === rel ? '' : `: fbench cannot make ${rel}/`}`,
+      `chown -R $USER ${at}`,
+    );
+  }
 }
 
 function jsonFinding(file: string, rel: string): Finding {

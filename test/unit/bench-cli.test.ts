@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { checkLayout } from '../../src/doctor/layout.js';
+import type { Finding } from '../../src/doctor/types.js';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { editBenchToml, parseBenchToml } from '../../src/config/bench-toml.js';
@@ -305,3 +307,13 @@ function readTextOrNull(f: string): string | null {
     return null;
   }
 }
+
+test("doctor on the new CLI's bench: pids/fbench/ is fbench's to make (not a ✖ while pids/ is writable); a missing logs/ is, Frappe writes there", () => {
+  const { dir } = bench('dev');
+  rmSync(path.join(dir, 'pids', 'fbench'), { recursive: true, force: true });
+  const said = (f: Finding): string => `${f.status} ${f.finding}`;
+  const findings = checkLayout(dir).map(said);
+  assert.ok(findings.includes('ok pids/fbench/ is made at start (pids/ is writable)'), findings.join('\n'));
+  rmSync(path.join(dir, 'logs'), { recursive: true, force: true });
+  assert.ok(checkLayout(dir).map(said).includes('fail logs/ is missing'));
+});
