@@ -7,8 +7,9 @@ import { ViewData } from './data.js';
 import { processCells } from './cells.js';
 import { visibleText } from '../util/visible-text.js';
 import { timeOfDay } from '../util/units.js';
-import { lineMatches, matchIndexes } from './log-search.js';
-import { initialKeys, onKey, selectedProcess, shownLines, splitKeys, type KeyEffect, type KeyState } from './keys.js';
+import { lineMatches } from './log-search.js';
+import { initialKeys, onKey, splitKeys, type KeyEffect, type KeyState } from './keys.js';
+import { HELP, screenOf } from './screen.js';
 
 /** Colours, or none at all (NO_COLOR). */
 interface Theme {
@@ -19,26 +20,6 @@ interface Theme {
   accent?: string;
 }
 const COLORS: Theme = { bad: 'red', warn: 'yellow', good: 'green', dim: 'gray', accent: 'cyan' };
-
-const KEYS = '↑↓/jk select  r restart  s stop/start  a attach  l logs  / search  f filter  t traceback  z full  w wrap  e errors  x failed job  ? help  q quit';
-/** The keys on a narrow screen (80 columns), q quit still in sight. */
-const KEYS_NARROW = 'jk select r restart s stop a attach l logs / find f filter t tb ? help q quit';
-const HELP = [
-  '↑ ↓  j k      select a process',
-  'r            restart it (waits for it to be ready again)',
-  's            stop it, or start it when stopped',
-  'a            attach: what you type goes to it (a (Pdb) prompt) until Esc',
-  'l            the logs of every process, merged (at first), or of the selected one',
-  '/            search the log, any case, names too (Enter finds the latest; n older, N newer), Esc clears',
-  'f            show only log lines with this text (or of processes so named), Esc clears',
-  't            the last traceback or error line',
-  'z            the log pane on the whole screen, and back',
-  'w            wrap long lines, and back',
-  'e            what went wrong (failed requests, jobs, builds, crashes), newest first: ↑↓ choose, Enter its lines, Esc back',
-  'x            the newest failed job: its call and traceback in the log pane (Esc: back)',
-  'PgUp PgDn    scroll the log; End follows it again',
-  'q  Ctrl-C    leave (fbench ui: the bench runs on; start --ui: stops it)',
-];
 
 const pad = (s: string, n: number): string => (s.length > n ? `${s.slice(0, Math.max(0, n - 1))}…` : s.padEnd(n));
 function rowColor(p: ProcessInfo, t: Theme): string | undefined {
@@ -144,7 +125,6 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
 
   const procs = data.processes();
   const ctx = { processes: procs, lines: data.lines };
-  const atPrompt = procs.filter((p) => p.atPrompt).map((p) => p.name);
 
   /** What a key asked of the sessions and the app. */
   const perform = (e: KeyEffect): void => {
@@ -189,30 +169,11 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
     redraw();
   });
 
-  const { mode, input, all, filter, scroll, search, attached } = st;
-  const lines = shownLines(st, ctx);
-  const shown = selectedProcess(st, procs);
-  const selected = Math.min(st.selected, procs.length - 1);
-  const procRows = Math.max(3, Math.min(procs.length, Math.floor(rows * 0.4)));
-  const queueRows = data.queues ? Math.min(data.queues.length, Math.max(2, Math.floor(rows / 6))) : 1;
-  // One line short of the screen: Ink clears the whole terminal at each frame that fills it (flicker).
-  const height = rows - 1;
-  const logRows = st.zoom ? Math.max(3, height - 3) : Math.max(3, height - procRows - queueRows - 5 - (atPrompt.length > 0 ? 1 : 0));
-  const hits = search ? matchIndexes(lines, search) : [];
-  const where = search ? ` search "${search}" ${hits.length ? `${Math.max(1, hits.indexOf(st.match) + 1)}/${hits.length}` : 'not found'}` : '';
-  const footer =
-    mode === 'attach'
-      ? `attached to ${attached}: what you type goes to it (Enter sends), Esc detaches › ${input}`
-      : mode === 'search'
-        ? `search: ${input}`
-        : mode === 'filter'
-          ? `filter: ${input}`
-          : data.notice || (columns >= KEYS.length ? KEYS : KEYS_NARROW);
-  const title = `fbench ui · ${procs.length} processes, ${procs.filter((p) => !p.ready && p.state !== 'exited' && !p.retiring).length} not ready${own ? ' · q stops the bench' : ''}`;
-
-  if (mode === 'help')
+  const screen = screenOf(st, ctx, { columns, rows, notice: data.notice, queues: data.queues?.length ?? null, own });
+  const { heights } = screen;
+  if (st.mode === 'help')
     return (
-      <Box flexDirection="column" width={columns} height={height}>
+      <Box flexDirection="column" width={columns} height={heights.screen}>
         <Text bold>fbench ui: keys (any key to go back)</Text>
         {HELP.map((h) => (
           <Text key={h}>{h}</Text>
@@ -220,35 +181,28 @@ function App({ data, own }: { data: ViewData; own: boolean }) {
       </Box>
     );
   return (
-    <Box flexDirection="column" width={columns} height={height}>
+    <Box flexDirection="column" width={columns} height={heights.screen}>
       <Text bold color={t.accent} wrap="truncate">
-        {title}
+        {screen.title}
       </Text>
-      {atPrompt.length > 0 && (
-        <Text
-          color={t.warn}
-          wrap="truncate"
-        >{`${atPrompt.join(', ')} ${atPrompt.length > 1 ? 'are' : 'is'} at a debugger prompt: select it and press a to type to it`}</Text>
+      {screen.prompt && (
+        <Text color={t.warn} wrap="truncate">
+          {screen.prompt}
+        </Text>
       )}
-      {!st.zoom && <Processes list={procs} selected={selected} width={columns} height={procRows} t={t} />}
+      {!st.zoom && <Processes list={procs} selected={screen.selected} width={columns} height={heights.processes} t={t} />}
       {!st.zoom && (
         <Text bold wrap="truncate">
           QUEUES
         </Text>
       )}
-      {!st.zoom && <Queues queues={data.queues} error={data.queuesError} height={queueRows} t={t} />}
+      {!st.zoom && <Queues queues={data.queues} error={data.queuesError} height={heights.queues} t={t} />}
       <Text bold wrap="truncate">
-        {st.errors
-          ? st.errors.open
-            ? visibleText(`ERROR ${st.errors.at + 1}/${st.errors.list.length}: ${st.errors.list[st.errors.at]?.title ?? ''}`) + ' (Esc: back to the list)'
-            : `ERRORS (${st.errors.list.length}, newest first: ↑↓ choose, Enter its lines, Esc back to the logs)`
-          : st.job
-            ? visibleText(`FAILED JOB ${st.job.id} on ${st.job.queue}: ${st.job.method}${where}`) + ' (Esc: back to the logs)'
-            : `LOGS ${all ? '(all processes)' : shown ? `(${shown.name})` : ''}${filter ? ` filter "${filter}"` : ''}${where}${scroll ? ` ${scroll} lines up (End follows)` : ' following'}`}
+        {screen.logHeading}
       </Text>
-      <Logs lines={lines} height={logRows} columns={columns} scroll={scroll} search={search} current={st.match} wrap={st.wrap} t={t} />
+      <Logs lines={screen.lines} height={heights.logs} columns={columns} scroll={st.scroll} search={st.search} current={st.match} wrap={st.wrap} t={t} />
       <Text color={t.dim} wrap="truncate">
-        {footer}
+        {screen.footer}
       </Text>
     </Box>
   );

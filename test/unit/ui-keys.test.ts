@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import type { ErrorEntry } from '../../src/session/error-log.js';
 import type { LogLine, ProcessInfo } from '../../src/session/control-protocol.js';
 import { initialKeys, onKey, shownLines, splitKeys, type KeyContext, type KeyPress, type KeyState } from '../../src/ui/keys.js';
+import { KEYS, KEYS_NARROW, screenOf } from '../../src/ui/screen.js';
 
 const row = (name: string, state: ProcessInfo['state'] = 'ready'): ProcessInfo => ({
   name,
@@ -126,5 +127,44 @@ describe("the ui's keys, in memory", () => {
     type(st, { escape: true });
     assert.equal(st.errors, null);
     assert.deepEqual(type(st, 'x'), ['failed-job']);
+  });
+});
+
+describe("the ui's screen, in memory", () => {
+  const o = { columns: 200, rows: 40, notice: '', queues: 3, own: false };
+
+  test('the panes fill the screen less one line; zoomed, the log has it all', () => {
+    const st = initialKeys();
+    const s = screenOf(st, ctx, o);
+    assert.equal(s.heights.screen, 39);
+    assert.equal(s.heights.processes + s.heights.queues + s.heights.logs + 5, 39);
+    st.zoom = true;
+    assert.equal(screenOf(st, ctx, o).heights.logs, 36);
+  });
+
+  test('the title counts what is not ready; the footer: the keys (short ones on 80 columns), a notice, or what is typed', () => {
+    const st = initialKeys();
+    assert.equal(screenOf(st, ctx, o).title, 'fbench ui · 3 processes, 1 not ready');
+    assert.equal(screenOf(st, ctx, { ...o, own: true }).title, 'fbench ui · 3 processes, 1 not ready · q stops the bench');
+    assert.equal(screenOf(st, ctx, o).footer, KEYS);
+    assert.equal(screenOf(st, ctx, { ...o, columns: 80 }).footer, KEYS_NARROW);
+    assert.equal(screenOf(st, ctx, { ...o, notice: 'restarted web.1: listening on :8000' }).footer, 'restarted web.1: listening on :8000');
+    type(st, 'ja', 'p x');
+    assert.equal(screenOf(st, ctx, o).footer, 'attached to worker.1: what you type goes to it (Enter sends), Esc detaches › p x');
+  });
+
+  test('the log heading says what the pane shows: which logs, the search and where it is, the scroll', () => {
+    const st = initialKeys();
+    assert.equal(screenOf(st, ctx, o).logHeading, 'LOGS (all processes) following');
+    type(st, '/GET', { return: true });
+    assert.equal(screenOf(st, ctx, o).logHeading, 'LOGS (all processes) search "GET" 2/2 1 line up (End follows)', 'the newest match, shown');
+    type(st, 'l', { pageUp: true });
+    assert.equal(screenOf(st, ctx, o).logHeading, 'LOGS (web.1) search "GET" 1/2 1 line up (End follows)');
+  });
+
+  test('a process at a debugger prompt is said above the panes', () => {
+    const waiting = { ...ctx, processes: [{ ...row('worker.1'), atPrompt: true }] };
+    assert.equal(screenOf(initialKeys(), waiting, o).prompt, 'worker.1 is at a debugger prompt: select it and press a to type to it');
+    assert.equal(screenOf(initialKeys(), ctx, o).prompt, null);
   });
 });
