@@ -55,7 +55,14 @@ export async function checkRedis(ctx: DoctorContext): Promise<Finding[]> {
   return out;
 }
 
+/** One Procfile Redis: what its conf says, then what runs on its port. */
 async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> {
+  const port = p.redis?.port ?? null;
+  return [...confFindings(p, ctx), ...(port !== null ? await portFindings(p, port, ctx) : [])];
+}
+
+/** Its conf against the site config and the bench: the port the URLs name, folders and files that must exist and be this bench's. */
+function confFindings(p: PlanProcess, ctx: DoctorContext): Finding[] {
   const out: Finding[] = [];
   const r = p.redis!;
   const rel = (f: string): string => path.relative(ctx.dir, f);
@@ -117,18 +124,22 @@ async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> 
       );
     }
   }
-  if (r.port === null) return out;
+  return out;
+}
 
-  const state = await portState(r.port, ctx.sessionPids);
+/** What holds its port: nothing (fbench starts it), this bench's Redis (fbench's or a leftover), or another program. */
+async function portFindings(p: PlanProcess, port: number, ctx: DoctorContext): Promise<Finding[]> {
+  const out: Finding[] = [];
+  const state = await portState(port, ctx.sessionPids);
   if (state.free) {
     out.push(
       ctx.startPid !== null
         ? fail(
             G,
-            `${p.type}: not running on :${r.port}, though fbench start runs this bench (pid ${ctx.startPid})`,
+            `${p.type}: not running on :${port}, though fbench start runs this bench (pid ${ctx.startPid})`,
             `see why with \`fbench logs ${p.type}\`; fbench restarts it (or \`fbench restart ${p.type}\`)`,
           )
-        : ok(G, `${p.type}: port ${r.port} is free (fbench starts it)`),
+        : ok(G, `${p.type}: port ${port} is free (fbench starts it)`),
     );
     return out;
   }
@@ -136,7 +147,7 @@ async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> 
   if (pong?.ok) {
     const owner = redisOwner(p, state.holder);
     const pid = state.holder?.pid;
-    if (state.ownFbench) out.push(ok(G, `${p.type}: healthy on :${r.port}, run by your own fbench (pid ${pid})`));
+    if (state.ownFbench) out.push(ok(G, `${p.type}: healthy on :${port}, run by your own fbench (pid ${pid})`));
     else if (owner.mine)
       out.push(
         warn(
@@ -149,7 +160,7 @@ async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> 
       out.push(
         fail(
           G,
-          `${p.type}: ${describeHeld(r.port, state)}, which answers as a Redis but is not this bench's (${owner.why})`,
+          `${p.type}: ${describeHeld(port, state)}, which answers as a Redis but is not this bench's (${owner.why})`,
           `stop it${pid ? ` (kill ${pid})` : ''}, or move this bench to free ports with \`fbench ports --reassign\``,
         ),
       );
@@ -158,7 +169,7 @@ async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> 
     out.push(
       fail(
         G,
-        `${p.type}: ${describeHeld(r.port, state)}, which ${pong.message}`,
+        `${p.type}: ${describeHeld(port, state)}, which ${pong.message}`,
         state.holder ? `stop it (kill ${state.holder.pid}), or \`kill -CONT ${state.holder.pid}\` if it is a Redis that was stopped` : 'restart that Redis',
       ),
     );
@@ -166,7 +177,7 @@ async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> 
     out.push(
       fail(
         G,
-        `${p.type}: ${describeHeld(r.port, state)}, which is not a usable Redis${pong ? ` (${pong.message})` : ''}`,
+        `${p.type}: ${describeHeld(port, state)}, which is not a usable Redis${pong ? ` (${pong.message})` : ''}`,
         `stop it${state.holder ? ` (kill ${state.holder.pid})` : ''} or move this bench's Redis to a free port`,
       ),
     );
@@ -174,7 +185,7 @@ async function checkOne(p: PlanProcess, ctx: DoctorContext): Promise<Finding[]> 
     out.push(
       fail(
         G,
-        `${p.type}: run by your fbench on :${r.port}, but it does not answer: ${pong?.message ?? 'no answer'}`,
+        `${p.type}: run by your fbench on :${port}, but it does not answer: ${pong?.message ?? 'no answer'}`,
         'see its output with `fbench logs ' + p.type + '`, or `fbench restart ' + p.type + '`',
       ),
     );
