@@ -55,7 +55,7 @@ export interface LoadOptions {
   procfile?: string;
 }
 
-/** Read a bench folder. All file access of the bench model happens here. */
+/** Read a bench folder, in phases: its layout, its process lines, .env, the site config, the Redis confs. All file access of the bench model happens here. */
 export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
   const warnings: Warning[] = [];
   const layout = benchLayout(dir);
@@ -70,12 +70,59 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
       message: 'ignored: this folder also has bench.toml, which wins (the new bench CLI runs config/Procfile); remove the old Procfile, or pass -p Procfile',
     });
   }
+  const { procfilePath, procfile, lineEnv } = processLines(dir, layout, benchToml, opts, warnings);
+  const dotenv = readDotenvFiles(dir, opts, warnings);
+
+  const cscPath = path.join(dir, 'sites', 'common_site_config.json');
+  const cscFile = rel(dir, cscPath);
+  let common: unknown = {};
+  if (existsSync(cscPath)) common = parseJson(readTextFile(cscPath, cscFile, 'restore it (`bench setup config` writes a new one)'), cscFile);
+  else warnings.push({ file: cscFile, message: "missing: using bench's defaults (ports 8000/9000, Redis on 13000/11000)" });
+  const resolved = resolveSiteConfig(common, { ...opts.env, ...dotenv }, cscFile);
+  warnings.push(...resolved.warnings);
+  if (benchToml) warnings.push(...tomlDisagreements(benchToml, resolved.config, cscFile, layout.regenerate));
+
+  const entries = procfile.entries.map(classifyEntry);
+  const redisConfs = readRedisConfs(dir, entries, layout, procfilePath, warnings);
+  const realDir = opts.env?.FRAPPE_BENCH_ROOT || realPath(dir);
+  const frappeVersion = readFrappeVersion(dir);
+  const major = frappeVersion === null ? null : frappeMajor(frappeVersion);
+  // v13 and before named queues plainly; unknown (no apps/frappe): today's naming.
+  const queues = { prefixed: major === null || major >= 14, benchId: benchId(resolved.config, realDir) };
+  return {
+    dir,
+    layout,
+    benchToml,
+    procfilePath,
+    entries,
+    lineEnv,
+    dotenv,
+    config: resolved.config,
+    sites: readSites(dir, common),
+    redisConfs,
+    realDir,
+    frappeVersion,
+    queues,
+    warnings,
+  };
+}
+
+/**
+ * The process lines: the Procfile as written, or on the new CLI's bench what bench.toml says.
+ * The new CLI runs what bench.toml says: it writes config/Procfile from it at every start. A
+ * config/Procfile as new as bench.toml is the CLI's own rendering (whatever its version adds);
+ * an older one is stale, and fbench renders bench.toml as the CLI would. -p wins over both.
+ * What the CLI's runner gives each process besides its line (MALLOC_ARENA_MAX, DEV_SERVER) comes from bench.toml either way.
+ */
+function processLines(
+  dir: string,
+  layout: BenchLayout,
+  benchToml: BenchToml | null,
+  opts: LoadOptions,
+  warnings: Warning[],
+): { procfilePath: string; procfile: ReturnType<typeof parseProcfile>; lineEnv: Record<string, Record<string, string>> } {
   const procfilePath = path.resolve(dir, opts.procfile ?? layout.procfile);
   const procfileRel = rel(dir, procfilePath);
-  // The new CLI runs what bench.toml says: it writes config/Procfile from it at every start. A
-  // config/Procfile as new as bench.toml is the CLI's own rendering (whatever its version adds);
-  // an older one is stale, and fbench renders bench.toml as the CLI would. -p wins over both.
-  // What the CLI's runner gives each process besides its line (MALLOC_ARENA_MAX, DEV_SERVER) comes from bench.toml either way.
   const cli =
     benchToml && !opts.procfile ? cliLines(benchToml, { bench: dir, cliRoot: path.dirname(path.dirname(dir)), redisServer: redisServer(opts.env) }) : null;
   const stale = cli !== null && mtime(procfilePath) < mtime(layout.benchToml!);
@@ -93,7 +140,11 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
     });
   }
   const lineEnv = Object.fromEntries((cli ?? []).filter((l) => Object.keys(l.env).length).map((l) => [l.name, l.env]));
+  return { procfilePath, procfile, lineEnv };
+}
 
+/** The .env files, read as honcho reads them (later files win). */
+function readDotenvFiles(dir: string, opts: LoadOptions, warnings: Warning[]): Record<string, string> {
   const dotenv: Record<string, string> = {};
   const envFiles = opts.envFiles ?? (existsSync(path.join(dir, '.env')) ? ['.env'] : []);
   for (const f of envFiles) {
@@ -105,17 +156,11 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
     Object.assign(dotenv, parsed.values);
     warnings.push(...parsed.warnings);
   }
+  return dotenv;
+}
 
-  const cscPath = path.join(dir, 'sites', 'common_site_config.json');
-  const cscFile = rel(dir, cscPath);
-  let common: unknown = {};
-  if (existsSync(cscPath)) common = parseJson(readTextFile(cscPath, cscFile, 'restore it (`bench setup config` writes a new one)'), cscFile);
-  else warnings.push({ file: cscFile, message: "missing: using bench's defaults (ports 8000/9000, Redis on 13000/11000)" });
-  const resolved = resolveSiteConfig(common, { ...opts.env, ...dotenv }, cscFile);
-  warnings.push(...resolved.warnings);
-  if (benchToml) warnings.push(...tomlDisagreements(benchToml, resolved.config, cscFile, layout.regenerate));
-
-  const entries = procfile.entries.map(classifyEntry);
+/** Each Redis line's conf, with the options its command line adds; a conf that is missing is warned of. */
+function readRedisConfs(dir: string, entries: readonly BenchEntry[], layout: BenchLayout, procfilePath: string, warnings: Warning[]): BenchModel['redisConfs'] {
   const redisConfs: BenchModel['redisConfs'] = {};
   for (const entry of entries) {
     if (entry.info.role !== 'redis') continue;
@@ -139,28 +184,7 @@ export function loadBench(dir: string, opts: LoadOptions = {}): BenchModel {
     const text = readTextFile(confPath, rel(dir, confPath), `run ${layout.commands.setupRedis} to write it again`);
     redisConfs[entry.name] = { path: confPath, conf: applyRedisArgs(parseRedisConf(text), args) };
   }
-
-  const realDir = opts.env?.FRAPPE_BENCH_ROOT || realPath(dir);
-  const frappeVersion = readFrappeVersion(dir);
-  const major = frappeVersion === null ? null : frappeMajor(frappeVersion);
-  // v13 and before named queues plainly; unknown (no apps/frappe): today's naming.
-  const queues = { prefixed: major === null || major >= 14, benchId: benchId(resolved.config, realDir) };
-  return {
-    dir,
-    layout,
-    benchToml,
-    procfilePath,
-    entries,
-    lineEnv,
-    dotenv,
-    config: resolved.config,
-    sites: readSites(dir, common),
-    redisConfs,
-    realDir,
-    frappeVersion,
-    queues,
-    warnings,
-  };
+  return redisConfs;
 }
 
 /**
