@@ -180,9 +180,15 @@ function repoint(value: string, bench: string, facts: ReassignFacts): string | n
  */
 export function reassignEdits(model: BenchModel, moves: readonly PortMove[], facts: ReassignFacts): FileEdit[] {
   const edits: FileEdit[] = [];
+  for (const edit of [siteConfigEdit, redisConfEdits, benchTomlEdit, procfileEdit]) edits.push(...edit(model, moves, facts));
+  return edits;
+}
+
+/** common_site_config.json: the ports, and the Redis URLs (scheme, host and credentials kept). */
+function siteConfigEdit(model: BenchModel, moves: readonly PortMove[], facts: ReassignFacts): FileEdit[] {
+  const edits: FileEdit[] = [];
   const moved = new Map(moves.map((m) => [m.from, m.to]));
   const byKey = new Map(moves.map((m) => [m.key, m]));
-
   const cscFile = path.join(model.dir, CSC);
   const csc = facts.read(cscFile);
   if (csc !== null) {
@@ -211,6 +217,13 @@ export function reassignEdits(model: BenchModel, moves: readonly PortMove[], fac
     if (changes.length) edits.push({ file: cscFile, before: csc, after: setJsonMembers(csc, values), changes });
   }
 
+  return edits;
+}
+
+/** Each Redis conf: `port`, and `dir`, `pidfile`, `aclfile` that point into another bench re-pointed at this one. */
+function redisConfEdits(model: BenchModel, moves: readonly PortMove[], facts: ReassignFacts): FileEdit[] {
+  const edits: FileEdit[] = [];
+  const moved = new Map(moves.map((m) => [m.from, m.to]));
   for (const [name, found] of Object.entries(model.redisConfs)) {
     if (!found.path) continue;
     // A copy's Procfile names the original's confs: the copy's own are edited (the Procfile is re-pointed at them below), never the original's.
@@ -233,6 +246,12 @@ export function reassignEdits(model: BenchModel, moves: readonly PortMove[], fac
     if (changes.length) edits.push({ file, before: text, after: lines.join('\n'), changes: changes.map((c) => `${name}: ${c}`) });
   }
 
+  return edits;
+}
+
+/** bench.toml: its ports, and the bench's name after its folder. */
+function benchTomlEdit(model: BenchModel, moves: readonly PortMove[], facts: ReassignFacts): FileEdit[] {
+  const edits: FileEdit[] = [];
   const tomlFile = model.layout.benchToml;
   const toml = tomlFile ? facts.read(tomlFile) : null;
   if (tomlFile && toml !== null) {
@@ -251,6 +270,14 @@ export function reassignEdits(model: BenchModel, moves: readonly PortMove[], fac
     if (changes.length) edits.push({ file: tomlFile, before: toml, after: editBenchToml(toml, values), changes });
   }
 
+  return edits;
+}
+
+/** The Procfile: web's and admin's `--port`, a Redis line's, and absolute paths into another bench. */
+function procfileEdit(model: BenchModel, moves: readonly PortMove[], facts: ReassignFacts): FileEdit[] {
+  const edits: FileEdit[] = [];
+  const moved = new Map(moves.map((m) => [m.from, m.to]));
+  const byKey = new Map(moves.map((m) => [m.key, m]));
   const procfile = facts.read(model.procfilePath);
   if (procfile !== null) {
     const changes: string[] = [];
