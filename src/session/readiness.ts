@@ -10,8 +10,13 @@ import type { RedisCheck } from '../health/types.js';
 import { RUNNING, type Probe } from '../runtime/supervisor.js';
 import { delay, type Clock } from '../util/clock.js';
 
-/** How long a scheduler, a watcher or a custom line must keep running to count as started (one that fails at once does not). */
-export const SETTLE_MS = 300;
+/**
+ * How long a scheduler, a watcher or a custom line must keep running to count as started: one
+ * that fails at once (a typo in its line, a missing program) does not, even where a loaded
+ * machine takes most of a second to start a shell. Not what the bench waits for: web and the
+ * workers take longer.
+ */
+export const SETTLE_MS = 1000;
 const WORKER_POLL_MS = 100;
 
 /** What the checks need of the session: the live processes of a service (its group and what it started). */

@@ -52,7 +52,7 @@ describe('a whole session, in virtual time', { timeout: 20_000 }, () => {
     const { s, bench, procs, text, pass, files } = await session('a: sleep 1000\nb: sleep 1000\n');
     try {
       const ended = s.untilEnd();
-      await pass(500);
+      await pass(1500);
       assert.match(text(), /ready in \d+ ms/);
       assert.ok(existsSync(files.pid), 'the pid file is held while it runs');
       process.emit('SIGINT', 'SIGINT');
@@ -72,13 +72,14 @@ describe('a whole session, in virtual time', { timeout: 20_000 }, () => {
     const { s, bench, procs, text, pass, files } = await session('a: sleep 1000\n');
     try {
       const ended = s.untilEnd();
-      await pass(500);
+      await pass(1500);
       procs.get('a.1')!.exitWith(3);
       await pass(200);
       assert.match(text(), /^system \| a\.1 exit code 3; restarting in 1 s$/m);
       assert.equal(procs.get('a.1')!.spawns, 1, 'not before its backoff');
-      await pass(1500);
+      await pass(1000);
       assert.equal(procs.get('a.1')!.spawns, 2);
+      await pass(1500); // kept running a second: started again
       const asked = ask(files.socket, { cmd: 'ps' }); // its CPU sample spans a moment of the session's clock
       await pass(1500);
       const ps = messageWith(await asked, 'processes')!.processes;
