@@ -616,8 +616,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         this.markReady(svc, word);
       },
       (err: unknown) => {
-        // Ended by a stop: nothing to tell. Ended by the process's exit: that is the reason.
-        if (generation !== svc.generation || (svc.probeAbort !== abort && !svc.lastExit)) return;
+        // Ended by a stop (or failing only after one was asked: a slow probe): nothing to tell. Ended by the process's exit: that is the reason.
+        if (generation !== svc.generation || this.stopping || !svc.wanted || (svc.probeAbort !== abort && !svc.lastExit)) return;
         this.endCheck(svc);
         this.onCheckFailed(svc, svc.lastExit ? `exited during start-up (${describeExit(svc.lastExit)})` : (err as Error).message);
       },

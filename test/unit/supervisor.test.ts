@@ -466,3 +466,34 @@ describe('the service state machine', () => {
     assert.ok(moves.at(-1)?.endsWith('→stopped'));
   });
 });
+
+describe('a readiness check that ends after a stop', () => {
+  test('a Redis whose PONG is still awaited when the bench stops: stopped, not failed; nothing told', async () => {
+    const g = gate();
+    const { sup, clock, states } = setup([{ name: 'redis.1', gating: true, probe: g.probe, restart: 'always' }]);
+    const failed: string[] = [];
+    sup.on('startup-failed', (n) => failed.push(n));
+    sup.start();
+    await settle();
+    const done = sup.shutdown(130);
+    await clock.advance(60_000);
+    await settle();
+    assert.equal(await done, 130);
+    assert.deepEqual(states('redis.1'), ['running', 'stopping', 'stopped']);
+    assert.deepEqual(failed, []);
+  });
+
+  test('a check that fails only after its service has stopped (a slow probe on a loaded machine) changes nothing', async () => {
+    let fail!: () => void;
+    const slow: Probe = () => new Promise<string>((_, reject) => (fail = () => reject(new Error('no answer'))));
+    const { sup, clock, states } = setup([{ name: 'redis.1', gating: true, probe: slow, restart: 'always' }]);
+    sup.start();
+    await settle();
+    const done = sup.shutdown(130);
+    await clock.advance(60_000);
+    assert.equal(await done, 130);
+    fail();
+    await settle();
+    assert.deepEqual(states('redis.1'), ['running', 'stopping', 'stopped']);
+  });
+});
