@@ -154,10 +154,10 @@ describe('a running fbench start, driven from outside', () => {
     await run.waitFor(/Procfile changed: adding extra\.1; removing watch\.1/, 10_000, from);
     await until(
       async () => {
-        const names = (await ps()).map((p) => p.name);
-        return names.includes('extra.1') && !names.includes('watch.1');
+        const rows = await ps();
+        return rows.some((p) => p.name === 'extra.1' && p.state === 'ready') && !rows.some((p) => p.name === 'watch.1');
       },
-      'extra.1 in, watch.1 out',
+      'extra.1 in and started, watch.1 out',
       run,
     );
     from = run.output.length;
