@@ -86,6 +86,15 @@ export interface SupervisorEvents {
   handover: [HandoverEvent];
   /** An old process left (finished, or killed with what it lost). */
   retired: [RetiredEvent];
+  /** A move the state machine does not allow (a late event of fbench's own making): refused, the state kept. */
+  'refused-move': [RefusedMove];
+}
+
+/** A state change the machine refused: a bug of fbench's, told rather than acted on. */
+export interface RefusedMove {
+  name: string;
+  from: ServiceState;
+  to: ServiceState;
 }
 
 /** Listeners of some of a Supervisor's events, each typed from SupervisorEvents. */
@@ -898,14 +907,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.cancelWaiting = this.clock.setTimer(WAITING_EVERY_MS, () => void tick());
   }
 
-  /** The one place a service's state changes: only along the machine's edges (service-state.ts). */
-  private move(svc: Service, state: ServiceState): void {
-    if (!canMove(svc.state, state)) throw new Error(`${svc.spec.name}: no move from ${svc.state} to ${state}`);
+  /**
+   * The one place a service's state changes: only along the machine's edges (service-state.ts).
+   * Another move is refused and told: the state it keeps is the truer one (a late event), and
+   * the bench runs on.
+   */
+  private move(svc: Service, state: ServiceState): boolean {
+    if (!canMove(svc.state, state)) {
+      this.emit('refused-move', { name: svc.spec.name, from: svc.state, to: state });
+      return false;
+    }
     svc.state = state;
+    return true;
   }
 
   private setState(svc: Service, state: ServiceState, extra: Omit<StateEvent, 'name' | 'state'> = {}): void {
-    this.move(svc, state);
+    if (!this.move(svc, state)) return;
     this.emit('state', { name: svc.spec.name, state, pid: svc.proc?.pid ?? null, ...extra } satisfies StateEvent);
   }
 }

@@ -12,6 +12,7 @@ import {
   RUNNING,
   type HandoverEvent,
   type ReadySummary,
+  type RefusedMove,
   type RetiredEvent,
   type StateEvent,
   type Supervisor,
@@ -98,6 +99,7 @@ export class Reporter {
       pending: this.onPending,
       handover: this.onHandover,
       retired: this.onRetired,
+      'refused-move': this.onRefusedMove,
     });
   }
 
@@ -111,6 +113,9 @@ export class Reporter {
     if (r.killed) this.printer.error(retiredWords(r));
     else this.say(retiredWords(r));
   };
+
+  private readonly onRefusedMove = (m: RefusedMove): void =>
+    this.printer.warn(`internal: ${m.name} stays ${m.from} (a late move to ${m.to} was refused); a bug of fbench's: please report it with logs/fbench.log`);
 
   /**
    * Why a readiness check still waits, said once it has waited PENDING_QUIET_MS (a local Redis is

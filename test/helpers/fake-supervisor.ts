@@ -56,6 +56,10 @@ export function setup(specs: Spec[], opts: { exitOnCrash?: boolean; readyTimeout
       },
     },
   );
+  // A move the state machine refuses is a bug of the supervisor's: any test that makes one fails.
+  sup.on('refused-move', (m) => {
+    throw new Error(`${m.name}: refused move from ${m.from} to ${m.to}`);
+  });
   const events: StateEvent[] = [];
   sup.on('state', (e: StateEvent) => events.push(e));
   const states = (name: string): string[] => events.filter((e) => e.name === name).map((e) => e.state);

@@ -192,6 +192,25 @@ describe('the reporter, in virtual time, over the real supervisor', () => {
   });
 });
 
+describe('a move the state machine refuses', () => {
+  test("is said as fbench's own bug, in one warning line, and the bench runs on", () => {
+    const sup = new Supervisor(
+      [],
+      { exitOnCrash: false, readyTimeoutMs: 1000, startupNeedsAll: false },
+      { createProcess: () => undefined as never, clock: new FakeClock() },
+    );
+    const { printer, text } = lines();
+    const rep = new Reporter(sup, printer, { plan: () => plan(), quietStartup: false, clock: new FakeClock() });
+    rep.start();
+    sup.emit('refused-move', { name: 'redis_cache.1', from: 'stopped', to: 'failed' });
+    assert.deepEqual(
+      text().filter((l) => l.includes('internal:')),
+      ["warning: internal: redis_cache.1 stays stopped (a late move to failed was refused); a bug of fbench's: please report it with logs/fbench.log"],
+    );
+    rep.close();
+  });
+});
+
 describe('the service builder: what the supervisor runs for each process of a plan', () => {
   test("graces by role (a worker its queues' timeout + 60 s, Redis 30 s and keeps its data), working folders, environment, stop ranks, handover, quiet", async () => {
     const { plan: p, model } = await planBench({ bench: SAMPLE }, { PATH: '/usr/bin' });
