@@ -32,9 +32,19 @@ export class FbenchRun {
     // a process it left holding the pipe must not hold this up for long).
     const drained = (stream: NodeJS.ReadableStream): Promise<void> => new Promise((r) => stream.once('end', r));
     const ends = Promise.all([drained(this.child.stdout!), drained(this.child.stderr!)]);
-    this.exited = new Promise((resolve) =>
-      this.child.once('exit', (code, signal) => void Promise.race([ends, new Promise((r) => setTimeout(r, 500))]).then(() => resolve({ code, signal }))),
+    // A move the supervisor's state machine refused is a bug of fbench's: the run that said one fails whatever awaits its end.
+    this.exited = new Promise((resolve, reject) =>
+      this.child.once(
+        'exit',
+        (code, signal) =>
+          void Promise.race([ends, new Promise((r) => setTimeout(r, 500))]).then(() => {
+            const refused = /internal: .*a late move to \w+ was refused.*/.exec(this.output);
+            if (refused) reject(new Error(`fbench refused a state move (a bug of its supervisor): ${refused[0]}`));
+            else resolve({ code, signal });
+          }),
+      ),
     );
+    this.exited.catch(() => {}); // told to whoever awaits the end
   }
 
   /** Wait for output matching `re` (searching from `from`, default the start). */
@@ -48,14 +58,14 @@ export class FbenchRun {
         this.waiters = this.waiters.filter((x) => x !== w);
         reject(new Error(`timed out waiting for ${re}; output so far:\n${this.output.slice(-4000)}`));
       }, timeoutMs);
-      void this.exited.then(() =>
-        setTimeout(() => {
+      const ended = (): void =>
+        void setTimeout(() => {
           if (!this.waiters.includes(w)) return;
           clearTimeout(t);
           this.waiters = this.waiters.filter((x) => x !== w);
           reject(new Error(`fbench exited before ${re}; output:\n${this.output.slice(-4000)}`));
-        }, 50),
-      );
+        }, 50);
+      void this.exited.then(ended, ended);
       const orig = w.resolve;
       w.resolve = (m) => {
         clearTimeout(t);
